@@ -1,0 +1,55 @@
+#pragma once
+// The subcommands. Each is declared here and defined in cmd_<name>.cpp.
+
+#include "cli/command.hpp"
+
+#include <optional>
+
+namespace hotref::cli {
+
+class IngestCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "ingest"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Ingest incident feeds (data.police.uk CSV, archives, police.uk API JSON, force exports) into the store.";
+    }
+    [[nodiscard]] const char* usage() const override { return "[OPTIONS] PATH..."; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    std::vector<std::string> m_paths;
+    std::string m_mapping;
+    std::string m_api_force;
+    std::string m_area;
+    std::string m_area_layer;
+    std::string m_report_json;
+    bool m_quiet = false;
+};
+
+class StatusCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "status"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Show what the store holds: months x forces x categories, feeds and rejected rows.";
+    }
+    [[nodiscard]] const char* usage() const override { return "[OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    bool m_json = false;
+    bool m_rejects = false;
+    int m_feeds = 20;
+    std::string m_feed_rejects;
+};
+
+} // namespace hotref::cli

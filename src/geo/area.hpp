@@ -1,0 +1,36 @@
+#pragma once
+// The area incidents must fall in: by default England and Wales (a British
+// National Grid envelope), or the union of the polygons of a boundary layer
+// (for example geodata/derbyshire_force_area.gpkg).
+
+#include <memory>
+#include <string>
+
+namespace hotref::geo {
+
+class StudyArea {
+public:
+    /// England and Wales: easting 82,000-656,000 m, northing 5,000-658,000 m
+    /// (the Isles of Scilly to Berwick-upon-Tweed, Pembrokeshire to Lowestoft).
+    static StudyArea england_and_wales();
+
+    /// The union of the polygons of `layer` (empty: the first) in `path`.
+    static StudyArea from_file(const std::string& path, const std::string& layer = "");
+
+    ~StudyArea();
+    StudyArea(StudyArea&&) noexcept;
+    StudyArea& operator=(StudyArea&&) noexcept;
+
+    /// True when BNG point (easting, northing) lies in the area (boundary included).
+    [[nodiscard]] bool contains(double easting, double northing) const;
+    [[nodiscard]] const std::string& name() const noexcept { return m_name; }
+
+private:
+    StudyArea();
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+    std::string m_name;
+    double m_minx = 0, m_miny = 0, m_maxx = 0, m_maxy = 0;
+};
+
+} // namespace hotref::geo

@@ -1,0 +1,199 @@
+#include "geo/gdal.hpp"
+
+#include "core/error.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+namespace hotref::geo {
+
+namespace {
+
+// GDAL reports through CPLError; we keep the message and let the caller throw
+// it with context. Nothing is printed by GDAL.
+void CPL_STDCALL quiet_handler(CPLErr, CPLErrorNum, const char*) {}
+
+std::string last_gdal_error() {
+    const char* msg = CPLGetLastErrorMsg();
+    return (msg != nullptr && *msg != '\0') ? msg : "no further detail from GDAL";
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct DatasetCloser {
+    void operator()(void* ds) const noexcept { GDALClose(ds); }
+};
+struct GeometryDeleter {
+    void operator()(OGRGeometryH g) const noexcept { OGR_G_DestroyGeometry(g); }
+};
+struct FeatureDeleter {
+    void operator()(OGRFeatureH f) const noexcept { OGR_F_Destroy(f); }
+};
+struct SrsDeleter {
+    void operator()(OGRSpatialReferenceH s) const noexcept { OSRDestroySpatialReference(s); }
+};
+struct TransformDeleter {
+    void operator()(OGRCoordinateTransformationH t) const noexcept { OCTDestroyCoordinateTransformation(t); }
+};
+
+} // namespace
+
+void gdal_init() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        CPLSetErrorHandler(quiet_handler);
+        GDALAllRegister();
+    });
+}
+
+std::string vsi_path(const std::string& path) {
+    if (path.rfind("/vsi", 0) == 0) {
+        return path;
+    }
+    if (ends_with(path, ".gz")) {
+        return "/vsigzip/" + path;
+    }
+    return path;
+}
+
+VsiFile::VsiFile(const std::string& path) : m_path(path), m_fp(nullptr) {
+    gdal_init();
+    CPLErrorReset();
+    m_fp = VSIFOpenL(path.c_str(), "rb");
+    if (m_fp == nullptr) {
+        throw InputError(path + ": cannot open for reading (" + last_gdal_error() +
+                         "); check that the file exists and is readable");
+    }
+}
+
+VsiFile::~VsiFile() {
+    if (m_fp != nullptr) {
+        VSIFCloseL(static_cast<VSILFILE*>(m_fp));
+    }
+}
+
+std::size_t VsiFile::read(char* buffer, std::size_t n) {
+    CPLErrorReset();
+    const std::size_t got = VSIFReadL(buffer, 1, n, static_cast<VSILFILE*>(m_fp));
+    if (got < n && VSIFEofL(static_cast<VSILFILE*>(m_fp)) == 0 && CPLGetLastErrorType() >= CE_Failure) {
+        throw InputError(m_path + ": read error (" + last_gdal_error() + "); is the file truncated or corrupt?");
+    }
+    if (got == 0 && CPLGetLastErrorType() >= CE_Failure) {
+        throw InputError(m_path + ": read error (" + last_gdal_error() + "); is the file truncated or corrupt?");
+    }
+    return got;
+}
+
+VsiStat vsi_stat(const std::string& path) {
+    gdal_init();
+    VSIStatBufL st{};
+    VsiStat out;
+    if (VSIStatL(path.c_str(), &st) == 0) {
+        out.exists = true;
+        out.is_directory = VSI_ISDIR(st.st_mode);
+        out.size = static_cast<std::uint64_t>(st.st_size);
+    }
+    return out;
+}
+
+std::vector<std::string> list_files_recursive(const std::string& dir) {
+    gdal_init();
+    std::vector<std::string> files;
+    char** list = VSIReadDirRecursive(dir.c_str());
+    for (char** p = list; p != nullptr && *p != nullptr; ++p) {
+        std::string rel{*p};
+        if (rel.empty() || rel.back() == '/') {
+            continue;
+        }
+        if (vsi_stat(dir + "/" + rel).is_directory) {
+            continue;
+        }
+        files.push_back(rel);
+    }
+    CSLDestroy(list);
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::string read_whole_file(const std::string& path) {
+    VsiFile f{path};
+    std::string out;
+    char buf[65536];
+    while (const std::size_t n = f.read(buf, sizeof buf)) {
+        out.append(buf, n);
+    }
+    return out;
+}
+
+std::vector<std::string> read_polygons_wkb(const std::string& path, const std::string& layer_name,
+                                           const std::string& target_crs) {
+    gdal_init();
+    CPLErrorReset();
+    std::unique_ptr<void, DatasetCloser> ds{
+        GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)};
+    if (!ds) {
+        throw InputError(path + ": cannot open as a vector data set (" + last_gdal_error() + ")");
+    }
+    OGRLayerH layer = layer_name.empty() ? GDALDatasetGetLayer(ds.get(), 0)
+                                         : GDALDatasetGetLayerByName(ds.get(), layer_name.c_str());
+    if (layer == nullptr) {
+        throw InputError(path + ": no layer " + (layer_name.empty() ? std::string{"at all"} : "'" + layer_name + "'"));
+    }
+    std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, SrsDeleter> target{OSRNewSpatialReference(nullptr)};
+    if (OSRSetFromUserInput(target.get(), target_crs.c_str()) != OGRERR_NONE) {
+        throw GeoError("unknown CRS " + target_crs);
+    }
+    OSRSetAxisMappingStrategy(target.get(), OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReferenceH source = OGR_L_GetSpatialRef(layer);
+    if (source == nullptr) {
+        throw InputError(path + ": layer '" + OGR_L_GetName(layer) +
+                         "' has no coordinate reference system; assign one (e.g. ogr2ogr -a_srs EPSG:27700)");
+    }
+    std::unique_ptr<std::remove_pointer_t<OGRCoordinateTransformationH>, TransformDeleter> ct;
+    if (OSRIsSame(source, target.get()) == 0) {
+        ct.reset(OCTNewCoordinateTransformation(source, target.get()));
+        if (!ct) {
+            throw GeoError(path + ": cannot transform the layer to " + target_crs + " (" + last_gdal_error() + ")");
+        }
+    }
+    std::vector<std::string> out;
+    OGR_L_ResetReading(layer);
+    while (true) {
+        std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, FeatureDeleter> feature{OGR_L_GetNextFeature(layer)};
+        if (!feature) {
+            break;
+        }
+        OGRGeometryH g = OGR_F_GetGeometryRef(feature.get());
+        if (g == nullptr) {
+            continue;
+        }
+        const auto type = wkbFlatten(OGR_G_GetGeometryType(g));
+        if (type != wkbPolygon && type != wkbMultiPolygon) {
+            continue;
+        }
+        std::unique_ptr<std::remove_pointer_t<OGRGeometryH>, GeometryDeleter> copy{OGR_G_Clone(g)};
+        if (ct && OGR_G_Transform(copy.get(), ct.get()) != OGRERR_NONE) {
+            throw GeoError(path + ": cannot transform feature " + std::to_string(OGR_F_GetFID(feature.get())));
+        }
+        std::string wkb(static_cast<std::size_t>(OGR_G_WkbSize(copy.get())), '\0');
+        OGR_G_ExportToIsoWkb(copy.get(), wkbNDR, reinterpret_cast<unsigned char*>(wkb.data()));
+        out.push_back(std::move(wkb));
+    }
+    if (out.empty()) {
+        throw InputError(path + ": layer '" + OGR_L_GetName(layer) + "' holds no polygons");
+    }
+    return out;
+}
+
+} // namespace hotref::geo

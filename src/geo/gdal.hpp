@@ -1,0 +1,57 @@
+#pragma once
+// GDAL, wrapped (gdal.h / cpl_vsi.h are included only in gdal.cpp).
+// - Input files through GDAL's virtual file systems, so one reader handles
+//   plain files, gzip (/vsigzip/) and zip archives (/vsizip/).
+// - Reading polygons from any vector format GDAL knows, reprojected.
+// GDAL's own error messages are captured, never printed by GDAL itself.
+
+#include "core/csv.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hotref::geo {
+
+/// Registers GDAL's drivers once and installs hotref's error handler.
+void gdal_init();
+
+/// The path GDAL should open for a user's path: "/vsigzip/x.csv.gz" for a
+/// ".gz" file; any other path unchanged.
+std::string vsi_path(const std::string& path);
+
+/// A file read through GDAL's VSI layer.
+class VsiFile final : public ByteSource {
+public:
+    /// Opens `path` (already a VSI path or a plain one); throws InputError
+    /// naming the file when it cannot be opened.
+    explicit VsiFile(const std::string& path);
+    ~VsiFile() override;
+    std::size_t read(char* buffer, std::size_t n) override;
+
+private:
+    std::string m_path;
+    void* m_fp;
+};
+
+struct VsiStat {
+    bool exists = false;
+    bool is_directory = false;
+    std::uint64_t size = 0;
+};
+VsiStat vsi_stat(const std::string& path);
+
+/// Every file (not folder) below `dir` (a folder or "/vsizip/archive.zip"),
+/// as paths relative to it, sorted.
+std::vector<std::string> list_files_recursive(const std::string& dir);
+
+/// Reads a whole (small) file through VSI.
+std::string read_whole_file(const std::string& path);
+
+/// Polygons of a vector layer, reprojected to `target_crs`, as ISO WKB.
+/// `layer` empty means the first layer. Throws InputError naming the file and
+/// layer when it cannot be read or holds no polygons.
+std::vector<std::string> read_polygons_wkb(const std::string& path, const std::string& layer,
+                                           const std::string& target_crs);
+
+} // namespace hotref::geo

@@ -1,0 +1,180 @@
+#include "geo/geos.hpp"
+
+#include "core/error.hpp"
+
+#include <geos_c.h>
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace hotref::geo {
+
+struct ContextAccess {
+    static std::string& last_error(const Context& ctx) { return ctx.m_last_error; }
+};
+
+namespace {
+
+GEOSContextHandle_t h(const Context* ctx) {
+    return static_cast<GEOSContextHandle_t>(ctx->handle());
+}
+
+void on_message(const char* message, void* userdata) {
+    auto* ctx = static_cast<const Context*>(userdata);
+    ContextAccess::last_error(*ctx) = message != nullptr ? message : "";
+}
+
+} // namespace
+
+Context::Context() : m_handle(GEOS_init_r()) {
+    if (m_handle == nullptr) {
+        throw GeoError("GEOS: cannot create a context");
+    }
+    GEOSContext_setErrorMessageHandler_r(h(this), on_message, this);
+}
+
+Context::~Context() {
+    GEOS_finish_r(h(this));
+}
+
+Geometry Context::from_wkb(std::string_view wkb) const {
+    GEOSWKBReader* reader = GEOSWKBReader_create_r(h(this));
+    GEOSGeometry* g = GEOSWKBReader_read_r(h(this), reader, reinterpret_cast<const unsigned char*>(wkb.data()),
+                                           wkb.size());
+    GEOSWKBReader_destroy_r(h(this), reader);
+    if (g == nullptr) {
+        throw GeoError("GEOS: cannot read WKB geometry: " + m_last_error);
+    }
+    return Geometry{this, g};
+}
+
+Geometry Context::from_wkt(std::string_view wkt) const {
+    GEOSWKTReader* reader = GEOSWKTReader_create_r(h(this));
+    const std::string text{wkt};
+    GEOSGeometry* g = GEOSWKTReader_read_r(h(this), reader, text.c_str());
+    GEOSWKTReader_destroy_r(h(this), reader);
+    if (g == nullptr) {
+        throw GeoError("GEOS: cannot read WKT geometry: " + m_last_error);
+    }
+    return Geometry{this, g};
+}
+
+Geometry Context::point(double x, double y) const {
+    GEOSGeometry* g = GEOSGeom_createPointFromXY_r(h(this), x, y);
+    if (g == nullptr) {
+        throw GeoError("GEOS: cannot create a point: " + m_last_error);
+    }
+    return Geometry{this, g};
+}
+
+Geometry Context::unite(const Geometry& a, const Geometry& b) const {
+    GEOSGeometry* g = GEOSUnion_r(h(this), static_cast<GEOSGeometry*>(a.raw()), static_cast<GEOSGeometry*>(b.raw()));
+    if (g == nullptr) {
+        throw GeoError("GEOS: union failed: " + m_last_error);
+    }
+    return Geometry{this, g};
+}
+
+// --- Geometry ---------------------------------------------------------------
+
+Geometry::~Geometry() {
+    reset();
+}
+
+void Geometry::reset() noexcept {
+    if (m_geom != nullptr) {
+        GEOSGeom_destroy_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom));
+        m_geom = nullptr;
+    }
+}
+
+Geometry::Geometry(Geometry&& other) noexcept : m_ctx(other.m_ctx), m_geom(other.m_geom) {
+    other.m_geom = nullptr;
+}
+
+Geometry& Geometry::operator=(Geometry&& other) noexcept {
+    if (this != &other) {
+        reset();
+        m_ctx = other.m_ctx;
+        m_geom = other.m_geom;
+        other.m_geom = nullptr;
+    }
+    return *this;
+}
+
+double Geometry::area() const {
+    double a = 0.0;
+    if (GEOSArea_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom), &a) != 1) {
+        throw GeoError("GEOS: area failed");
+    }
+    return a;
+}
+
+std::string Geometry::wkt(int precision) const {
+    GEOSWKTWriter* writer = GEOSWKTWriter_create_r(h(m_ctx));
+    GEOSWKTWriter_setRoundingPrecision_r(h(m_ctx), writer, precision);
+    char* text = GEOSWKTWriter_write_r(h(m_ctx), writer, static_cast<GEOSGeometry*>(m_geom));
+    GEOSWKTWriter_destroy_r(h(m_ctx), writer);
+    if (text == nullptr) {
+        throw GeoError("GEOS: cannot write WKT");
+    }
+    std::string out{text};
+    GEOSFree_r(h(m_ctx), text);
+    return out;
+}
+
+void Geometry::bounds(double& minx, double& miny, double& maxx, double& maxy) const {
+    if (GEOSGeom_getXMin_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom), &minx) != 1 ||
+        GEOSGeom_getYMin_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom), &miny) != 1 ||
+        GEOSGeom_getXMax_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom), &maxx) != 1 ||
+        GEOSGeom_getYMax_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom), &maxy) != 1) {
+        throw GeoError("GEOS: cannot compute the envelope of an empty geometry");
+    }
+}
+
+// --- PreparedGeometry ---------------------------------------------------------
+
+PreparedGeometry::PreparedGeometry(const Context& ctx, Geometry geometry)
+    : m_ctx(&ctx), m_geometry(std::move(geometry)),
+      m_prepared(GEOSPrepare_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geometry.raw()))) {
+    if (m_prepared == nullptr) {
+        throw GeoError("GEOS: cannot prepare geometry: " + ctx.last_error());
+    }
+}
+
+PreparedGeometry::~PreparedGeometry() {
+    if (m_prepared != nullptr) {
+        GEOSPreparedGeom_destroy_r(h(m_ctx), static_cast<const GEOSPreparedGeometry*>(m_prepared));
+    }
+}
+
+PreparedGeometry::PreparedGeometry(PreparedGeometry&& other) noexcept
+    : m_ctx(other.m_ctx), m_geometry(std::move(other.m_geometry)), m_prepared(other.m_prepared) {
+    other.m_prepared = nullptr;
+}
+
+PreparedGeometry& PreparedGeometry::operator=(PreparedGeometry&& other) noexcept {
+    if (this != &other) {
+        if (m_prepared != nullptr) {
+            GEOSPreparedGeom_destroy_r(h(m_ctx), static_cast<const GEOSPreparedGeometry*>(m_prepared));
+        }
+        m_ctx = other.m_ctx;
+        m_geometry = std::move(other.m_geometry);
+        m_prepared = other.m_prepared;
+        other.m_prepared = nullptr;
+    }
+    return *this;
+}
+
+bool PreparedGeometry::covers_point(double x, double y) const {
+    // GEOS 3.11 has no GEOSPreparedIntersectsXY_r (3.12): test with a point.
+    const Geometry point = m_ctx->point(x, y);
+    const char r = GEOSPreparedIntersects_r(h(m_ctx), static_cast<const GEOSPreparedGeometry*>(m_prepared),
+                                            static_cast<const GEOSGeometry*>(point.raw()));
+    if (r == 2) {
+        throw GeoError("GEOS: point-in-polygon test failed: " + m_ctx->last_error());
+    }
+    return r == 1;
+}
+
+} // namespace hotref::geo

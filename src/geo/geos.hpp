@@ -1,0 +1,81 @@
+#pragma once
+// GEOS through its reentrant C API only (geos_c.h is included only in
+// geos.cpp). A Context per thread; Geometry and PreparedGeometry are move-only
+// owners that free themselves with the context that made them.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace hotref::geo {
+
+class Context;
+
+class Geometry {
+public:
+    Geometry() = default;
+    ~Geometry();
+    Geometry(Geometry&& other) noexcept;
+    Geometry& operator=(Geometry&& other) noexcept;
+    Geometry(const Geometry&) = delete;
+    Geometry& operator=(const Geometry&) = delete;
+
+    [[nodiscard]] bool empty() const noexcept { return m_geom == nullptr; }
+    [[nodiscard]] double area() const;
+    [[nodiscard]] std::string wkt(int precision = 3) const;
+    /// Envelope as minx, miny, maxx, maxy.
+    void bounds(double& minx, double& miny, double& maxx, double& maxy) const;
+
+    // For the owning Context only.
+    Geometry(const Context* ctx, void* geom) noexcept : m_ctx(ctx), m_geom(geom) {}
+    [[nodiscard]] void* raw() const noexcept { return m_geom; }
+
+private:
+    void reset() noexcept;
+    const Context* m_ctx = nullptr;
+    void* m_geom = nullptr;
+};
+
+class PreparedGeometry {
+public:
+    PreparedGeometry(const Context& ctx, Geometry geometry);
+    ~PreparedGeometry();
+    PreparedGeometry(PreparedGeometry&&) noexcept;
+    PreparedGeometry& operator=(PreparedGeometry&&) noexcept;
+    PreparedGeometry(const PreparedGeometry&) = delete;
+    PreparedGeometry& operator=(const PreparedGeometry&) = delete;
+
+    /// True when the point lies inside or on the boundary.
+    [[nodiscard]] bool covers_point(double x, double y) const;
+    [[nodiscard]] const Geometry& geometry() const noexcept { return m_geometry; }
+
+private:
+    const Context* m_ctx;
+    Geometry m_geometry;
+    const void* m_prepared;
+};
+
+class Context {
+public:
+    Context();
+    ~Context();
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+
+    [[nodiscard]] Geometry from_wkb(std::string_view wkb) const;
+    [[nodiscard]] Geometry from_wkt(std::string_view wkt) const;
+    [[nodiscard]] Geometry point(double x, double y) const;
+    /// Union of two geometries (new geometry; inputs untouched).
+    [[nodiscard]] Geometry unite(const Geometry& a, const Geometry& b) const;
+
+    [[nodiscard]] void* handle() const noexcept { return m_handle; }
+    /// The last message GEOS reported through this context.
+    [[nodiscard]] const std::string& last_error() const noexcept { return m_last_error; }
+
+private:
+    void* m_handle;
+    mutable std::string m_last_error;
+    friend struct ContextAccess;
+};
+
+} // namespace hotref::geo

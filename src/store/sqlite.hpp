@@ -1,0 +1,99 @@
+#pragma once
+// SQLite, wrapped (sqlite3.h is included only in sqlite.cpp): an owning
+// connection, prepared statements with typed binds and columns, and a
+// transaction guard that rolls back unless committed.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace hotref::store {
+
+class Database;
+
+class Statement {
+public:
+    Statement(Database& db, std::string_view sql);
+    ~Statement();
+    Statement(Statement&& other) noexcept;
+    Statement& operator=(Statement&&) = delete;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    // Binds are 1-based, like SQLite's.
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+    Statement& bind(int index, double value);
+    /// Text; an empty view binds SQL NULL when `empty_is_null`.
+    Statement& bind(int index, std::string_view value, bool empty_is_null = false);
+    Statement& bind(int index, const char* value) { return bind(index, std::string_view{value}); }
+    Statement& bind(int index, const std::string& value) { return bind(index, std::string_view{value}); }
+    Statement& bind_null(int index);
+    template <typename T>
+    Statement& bind(int index, const std::optional<T>& value) {
+        return value ? bind(index, *value) : bind_null(index);
+    }
+
+    /// Steps once: true when a row is available.
+    bool step();
+    /// Steps to completion (for statements returning no rows) and resets.
+    void run();
+    void reset();
+
+    [[nodiscard]] std::int64_t column_int(int col) const;
+    [[nodiscard]] double column_double(int col) const;
+    [[nodiscard]] std::string column_text(int col) const;
+    [[nodiscard]] bool column_is_null(int col) const;
+    [[nodiscard]] int column_count() const;
+    [[nodiscard]] std::string column_name(int col) const;
+
+private:
+    Database* m_db;
+    sqlite3_stmt* m_stmt;
+};
+
+class Database {
+public:
+    /// Opens (creating when `create` is true) the database at `path`.
+    Database(const std::string& path, bool create);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    /// Runs one or more statements that return no rows.
+    void exec(std::string_view sql);
+    /// Runs a query returning a single integer (0 when no row).
+    std::int64_t query_int(std::string_view sql);
+    /// Loads mod_spatialite; throws StoreError with what to install when missing.
+    void load_spatialite();
+
+    [[nodiscard]] std::int64_t last_insert_rowid() const;
+    [[nodiscard]] std::int64_t changes() const;
+    [[nodiscard]] std::string error_message() const;
+    [[nodiscard]] const std::string& path() const noexcept { return m_path; }
+    [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
+
+private:
+    std::string m_path;
+    sqlite3* m_db = nullptr;
+};
+
+/// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit()ed.
+class Transaction {
+public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+private:
+    Database& m_db;
+    bool m_done = false;
+};
+
+} // namespace hotref::store

@@ -1,0 +1,416 @@
+#include "store/store.hpp"
+
+#include "core/error.hpp"
+
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+namespace hotref::store {
+
+namespace {
+
+// The police.uk categories, with the slugs its API uses for them.
+struct KnownCategory {
+    const char* name;
+    const char* slug;
+};
+constexpr std::array<KnownCategory, 14> known_categories{{
+    {"Anti-social behaviour", "anti-social-behaviour"},
+    {"Bicycle theft", "bicycle-theft"},
+    {"Burglary", "burglary"},
+    {"Criminal damage and arson", "criminal-damage-arson"},
+    {"Drugs", "drugs"},
+    {"Other crime", "other-crime"},
+    {"Other theft", "other-theft"},
+    {"Possession of weapons", "possession-of-weapons"},
+    {"Public order", "public-order"},
+    {"Robbery", "robbery"},
+    {"Shoplifting", "shoplifting"},
+    {"Theft from the person", "theft-from-the-person"},
+    {"Vehicle crime", "vehicle-crime"},
+    {"Violence and sexual offences", "violent-crime"},
+}};
+
+constexpr const char* schema_sql = R"SQL(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE force (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE category (
+  id     INTEGER PRIMARY KEY,
+  name   TEXT NOT NULL UNIQUE,
+  slug   TEXT NOT NULL UNIQUE,
+  is_asb INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE outcome (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+-- One row per distinct map point (police.uk snap point or a force's exact point).
+CREATE TABLE location (
+  id        INTEGER PRIMARY KEY,
+  lon       REAL NOT NULL,
+  lat       REAL NOT NULL,
+  easting   REAL NOT NULL,
+  northing  REAL NOT NULL,
+  street    TEXT,
+  lsoa_code TEXT,
+  lsoa_name TEXT,
+  exact     INTEGER NOT NULL DEFAULT 0
+);
+SELECT AddGeometryColumn('location', 'geom', 27700, 'POINT', 'XY', 1);
+SELECT CreateSpatialIndex('location', 'geom');
+-- Every file ever ingested.
+CREATE TABLE feed (
+  id            INTEGER PRIMARY KEY,
+  path          TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  sha256        TEXT NOT NULL,
+  bytes         INTEGER NOT NULL,
+  rows_read     INTEGER NOT NULL DEFAULT 0,
+  rows_stored   INTEGER NOT NULL DEFAULT 0,
+  rows_rejected INTEGER NOT NULL DEFAULT 0,
+  status        TEXT NOT NULL,
+  message       TEXT,
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT
+);
+CREATE INDEX feed_sha256 ON feed (sha256);
+-- A (source, force, month) slice; a newer feed of the same slice replaces it.
+CREATE TABLE feed_partition (
+  id       INTEGER PRIMARY KEY,
+  source   TEXT NOT NULL,
+  force_id INTEGER NOT NULL REFERENCES force (id),
+  month    TEXT NOT NULL,
+  feed_id  INTEGER NOT NULL REFERENCES feed (id),
+  rows     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (source, force_id, month)
+);
+-- Incidents, clustered by partition so a partition is replaced by a range delete.
+-- n > 1: that many source rows identical in every stored field (ASB rows have no Crime ID).
+CREATE TABLE incident (
+  partition_id    INTEGER NOT NULL,
+  seq             INTEGER NOT NULL,
+  location_id     INTEGER NOT NULL,
+  category_id     INTEGER NOT NULL,
+  outcome_id      INTEGER,
+  falls_within_id INTEGER,
+  crime_id        TEXT,
+  context         TEXT,
+  occurred_at     TEXT,
+  nsir            TEXT,
+  reference       TEXT,
+  n               INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (partition_id, seq)
+) WITHOUT ROWID;
+-- Rows not stored, with where and why.
+CREATE TABLE reject (
+  id      INTEGER PRIMARY KEY,
+  feed_id INTEGER NOT NULL REFERENCES feed (id),
+  line    INTEGER NOT NULL,
+  field   TEXT,
+  code    TEXT NOT NULL,
+  reason  TEXT NOT NULL,
+  raw     TEXT
+);
+CREATE INDEX reject_feed ON reject (feed_id);
+-- A readable view for analysts (one row per stored row; weight by n).
+CREATE VIEW incident_v AS
+SELECT p.month, p.source, f.name AS force, fw.name AS falls_within, c.name AS category, o.name AS outcome,
+       i.crime_id, i.context, i.occurred_at, i.nsir, i.reference, i.n,
+       l.id AS location_id, l.street, l.lsoa_code, l.lsoa_name, l.lon, l.lat, l.easting, l.northing
+FROM incident i
+JOIN feed_partition p ON p.id = i.partition_id
+JOIN force f ON f.id = p.force_id
+LEFT JOIN force fw ON fw.id = i.falls_within_id
+JOIN category c ON c.id = i.category_id
+LEFT JOIN outcome o ON o.id = i.outcome_id
+JOIN location l ON l.id = i.location_id;
+)SQL";
+
+} // namespace
+
+struct Store::Prepared {
+    explicit Prepared(Database& db)
+        : find_force(db, "SELECT id FROM force WHERE name = ?"),
+          add_force(db, "INSERT INTO force (name) VALUES (?)"),
+          find_outcome(db, "SELECT id FROM outcome WHERE name = ?"),
+          add_outcome(db, "INSERT INTO outcome (name) VALUES (?)"),
+          find_category(db, "SELECT id FROM category WHERE name = ?"),
+          add_category(db, "INSERT INTO category (name, slug, is_asb) VALUES (?, ?, 0)"),
+          find_slug(db, "SELECT id FROM category WHERE slug = ?"),
+          insert_location(db, "INSERT INTO location (lon, lat, easting, northing, street, lsoa_code, lsoa_name, exact, "
+                              "geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, MakePoint(?, ?, 27700))"),
+          update_lsoa(db, "UPDATE location SET lsoa_code = ?, lsoa_name = ? WHERE id = ? AND lsoa_code IS NULL"),
+          insert_incident(db, "INSERT INTO incident (partition_id, seq, location_id, category_id, outcome_id, "
+                              "falls_within_id, crime_id, context, occurred_at, nsir, reference, n) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          insert_reject(db, "INSERT INTO reject (feed_id, line, field, code, reason, raw) VALUES (?, ?, ?, ?, ?, ?)"),
+          insert_feed(db, "INSERT INTO feed (path, name, kind, sha256, bytes, status, started_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?)"),
+          finish_feed(db, "UPDATE feed SET rows_read = ?, rows_stored = ?, rows_rejected = ?, status = ?, "
+                          "message = ?, finished_at = ?, sha256 = ?, bytes = ? WHERE id = ?"),
+          stored_sha(db, "SELECT count(*) FROM feed WHERE status = 'stored' AND sha256 = ?"),
+          find_partition(db, "SELECT id FROM feed_partition WHERE source = ? AND force_id = ? AND month = ?"),
+          add_partition(db, "INSERT INTO feed_partition (source, force_id, month, feed_id) VALUES (?, ?, ?, ?)"),
+          own_partition(db, "UPDATE feed_partition SET feed_id = ?, rows = 0 WHERE id = ?"),
+          clear_partition(db, "DELETE FROM incident WHERE partition_id = ?"),
+          partition_rows(db, "UPDATE feed_partition SET rows = ? WHERE id = ?"),
+          owner_sha(db, "SELECT fd.sha256 FROM feed_partition p JOIN feed fd ON fd.id = p.feed_id "
+                        "WHERE p.source = ? AND p.force_id = ? AND p.month = ?") {}
+
+    Statement find_force, add_force, find_outcome, add_outcome, find_category, add_category, find_slug;
+    Statement insert_location, update_lsoa, insert_incident, insert_reject, insert_feed, finish_feed, stored_sha;
+    Statement find_partition, add_partition, own_partition, clear_partition, partition_rows, owner_sha;
+};
+
+Store::Store(const std::string& path, bool create) : m_db(path, create) {
+    m_db.load_spatialite();
+    // WAL: readers keep working while an ingest writes; NORMAL sync is durable
+    // at checkpoints and never corrupts (a crash loses at most the last commit).
+    m_db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+              "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
+    const bool fresh = m_db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") == 0;
+    if (fresh) {
+        const bool empty = m_db.query_int("SELECT count(*) FROM sqlite_master") == 0;
+        if (!empty) {
+            throw StoreError(path + ": this is an SQLite file but not a hotref store; give another --store path");
+        }
+        create_schema();
+    } else {
+        migrate();
+    }
+    m_sql = std::make_unique<Prepared>(m_db);
+}
+
+Store::~Store() = default;
+
+void Store::create_schema() {
+    Transaction tx{m_db};
+    // Spatial metadata with only the reference systems we use (fast, small).
+    m_db.exec("SELECT InitSpatialMetaData(0, 'NONE'); SELECT InsertEpsgSrid(4326); SELECT InsertEpsgSrid(27700);");
+    m_db.exec(schema_sql);
+    Statement meta{m_db, "INSERT INTO meta (key, value) VALUES (?, ?)"};
+    meta.bind(1, "schema_version").bind(2, std::to_string(schema_version)).run();
+    meta.bind(1, "created_at").bind(2, utc_now()).run();
+    meta.bind(1, "created_by").bind(2, std::string{"hotref "} + HOTREF_VERSION).run();
+    Statement cat{m_db, "INSERT INTO category (name, slug, is_asb) VALUES (?, ?, ?)"};
+    for (const auto& c : known_categories) {
+        cat.bind(1, c.name).bind(2, c.slug).bind(3, std::string_view{c.slug} == "anti-social-behaviour" ? 1 : 0).run();
+    }
+    tx.commit();
+}
+
+void Store::migrate() {
+    const auto version = m_db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'");
+    if (version > schema_version) {
+        throw StoreError(m_db.path() + ": store schema version " + std::to_string(version) +
+                         " is newer than this hotref understands (" + std::to_string(schema_version) +
+                         "); upgrade hotref");
+    }
+    // Version 1 is the first; later versions add their steps here, each in a transaction.
+}
+
+std::int64_t Store::intern(std::unordered_map<std::string, std::int64_t>& cache, Statement& find, Statement& add,
+                           const std::string& name) {
+    if (const auto it = cache.find(name); it != cache.end()) {
+        return it->second;
+    }
+    find.bind(1, name);
+    std::int64_t id = 0;
+    if (find.step()) {
+        id = find.column_int(0);
+        find.reset();
+    } else {
+        find.reset();
+        add.bind(1, name).run();
+        id = m_db.last_insert_rowid();
+    }
+    cache.emplace(name, id);
+    return id;
+}
+
+std::int64_t Store::force_id(const std::string& name) {
+    return intern(m_forces, m_sql->find_force, m_sql->add_force, name);
+}
+
+std::int64_t Store::outcome_id(const std::string& name) {
+    return intern(m_outcomes, m_sql->find_outcome, m_sql->add_outcome, name);
+}
+
+std::int64_t Store::category_id(const std::string& name) {
+    if (const auto it = m_categories.find(name); it != m_categories.end()) {
+        return it->second;
+    }
+    auto& find = m_sql->find_category;
+    find.bind(1, name);
+    std::int64_t id = 0;
+    if (find.step()) {
+        id = find.column_int(0);
+        find.reset();
+    } else {
+        find.reset();
+        m_sql->add_category.bind(1, name).bind(2, slug_of(name)).run();
+        id = m_db.last_insert_rowid();
+    }
+    m_categories.emplace(name, id);
+    return id;
+}
+
+std::optional<std::int64_t> Store::category_id_by_slug(const std::string& slug) {
+    auto& find = m_sql->find_slug;
+    find.bind(1, slug);
+    std::optional<std::int64_t> id;
+    if (find.step()) {
+        id = find.column_int(0);
+    }
+    find.reset();
+    return id;
+}
+
+void Store::clear_caches() {
+    m_forces.clear();
+    m_outcomes.clear();
+    m_categories.clear();
+}
+
+void Store::for_each_location(const std::function<void(std::int64_t, const LocationRow&)>& fn) {
+    Statement st{m_db, "SELECT id, lon, lat, easting, northing, street, lsoa_code, lsoa_name, exact FROM location"};
+    LocationRow row;
+    while (st.step()) {
+        row.lon = st.column_double(1);
+        row.lat = st.column_double(2);
+        row.easting = st.column_double(3);
+        row.northing = st.column_double(4);
+        row.street = st.column_text(5);
+        row.lsoa_code = st.column_text(6);
+        row.lsoa_name = st.column_text(7);
+        row.exact = st.column_int(8) != 0;
+        fn(st.column_int(0), row);
+    }
+}
+
+std::int64_t Store::insert_location(const LocationRow& row) {
+    auto& st = m_sql->insert_location;
+    st.bind(1, row.lon).bind(2, row.lat).bind(3, row.easting).bind(4, row.northing);
+    st.bind(5, row.street, true).bind(6, row.lsoa_code, true).bind(7, row.lsoa_name, true);
+    st.bind(8, row.exact ? 1 : 0).bind(9, row.easting).bind(10, row.northing);
+    st.run();
+    return m_db.last_insert_rowid();
+}
+
+void Store::update_location_lsoa(std::int64_t id, const std::string& code, const std::string& name) {
+    m_sql->update_lsoa.bind(1, code, true).bind(2, name, true).bind(3, id).run();
+}
+
+std::int64_t Store::insert_feed(const FeedRecord& feed) {
+    auto& st = m_sql->insert_feed;
+    st.bind(1, feed.path).bind(2, feed.name).bind(3, feed.kind).bind(4, feed.sha256).bind(5, feed.bytes);
+    st.bind(6, feed.status).bind(7, utc_now());
+    st.run();
+    return m_db.last_insert_rowid();
+}
+
+void Store::finish_feed(std::int64_t feed_id, const FeedRecord& feed) {
+    auto& st = m_sql->finish_feed;
+    st.bind(1, feed.rows_read).bind(2, feed.rows_stored).bind(3, feed.rows_rejected).bind(4, feed.status);
+    st.bind(5, feed.message, true).bind(6, utc_now()).bind(7, feed.sha256).bind(8, feed.bytes).bind(9, feed_id);
+    st.run();
+}
+
+bool Store::has_stored_feed(const std::string& sha256) {
+    auto& st = m_sql->stored_sha;
+    st.bind(1, sha256);
+    const bool found = st.step() && st.column_int(0) > 0;
+    st.reset();
+    return found;
+}
+
+std::int64_t Store::claim_partition(const std::string& source, std::int64_t force, const std::string& month,
+                                    std::int64_t feed_id) {
+    auto& find = m_sql->find_partition;
+    find.bind(1, source).bind(2, force).bind(3, month);
+    if (find.step()) {
+        const auto id = find.column_int(0);
+        find.reset();
+        m_sql->clear_partition.bind(1, id).run();
+        m_sql->own_partition.bind(1, feed_id).bind(2, id).run();
+        return id;
+    }
+    find.reset();
+    m_sql->add_partition.bind(1, source).bind(2, force).bind(3, month).bind(4, feed_id).run();
+    return m_db.last_insert_rowid();
+}
+
+void Store::set_partition_rows(std::int64_t partition_id, std::int64_t rows) {
+    m_sql->partition_rows.bind(1, rows).bind(2, partition_id).run();
+}
+
+std::optional<std::string> Store::partition_owner_sha(const std::string& source, std::int64_t force,
+                                                      const std::string& month) {
+    auto& st = m_sql->owner_sha;
+    st.bind(1, source).bind(2, force).bind(3, month);
+    std::optional<std::string> sha;
+    if (st.step()) {
+        sha = st.column_text(0);
+    }
+    st.reset();
+    return sha;
+}
+
+void Store::insert_incident(const IncidentRow& r) {
+    auto& st = m_sql->insert_incident;
+    st.bind(1, r.partition_id).bind(2, r.seq).bind(3, r.location_id).bind(4, r.category_id);
+    if (r.outcome_id != 0) {
+        st.bind(5, r.outcome_id);
+    }
+    if (r.falls_within_id != 0) {
+        st.bind(6, r.falls_within_id);
+    }
+    st.bind(7, r.crime_id, true).bind(8, r.context, true).bind(9, r.occurred_at, true);
+    st.bind(10, r.nsir, true).bind(11, r.reference, true).bind(12, r.n);
+    st.run();
+}
+
+void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {
+    auto& st = m_sql->insert_reject;
+    st.bind(1, feed_id).bind(2, r.line).bind(3, r.field, true).bind(4, r.code).bind(5, r.reason);
+    st.bind(6, r.raw, true);
+    st.run();
+}
+
+std::string utc_now() {
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string slug_of(const std::string& name) {
+    std::string out;
+    bool dash = false;
+    for (const char ch : name) {
+        const bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (alnum) {
+            if (dash && !out.empty()) {
+                out += '-';
+            }
+            dash = false;
+            out += (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+        } else {
+            dash = true;
+        }
+    }
+    return out;
+}
+
+} // namespace hotref::store

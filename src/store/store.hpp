@@ -1,0 +1,143 @@
+#pragma once
+// The hotref store: one SpatiaLite file. This is the only layer that speaks
+// SQL; everything else goes through these calls, so a PostGIS store can stand
+// behind the same interface later.
+//
+// Data shape it exploits: police.uk locations are anonymised snap points
+// shared by many incidents, so points live once in `location` (with geometry
+// and a spatial index) and incidents refer to them by id. Rows with no
+// identity of their own (ASB rows have no Crime ID) that agree on every stored
+// field are kept once with a count `n`.
+
+#include "store/sqlite.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hotref::store {
+
+inline constexpr int schema_version = 1;
+
+struct FeedRecord {
+    std::string path;
+    std::string name;
+    std::string kind;     // policeuk-csv, policeuk-api-json, force-export
+    std::string sha256;
+    std::int64_t bytes = 0;
+    std::int64_t rows_read = 0;
+    std::int64_t rows_stored = 0;
+    std::int64_t rows_rejected = 0;
+    std::string status;   // stored, failed
+    std::string message;
+};
+
+struct LocationRow {
+    double lon = 0;
+    double lat = 0;
+    double easting = 0;
+    double northing = 0;
+    std::string street;     // "On or near ..." (police.uk) or a force's own text
+    std::string lsoa_code;
+    std::string lsoa_name;
+    bool exact = false;     // a force's exact point (internal only), not a police.uk snap point
+};
+
+struct IncidentRow {
+    std::int64_t partition_id = 0;
+    std::int64_t seq = 0;          // line of the (first) source row
+    std::int64_t location_id = 0;
+    std::int64_t category_id = 0;
+    std::int64_t outcome_id = 0;   // 0: none
+    std::int64_t falls_within_id = 0;
+    std::string crime_id;
+    std::string context;
+    std::string occurred_at;       // ISO local date-time, force exports only
+    std::string nsir;              // personal / nuisance / environmental
+    std::string reference;         // force incident reference
+    std::int64_t n = 1;
+};
+
+struct RejectRow {
+    std::int64_t line = 0;
+    std::string field;
+    std::string code;
+    std::string reason;
+    std::string raw;
+};
+
+class Store {
+public:
+    /// Opens the store at `path`; creates it (with the schema) when `create`
+    /// is true and the file does not exist. Migrates older schemas.
+    Store(const std::string& path, bool create);
+
+    [[nodiscard]] Database& db() noexcept { return m_db; }
+    [[nodiscard]] const std::string& path() const noexcept { return m_db.path(); }
+
+    // --- lookup tables (cached) ---
+    std::int64_t force_id(const std::string& name);
+    std::int64_t outcome_id(const std::string& name);
+    /// Category by its police.uk name ("Anti-social behaviour"); an unknown
+    /// name is added with a slug made from it.
+    std::int64_t category_id(const std::string& name);
+    /// Category by its police.uk API slug ("anti-social-behaviour"); nullopt if unknown.
+    std::optional<std::int64_t> category_id_by_slug(const std::string& slug);
+    /// Drop the lookup caches (after a rollback).
+    void clear_caches();
+
+    // --- locations ---
+    void for_each_location(const std::function<void(std::int64_t id, const LocationRow&)>& fn);
+    std::int64_t insert_location(const LocationRow& row);
+    /// Fills LSOA fields of a location that had none.
+    void update_location_lsoa(std::int64_t id, const std::string& code, const std::string& name);
+
+    // --- feeds, partitions, incidents, rejects (call inside a Transaction) ---
+    std::int64_t insert_feed(const FeedRecord& feed);
+    void finish_feed(std::int64_t feed_id, const FeedRecord& feed);
+    /// Claims partition (source, force, month) for `feed_id`: removes the
+    /// incidents an earlier feed stored there. Returns the partition id.
+    std::int64_t claim_partition(const std::string& source, std::int64_t force_id, const std::string& month,
+                                 std::int64_t feed_id);
+    void set_partition_rows(std::int64_t partition_id, std::int64_t rows);
+    /// The SHA-256 of the feed that currently owns partition (source, force, month), if any.
+    std::optional<std::string> partition_owner_sha(const std::string& source, std::int64_t force_id,
+                                                   const std::string& month);
+    /// Whether a successfully stored feed had this content.
+    bool has_stored_feed(const std::string& sha256);
+    void insert_incident(const IncidentRow& row);
+    void insert_reject(std::int64_t feed_id, const RejectRow& row);
+
+private:
+    void create_schema();
+    void migrate();
+    std::int64_t intern(std::unordered_map<std::string, std::int64_t>& cache, Statement& find, Statement& add,
+                        const std::string& name);
+
+public:
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+private:
+
+    struct Prepared; // statements prepared once the schema exists
+
+    Database m_db;
+    std::unique_ptr<Prepared> m_sql;
+    std::unordered_map<std::string, std::int64_t> m_forces;
+    std::unordered_map<std::string, std::int64_t> m_outcomes;
+    std::unordered_map<std::string, std::int64_t> m_categories;
+};
+
+/// Current UTC time as ISO 8601 ("2026-11-21T05:32:00Z").
+std::string utc_now();
+
+/// The police.uk API slug for a category name: lower case, words joined by '-'.
+std::string slug_of(const std::string& name);
+
+} // namespace hotref::store

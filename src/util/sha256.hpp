@@ -1,0 +1,29 @@
+#pragma once
+// SHA-256 through OpenSSL's EVP interface (the only file that includes OpenSSL).
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace hotref {
+
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+
+    void update(const void* data, std::size_t size);
+    /// Lower-case hex digest; the object must not be updated afterwards.
+    std::string hex_digest();
+
+    static std::string of(std::string_view data);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace hotref

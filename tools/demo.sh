@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job on the bundled real data (data.police.uk, Derbyshire, 2025):
+# installs what is missing, builds, and runs the pipeline into out/hotref.sqlite.
+# Idempotent: a second run finds every feed unchanged.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+tools/setup.sh
+tools/build.sh
+mkdir -p out
+hotref="build/hotref"
+store="out/hotref.sqlite"
+
+echo "== ingest: data.police.uk street-level crime, Derbyshire 2025 (12 months)"
+"$hotref" ingest --store "$store" --area geodata/derbyshire_force_area.gpkg geodata/police-uk/derbyshire-2025
+echo
+echo "== status"
+"$hotref" status --store "$store" --limit 12

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what hotref needs to build, run and test, from Debian 12 packages.
+# Idempotent and quick when everything is already there. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin
+  libsqlite3-dev libsqlite3-mod-spatialite sqlite3
+  libboost-dev libboost-program-options-dev
+  libprotobuf-dev protobuf-compiler
+  libssl-dev nlohmann-json3-dev doctest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
