@@ -10,7 +10,13 @@
 #include "util/sha256.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
@@ -19,29 +25,135 @@ namespace hotref::ingest {
 
 namespace {
 
-/// Passes bytes through while hashing them and counting them.
-class HashingSource final : public ByteSource {
+/// Reads (and decompresses) the file and hashes it on a thread of its own, a
+/// few MiB ahead of the parser: reading, gunzip/unzip and SHA-256 overlap
+/// with parsing and writing.
+class ReadAheadSource final : public ByteSource {
 public:
-    explicit HashingSource(ByteSource& inner) : m_inner(inner) {}
-    std::size_t read(char* buffer, std::size_t n) override {
-        const std::size_t got = m_inner.read(buffer, n);
-        m_hash.update(buffer, got);
-        m_bytes += got;
-        return got;
+    explicit ReadAheadSource(ByteSource& inner) : m_inner(inner), m_thread([this] { produce(); }) {}
+    ~ReadAheadSource() override {
+        {
+            std::lock_guard lock{m_mutex};
+            m_stop = true;
+        }
+        m_cv.notify_all();
+        m_thread.join();
     }
-    std::string digest() { return m_hash.hex_digest(); }
+    ReadAheadSource(const ReadAheadSource&) = delete;
+    ReadAheadSource& operator=(const ReadAheadSource&) = delete;
+
+    std::size_t read(char* buffer, std::size_t n) override {
+        std::size_t copied = 0;
+        while (copied < n) {
+            if (m_current_pos == m_current.size) {
+                std::unique_lock lock{m_mutex};
+                m_cv.wait(lock, [this] { return !m_queue.empty() || m_done; });
+                if (m_queue.empty()) {
+                    if (m_error) {
+                        std::rethrow_exception(m_error);
+                    }
+                    break; // end of input
+                }
+                if (m_current.data) {
+                    m_free.push_back(std::move(m_current)); // recycle: no new pages to fault in
+                }
+                m_current = std::move(m_queue.front());
+                m_queue.pop_front();
+                m_current_pos = 0;
+                lock.unlock();
+                m_cv.notify_all();
+            }
+            const std::size_t take = std::min(n - copied, m_current.size - m_current_pos);
+            std::memcpy(buffer + copied, m_current.data.get() + m_current_pos, take);
+            copied += take;
+            m_current_pos += take;
+        }
+        return copied;
+    }
+
+    /// Hex SHA-256 and size of everything the file held (waits for the reader).
+    std::string digest() {
+        std::unique_lock lock{m_mutex};
+        m_drain = true;
+        m_cv.notify_all();
+        m_cv.wait(lock, [this] { return m_done; });
+        if (m_error) {
+            std::rethrow_exception(m_error);
+        }
+        return m_digest;
+    }
     [[nodiscard]] std::int64_t bytes() const noexcept { return static_cast<std::int64_t>(m_bytes); }
 
 private:
+    static constexpr std::size_t chunk = std::size_t{4} << 20;
+    static constexpr std::size_t max_queued = 4;
+
+    void produce() {
+        try {
+            Sha256 hash;
+            while (true) {
+                Chunk buf;
+                {
+                    std::lock_guard lock{m_mutex};
+                    if (!m_free.empty()) {
+                        buf = std::move(m_free.back());
+                        m_free.pop_back();
+                    }
+                }
+                if (!buf.data) {
+                    buf.data.reset(new char[chunk]);
+                }
+                const std::size_t got = m_inner.read(buf.data.get(), chunk);
+                if (got == 0) {
+                    break;
+                }
+                buf.size = got;
+                hash.update(buf.data.get(), got);
+                m_bytes += got;
+                std::unique_lock lock{m_mutex};
+                // When draining (the parser stopped early), bytes are hashed but not queued.
+                m_cv.wait(lock, [this] { return m_queue.size() < max_queued || m_stop || m_drain; });
+                if (m_stop) {
+                    return;
+                }
+                if (!m_drain) {
+                    m_queue.push_back(std::move(buf));
+                }
+                lock.unlock();
+                m_cv.notify_all();
+            }
+            const std::string hex = hash.hex_digest();
+            std::lock_guard lock{m_mutex};
+            m_digest = hex;
+            m_done = true;
+        } catch (...) {
+            std::lock_guard lock{m_mutex};
+            m_error = std::current_exception();
+            m_done = true;
+        }
+        m_cv.notify_all();
+    }
+
     ByteSource& m_inner;
-    Sha256 m_hash;
-    std::uint64_t m_bytes = 0;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    struct Chunk {
+        std::unique_ptr<char[]> data;
+        std::size_t size = 0;
+    };
+    std::deque<Chunk> m_queue;
+    std::vector<Chunk> m_free;
+    Chunk m_current;
+    std::size_t m_current_pos = 0;
+    bool m_done = false;
+    bool m_stop = false;
+    bool m_drain = false;
+    std::exception_ptr m_error;
+    std::string m_digest;
+    std::atomic<std::uint64_t> m_bytes{0};
+    std::thread m_thread; // last: started once everything above exists
 };
 
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
 
 // What we know about a distinct map point: its location id, or why it is rejected.
 struct PointInfo {
@@ -51,20 +163,110 @@ struct PointInfo {
     bool has_lsoa = false;
 };
 
+/// Distinct map points by key: open addressing with the full hash kept per
+/// slot, so a lookup is one hash of the key and (almost always) one compare.
+/// Entries are never erased; after a rollback they are reset to "unknown".
+class PointTable {
+public:
+    PointInfo* find(std::string_view key) {
+        if (m_slots.empty()) {
+            return nullptr;
+        }
+        const std::uint64_t h = hash(key);
+        for (std::size_t i = h & m_mask;; i = (i + 1) & m_mask) {
+            const Slot& slot = m_slots[i];
+            if (slot.index == 0) {
+                return nullptr;
+            }
+            if (slot.hash == h && m_keys[slot.index - 1] == key) {
+                return &m_values[slot.index - 1];
+            }
+        }
+    }
+
+    /// Adds a key that find() did not find.
+    PointInfo& insert(std::string_view key, PointInfo info) {
+        if ((m_keys.size() + 1) * 2 > m_slots.size()) {
+            grow();
+        }
+        m_keys.emplace_back(key);
+        m_values.push_back(std::move(info));
+        place(hash(key), static_cast<std::uint32_t>(m_keys.size()));
+        return m_values.back();
+    }
+
+    void clear() {
+        m_slots.clear();
+        m_keys.clear();
+        m_values.clear();
+        m_mask = 0;
+    }
+
+private:
+    struct Slot {
+        std::uint64_t hash = 0;
+        std::uint32_t index = 0; // 1-based into m_keys; 0 = empty
+    };
+
+    static std::uint64_t hash(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
+
+    void place(std::uint64_t h, std::uint32_t index) {
+        std::size_t i = h & m_mask;
+        while (m_slots[i].index != 0) {
+            i = (i + 1) & m_mask;
+        }
+        m_slots[i] = Slot{h, index};
+    }
+
+    void grow() {
+        const std::size_t size = m_slots.empty() ? 1024 : m_slots.size() * 2;
+        m_slots.assign(size, Slot{});
+        m_mask = size - 1;
+        for (std::size_t k = 0; k < m_keys.size(); ++k) {
+            place(hash(m_keys[k]), static_cast<std::uint32_t>(k + 1));
+        }
+    }
+
+    std::vector<Slot> m_slots;
+    std::size_t m_mask = 0;
+    std::vector<std::string> m_keys;
+    std::deque<PointInfo> m_values; // stable references
+};
+
 // Key for identical rows without identity, collapsed into one row with a count.
+// Texts (context, NSIR qualifier) enter the key as small interned ids.
 struct AggKey {
-    std::int64_t partition_id, location_id, category_id, outcome_id, falls_within_id;
-    std::string context, nsir;
+    std::int64_t partition_id, location_id, category_id, outcome_id, falls_within_id, context_id, nsir_id;
     bool operator==(const AggKey&) const = default;
 };
 struct AggKeyHash {
     std::size_t operator()(const AggKey& k) const noexcept {
-        std::size_t h = std::hash<std::int64_t>{}(k.location_id);
-        for (const std::int64_t v : {k.partition_id, k.category_id, k.outcome_id, k.falls_within_id}) {
-            h = h * 1000003u ^ std::hash<std::int64_t>{}(v);
+        std::uint64_t h = static_cast<std::uint64_t>(k.location_id) * 0x9E3779B97F4A7C15ULL;
+        for (const std::int64_t v : {k.partition_id, k.category_id, k.outcome_id, k.falls_within_id, k.context_id,
+                                     k.nsir_id}) {
+            h = (h ^ static_cast<std::uint64_t>(v)) * 0x100000001B3ULL;
         }
-        return h ^ (std::hash<std::string>{}(k.context) * 31u) ^ std::hash<std::string>{}(k.nsir);
+        return static_cast<std::size_t>(h ^ (h >> 29));
     }
+};
+
+/// Ids of a few dozen names at most (categories, outcomes, forces): a linear
+/// scan over short strings beats hashing every row.
+class IdCache {
+public:
+    const std::int64_t* find(std::string_view key) const noexcept {
+        for (const auto& [name, id] : m_entries) {
+            if (name.size() == key.size() && name == key) {
+                return &id;
+            }
+        }
+        return nullptr;
+    }
+    void add(std::string name, std::int64_t id) { m_entries.emplace_back(std::move(name), id); }
+    void clear() noexcept { m_entries.clear(); }
+
+private:
+    std::vector<std::pair<std::string, std::int64_t>> m_entries;
 };
 struct AggValue {
     std::int64_t seq;
@@ -125,53 +327,87 @@ public:
     void row(const SourceRow& r) override {
         const PointInfo& point = resolve_point(r);
         if (point.id == 0) {
-            reject(store::RejectRow{r.line, r.coords == Coords::lonlat ? "Longitude,Latitude" : "Easting,Northing", point.code,
-                                    point.reason, std::string{r.raw}});
+            reject(store::RejectRow{r.line, r.coords == Coords::lonlat ? "Longitude,Latitude" : "Easting,Northing",
+                                    point.code, point.reason, std::string{r.raw}});
             return;
         }
         ++m_report.rows_read;
         PartitionState& part = partition_for(r);
-        std::int64_t category_id = 0;
-        if (!r.category_slug.empty()) {
-            m_slug_buf.assign(r.category_slug);
-            const auto id = m_store.category_id_by_slug(m_slug_buf);
-            category_id = id ? *id : m_store.category_id(m_slug_buf);
-        } else {
-            m_text_buf.assign(r.category);
-            category_id = m_store.category_id(m_text_buf);
-        }
-        std::int64_t outcome_id = 0;
-        if (!r.outcome.empty()) {
-            m_text_buf.assign(r.outcome);
-            outcome_id = m_store.outcome_id(m_text_buf);
-        }
-        std::int64_t falls_within_id = 0;
-        if (!r.falls_within.empty()) {
-            m_text_buf.assign(r.falls_within);
-            falls_within_id = m_store.force_id(m_text_buf);
-        }
+        const std::int64_t category_id = !r.category_slug.empty()
+                                             ? cached(m_slug_ids, r.category_slug, [this](const std::string& slug) {
+                                                   const auto id = m_store.category_id_by_slug(slug);
+                                                   return id ? *id : m_store.category_id(slug);
+                                               })
+                                             : cached(m_category_ids, r.category, [this](const std::string& name) {
+                                                   return m_store.category_id(name);
+                                               });
+        const std::int64_t outcome_id =
+            r.outcome.empty() ? 0 : cached(m_outcome_ids, r.outcome, [this](const std::string& name) {
+                return m_store.outcome_id(name);
+            });
+        const std::int64_t falls_within_id =
+            r.falls_within.empty() ? 0 : cached(m_force_ids, r.falls_within, [this](const std::string& name) {
+                return m_store.force_id(name);
+            });
         ++part.rows;
         ++m_report.rows_stored;
         if (r.crime_id.empty() && !r.occurred && r.reference.empty()) {
-            AggKey key{part.id, point.id, category_id, outcome_id, falls_within_id, std::string{r.context},
-                       std::string{r.nsir}};
-            auto [it, inserted] = m_agg.try_emplace(std::move(key), AggValue{r.line, 0});
+            const AggKey key{part.id, point.id, category_id, outcome_id, falls_within_id, intern_text(r.context),
+                             intern_text(r.nsir)};
+            auto [it, inserted] = m_agg.try_emplace(key, AggValue{r.line, 0});
             ++it->second.n;
             return;
         }
-        m_incident.partition_id = part.id;
-        m_incident.seq = r.line;
-        m_incident.location_id = point.id;
-        m_incident.category_id = category_id;
-        m_incident.outcome_id = outcome_id;
-        m_incident.falls_within_id = falls_within_id;
-        m_incident.crime_id.assign(r.crime_id);
-        m_incident.context.assign(r.context);
-        m_incident.occurred_at = r.occurred ? r.occurred->iso() : std::string{};
-        m_incident.nsir.assign(r.nsir);
-        m_incident.reference.assign(r.reference);
-        m_incident.n = 1;
-        m_store.insert_incident(m_incident);
+        if (m_batch_size == m_batch.size()) {
+            m_batch.emplace_back();
+        }
+        store::IncidentRow& row = m_batch[m_batch_size++];
+        row.partition_id = part.id;
+        row.seq = r.line;
+        row.location_id = point.id;
+        row.category_id = category_id;
+        row.outcome_id = outcome_id;
+        row.falls_within_id = falls_within_id;
+        row.crime_id.assign(r.crime_id);
+        row.context.assign(r.context);
+        if (r.occurred) {
+            row.occurred_at = r.occurred->iso();
+        } else {
+            row.occurred_at.clear();
+        }
+        row.nsir.assign(r.nsir);
+        row.reference.assign(r.reference);
+        row.n = 1;
+        if (m_batch_size == batch_rows) {
+            flush_batch();
+        }
+    }
+
+    void flush_batch() {
+        m_batch.resize(m_batch_size);
+        m_store.insert_incidents(m_batch);
+        m_batch_size = 0;
+    }
+
+    template <typename Lookup>
+    std::int64_t cached(IdCache& cache, std::string_view key, Lookup&& lookup) {
+        if (const std::int64_t* id = cache.find(key)) {
+            return *id;
+        }
+        std::string k{key};
+        const std::int64_t id = lookup(k);
+        cache.add(std::move(k), id);
+        return id;
+    }
+
+    std::int64_t intern_text(std::string_view text) {
+        if (text.empty()) {
+            return 0;
+        }
+        return cached(m_text_ids, text, [this](const std::string& t) {
+            m_texts.push_back(t);
+            return static_cast<std::int64_t>(m_texts.size());
+        });
     }
 
     void reject(store::RejectRow rej) override {
@@ -191,70 +427,74 @@ public:
     }
 
 private:
+
+    // Keys: police.uk points by their published micro-degrees and street text
+    // ('G'); a force's exact points by decimetres of easting/northing ('B').
+    static void make_key(std::string& key, char space, double a, double b, std::string_view street) {
+        const std::int64_t ia = std::isfinite(a) ? std::llround(a) : 0;
+        const std::int64_t ib = std::isfinite(b) ? std::llround(b) : 0;
+        key.resize(1 + 2 * sizeof(std::int64_t));
+        key[0] = space;
+        std::memcpy(key.data() + 1, &ia, sizeof ia);
+        std::memcpy(key.data() + 1 + sizeof ia, &ib, sizeof ib);
+        key.append(street);
+    }
+
     void load_points() {
         m_points.clear();
         m_store.for_each_location([this](std::int64_t id, const store::LocationRow& row) {
             PointInfo info;
             info.id = id;
             info.has_lsoa = !row.lsoa_code.empty();
-            const std::string key = row.exact ? bng_key(row.easting, row.northing, row.street)
-                                              : lonlat_key(row.lon, row.lat, row.street);
-            m_points.emplace(key, std::move(info));
+            if (row.exact) {
+                // Exact points are keyed as their feed gave them; E/N is canonical.
+                make_key(m_key_buf, 'B', row.easting * 10, row.northing * 10, row.street);
+            } else {
+                make_key(m_key_buf, 'G', row.lon * 1e6, row.lat * 1e6, row.street);
+            }
+            m_points.insert(m_key_buf, std::move(info));
         });
-    }
-
-    static void append_int(std::string& key, std::int64_t v) {
-        char buf[sizeof v];
-        std::memcpy(buf, &v, sizeof v);
-        key.append(buf, sizeof v);
-    }
-    // Keys: police.uk points by their published micro-degrees and street text;
-    // a force's exact points by decimetres of easting/northing.
-    static std::string lonlat_key(double lon, double lat, std::string_view street) {
-        std::string key{"G"};
-        append_int(key, std::llround(lon * 1e6));
-        append_int(key, std::llround(lat * 1e6));
-        key.append(street);
-        return key;
-    }
-    static std::string bng_key(double e, double n, std::string_view street) {
-        std::string key{"B"};
-        append_int(key, std::llround(e * 10));
-        append_int(key, std::llround(n * 10));
-        key.append(street);
-        return key;
     }
 
     const PointInfo& resolve_point(const SourceRow& r) {
         const bool exact = m_file->kind == FeedKind::force_export;
+        double easting = 0;
+        double northing = 0;
+        if (r.coords == Coords::projected) {
+            if (m_export_to_bng) {
+                const auto p = m_export_to_bng->forward({r.x, r.y});
+                easting = p.x;
+                northing = p.y;
+            } else {
+                easting = r.x;
+                northing = r.y;
+            }
+            make_key(m_key_buf, 'B', easting * 10, northing * 10, r.street);
+        } else if (exact) {
+            const auto p = m_wgs84_to_bng.forward({r.x, r.y});
+            make_key(m_key_buf, 'B', p.x * 10, p.y * 10, r.street);
+        } else {
+            make_key(m_key_buf, 'G', r.x * 1e6, r.y * 1e6, r.street);
+        }
+        PointInfo* known = m_points.find(m_key_buf);
+        if (known != nullptr && (known->id != 0 || known->code != nullptr)) {
+            if (known->id != 0 && !known->has_lsoa && !r.lsoa_code.empty()) {
+                m_store.update_location_lsoa(known->id, std::string{r.lsoa_code}, std::string{r.lsoa_name});
+                known->has_lsoa = true;
+            }
+            return *known;
+        }
         store::LocationRow loc;
         loc.exact = exact;
         loc.street = std::string{r.street};
         loc.lsoa_code = std::string{r.lsoa_code};
         loc.lsoa_name = std::string{r.lsoa_name};
-        // Work out projected (E/N) and geographic (lon/lat) coordinates.
         if (r.coords == Coords::lonlat) {
             loc.lon = r.x;
             loc.lat = r.y;
-        } else if (m_export_to_bng) {
-            const auto p = m_export_to_bng->forward({r.x, r.y});
-            loc.easting = p.x;
-            loc.northing = p.y;
         } else {
-            loc.easting = r.x;
-            loc.northing = r.y;
-        }
-        m_key_buf = exact && r.coords != Coords::lonlat ? bng_key(loc.easting, loc.northing, r.street)
-                                                        : lonlat_key(r.x, r.y, r.street);
-        if (exact && r.coords == Coords::lonlat) {
-            m_key_buf[0] = 'X'; // exact points given in lon/lat: a key space of their own
-        }
-        if (const auto it = m_points.find(m_key_buf); it != m_points.end()) {
-            if (it->second.id != 0 && !it->second.has_lsoa && !r.lsoa_code.empty()) {
-                m_store.update_location_lsoa(it->second.id, loc.lsoa_code, loc.lsoa_name);
-                it->second.has_lsoa = true;
-            }
-            return it->second;
+            loc.easting = easting;
+            loc.northing = northing;
         }
         PointInfo info;
         if (r.x == 0.0 && r.y == 0.0) {
@@ -288,14 +528,23 @@ private:
             }
         }
         m_added_keys.push_back(m_key_buf);
-        return m_points.emplace(m_key_buf, std::move(info)).first->second;
+        if (known != nullptr) {
+            *known = std::move(info); // an entry reset by a rollback
+            return *known;
+        }
+        return m_points.insert(m_key_buf, std::move(info));
     }
 
     PartitionState& partition_for(const SourceRow& r) {
+        // Rows of one partition come together: check the last one first.
+        if (m_last_part != nullptr && r.month == m_last_month && r.force == m_last_force) {
+            return *m_last_part;
+        }
         m_part_key.assign(r.force);
         m_part_key += '\x1f';
         m_part_key += r.month.str();
         if (const auto it = m_partitions.find(m_part_key); it != m_partitions.end()) {
+            remember_partition(r, it->second);
             return it->second;
         }
         const std::string force{r.force};
@@ -306,12 +555,19 @@ private:
         st.previous_sha = m_store.partition_owner_sha(source, force_id, month);
         st.id = m_store.claim_partition(source, force_id, month, m_feed_id);
         st.label = std::string{source} + " | " + force + " | " + month;
-        return m_partitions.emplace(m_part_key, std::move(st)).first->second;
+        PartitionState& stored = m_partitions.emplace(m_part_key, std::move(st)).first->second;
+        remember_partition(r, stored);
+        return stored;
+    }
+
+    void remember_partition(const SourceRow& r, PartitionState& part) {
+        m_last_part = &part;
+        m_last_month = r.month;
+        m_last_force.assign(r.force);
     }
 
     void reset_file_state() {
-        m_partitions.clear();
-        m_agg.clear();
+        clear_file_caches();
         m_added_keys.clear();
         m_feed_id = 0;
         m_progress.reset();
@@ -320,17 +576,32 @@ private:
     // After a rollback: forget ids that were never committed.
     void undo_file_state() {
         for (const auto& key : m_added_keys) {
-            m_points.erase(key);
+            if (PointInfo* p = m_points.find(key)) {
+                *p = PointInfo{}; // unknown again: its location row was rolled back
+            }
         }
         m_added_keys.clear();
         m_store.clear_caches();
+        clear_file_caches();
+    }
+
+    // Ids may come from a transaction that is rolled back: cache them per file only.
+    void clear_file_caches() {
         m_partitions.clear();
+        m_last_part = nullptr;
         m_agg.clear();
+        m_batch_size = 0;
+        m_slug_ids.clear();
+        m_category_ids.clear();
+        m_outcome_ids.clear();
+        m_force_ids.clear();
+        m_text_ids.clear();
+        m_texts.clear();
     }
 
     void run_file(const InputFile& file) {
         geo::VsiFile raw{file.vsi};
-        HashingSource source{raw};
+        ReadAheadSource source{raw};
         store::Transaction tx{m_store.db()};
         store::FeedRecord feed;
         feed.path = file.vsi;
@@ -363,13 +634,7 @@ private:
         }
         m_progress->finish();
         m_progress.reset();
-        // Drain whatever the reader left unread (so the digest covers the whole file).
-        {
-            char buf[1 << 16];
-            while (source.read(buf, sizeof buf) != 0) {
-            }
-        }
-        m_report.sha256 = source.digest();
+        m_report.sha256 = source.digest(); // of the whole file, even if a reader stopped early
         m_report.bytes = source.bytes();
 
         if (is_unchanged()) {
@@ -384,19 +649,32 @@ private:
             m_report.reject_examples.clear();
             return; // tx rolls back
         }
-        store::IncidentRow row;
+        flush_batch();
+        // The collapsed rows, in source order.
+        std::vector<std::pair<const AggKey*, AggValue>> collapsed;
+        collapsed.reserve(m_agg.size());
         for (const auto& [key, value] : m_agg) {
+            collapsed.emplace_back(&key, value);
+        }
+        std::sort(collapsed.begin(), collapsed.end(), [](const auto& a, const auto& b) {
+            return std::pair{a.first->partition_id, a.second.seq} < std::pair{b.first->partition_id, b.second.seq};
+        });
+        m_batch.assign(collapsed.size(), store::IncidentRow{});
+        for (std::size_t i = 0; i < collapsed.size(); ++i) {
+            const AggKey& key = *collapsed[i].first;
+            store::IncidentRow& row = m_batch[i];
             row.partition_id = key.partition_id;
-            row.seq = value.seq;
+            row.seq = collapsed[i].second.seq;
             row.location_id = key.location_id;
             row.category_id = key.category_id;
             row.outcome_id = key.outcome_id;
             row.falls_within_id = key.falls_within_id;
-            row.context = key.context;
-            row.nsir = key.nsir;
-            row.n = value.n;
-            m_store.insert_incident(row);
+            row.context = key.context_id == 0 ? std::string{} : m_texts[static_cast<std::size_t>(key.context_id - 1)];
+            row.nsir = key.nsir_id == 0 ? std::string{} : m_texts[static_cast<std::size_t>(key.nsir_id - 1)];
+            row.n = collapsed[i].second.n;
         }
+        m_store.insert_incidents(m_batch);
+        m_batch.clear();
         for (auto& [key, part] : m_partitions) {
             m_store.set_partition_rows(part.id, part.rows);
             m_report.partitions.push_back(part.label);
@@ -449,7 +727,7 @@ private:
     std::optional<geo::StudyArea> m_default_area;
     geo::Transformer m_wgs84_to_bng;
     std::optional<geo::Transformer> m_export_to_bng;
-    std::unordered_map<std::string, PointInfo, StringHash, std::equal_to<>> m_points;
+    PointTable m_points;
     std::vector<std::string> m_added_keys;
     std::unordered_map<std::string, PartitionState> m_partitions;
     std::unordered_map<AggKey, AggValue, AggKeyHash> m_agg;
@@ -457,11 +735,16 @@ private:
     const InputFile* m_file = nullptr;
     FileReport m_report;
     std::int64_t m_feed_id = 0;
-    store::IncidentRow m_incident;
+    static constexpr std::size_t batch_rows = 4096;
+    std::vector<store::IncidentRow> m_batch;
+    std::size_t m_batch_size = 0;
+    IdCache m_slug_ids, m_category_ids, m_outcome_ids, m_force_ids, m_text_ids;
+    std::vector<std::string> m_texts;
+    PartitionState* m_last_part = nullptr;
+    Month m_last_month;
+    std::string m_last_force;
     std::string m_key_buf;
     std::string m_part_key;
-    std::string m_text_buf;
-    std::string m_slug_buf;
 };
 
 Ingester::Ingester(store::Store& store, IngestOptions options)

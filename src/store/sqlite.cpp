@@ -114,6 +114,11 @@ Statement& Statement::bind(int index, std::string_view value, bool empty_is_null
     return *this;
 }
 
+Statement& Statement::bind_blob(int index, const void* data, std::size_t size) {
+    check_bind(*m_db, sqlite3_bind_blob(m_stmt, index, data, static_cast<int>(size), SQLITE_TRANSIENT), index);
+    return *this;
+}
+
 Statement& Statement::bind_null(int index) {
     check_bind(*m_db, sqlite3_bind_null(m_stmt, index), index);
     return *this;

@@ -33,6 +33,7 @@ public:
     Statement& bind(int index, const char* value) { return bind(index, std::string_view{value}); }
     Statement& bind(int index, const std::string& value) { return bind(index, std::string_view{value}); }
     Statement& bind_null(int index);
+    Statement& bind_blob(int index, const void* data, std::size_t size);
     template <typename T>
     Statement& bind(int index, const std::optional<T>& value) {
         return value ? bind(index, *value) : bind_null(index);

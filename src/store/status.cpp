@@ -24,7 +24,7 @@ hotref::v1::StoreStatus read_status(Store& store, int recent) {
         Statement st{db, R"SQL(
 SELECT p.source, f.name, p.month, p.rows,
        (SELECT coalesce(sum(i.n), 0) FROM incident i JOIN category c ON c.id = i.category_id
-         WHERE i.partition_id = p.id AND c.is_asb = 1),
+         WHERE i.id >= (p.id << 32) AND i.id < ((p.id + 1) << 32) AND c.is_asb = 1),
        fd.name
 FROM feed_partition p JOIN force f ON f.id = p.force_id JOIN feed fd ON fd.id = p.feed_id
 ORDER BY p.source, f.name, p.month)SQL"};
@@ -41,7 +41,7 @@ ORDER BY p.source, f.name, p.month)SQL"};
     {
         Statement st{db, R"SQL(
 SELECT c.name, p.month, sum(i.n) FROM incident i
-JOIN category c ON c.id = i.category_id JOIN feed_partition p ON p.id = i.partition_id
+JOIN category c ON c.id = i.category_id JOIN feed_partition p ON p.id = (i.id >> 32)
 GROUP BY c.name, p.month ORDER BY c.name, p.month)SQL"};
         std::string current;
         std::int64_t total = 0;

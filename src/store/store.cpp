@@ -93,23 +93,25 @@ CREATE TABLE feed_partition (
   rows     INTEGER NOT NULL DEFAULT 0,
   UNIQUE (source, force_id, month)
 );
--- Incidents, clustered by partition so a partition is replaced by a range delete.
+-- Incidents. The rowid is (partition id << 32) + the source line, so a
+-- partition is one contiguous rowid range: replaced by a range delete, appended
+-- in order on ingest, and no extra index is needed.
 -- n > 1: that many source rows identical in every stored field (ASB rows have no Crime ID).
+-- crime_id: police.uk's 64-hex-digit Crime ID as a 32-byte blob (hex(crime_id) gives it back).
 CREATE TABLE incident (
-  partition_id    INTEGER NOT NULL,
-  seq             INTEGER NOT NULL,
+  id              INTEGER PRIMARY KEY,
   location_id     INTEGER NOT NULL,
   category_id     INTEGER NOT NULL,
   outcome_id      INTEGER,
   falls_within_id INTEGER,
-  crime_id        TEXT,
+  crime_id        BLOB,
   context         TEXT,
   occurred_at     TEXT,
   nsir            TEXT,
   reference       TEXT,
   n               INTEGER NOT NULL DEFAULT 1,
-  PRIMARY KEY (partition_id, seq)
-) WITHOUT ROWID;
+  partition_id    INTEGER GENERATED ALWAYS AS (id >> 32) VIRTUAL
+);
 -- Rows not stored, with where and why.
 CREATE TABLE reject (
   id      INTEGER PRIMARY KEY,
@@ -124,16 +126,56 @@ CREATE INDEX reject_feed ON reject (feed_id);
 -- A readable view for analysts (one row per stored row; weight by n).
 CREATE VIEW incident_v AS
 SELECT p.month, p.source, f.name AS force, fw.name AS falls_within, c.name AS category, o.name AS outcome,
-       i.crime_id, i.context, i.occurred_at, i.nsir, i.reference, i.n,
+       CASE WHEN typeof(i.crime_id) = 'blob' THEN lower(hex(i.crime_id)) ELSE i.crime_id END AS crime_id,
+       i.context, i.occurred_at, i.nsir, i.reference, i.n,
        l.id AS location_id, l.street, l.lsoa_code, l.lsoa_name, l.lon, l.lat, l.easting, l.northing
 FROM incident i
-JOIN feed_partition p ON p.id = i.partition_id
+JOIN feed_partition p ON p.id = (i.id >> 32)
 JOIN force f ON f.id = p.force_id
 LEFT JOIN force fw ON fw.id = i.falls_within_id
 JOIN category c ON c.id = i.category_id
 LEFT JOIN outcome o ON o.id = i.outcome_id
 JOIN location l ON l.id = i.location_id;
 )SQL";
+
+constexpr int incident_columns = 11; // placeholders per row
+
+std::string incident_insert_sql(int rows) {
+    std::string sql = "INSERT INTO incident (id, location_id, category_id, outcome_id, falls_within_id, crime_id, "
+                      "context, occurred_at, nsir, reference, n) VALUES ";
+    for (int i = 0; i < rows; ++i) {
+        sql += i == 0 ? "(?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?)";
+    }
+    return sql;
+}
+
+// Lower-case hex digit values; -1 for anything else (upper case would not round-trip).
+constexpr std::array<signed char, 256> hex_table = [] {
+    std::array<signed char, 256> t{};
+    t.fill(-1);
+    for (int c = '0'; c <= '9'; ++c) {
+        t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - '0');
+    }
+    for (int c = 'a'; c <= 'f'; ++c) {
+        t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - 'a' + 10);
+    }
+    return t;
+}();
+
+// police.uk Crime IDs are 64 lower-case hex digits: stored as 32 bytes. Anything else stays text.
+bool crime_id_bytes(const std::string& id, unsigned char (&out)[32]) noexcept {
+    if (id.size() != 64) {
+        return false;
+    }
+    int bad = 0;
+    for (std::size_t i = 0; i < 32; ++i) {
+        const int hi = hex_table[static_cast<unsigned char>(id[2 * i])];
+        const int lo = hex_table[static_cast<unsigned char>(id[2 * i + 1])];
+        bad |= hi | lo;
+        out[i] = static_cast<unsigned char>((hi << 4) | (lo & 0xF));
+    }
+    return bad >= 0;
+}
 
 } // namespace
 
@@ -149,9 +191,8 @@ struct Store::Prepared {
           insert_location(db, "INSERT INTO location (lon, lat, easting, northing, street, lsoa_code, lsoa_name, exact, "
                               "geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, MakePoint(?, ?, 27700))"),
           update_lsoa(db, "UPDATE location SET lsoa_code = ?, lsoa_name = ? WHERE id = ? AND lsoa_code IS NULL"),
-          insert_incident(db, "INSERT INTO incident (partition_id, seq, location_id, category_id, outcome_id, "
-                              "falls_within_id, crime_id, context, occurred_at, nsir, reference, n) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          insert_incident(db, incident_insert_sql(1)),
+          insert_incidents(db, incident_insert_sql(incident_batch)),
           insert_reject(db, "INSERT INTO reject (feed_id, line, field, code, reason, raw) VALUES (?, ?, ?, ?, ?, ?)"),
           insert_feed(db, "INSERT INTO feed (path, name, kind, sha256, bytes, status, started_at) "
                           "VALUES (?, ?, ?, ?, ?, ?, ?)"),
@@ -161,13 +202,13 @@ struct Store::Prepared {
           find_partition(db, "SELECT id FROM feed_partition WHERE source = ? AND force_id = ? AND month = ?"),
           add_partition(db, "INSERT INTO feed_partition (source, force_id, month, feed_id) VALUES (?, ?, ?, ?)"),
           own_partition(db, "UPDATE feed_partition SET feed_id = ?, rows = 0 WHERE id = ?"),
-          clear_partition(db, "DELETE FROM incident WHERE partition_id = ?"),
+          clear_partition(db, "DELETE FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)"),
           partition_rows(db, "UPDATE feed_partition SET rows = ? WHERE id = ?"),
           owner_sha(db, "SELECT fd.sha256 FROM feed_partition p JOIN feed fd ON fd.id = p.feed_id "
                         "WHERE p.source = ? AND p.force_id = ? AND p.month = ?") {}
 
     Statement find_force, add_force, find_outcome, add_outcome, find_category, add_category, find_slug;
-    Statement insert_location, update_lsoa, insert_incident, insert_reject, insert_feed, finish_feed, stored_sha;
+    Statement insert_location, update_lsoa, insert_incident, insert_incidents, insert_reject, insert_feed, finish_feed, stored_sha;
     Statement find_partition, add_partition, own_partition, clear_partition, partition_rows, owner_sha;
 };
 
@@ -365,18 +406,41 @@ std::optional<std::string> Store::partition_owner_sha(const std::string& source,
     return sha;
 }
 
-void Store::insert_incident(const IncidentRow& r) {
-    auto& st = m_sql->insert_incident;
-    st.bind(1, r.partition_id).bind(2, r.seq).bind(3, r.location_id).bind(4, r.category_id);
+void Store::bind_incident(Statement& st, int base, const IncidentRow& r) {
+    st.bind(base + 1, (r.partition_id << 32) + r.seq).bind(base + 2, r.location_id).bind(base + 3, r.category_id);
     if (r.outcome_id != 0) {
-        st.bind(5, r.outcome_id);
+        st.bind(base + 4, r.outcome_id);
     }
     if (r.falls_within_id != 0) {
-        st.bind(6, r.falls_within_id);
+        st.bind(base + 5, r.falls_within_id);
     }
-    st.bind(7, r.crime_id, true).bind(8, r.context, true).bind(9, r.occurred_at, true);
-    st.bind(10, r.nsir, true).bind(11, r.reference, true).bind(12, r.n);
-    st.run();
+    unsigned char bytes[32];
+    if (crime_id_bytes(r.crime_id, bytes)) {
+        st.bind_blob(base + 6, bytes, sizeof bytes);
+    } else {
+        st.bind(base + 6, r.crime_id, true);
+    }
+    st.bind(base + 7, r.context, true).bind(base + 8, r.occurred_at, true);
+    st.bind(base + 9, r.nsir, true).bind(base + 10, r.reference, true).bind(base + 11, r.n);
+}
+
+void Store::insert_incident(const IncidentRow& r) {
+    bind_incident(m_sql->insert_incident, 0, r);
+    m_sql->insert_incident.run();
+}
+
+void Store::insert_incidents(const std::vector<IncidentRow>& rows) {
+    std::size_t i = 0;
+    for (; i + incident_batch <= rows.size(); i += incident_batch) {
+        auto& st = m_sql->insert_incidents;
+        for (int k = 0; k < incident_batch; ++k) {
+            bind_incident(st, k * incident_columns, rows[i + static_cast<std::size_t>(k)]);
+        }
+        st.run();
+    }
+    for (; i < rows.size(); ++i) {
+        insert_incident(rows[i]);
+    }
 }
 
 void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {

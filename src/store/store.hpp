@@ -49,7 +49,7 @@ struct LocationRow {
 
 struct IncidentRow {
     std::int64_t partition_id = 0;
-    std::int64_t seq = 0;          // line of the (first) source row
+    std::int64_t seq = 0;          // line of the (first) source row; id = (partition_id << 32) + seq
     std::int64_t location_id = 0;
     std::int64_t category_id = 0;
     std::int64_t outcome_id = 0;   // 0: none
@@ -110,10 +110,14 @@ public:
     /// Whether a successfully stored feed had this content.
     bool has_stored_feed(const std::string& sha256);
     void insert_incident(const IncidentRow& row);
+    /// Many at once (multi-row INSERTs of incident_batch rows): the ingest hot path.
+    void insert_incidents(const std::vector<IncidentRow>& rows);
+    static constexpr int incident_batch = 64;
     void insert_reject(std::int64_t feed_id, const RejectRow& row);
 
 private:
     void create_schema();
+    static void bind_incident(Statement& st, int base, const IncidentRow& row);
     void migrate();
     std::int64_t intern(std::unordered_map<std::string, std::int64_t>& cache, Statement& find, Statement& add,
                         const std::string& name);
