@@ -41,7 +41,7 @@ be written; 2 bad arguments.)";
 void IngestCommand::add_options(po::options_description& options, po::positional_options_description& positional) {
     add_store_option(options);
     options.add_options()
-        ("path", po::value<std::vector<std::string>>(&m_paths)->required(), "files, folders or archives to ingest")
+        ("path", po::value<std::vector<std::string>>(&m_paths), "files, folders or archives to ingest")
         ("mapping,m", po::value<std::string>(&m_mapping), "force export column mapping (JSON); CSVs are force exports")
         ("api-force", po::value<std::string>(&m_api_force)->default_value("police.uk API"),
          "partition label for police.uk API JSON feeds (the API names no force)")
@@ -54,6 +54,9 @@ void IngestCommand::add_options(po::options_description& options, po::positional
 }
 
 void IngestCommand::apply(const po::variables_map&) {
+    if (m_paths.empty()) {
+        throw UsageError("give at least one file, folder or archive to ingest (see 'hotref ingest -h')");
+    }
     if (!m_area_layer.empty() && m_area.empty()) {
         throw UsageError("--area-layer needs --area");
     }

@@ -18,6 +18,8 @@
 #include <mutex>
 #include <thread>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
@@ -300,6 +302,9 @@ public:
             m_export_to_bng.emplace(m_options.mapping->crs, "EPSG:27700");
         }
         load_points();
+        if (const char* k = std::getenv("HOTREF_TEST_KILL_AFTER_ROWS")) {
+            m_kill_after = std::atoll(k);
+        }
     }
 
     FileReport ingest(const InputFile& file) {
@@ -332,6 +337,9 @@ public:
             return;
         }
         ++m_report.rows_read;
+        if (m_report.rows_read == m_kill_after) {
+            std::raise(SIGKILL); // test hook: a process killed mid-ingest (see tests/cli)
+        }
         PartitionState& part = partition_for(r);
         const std::int64_t category_id = !r.category_slug.empty()
                                              ? cached(m_slug_ids, r.category_slug, [this](const std::string& slug) {
@@ -741,6 +749,7 @@ private:
     IdCache m_slug_ids, m_category_ids, m_outcome_ids, m_force_ids, m_text_ids;
     std::vector<std::string> m_texts;
     PartitionState* m_last_part = nullptr;
+    std::int64_t m_kill_after = -1;
     Month m_last_month;
     std::string m_last_force;
     std::string m_key_buf;
