@@ -3,7 +3,12 @@
 #include "core/error.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace hotref {
 
@@ -19,8 +24,24 @@ constexpr std::size_t initial_buffer = std::size_t{1} << 20; // 1 MiB
 constexpr std::size_t max_record = std::size_t{64} << 20;   // 64 MiB
 } // namespace
 
-CsvReader::CsvReader(ByteSource& source, char delimiter)
-    : m_source(source), m_delimiter(delimiter), m_buffer(initial_buffer) {}
+std::string_view RecordReader::raw() const {
+    if (m_raw_known) {
+        return m_raw;
+    }
+    m_raw_buf.clear();
+    for (std::size_t i = 0; i < m_fields.size(); ++i) {
+        if (i > 0) {
+            m_raw_buf += m_delimiter;
+        }
+        m_raw_buf.append(m_fields[i]);
+    }
+    return m_raw_buf;
+}
+
+CsvReader::CsvReader(ByteSource& source, char delimiter) : m_source(source), m_buffer(initial_buffer) {
+    m_delimiter = delimiter;
+    m_raw_known = true;
+}
 
 bool CsvReader::fill() {
     if (m_eof) {
@@ -173,8 +194,9 @@ bool CsvReader::next() {
                                  ": a quoted field is not closed before the end of the file");
             }
         }
-        if (std::memchr(b, '"', static_cast<std::size_t>(e - b)) != nullptr) {
-            m_raw_copy.assign(b, e);
+        m_had_quotes = std::memchr(b, '"', static_cast<std::size_t>(e - b)) != nullptr;
+        if (m_had_quotes) {
+            m_raw_copy.assign(b, e); // split_fields unquotes in place
             m_raw = m_raw_copy;
         } else {
             m_raw = std::string_view(b, static_cast<std::size_t>(e - b));
@@ -184,8 +206,149 @@ bool CsvReader::next() {
     }
 }
 
-std::string_view CsvReader::raw() const noexcept {
-    return m_raw;
+// --- ThreadedCsvReader -------------------------------------------------------------
+
+struct ThreadedCsvReader::Batch {
+    struct Record {
+        std::uint32_t first_field = 0;
+        std::uint32_t n_fields = 0;
+        std::size_t line = 0;
+        std::uint64_t consumed = 0;
+        std::int64_t raw_offset = -1; // -1: the fields joined are the raw text
+        std::uint32_t raw_size = 0;
+    };
+    std::string arena;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> fields; // offset, size in arena
+    std::vector<Record> records;
+    bool last = false;
+    std::exception_ptr error;
+
+    void clear() {
+        arena.clear();
+        fields.clear();
+        records.clear();
+    }
+};
+
+struct ThreadedCsvReader::Shared {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<std::unique_ptr<Batch>> queue;
+    std::vector<std::unique_ptr<Batch>> free;
+    bool stop = false;
+    std::thread thread;
+};
+
+namespace {
+constexpr std::size_t batch_records = 4096;
+constexpr std::size_t max_batches = 4;
+} // namespace
+
+ThreadedCsvReader::ThreadedCsvReader(ByteSource& source, char delimiter)
+    : m_source(source), m_shared(std::make_unique<Shared>()) {
+    m_delimiter = delimiter;
+    m_shared->thread = std::thread([this] { produce(); });
+}
+
+ThreadedCsvReader::~ThreadedCsvReader() {
+    {
+        std::lock_guard lock{m_shared->mutex};
+        m_shared->stop = true;
+    }
+    m_shared->cv.notify_all();
+    m_shared->thread.join();
+}
+
+void ThreadedCsvReader::produce() {
+    Shared& sh = *m_shared;
+    auto take_batch = [&sh]() {
+        std::lock_guard lock{sh.mutex};
+        if (sh.free.empty()) {
+            return std::make_unique<Batch>();
+        }
+        auto b = std::move(sh.free.back());
+        sh.free.pop_back();
+        b->clear();
+        return b;
+    };
+    auto push = [&sh](std::unique_ptr<Batch> b) {
+        std::unique_lock lock{sh.mutex};
+        sh.cv.wait(lock, [&sh] { return sh.queue.size() < max_batches || sh.stop; });
+        if (sh.stop) {
+            return false;
+        }
+        sh.queue.push_back(std::move(b));
+        lock.unlock();
+        sh.cv.notify_all();
+        return true;
+    };
+    std::unique_ptr<Batch> batch = take_batch();
+    try {
+        CsvReader csv{m_source, m_delimiter};
+        while (csv.next()) {
+            Batch::Record rec;
+            rec.first_field = static_cast<std::uint32_t>(batch->fields.size());
+            rec.n_fields = static_cast<std::uint32_t>(csv.size());
+            rec.line = csv.line();
+            rec.consumed = csv.bytes_consumed();
+            for (const auto f : csv.fields()) {
+                batch->fields.emplace_back(static_cast<std::uint32_t>(batch->arena.size()),
+                                           static_cast<std::uint32_t>(f.size()));
+                batch->arena.append(f);
+            }
+            if (csv.had_quotes()) {
+                rec.raw_offset = static_cast<std::int64_t>(batch->arena.size());
+                rec.raw_size = static_cast<std::uint32_t>(csv.raw().size());
+                batch->arena.append(csv.raw());
+            }
+            batch->records.push_back(rec);
+            if (batch->records.size() == batch_records || batch->arena.size() > (std::size_t{1} << 22)) {
+                if (!push(std::move(batch))) {
+                    return;
+                }
+                batch = take_batch();
+            }
+        }
+    } catch (...) {
+        batch->error = std::current_exception();
+    }
+    batch->last = true;
+    push(std::move(batch));
+}
+
+bool ThreadedCsvReader::next() {
+    while (!m_batch || m_pos == m_batch->records.size()) {
+        if (m_batch && m_batch->error) {
+            std::rethrow_exception(m_batch->error); // after the records read before it
+        }
+        if (m_batch && m_batch->last) {
+            return false;
+        }
+        std::unique_lock lock{m_shared->mutex};
+        if (m_batch) {
+            m_shared->free.push_back(std::move(m_batch));
+        }
+        m_shared->cv.wait(lock, [this] { return !m_shared->queue.empty(); });
+        m_batch = std::move(m_shared->queue.front());
+        m_shared->queue.pop_front();
+        lock.unlock();
+        m_shared->cv.notify_all();
+        m_pos = 0;
+    }
+    const Batch::Record& rec = m_batch->records[m_pos++];
+    const char* arena = m_batch->arena.data();
+    m_fields.clear();
+    for (std::uint32_t i = 0; i < rec.n_fields; ++i) {
+        const auto& [offset, size] = m_batch->fields[rec.first_field + i];
+        m_fields.emplace_back(arena + offset, size);
+    }
+    m_line = rec.line;
+    m_consumed = rec.consumed;
+    m_raw_known = rec.raw_offset >= 0;
+    if (m_raw_known) {
+        m_raw = std::string_view(arena + rec.raw_offset, rec.raw_size);
+    }
+    return true;
 }
 
 } // namespace hotref

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,14 +37,18 @@ private:
     std::size_t m_pos = 0;
 };
 
-class CsvReader {
+/// Records of a delimited file, one at a time. Fields are views valid until
+/// the next call of next().
+class RecordReader {
 public:
-    explicit CsvReader(ByteSource& source, char delimiter = ',');
+    RecordReader() = default;
+    RecordReader(const RecordReader&) = delete;
+    RecordReader& operator=(const RecordReader&) = delete;
+    virtual ~RecordReader() = default;
 
-    /// Reads the next record. Returns false at the end of input. Blank lines
-    /// are skipped. An unterminated quoted field at the end of input throws
-    /// InputError naming the line where the record started.
-    bool next();
+    /// Reads the next record; false at the end of input. Throws InputError on
+    /// input that cannot be read as records (naming the line).
+    virtual bool next() = 0;
 
     [[nodiscard]] const std::vector<std::string_view>& fields() const noexcept { return m_fields; }
     [[nodiscard]] std::size_t size() const noexcept { return m_fields.size(); }
@@ -52,11 +57,34 @@ public:
     /// 1-based physical line on which the current record starts (the header is line 1).
     [[nodiscard]] std::size_t line() const noexcept { return m_line; }
 
-    /// The current record as it stood in the file, without its line end.
-    [[nodiscard]] std::string_view raw() const noexcept;
+    /// The current record as it stood in the file, without its line end
+    /// (made on demand: only reject reports need it).
+    [[nodiscard]] std::string_view raw() const;
 
     /// Bytes of input consumed so far (for progress).
     [[nodiscard]] std::uint64_t bytes_consumed() const noexcept { return m_consumed; }
+
+protected:
+    std::vector<std::string_view> m_fields;
+    std::size_t m_line = 0;
+    std::uint64_t m_consumed = 0;
+    char m_delimiter = ',';
+    bool m_raw_known = false;        // m_raw holds the record as written
+    std::string_view m_raw;
+    mutable std::string m_raw_buf;   // fields joined again, when the record had no quotes
+};
+
+class CsvReader final : public RecordReader {
+public:
+    explicit CsvReader(ByteSource& source, char delimiter = ',');
+
+    /// Reads the next record. Returns false at the end of input. Blank lines
+    /// are skipped. An unterminated quoted field at the end of input throws
+    /// InputError naming the line where the record started.
+    bool next() override;
+
+    /// Whether the current record's text differs from its fields joined by the delimiter.
+    [[nodiscard]] bool had_quotes() const noexcept { return m_had_quotes; }
 
 private:
     bool fill();                                  // read more; false at end of input
@@ -64,18 +92,34 @@ private:
     void split_fields(char* begin, char* end);
 
     ByteSource& m_source;
-    char m_delimiter;
     std::vector<char> m_buffer;
     std::size_t m_begin = 0;   // start of unconsumed data
     std::size_t m_end = 0;     // end of valid data
     bool m_eof = false;
     bool m_first = true;
-    std::size_t m_line = 0;
     std::size_t m_next_line = 1;
-    std::uint64_t m_consumed = 0;
-    std::vector<std::string_view> m_fields;
+    bool m_had_quotes = false;
     std::string m_raw_copy;
-    std::string_view m_raw;
+};
+
+/// A CsvReader running on a thread of its own, a few thousand records ahead:
+/// splitting records overlaps with whatever the caller does with them.
+/// Errors of the reading thread are rethrown by next().
+class ThreadedCsvReader final : public RecordReader {
+public:
+    explicit ThreadedCsvReader(ByteSource& source, char delimiter = ',');
+    ~ThreadedCsvReader() override;
+    bool next() override;
+
+private:
+    struct Batch;
+    struct Shared;
+    void produce();
+
+    ByteSource& m_source;
+    std::unique_ptr<Shared> m_shared;
+    std::unique_ptr<Batch> m_batch;
+    std::size_t m_pos = 0;
 };
 
 } // namespace hotref

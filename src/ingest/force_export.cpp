@@ -113,7 +113,7 @@ std::string nsir_of(std::string_view text) {
 }
 
 void read_force_export(ByteSource& source, const std::string& name, const ExportMapping& mapping, RowSink& sink) {
-    CsvReader csv{source, mapping.delimiter};
+    ThreadedCsvReader csv{source, mapping.delimiter};
     if (!csv.next()) {
         throw InputError(name + ": the file is empty; expected a header line naming the mapped columns");
     }
@@ -220,7 +220,7 @@ void read_force_export(ByteSource& source, const std::string& name, const Export
         row.occurred = dt;
         row.nsir = nsir_buf;
         row.reference = get(5);
-        row.raw = csv.raw();
+        row.record = &csv;
         sink.row(row);
     }
 }

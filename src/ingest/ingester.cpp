@@ -333,7 +333,7 @@ public:
         const PointInfo& point = resolve_point(r);
         if (point.id == 0) {
             reject(store::RejectRow{r.line, r.coords == Coords::lonlat ? "Longitude,Latitude" : "Easting,Northing",
-                                    point.code, point.reason, std::string{r.raw}});
+                                    point.code, point.reason, r.raw_text()});
             return;
         }
         ++m_report.rows_read;

@@ -19,7 +19,7 @@ constexpr std::array<const char*, n_cols> column_names{
 // Columns without which a row cannot be stored.
 constexpr std::array<Col, 6> required{month, reported_by, longitude, latitude, crime_type, location};
 
-store::RejectRow make_reject(const CsvReader& csv, const char* field, const char* code, std::string reason) {
+store::RejectRow make_reject(const RecordReader& csv, const char* field, const char* code, std::string reason) {
     return store::RejectRow{static_cast<std::int64_t>(csv.line()), field != nullptr ? field : "", code, std::move(reason),
                             std::string{csv.raw()}};
 }
@@ -27,7 +27,7 @@ store::RejectRow make_reject(const CsvReader& csv, const char* field, const char
 } // namespace
 
 void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sink) {
-    CsvReader csv{source};
+    ThreadedCsvReader csv{source};
     if (!csv.next()) {
         throw InputError(name + ": the file is empty; expected a data.police.uk street-level CSV with a header line");
     }
@@ -114,7 +114,7 @@ void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sin
         row.outcome = get(outcome);
         row.crime_id = get(crime_id);
         row.context = get(context);
-        row.raw = csv.raw();
+        row.record = &csv;
         sink.row(row);
     }
 }

@@ -3,11 +3,13 @@
 // handed to a RowSink. Views point into the reader's buffer and are valid only
 // during the call.
 
+#include "core/csv.hpp"
 #include "core/month.hpp"
 #include "store/store.hpp"
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace hotref::ingest {
@@ -36,7 +38,11 @@ struct SourceRow {
     std::optional<DateTime> occurred;
     std::string_view nsir;
     std::string_view reference;
-    std::string_view raw;            // the source text, for reject reports
+    std::string_view raw;            // the source text (JSON), for reject reports
+    const RecordReader* record = nullptr; // CSV: the record, whose text is made on demand
+
+    /// The source text of the row, for a reject report.
+    [[nodiscard]] std::string raw_text() const { return record != nullptr ? std::string{record->raw()} : std::string{raw}; }
 };
 
 class RowSink {
