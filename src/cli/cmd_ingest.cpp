@@ -49,6 +49,8 @@ void IngestCommand::add_options(po::options_description& options, po::positional
          "keep only incidents inside the polygons of this vector file (default: England and Wales)")
         ("area-layer", po::value<std::string>(&m_area_layer), "layer of --area (default: its first layer)")
         ("report-json", po::value<std::string>(&m_report_json), "write the ingest report as JSON to this file")
+        ("reingest", po::bool_switch(&m_reingest),
+         "store files even when identical content is stored (e.g. after changing --area)")
         ("quiet,q", po::bool_switch(&m_quiet), "print only warnings and errors");
     positional.add("path", -1);
 }
@@ -73,7 +75,8 @@ void print_file(const ingest::FileReport& r, bool quiet) {
         if (r.status == "unchanged") {
             std::cout << "unchanged  " << r.name << "  (" << r.message << ")\n";
         } else {
-            std::cout << "stored     " << r.name << "  " << with_commas(r.rows_stored) << " rows";
+            std::cout << "stored     " << r.name << "  " << with_commas(r.rows_stored)
+                      << (r.rows_stored == 1 ? " row" : " rows");
             if (r.partitions.size() == 1) {
                 std::cout << "  [" << r.partitions.front() << "]";
             } else {
@@ -85,6 +88,9 @@ void print_file(const ingest::FileReport& r, bool quiet) {
             }
             std::cout << "\n";
         }
+    }
+    for (const auto& note : r.notes) {
+        std::cerr << "note: " << r.name << ": " << note << "\n";
     }
     if (r.rows_rejected > 0) {
         std::cerr << "warning: " << r.name << ": " << with_commas(r.rows_rejected) << " of "
@@ -140,6 +146,7 @@ int IngestCommand::run() {
     const auto start = std::chrono::steady_clock::now();
     ingest::IngestOptions options;
     options.api_force = m_api_force;
+    options.reingest = m_reingest;
     if (!m_mapping.empty()) {
         options.mapping = ingest::ExportMapping::from_file(m_mapping);
     }

@@ -60,8 +60,12 @@ int StatusCommand::run() {
                       << st.column_text(3) << "]\n";
             ++n;
         }
+        const auto total = store.db().query_int("SELECT count(*) FROM reject");
         if (n == 0) {
             std::cout << "no rejected rows\n";
+        } else if (total > n) {
+            std::cout << "(the first " << n << " of " << with_commas(total)
+                      << " rejected rows; --limit N shows more)\n";
         }
         return 0;
     }

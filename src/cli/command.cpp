@@ -46,6 +46,7 @@ const std::vector<CommandInfo>& commands() {
     static const std::vector<CommandInfo> list{
         {"ingest", [] { return std::make_unique<IngestCommand>(); }},
         {"status", [] { return std::make_unique<StatusCommand>(); }},
+        {"hotspots", [] { return std::make_unique<HotspotsCommand>(); }},
     };
     return list;
 }

@@ -2,6 +2,7 @@
 // The subcommands. Each is declared here and defined in cmd_<name>.cpp.
 
 #include "cli/command.hpp"
+#include "hotspot/pipeline.hpp"
 
 #include <optional>
 
@@ -29,6 +30,7 @@ private:
     std::string m_area_layer;
     std::string m_report_json;
     bool m_quiet = false;
+    bool m_reingest = false;
 };
 
 class StatusCommand final : public Command {
@@ -49,7 +51,25 @@ private:
     bool m_json = false;
     bool m_rejects = false;
     int m_feeds = 20;
-    std::string m_feed_rejects;
+};
+
+class HotspotsCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "hotspots"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Find hotspots (grid Getis-Ord Gi* with FDR), dissolve them into polygons and store the run.";
+    }
+    [[nodiscard]] const char* usage() const override { return "[OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    hotspot::HotspotOptions m_options;
+    int m_top = 10;
 };
 
 } // namespace hotref::cli

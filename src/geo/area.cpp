@@ -48,3 +48,39 @@ bool StudyArea::contains(double easting, double northing) const {
 }
 
 } // namespace hotref::geo
+
+namespace hotref::geo {
+
+bool StudyArea::intersects_box(double minx, double miny, double maxx, double maxy) const {
+    if (maxx < m_minx || minx > m_maxx || maxy < m_miny || miny > m_maxy) {
+        return false;
+    }
+    return !m_impl->polygon || m_impl->polygon->intersects_box(minx, miny, maxx, maxy);
+}
+
+bool StudyArea::has_polygon() const noexcept {
+    return m_impl->polygon.has_value();
+}
+
+double StudyArea::area_m2() const {
+    return m_impl->polygon ? m_impl->polygon->geometry().area() : (m_maxx - m_minx) * (m_maxy - m_miny);
+}
+
+std::string StudyArea::wkb() const {
+    if (m_impl->polygon) {
+        return m_impl->polygon->geometry().wkb();
+    }
+    return m_impl->ctx.box(m_minx, m_miny, m_maxx, m_maxy).wkb();
+}
+
+StudyArea StudyArea::envelope(const std::string& name, double minx, double miny, double maxx, double maxy) {
+    StudyArea a;
+    a.m_name = name;
+    a.m_minx = minx;
+    a.m_miny = miny;
+    a.m_maxx = maxx;
+    a.m_maxy = maxy;
+    return a;
+}
+
+} // namespace hotref::geo

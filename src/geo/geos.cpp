@@ -75,6 +75,62 @@ Geometry Context::unite(const Geometry& a, const Geometry& b) const {
     return Geometry{this, g};
 }
 
+Geometry Context::box(double minx, double miny, double maxx, double maxy) const {
+    GEOSGeometry* g = GEOSGeom_createRectangle_r(h(this), minx, miny, maxx, maxy);
+    if (g == nullptr) {
+        throw GeoError("GEOS: cannot create a rectangle: " + m_last_error);
+    }
+    return Geometry{this, g};
+}
+
+Geometry Context::dissolve_boxes(const std::vector<std::array<double, 4>>& boxes) const {
+    std::vector<GEOSGeometry*> parts;
+    parts.reserve(boxes.size());
+    for (const auto& b : boxes) {
+        GEOSGeometry* g = GEOSGeom_createRectangle_r(h(this), b[0], b[1], b[2], b[3]);
+        if (g == nullptr) {
+            for (auto* p : parts) {
+                GEOSGeom_destroy_r(h(this), p);
+            }
+            throw GeoError("GEOS: cannot create a rectangle: " + m_last_error);
+        }
+        parts.push_back(g);
+    }
+    // The collection takes ownership of the parts.
+    GEOSGeometry* coll = GEOSGeom_createCollection_r(h(this), GEOS_GEOMETRYCOLLECTION, parts.data(),
+                                                     static_cast<unsigned int>(parts.size()));
+    if (coll == nullptr) {
+        for (auto* p : parts) {
+            GEOSGeom_destroy_r(h(this), p);
+        }
+        throw GeoError("GEOS: cannot collect rectangles: " + m_last_error);
+    }
+    const Geometry collection{this, coll};
+    GEOSGeometry* u = GEOSCoverageUnion_r(h(this), coll);
+    if (u == nullptr) {
+        throw GeoError("GEOS: coverage union failed: " + m_last_error);
+    }
+    return Geometry{this, u};
+}
+
+bool Context::intersects(const Geometry& a, const Geometry& b) const {
+    const char r = GEOSIntersects_r(h(this), static_cast<GEOSGeometry*>(a.raw()), static_cast<GEOSGeometry*>(b.raw()));
+    if (r == 2) {
+        throw GeoError("GEOS: intersects failed: " + m_last_error);
+    }
+    return r == 1;
+}
+
+double Context::intersection_area(const Geometry& a, const Geometry& b) const {
+    GEOSGeometry* g =
+        GEOSIntersection_r(h(this), static_cast<GEOSGeometry*>(a.raw()), static_cast<GEOSGeometry*>(b.raw()));
+    if (g == nullptr) {
+        throw GeoError("GEOS: intersection failed: " + m_last_error);
+    }
+    const Geometry result{this, g};
+    return result.area();
+}
+
 // --- Geometry ---------------------------------------------------------------
 
 Geometry::~Geometry() {
@@ -123,6 +179,24 @@ std::string Geometry::wkt(int precision) const {
     return out;
 }
 
+std::string Geometry::wkb() const {
+    GEOSWKBWriter* writer = GEOSWKBWriter_create_r(h(m_ctx));
+    GEOSWKBWriter_setByteOrder_r(h(m_ctx), writer, GEOS_WKB_NDR);
+    std::size_t size = 0;
+    unsigned char* data = GEOSWKBWriter_write_r(h(m_ctx), writer, static_cast<GEOSGeometry*>(m_geom), &size);
+    GEOSWKBWriter_destroy_r(h(m_ctx), writer);
+    if (data == nullptr) {
+        throw GeoError("GEOS: cannot write WKB");
+    }
+    std::string out{reinterpret_cast<const char*>(data), size};
+    GEOSFree_r(h(m_ctx), data);
+    return out;
+}
+
+int Geometry::num_geometries() const {
+    return GEOSGetNumGeometries_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom));
+}
+
 void Geometry::bounds(double& minx, double& miny, double& maxx, double& maxy) const {
     if (GEOSGeom_getXMin_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom), &minx) != 1 ||
         GEOSGeom_getYMin_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom), &miny) != 1 ||
@@ -133,6 +207,16 @@ void Geometry::bounds(double& minx, double& miny, double& maxx, double& maxy) co
 }
 
 // --- PreparedGeometry ---------------------------------------------------------
+
+bool PreparedGeometry::intersects_box(double minx, double miny, double maxx, double maxy) const {
+    const Geometry b = m_ctx->box(minx, miny, maxx, maxy);
+    const char r = GEOSPreparedIntersects_r(h(m_ctx), static_cast<const GEOSPreparedGeometry*>(m_prepared),
+                                            static_cast<const GEOSGeometry*>(b.raw()));
+    if (r == 2) {
+        throw GeoError("GEOS: intersects failed: " + m_ctx->last_error());
+    }
+    return r == 1;
+}
 
 PreparedGeometry::PreparedGeometry(const Context& ctx, Geometry geometry)
     : m_ctx(&ctx), m_geometry(std::move(geometry)),

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <array>
+#include <vector>
 
 namespace hotref::geo {
 
@@ -23,6 +25,9 @@ public:
     [[nodiscard]] bool empty() const noexcept { return m_geom == nullptr; }
     [[nodiscard]] double area() const;
     [[nodiscard]] std::string wkt(int precision = 3) const;
+    /// ISO WKB, little-endian.
+    [[nodiscard]] std::string wkb() const;
+    [[nodiscard]] int num_geometries() const;
     /// Envelope as minx, miny, maxx, maxy.
     void bounds(double& minx, double& miny, double& maxx, double& maxy) const;
 
@@ -47,6 +52,8 @@ public:
 
     /// True when the point lies inside or on the boundary.
     [[nodiscard]] bool covers_point(double x, double y) const;
+    /// True when the rectangle and the geometry share any point.
+    [[nodiscard]] bool intersects_box(double minx, double miny, double maxx, double maxy) const;
     [[nodiscard]] const Geometry& geometry() const noexcept { return m_geometry; }
 
 private:
@@ -67,6 +74,15 @@ public:
     [[nodiscard]] Geometry point(double x, double y) const;
     /// Union of two geometries (new geometry; inputs untouched).
     [[nodiscard]] Geometry unite(const Geometry& a, const Geometry& b) const;
+    /// An axis-aligned rectangle.
+    [[nodiscard]] Geometry box(double minx, double miny, double maxx, double maxy) const;
+    /// Dissolves edge-sharing, non-overlapping rectangles (grid cells) into
+    /// (multi)polygons with GEOS's coverage union.
+    [[nodiscard]] Geometry dissolve_boxes(const std::vector<std::array<double, 4>>& boxes) const;
+    /// True when the geometries intersect (for prepared tests use PreparedGeometry).
+    [[nodiscard]] bool intersects(const Geometry& a, const Geometry& b) const;
+    /// Area of the intersection of two geometries.
+    [[nodiscard]] double intersection_area(const Geometry& a, const Geometry& b) const;
 
     [[nodiscard]] void* handle() const noexcept { return m_handle; }
     /// The last message GEOS reported through this context.

@@ -80,10 +80,28 @@ ExportMapping ExportMapping::from_json(const std::string& text, const std::strin
         m.col_x = string_member(*cols, "longitude", where, true);
         m.col_y = string_member(*cols, "latitude", where, true);
         m.crs = "EPSG:4326";
-        m.lonlat = true;
     }
     if (const auto crs = string_member(doc, "crs", name, false); !crs.empty()) {
         m.crs = crs;
+    }
+    // x/y are longitude/latitude exactly when the CRS is WGS84; any other CRS is transformed by PROJ.
+    m.lonlat = m.crs == "EPSG:4326";
+    // Only the codes parse_datetime understands, and a whole date.
+    for (std::size_t i = 0; i < m.datetime_format.size(); ++i) {
+        if (m.datetime_format[i] == '%') {
+            const char c = i + 1 < m.datetime_format.size() ? m.datetime_format[i + 1] : '\0';
+            if (std::string_view{"YmdHMS%"}.find(c) == std::string_view::npos || c == '\0') {
+                throw InputError(name + ": datetime_format " + quote_value(m.datetime_format) + ": %" +
+                                 std::string(1, c) + " is not supported (use %Y %m %d %H %M %S)");
+            }
+            ++i;
+        }
+    }
+    for (const char* need : {"%Y", "%m", "%d"}) {
+        if (m.datetime_format.find(need) == std::string::npos) {
+            throw InputError(name + ": datetime_format " + quote_value(m.datetime_format) + " lacks " + need +
+                             " (a whole date is needed)");
+        }
     }
     m.col_nsir = string_member(*cols, "nsir", where, false);
     m.col_reference = string_member(*cols, "reference", where, false);

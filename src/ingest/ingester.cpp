@@ -160,6 +160,9 @@ private:
 // What we know about a distinct map point: its location id, or why it is rejected.
 struct PointInfo {
     std::int64_t id = 0;          // 0: rejected
+    bool area_checked = true;     // false: a stored location not yet checked against this ingest's area
+    double easting = 0;
+    double northing = 0;
     const char* code = nullptr;   // reject code
     std::string reason;
     bool has_lsoa = false;
@@ -298,7 +301,7 @@ public:
             m_default_area.emplace(geo::StudyArea::england_and_wales());
             m_options.area = &*m_default_area;
         }
-        if (m_options.mapping && m_options.mapping->crs != "EPSG:27700" && m_options.mapping->crs != "EPSG:4326") {
+        if (m_options.mapping && !m_options.mapping->lonlat && m_options.mapping->crs != "EPSG:27700") {
             m_export_to_bng.emplace(m_options.mapping->crs, "EPSG:27700");
         }
         load_points();
@@ -318,6 +321,7 @@ public:
             run_file(file);
         } catch (const InputError& e) {
             m_progress.reset();
+            m_store.take_new_categories();
             undo_file_state();
             m_report.status = "failed";
             m_report.message = e.what();
@@ -454,6 +458,9 @@ private:
             PointInfo info;
             info.id = id;
             info.has_lsoa = !row.lsoa_code.empty();
+            info.area_checked = false;
+            info.easting = row.easting;
+            info.northing = row.northing;
             if (row.exact) {
                 // Exact points are keyed as their feed gave them; E/N is canonical.
                 make_key(m_key_buf, 'B', row.easting * 10, row.northing * 10, row.street);
@@ -485,6 +492,16 @@ private:
             make_key(m_key_buf, 'G', r.x * 1e6, r.y * 1e6, r.street);
         }
         PointInfo* known = m_points.find(m_key_buf);
+        if (known != nullptr && known->id != 0 && !known->area_checked) {
+            // A location stored by an earlier ingest: it must lie in this ingest's area too.
+            known->area_checked = true;
+            if (!m_options.area->contains(known->easting, known->northing)) {
+                known->id = 0;
+                known->code = "outside_area";
+                known->reason = "outside " + m_options.area->name() + " (easting " + fmt_coord(known->easting) +
+                                ", northing " + fmt_coord(known->northing) + ")";
+            }
+        }
         if (known != nullptr && (known->id != 0 || known->code != nullptr)) {
             if (known->id != 0 && !known->has_lsoa && !r.lsoa_code.empty()) {
                 m_store.update_location_lsoa(known->id, std::string{r.lsoa_code}, std::string{r.lsoa_name});
@@ -645,7 +662,7 @@ private:
         m_report.sha256 = source.digest(); // of the whole file, even if a reader stopped early
         m_report.bytes = source.bytes();
 
-        if (is_unchanged()) {
+        if (!m_options.reingest && is_unchanged()) {
             // Identical content already owns every partition: change nothing.
             undo_file_state();
             m_report.status = "unchanged";
@@ -701,6 +718,10 @@ private:
         tx.commit();
         m_added_keys.clear();
         m_report.status = "stored";
+        for (const auto& c : m_store.take_new_categories()) {
+            m_report.notes.push_back("new category '" + c +
+                                     "' (not a police.uk category; a force export can map it with \"categories\")");
+        }
     }
 
     bool is_unchanged() {

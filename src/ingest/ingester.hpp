@@ -25,6 +25,8 @@ struct IngestOptions {
     const geo::StudyArea* area = nullptr;
     /// How many rejected rows to keep as examples in the report.
     std::size_t reject_examples = 5;
+    /// Store files even when identical content is already stored (after changing --area, say).
+    bool reingest = false;
 };
 
 struct FileReport {
@@ -41,8 +43,9 @@ struct FileReport {
     std::int64_t locations_added = 0;
     std::map<std::string, std::int64_t> rejects_by_code;
     std::vector<store::RejectRow> reject_examples;
-    std::vector<std::string> partitions;      // "police.uk Derbyshire Constabulary 2025-01"
+    std::vector<std::string> partitions;      // "police.uk | Derbyshire Constabulary | 2025-01"
     std::int64_t partitions_replaced = 0;     // held rows from an earlier feed
+    std::vector<std::string> notes;           // worth a user's attention (new categories, ...)
     double seconds = 0;
 };
 

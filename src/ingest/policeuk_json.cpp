@@ -50,7 +50,7 @@ void read_policeuk_json(const std::string& text, const std::string& name, const 
             if (raw.size() > 500) {
                 raw.resize(500);
             }
-            sink.reject(store::RejectRow{index, field, code, reason, std::move(raw)});
+            sink.reject(store::RejectRow{index, field != nullptr ? field : "", code, reason, std::move(raw)});
         };
         if (!item.is_object()) {
             reject(nullptr, "bad_record", where + " is not an object");

@@ -177,6 +177,70 @@ bool crime_id_bytes(const std::string& id, unsigned char (&out)[32]) noexcept {
     return bad >= 0;
 }
 
+// Version 2: hotspot runs, their grid cells and hotspots.
+constexpr const char* schema_v2_sql = R"SQL(
+-- One analysis: a method over a period, categories and an area, with every effective parameter.
+CREATE TABLE run (
+  id                INTEGER PRIMARY KEY,
+  method            TEXT NOT NULL,
+  params            TEXT NOT NULL,
+  period_from       TEXT NOT NULL,
+  period_to         TEXT NOT NULL,
+  categories        TEXT NOT NULL,
+  source            TEXT NOT NULL,
+  area              TEXT NOT NULL,
+  incidents         REAL NOT NULL,
+  incidents_outside REAL NOT NULL,
+  locations         INTEGER NOT NULL,
+  grid_origin_x     REAL,
+  grid_origin_y     REAL,
+  cell_size         REAL,
+  grid_columns      INTEGER,
+  grid_rows         INTEGER,
+  cells             INTEGER,
+  hotspots          INTEGER NOT NULL,
+  software          TEXT NOT NULL,
+  created_at        TEXT NOT NULL,
+  seconds           REAL NOT NULL
+);
+SELECT AddGeometryColumn('run', 'area_geom', 27700, 'MULTIPOLYGON', 'XY');
+-- Grid cells of a run (study cells only); geometry follows from the run's grid.
+CREATE TABLE run_cell (
+  run_id     INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  cell       INTEGER NOT NULL,
+  col        INTEGER NOT NULL,
+  row        INTEGER NOT NULL,
+  count      REAL NOT NULL,
+  z          REAL,
+  p          REAL,
+  q          REAL,
+  bin        INTEGER NOT NULL,
+  hotspot_id INTEGER,
+  PRIMARY KEY (run_id, cell)
+) WITHOUT ROWID;
+-- Hotspots of a run. code (H-0001) names the same place from one run of a method to the next.
+CREATE TABLE hotspot (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  code        TEXT NOT NULL,
+  rank        INTEGER NOT NULL,
+  name        TEXT,
+  cells       INTEGER,
+  area_m2     REAL NOT NULL,
+  incidents   REAL NOT NULL,
+  density_km2 REAL NOT NULL,
+  share       REAL NOT NULL,
+  mean_z      REAL,
+  max_z       REAL,
+  confidence  INTEGER,
+  pai         REAL NOT NULL,
+  UNIQUE (run_id, code)
+);
+SELECT AddGeometryColumn('hotspot', 'geom', 27700, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('hotspot', 'geom');
+CREATE INDEX hotspot_run ON hotspot (run_id);
+)SQL";
+
 } // namespace
 
 struct Store::Prepared {
@@ -225,9 +289,8 @@ Store::Store(const std::string& path, bool create) : m_db(path, create) {
             throw StoreError(path + ": this is an SQLite file but not a hotref store; give another --store path");
         }
         create_schema();
-    } else {
-        migrate();
     }
+    migrate();
     m_sql = std::make_unique<Prepared>(m_db);
 }
 
@@ -239,7 +302,7 @@ void Store::create_schema() {
     m_db.exec("SELECT InitSpatialMetaData(0, 'NONE'); SELECT InsertEpsgSrid(4326); SELECT InsertEpsgSrid(27700);");
     m_db.exec(schema_sql);
     Statement meta{m_db, "INSERT INTO meta (key, value) VALUES (?, ?)"};
-    meta.bind(1, "schema_version").bind(2, std::to_string(schema_version)).run();
+    meta.bind(1, "schema_version").bind(2, "1").run(); // migrate() takes it on from version 1
     meta.bind(1, "created_at").bind(2, utc_now()).run();
     meta.bind(1, "created_by").bind(2, std::string{"hotref "} + HOTREF_VERSION).run();
     Statement cat{m_db, "INSERT INTO category (name, slug, is_asb) VALUES (?, ?, ?)"};
@@ -256,7 +319,13 @@ void Store::migrate() {
                          " is newer than this hotref understands (" + std::to_string(schema_version) +
                          "); upgrade hotref");
     }
-    // Version 1 is the first; later versions add their steps here, each in a transaction.
+    // Each step brings the store up one version, in a transaction of its own.
+    if (version < 2) {
+        Transaction tx{m_db};
+        m_db.exec(schema_v2_sql);
+        m_db.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+        tx.commit();
+    }
 }
 
 std::int64_t Store::intern(std::unordered_map<std::string, std::int64_t>& cache, Statement& find, Statement& add,
@@ -298,8 +367,16 @@ std::int64_t Store::category_id(const std::string& name) {
         find.reset();
     } else {
         find.reset();
-        m_sql->add_category.bind(1, name).bind(2, slug_of(name)).run();
-        id = m_db.last_insert_rowid();
+        // A name that differs only in case or punctuation ("Anti Social Behaviour")
+        // is the category with that slug.
+        const std::string slug = slug_of(name);
+        if (const auto existing = category_id_by_slug(slug)) {
+            id = *existing;
+        } else {
+            m_sql->add_category.bind(1, name).bind(2, slug).run();
+            id = m_db.last_insert_rowid();
+            m_new_categories.push_back(name);
+        }
     }
     m_categories.emplace(name, id);
     return id;

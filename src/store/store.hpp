@@ -17,11 +17,12 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace hotref::store {
 
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 struct FeedRecord {
     std::string path;
@@ -89,6 +90,8 @@ public:
     std::optional<std::int64_t> category_id_by_slug(const std::string& slug);
     /// Drop the lookup caches (after a rollback).
     void clear_caches();
+    /// Names of categories added since the last call (not police.uk categories).
+    std::vector<std::string> take_new_categories() { return std::exchange(m_new_categories, {}); }
 
     // --- locations ---
     void for_each_location(const std::function<void(std::int64_t id, const LocationRow&)>& fn);
@@ -136,6 +139,7 @@ private:
     std::unordered_map<std::string, std::int64_t> m_forces;
     std::unordered_map<std::string, std::int64_t> m_outcomes;
     std::unordered_map<std::string, std::int64_t> m_categories;
+    std::vector<std::string> m_new_categories;
 };
 
 /// Current UTC time as ISO 8601 ("2026-11-21T05:32:00Z").

@@ -1,0 +1,80 @@
+#pragma once
+// `hotref hotspots`: read the period's incidents from the store (per
+// location), run a method, dissolve hot cells into hotspot polygons, name and
+// rank them, and store the run.
+
+#include "store/store.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hotref::hotspot {
+
+struct HotspotOptions {
+    std::string method = "gistar";
+    std::string from;          // YYYY-MM; empty: the first month stored
+    std::string to;            // YYYY-MM; empty: the last month stored
+    std::string categories = "asb";
+    std::string source;        // empty: police.uk when stored, else the only source
+    std::string area_path;     // empty: the data's extent
+    std::string area_layer;
+    double cell_size = 0;      // 0: sfhotspot's rule
+    double band = 0;           // 0: cell size x sqrt(2)
+    int confidence = 95;       // 90, 95 or 99: cells at or above it form hotspots
+};
+
+struct HotspotSummary {
+    std::string code;
+    int rank = 0;
+    std::string name;
+    std::int64_t cells = 0;
+    double area_m2 = 0;
+    double incidents = 0;
+    double density_km2 = 0;
+    double share = 0;
+    double pai = 0;
+    double mean_z = 0;
+    double max_z = 0;
+    int confidence = 0;
+};
+
+struct RunSummary {
+    std::int64_t run_id = 0;
+    std::string method;
+    std::string period_from, period_to;
+    std::vector<std::string> categories;
+    std::string source;
+    std::string area;
+    double incidents = 0;
+    double incidents_outside = 0;
+    std::int64_t locations = 0;
+    double cell_size = 0;
+    bool cell_size_default = false;
+    double band = 0;
+    int neighbours = 0;
+    int columns = 0, rows = 0;
+    std::int64_t study_cells = 0;
+    std::int64_t hot_cells[4] = {0, 0, 0, 0};  // by bin 0..3
+    std::int64_t cold_cells[4] = {0, 0, 0, 0};
+    double mean = 0, variance = 0;
+    std::vector<HotspotSummary> hotspots;
+    std::vector<std::string> notes; // warnings worth reading (parameter checks)
+    double seconds = 0;
+};
+
+/// Runs and stores a hotspot analysis. Throws UsageError for inconsistent
+/// parameters and Error when the data cannot support the method.
+RunSummary run_hotspots(store::Store& store, const HotspotOptions& options);
+
+/// The category names a --categories value stands for: "asb", "ij" (the
+/// offences Immediate Justice covers), "all", or a comma-separated list of
+/// names or slugs. Throws UsageError naming an unknown one and the known ones.
+std::vector<std::int64_t> resolve_categories(store::Store& store, const std::string& spec,
+                                             std::vector<std::string>& names);
+
+/// "Albert Street, Derby" from "On or near Albert Street" and LSOA "Derby 015B".
+std::string readable_name(const std::string& street, const std::string& lsoa_name);
+
+} // namespace hotref::hotspot

@@ -1,0 +1,98 @@
+#include "store/incidents.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace hotref::store {
+
+std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q) {
+    auto& db = store.db();
+    // The partitions in the period: each is one rowid range of `incident`.
+    std::vector<std::int64_t> partitions;
+    {
+        Statement st{db, "SELECT id FROM feed_partition WHERE month >= ? AND month <= ? AND (?3 = '' OR source = ?3) "
+                         "ORDER BY id"};
+        st.bind(1, q.from).bind(2, q.to).bind(3, q.source);
+        while (st.step()) {
+            partitions.push_back(st.column_int(0));
+        }
+    }
+    std::vector<char> wanted;
+    for (const auto id : q.category_ids) {
+        if (id >= static_cast<std::int64_t>(wanted.size())) {
+            wanted.resize(static_cast<std::size_t>(id) + 1, 0);
+        }
+        wanted[static_cast<std::size_t>(id)] = 1;
+    }
+    std::unordered_map<std::int64_t, double> per_location;
+    Statement st{db, "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)"};
+    for (const auto pid : partitions) {
+        st.bind(1, pid);
+        while (st.step()) {
+            const auto cat = st.column_int(1);
+            if (!q.category_ids.empty() &&
+                (cat >= static_cast<std::int64_t>(wanted.size()) || wanted[static_cast<std::size_t>(cat)] == 0)) {
+                continue;
+            }
+            per_location[st.column_int(0)] += static_cast<double>(st.column_int(2));
+        }
+        st.reset();
+    }
+    std::vector<LocationCount> out;
+    out.reserve(per_location.size());
+    Statement loc{db, "SELECT id, easting, northing FROM location"};
+    while (loc.step()) {
+        const auto it = per_location.find(loc.column_int(0));
+        if (it != per_location.end()) {
+            out.push_back(LocationCount{it->first, loc.column_double(1), loc.column_double(2), it->second});
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> stored_months(Store& store, const std::string& source) {
+    Statement st{store.db(), "SELECT DISTINCT month FROM feed_partition WHERE ?1 = '' OR source = ?1 ORDER BY month"};
+    st.bind(1, source);
+    std::vector<std::string> out;
+    while (st.step()) {
+        out.push_back(st.column_text(0));
+    }
+    return out;
+}
+
+std::vector<std::string> stored_sources(Store& store) {
+    Statement st{store.db(), "SELECT DISTINCT source FROM feed_partition ORDER BY source"};
+    std::vector<std::string> out;
+    while (st.step()) {
+        out.push_back(st.column_text(0));
+    }
+    return out;
+}
+
+std::vector<LocationLabel> location_labels(Store& store, const std::vector<std::int64_t>& ids) {
+    Statement st{store.db(), "SELECT coalesce(street, ''), coalesce(lsoa_name, '') FROM location WHERE id = ?"};
+    std::vector<LocationLabel> out;
+    out.reserve(ids.size());
+    for (const auto id : ids) {
+        st.bind(1, id);
+        LocationLabel label;
+        if (st.step()) {
+            label.street = st.column_text(0);
+            label.lsoa_name = st.column_text(1);
+        }
+        st.reset();
+        out.push_back(std::move(label));
+    }
+    return out;
+}
+
+std::vector<CategoryInfo> categories(Store& store) {
+    Statement st{store.db(), "SELECT id, name, slug FROM category ORDER BY id"};
+    std::vector<CategoryInfo> out;
+    while (st.step()) {
+        out.push_back(CategoryInfo{st.column_int(0), st.column_text(1), st.column_text(2)});
+    }
+    return out;
+}
+
+} // namespace hotref::store

@@ -1,0 +1,52 @@
+#pragma once
+// Reading incidents back for analysis, aggregated per location: police.uk
+// points are shared snap points, so a million incidents are a few tens of
+// thousands of weighted points.
+
+#include "store/store.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hotref::store {
+
+struct IncidentQuery {
+    std::string from;                        // YYYY-MM, inclusive
+    std::string to;                          // YYYY-MM, inclusive
+    std::vector<std::int64_t> category_ids;  // empty: all
+    std::string source;                      // partition source; empty: all
+};
+
+struct LocationCount {
+    std::int64_t location_id = 0;
+    double easting = 0;
+    double northing = 0;
+    double count = 0;
+};
+
+/// Incidents per location (sum of n) for the query, locations with none left out.
+std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& query);
+
+/// Months (YYYY-MM) for which the source holds any partition, sorted.
+std::vector<std::string> stored_months(Store& store, const std::string& source);
+
+/// Partition sources present in the store, sorted.
+std::vector<std::string> stored_sources(Store& store);
+
+struct LocationLabel {
+    std::string street;     // "On or near Albert Street"
+    std::string lsoa_name;  // "Derby 015B"
+};
+
+/// Street and LSOA of each location id (empty strings where unknown).
+std::vector<LocationLabel> location_labels(Store& store, const std::vector<std::int64_t>& ids);
+
+struct CategoryInfo {
+    std::int64_t id = 0;
+    std::string name;
+    std::string slug;
+};
+std::vector<CategoryInfo> categories(Store& store);
+
+} // namespace hotref::store

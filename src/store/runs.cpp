@@ -1,0 +1,53 @@
+#include "store/runs.hpp"
+
+namespace hotref::store {
+
+std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
+                        const std::vector<HotspotRecord>& hotspots) {
+    auto& db = store.db();
+    Transaction tx{db};
+    Statement r{db, "INSERT INTO run (method, params, period_from, period_to, categories, source, area, incidents, "
+                    "incidents_outside, locations, grid_origin_x, grid_origin_y, cell_size, grid_columns, grid_rows, "
+                    "cells, hotspots, software, created_at, seconds, area_geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, 27700)))"};
+    r.bind(1, run.method).bind(2, run.params_json).bind(3, run.period_from).bind(4, run.period_to);
+    r.bind(5, run.categories).bind(6, run.source).bind(7, run.area).bind(8, run.incidents);
+    r.bind(9, run.incidents_outside).bind(10, run.locations).bind(11, run.grid_origin_x).bind(12, run.grid_origin_y);
+    r.bind(13, run.cell_size).bind(14, run.grid_columns).bind(15, run.grid_rows).bind(16, run.cells);
+    r.bind(17, run.hotspots).bind(18, std::string{"hotref "} + HOTREF_VERSION).bind(19, utc_now());
+    r.bind(20, run.seconds);
+    if (run.area_wkb.empty()) {
+        r.bind_null(21);
+    } else {
+        r.bind_blob(21, run.area_wkb.data(), run.area_wkb.size());
+    }
+    r.run();
+    const auto run_id = db.last_insert_rowid();
+
+    std::vector<std::int64_t> hotspot_ids;
+    Statement h{db, "INSERT INTO hotspot (run_id, code, rank, name, cells, area_m2, incidents, density_km2, share, "
+                    "mean_z, max_z, confidence, pai, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "CastToMultiPolygon(GeomFromWKB(?, 27700)))"};
+    for (const auto& hs : hotspots) {
+        h.bind(1, run_id).bind(2, hs.code).bind(3, hs.rank).bind(4, hs.name, true).bind(5, hs.cells);
+        h.bind(6, hs.area_m2).bind(7, hs.incidents).bind(8, hs.density_km2).bind(9, hs.share);
+        h.bind(10, hs.mean_z).bind(11, hs.max_z).bind(12, hs.confidence).bind(13, hs.pai);
+        h.bind_blob(14, hs.wkb.data(), hs.wkb.size());
+        h.run();
+        hotspot_ids.push_back(db.last_insert_rowid());
+    }
+    Statement c{db, "INSERT INTO run_cell (run_id, cell, col, row, count, z, p, q, bin, hotspot_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
+    for (const auto& cell : cells) {
+        c.bind(1, run_id).bind(2, cell.cell).bind(3, cell.col).bind(4, cell.row).bind(5, cell.count);
+        c.bind(6, cell.z).bind(7, cell.p).bind(8, cell.q).bind(9, cell.bin);
+        if (cell.hotspot >= 0) {
+            c.bind(10, hotspot_ids[static_cast<std::size_t>(cell.hotspot)]);
+        }
+        c.run();
+    }
+    tx.commit();
+    return run_id;
+}
+
+} // namespace hotref::store

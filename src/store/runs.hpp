@@ -1,0 +1,63 @@
+#pragma once
+// Hotspot runs in the store: the run with its effective parameters, its grid
+// cells and its hotspots (with geometry), written in one transaction.
+
+#include "store/store.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hotref::store {
+
+struct RunRecord {
+    std::string method;
+    std::string params_json;
+    std::string period_from;
+    std::string period_to;
+    std::string categories;
+    std::string source;
+    std::string area;
+    std::string area_wkb;            // EPSG:27700
+    double incidents = 0;
+    double incidents_outside = 0;
+    std::int64_t locations = 0;
+    std::optional<double> grid_origin_x, grid_origin_y, cell_size;
+    std::optional<std::int64_t> grid_columns, grid_rows, cells;
+    std::int64_t hotspots = 0;
+    double seconds = 0;
+};
+
+struct CellRecord {
+    std::int64_t cell = 0;
+    int col = 0;
+    int row = 0;
+    double count = 0;
+    double z = 0;
+    double p = 1;
+    double q = 1;
+    int bin = 0;
+    int hotspot = -1; // index into the run's hotspots, -1 none
+};
+
+struct HotspotRecord {
+    std::string code;
+    int rank = 0;
+    std::string name;
+    std::int64_t cells = 0;
+    double area_m2 = 0;
+    double incidents = 0;
+    double density_km2 = 0;
+    double share = 0;
+    std::optional<double> mean_z, max_z;
+    std::optional<int> confidence;
+    double pai = 0;
+    std::string wkb;                 // (multi)polygon, EPSG:27700
+};
+
+/// Writes a run with its cells and hotspots; returns the run id.
+std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
+                        const std::vector<HotspotRecord>& hotspots);
+
+} // namespace hotref::store
