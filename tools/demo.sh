@@ -16,3 +16,7 @@ echo "== ingest: data.police.uk street-level crime, Derbyshire 2025 (12 months)"
 echo
 echo "== status"
 "$hotref" status --store "$store" --limit 12
+
+echo
+echo "== hotspots: Gi* with FDR on 250 m cells in the force area, ASB, all of 2025"
+"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 --top 10

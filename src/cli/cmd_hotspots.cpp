@@ -105,6 +105,13 @@ int HotspotsCommand::run() {
                         h.confidence);
         }
     }
+    if (s.previous_run > 0) {
+        std::printf("\nidentity against run %lld:", static_cast<long long>(s.previous_run));
+        for (const auto& [event, n] : s.lineage_counts) {
+            std::printf(" %d %s", n, event.c_str());
+        }
+        std::printf("\n");
+    }
     std::printf("\nstored as run %lld in %s (%.2f s)\n", static_cast<long long>(s.run_id), m_store_path.c_str(),
                 s.seconds);
     return 0;

@@ -5,6 +5,7 @@
 #include <geos_c.h>
 
 #include <cstdarg>
+#include <vector>
 #include <cstdio>
 
 namespace hotref::geo {
@@ -110,7 +111,18 @@ Geometry Context::dissolve_boxes(const std::vector<std::array<double, 4>>& boxes
     if (u == nullptr) {
         throw GeoError("GEOS: coverage union failed: " + m_last_error);
     }
-    return Geometry{this, u};
+    const Geometry merged{this, u};
+    // Drop the vertices left on straight edges where cells met, and normalise
+    // the ring order so the same cells always give the same polygon.
+    GEOSGeometry* simple = GEOSTopologyPreserveSimplify_r(h(this), u, 0.0);
+    if (simple == nullptr) {
+        throw GeoError("GEOS: cannot simplify a dissolved polygon: " + m_last_error);
+    }
+    Geometry result{this, simple};
+    if (GEOSNormalize_r(h(this), simple) != 0) {
+        throw GeoError("GEOS: cannot normalise a dissolved polygon: " + m_last_error);
+    }
+    return result;
 }
 
 bool Context::intersects(const Geometry& a, const Geometry& b) const {

@@ -7,6 +7,7 @@
 #include "geo/geos.hpp"
 #include "hotspot/grid.hpp"
 #include "hotspot/grid_gistar.hpp"
+#include "hotspot/identity.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
 
@@ -64,6 +65,21 @@ std::string resolve_source(store::Store& store, const std::string& wanted) {
     }
     throw UsageError("the store holds several sources (" + sources.front() + ", " + sources[1] +
                      ", ...); choose one with --source");
+}
+
+// police.uk's anonymised "On or near <kind of place>" names: no use alone to find a
+// place, so a hotspot is named after its busiest real street when it has one.
+bool is_generic_place(std::string_view street) {
+    static constexpr std::string_view generic[] = {
+        "Supermarket", "Parking Area", "Shopping Area", "Petrol Station", "Sports/Recreation Area", "Hospital",
+        "Nightclub", "Park/Open Space", "Police Station", "Further/Higher Educational Building", "Bus/Coach Station",
+        "Prison", "Theatre/Concert Hall", "Conference/Exhibition Centre", "Pedestrian Subway", "Train Station",
+        "Airport/Airfield/Aerodrome", "Theme/Adventure Park", "Hotel"};
+    constexpr std::string_view prefix = "On or near ";
+    if (street.rfind(prefix, 0) == 0) {
+        street.remove_prefix(prefix.size());
+    }
+    return std::find(std::begin(generic), std::end(generic), street) != std::end(generic);
 }
 
 } // namespace
@@ -284,6 +300,11 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             b.s.max_z = std::max(b.s.max_z, c.z);
             min_level = std::min(min_level, c.bin);
         }
+        if (b.s.incidents <= 0) {
+            // Hot only through its neighbours: no incident of its own to patrol.
+            ++sum.empty_hot_areas;
+            continue;
+        }
         b.s.cells = static_cast<std::int64_t>(comp.size());
         b.s.area_m2 = static_cast<double>(comp.size()) * sum.cell_size * sum.cell_size;
         b.s.mean_z = zsum / static_cast<double>(comp.size());
@@ -294,6 +315,11 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         b.wkb = ctx.dissolve_boxes(boxes).wkb();
         b.cells = comp;
         built.push_back(std::move(b));
+    }
+    if (sum.empty_hot_areas > 0) {
+        sum.notes.push_back(std::to_string(sum.empty_hot_areas) +
+                            " group(s) of hot cells hold no incident of their own (hot only through their "
+                            "neighbours): kept in the cells, not made hotspots");
     }
     std::sort(built.begin(), built.end(), [](const Built& a, const Built& b) {
         return a.s.incidents != b.s.incidents ? a.s.incidents > b.s.incidents : a.s.mean_z > b.s.mean_z;
@@ -325,17 +351,52 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         }
     }
     for (std::size_t h = 0; h < built.size(); ++h) {
+        // The busiest named street; a generic place ("Supermarket") only when there is nothing else.
         const auto best = std::max_element(streets[h].begin(), streets[h].end(), [](const auto& a, const auto& b) {
-            return a.second.first < b.second.first;
+            const bool ga = is_generic_place(a.first);
+            const bool gb = is_generic_place(b.first);
+            return ga != gb ? ga : a.second.first < b.second.first;
         });
         if (best != streets[h].end()) {
             built[h].s.name = readable_name(best->first, best->second.second);
         }
         built[h].s.rank = static_cast<int>(h + 1);
-        char code[16];
-        std::snprintf(code, sizeof code, "H-%04d", static_cast<int>(h + 1));
-        built[h].s.code = code;
     }
+
+    // Identity: codes carried over from the previous run of the same series.
+    std::string categories_text;
+    for (const auto& c : sum.categories) {
+        categories_text += (categories_text.empty() ? "" : ",") + c;
+    }
+    const auto prev = store::previous_hotspots(store, sum.method, categories_text, sum.source);
+    std::vector<geo::Geometry> new_geoms;
+    std::vector<double> new_areas;
+    for (const auto& b : built) {
+        new_geoms.push_back(ctx.from_wkb(b.wkb));
+        new_areas.push_back(b.s.area_m2);
+    }
+    std::vector<Overlap> overlaps;
+    for (std::size_t j = 0; j < prev.wkbs.size(); ++j) {
+        const auto old_geom = ctx.from_wkb(prev.wkbs[j]);
+        for (std::size_t i = 0; i < new_geoms.size(); ++i) {
+            if (ctx.intersects(new_geoms[i], old_geom)) {
+                const double shared = ctx.intersection_area(new_geoms[i], old_geom);
+                if (shared > 0) {
+                    overlaps.push_back(Overlap{i, j, shared});
+                }
+            }
+        }
+    }
+    const auto identity = assign_identity(new_areas, prev.areas, prev.codes, overlaps, prev.max_number + 1);
+    for (std::size_t h = 0; h < built.size(); ++h) {
+        built[h].s.code = identity.codes[h];
+    }
+    std::vector<store::LineageRecord> lineage;
+    for (const auto& e : identity.lineage) {
+        lineage.push_back(store::LineageRecord{e.code, e.event, e.other_code, e.overlap});
+        sum.lineage_counts[e.event] += 1;
+    }
+    sum.previous_run = prev.run_id;
 
     // Store the run.
     nlohmann::json params{{"method", sum.method},
@@ -353,6 +414,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                           {"multiple_testing", "Benjamini-Hochberg FDR"},
                           {"hotspot_confidence", opt.confidence},
                           {"contiguity", "rook (shared edges)"},
+                          {"identity", "codes kept when shared area >= 25% of the smaller hotspot, largest overlaps first"},
                           {"grid_origin", {grid.origin_x(), grid.origin_y()}},
                           {"grid_size", {grid.columns(), grid.rows()}}};
     store::RunRecord run;
@@ -360,9 +422,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     run.params_json = params.dump();
     run.period_from = sum.period_from;
     run.period_to = sum.period_to;
-    for (const auto& c : sum.categories) {
-        run.categories += (run.categories.empty() ? "" : ",") + c;
-    }
+    run.categories = categories_text;
     run.source = sum.source;
     run.area = sum.area;
     run.area_wkb = area->wkb();
@@ -414,7 +474,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.seconds = sum.seconds;
-    sum.run_id = store::insert_run(store, run, cells, records);
+    sum.run_id = store::insert_run(store, run, cells, records, lineage);
     return sum;
 }
 

@@ -6,6 +6,7 @@
 #include "store/store.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,9 @@ struct RunSummary {
     double mean = 0, variance = 0;
     std::vector<HotspotSummary> hotspots;
     std::vector<std::string> notes; // warnings worth reading (parameter checks)
+    int empty_hot_areas = 0;         // groups of hot cells without incidents (not hotspots)
+    std::int64_t previous_run = 0;   // the run whose hotspot codes were carried over (0: none)
+    std::map<std::string, int> lineage_counts; // continues, split, merged, new, retired
     double seconds = 0;
 };
 

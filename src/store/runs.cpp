@@ -1,9 +1,12 @@
 #include "store/runs.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
 namespace hotref::store {
 
 std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
-                        const std::vector<HotspotRecord>& hotspots) {
+                        const std::vector<HotspotRecord>& hotspots, const std::vector<LineageRecord>& lineage) {
     auto& db = store.db();
     Transaction tx{db};
     Statement r{db, "INSERT INTO run (method, params, period_from, period_to, categories, source, area, incidents, "
@@ -46,8 +49,49 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
         }
         c.run();
     }
+    Statement l{db, "INSERT INTO hotspot_lineage (run_id, code, event, other_code, overlap) VALUES (?, ?, ?, ?, ?)"};
+    for (const auto& e : lineage) {
+        l.bind(1, run_id).bind(2, e.code).bind(3, e.event).bind(4, e.other_code, true);
+        if (e.overlap > 0) {
+            l.bind(5, e.overlap);
+        }
+        l.run();
+    }
     tx.commit();
     return run_id;
+}
+
+PreviousHotspots previous_hotspots(Store& store, const std::string& method, const std::string& categories,
+                                   const std::string& source) {
+    auto& db = store.db();
+    PreviousHotspots out;
+    {
+        Statement st{db, "SELECT max(id) FROM run WHERE method = ? AND categories = ? AND source = ?"};
+        st.bind(1, method).bind(2, categories).bind(3, source);
+        if (st.step() && !st.column_is_null(0)) {
+            out.run_id = st.column_int(0);
+        }
+    }
+    if (out.run_id == 0) {
+        return out;
+    }
+    Statement hs{db, "SELECT code, area_m2, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+    hs.bind(1, out.run_id);
+    while (hs.step()) {
+        out.codes.push_back(hs.column_text(0));
+        out.areas.push_back(hs.column_double(1));
+        out.wkbs.push_back(hs.column_blob(2));
+    }
+    Statement codes{db, "SELECT DISTINCT h.code FROM hotspot h JOIN run r ON r.id = h.run_id "
+                        "WHERE r.method = ? AND r.categories = ? AND r.source = ?"};
+    codes.bind(1, method).bind(2, categories).bind(3, source);
+    while (codes.step()) {
+        const auto code = codes.column_text(0);
+        if (code.size() > 2 && code.compare(0, 2, "H-") == 0) {
+            out.max_number = std::max(out.max_number, std::atoi(code.c_str() + 2));
+        }
+    }
+    return out;
 }
 
 } // namespace hotref::store

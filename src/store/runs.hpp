@@ -56,8 +56,26 @@ struct HotspotRecord {
     std::string wkb;                 // (multi)polygon, EPSG:27700
 };
 
-/// Writes a run with its cells and hotspots; returns the run id.
+struct LineageRecord {
+    std::string code;
+    std::string event;
+    std::string other_code;
+    double overlap = 0;
+};
+
+/// Writes a run with its cells, hotspots and lineage in one transaction; returns the run id.
 std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
-                        const std::vector<HotspotRecord>& hotspots);
+                        const std::vector<HotspotRecord>& hotspots, const std::vector<LineageRecord>& lineage);
+
+/// The hotspots of the latest run of a series (method, categories, source).
+struct PreviousHotspots {
+    std::int64_t run_id = 0;                // 0: no earlier run
+    std::vector<std::string> codes;
+    std::vector<double> areas;
+    std::vector<std::string> wkbs;
+    int max_number = 0;                     // highest code number ever given in the series
+};
+PreviousHotspots previous_hotspots(Store& store, const std::string& method, const std::string& categories,
+                                   const std::string& source);
 
 } // namespace hotref::store

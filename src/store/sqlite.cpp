@@ -163,6 +163,12 @@ std::string Statement::column_text(int col) const {
                            : std::string{};
 }
 
+std::string Statement::column_blob(int col) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, col));
+    return data != nullptr ? std::string{data, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))}
+                           : std::string{};
+}
+
 bool Statement::column_is_null(int col) const {
     return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
 }

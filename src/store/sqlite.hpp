@@ -48,6 +48,7 @@ public:
     [[nodiscard]] std::int64_t column_int(int col) const;
     [[nodiscard]] double column_double(int col) const;
     [[nodiscard]] std::string column_text(int col) const;
+    [[nodiscard]] std::string column_blob(int col) const;
     [[nodiscard]] bool column_is_null(int col) const;
     [[nodiscard]] int column_count() const;
     [[nodiscard]] std::string column_name(int col) const;

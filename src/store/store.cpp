@@ -239,6 +239,15 @@ CREATE TABLE hotspot (
 SELECT AddGeometryColumn('hotspot', 'geom', 27700, 'MULTIPOLYGON', 'XY', 1);
 SELECT CreateSpatialIndex('hotspot', 'geom');
 CREATE INDEX hotspot_run ON hotspot (run_id);
+-- How each run's hotspots relate to the previous run's of the same series (method, categories, source).
+CREATE TABLE hotspot_lineage (
+  run_id     INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  code       TEXT NOT NULL,
+  event      TEXT NOT NULL CHECK (event IN ('continues', 'split', 'merged', 'new', 'retired')),
+  other_code TEXT,
+  overlap    REAL
+);
+CREATE INDEX hotspot_lineage_run ON hotspot_lineage (run_id);
 )SQL";
 
 } // namespace

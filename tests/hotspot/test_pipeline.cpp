@@ -1,0 +1,134 @@
+#include "core/error.hpp"
+#include "geo/area.hpp"
+#include "hotspot/pipeline.hpp"
+#include "ingest/ingester.hpp"
+#include "ingest/input.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+namespace t = hotref::test;
+using hotref::hotspot::HotspotOptions;
+using hotref::hotspot::run_hotspots;
+
+namespace {
+void ingest_geodata(hotref::store::Store& store) {
+    const auto area = hotref::geo::StudyArea::from_file(t::geodata("derbyshire_force_area.gpkg"), "force_area");
+    hotref::ingest::IngestOptions options;
+    options.area = &area;
+    hotref::ingest::Ingester ingester{store, std::move(options)};
+    for (const auto& f : hotref::ingest::plan_inputs({t::geodata("police-uk/derbyshire-2025")}, false).files) {
+        REQUIRE(ingester.ingest(f).status == "stored");
+    }
+}
+} // namespace
+
+TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consistent") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    ingest_geodata(store);
+    HotspotOptions opt;
+    opt.area_path = t::geodata("derbyshire_force_area.gpkg");
+    opt.cell_size = 250;
+    const auto s = run_hotspots(store, opt);
+    auto& db = store.db();
+    // Every ASB incident stored in the force area is counted once.
+    CHECK(s.incidents == db.query_int("SELECT sum(n) FROM incident_v WHERE category = 'Anti-social behaviour'"));
+    CHECK(s.period_from == "2025-01");
+    CHECK(s.period_to == "2025-12");
+    CHECK(s.band == doctest::Approx(250 * std::sqrt(2.0)));
+    CHECK(s.neighbours == 9);
+    REQUIRE(!s.hotspots.empty());
+    // Stored: the run, one row per study cell, the hotspots with valid polygons in BNG.
+    CHECK(db.query_int("SELECT count(*) FROM run") == 1);
+    CHECK(db.query_int("SELECT count(*) FROM run_cell WHERE run_id = " + std::to_string(s.run_id)) == s.study_cells);
+    CHECK(db.query_int("SELECT sum(count) FROM run_cell") == static_cast<std::int64_t>(s.incidents));
+    CHECK(db.query_int("SELECT count(*) FROM hotspot") == static_cast<std::int64_t>(s.hotspots.size()));
+    CHECK(db.query_int("SELECT count(*) FROM hotspot WHERE ST_IsValid(geom) AND ST_SRID(geom) = 27700") ==
+          static_cast<std::int64_t>(s.hotspots.size()));
+    // Hotspot figures agree with their cells and with each other.
+    for (const auto& h : s.hotspots) {
+        CAPTURE(h.code);
+        const auto cells = db.query_int("SELECT count(*) FROM run_cell c JOIN hotspot h ON h.id = c.hotspot_id "
+                                        "WHERE h.code = '" + h.code + "'");
+        CHECK(cells == h.cells);
+        CHECK(h.area_m2 == doctest::Approx(static_cast<double>(cells) * 250 * 250));
+        CHECK(h.share == doctest::Approx(h.incidents / s.incidents));
+        CHECK(h.pai == doctest::Approx(h.share / (h.area_m2 / hotref::geo::StudyArea::from_file(opt.area_path).area_m2())));
+        CHECK(h.confidence >= 95);
+        CHECK(h.mean_z > 1.96);
+        CHECK(!h.name.empty());
+    }
+    for (std::size_t i = 1; i < s.hotspots.size(); ++i) {
+        CHECK(s.hotspots[i - 1].incidents >= s.hotspots[i].incidents);
+        CHECK(s.hotspots[i].rank == static_cast<int>(i + 1));
+    }
+    // The top hotspot is in Derby city centre (St Peter's Street: E 435,300 N 336,100).
+    CHECK(db.query_int("SELECT ST_Contains(geom, MakePoint(435300, 336100, 27700)) FROM hotspot WHERE rank = 1") == 1);
+    CHECK(s.hotspots[0].name.find("Derby") != std::string::npos);
+
+    // The same analysis again: every hotspot keeps its code.
+    const auto again = run_hotspots(store, opt);
+    REQUIRE(again.hotspots.size() == s.hotspots.size());
+    for (std::size_t i = 0; i < s.hotspots.size(); ++i) {
+        CHECK(again.hotspots[i].code == s.hotspots[i].code);
+    }
+    CHECK(again.previous_run == s.run_id);
+    CHECK(again.lineage_counts.at("continues") == static_cast<int>(s.hotspots.size()));
+    CHECK(again.lineage_counts.count("new") == 0);
+}
+
+TEST_CASE("hotspots: parameters are checked against each other and the data") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    HotspotOptions opt;
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("run 'hotref ingest' first"), hotref::Error);
+    ingest_geodata(store);
+    opt.cell_size = 500;
+    opt.band = 300;
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("is smaller than a cell"), hotref::UsageError);
+    opt.band = 0;
+    opt.from = "2026-01";
+    opt.to = "2026-03";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("no months stored between 2026-01 and 2026-03"),
+                         hotref::Error);
+    opt.from = "2025-03";
+    opt.to = "2025-01";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("ends (2025-01) before it starts"),
+                         hotref::UsageError);
+    opt.from = opt.to = "";
+    opt.categories = "Bicycle theft";
+    opt.area_path = t::geodata("derbyshire_force_area.gpkg");
+    opt.cell_size = 20000;
+    opt.categories = "Nonsense";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("unknown category 'Nonsense'"),
+                         hotref::UsageError);
+    opt.categories = "asb";
+    opt.from = opt.to = "2025-01";
+    opt.cell_size = 0;
+    opt.source = "force-export";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("no incidents from source 'force-export'"),
+                         hotref::UsageError);
+}
+
+TEST_CASE("hotspots: too few incidents is said, not analysed") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::ingest::Ingester ingester{store, {}};
+    for (const auto& f : hotref::ingest::plan_inputs({t::data("policeuk/2025-01-small-street.csv")}, false).files) {
+        ingester.ingest(f);
+    }
+    CHECK_THROWS_WITH_AS(run_hotspots(store, HotspotOptions{}), doctest::Contains("too few incidents for Gi*"),
+                         hotref::Error);
+}
+
+TEST_CASE("hotspots: readable names") {
+    CHECK(hotref::hotspot::readable_name("On or near Albert Street", "Derby 015B") == "Albert Street, Derby");
+    CHECK(hotref::hotspot::readable_name("On or near Market Place", "Amber Valley 001A") ==
+          "Market Place, Amber Valley");
+    CHECK(hotref::hotspot::readable_name("", "Erewash 010C") == "Erewash");
+}
