@@ -45,7 +45,8 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
         ("band", po::value<double>(&m_options.band)->default_value(0),
          "neighbour distance band in metres (0: cell size x sqrt(2))")
         ("confidence", po::value<int>(&m_options.confidence)->default_value(95), "90, 95 or 99")
-        ("top", po::value<int>(&m_top)->default_value(10), "how many hotspots to list");
+        ("top", po::value<int>(&m_top)->default_value(10), "how many hotspots to list")
+        ("rerun", po::bool_switch(&m_options.rerun), "compute again even when an identical run is stored");
 }
 
 void HotspotsCommand::apply(const po::variables_map&) {
@@ -83,6 +84,7 @@ int HotspotsCommand::run() {
                 with_commas(s.hot_cells[3]).c_str(), with_commas(s.hot_cells[2]).c_str(),
                 with_commas(s.hot_cells[1]).c_str(), with_commas(s.cold_cells[3]).c_str(),
                 with_commas(s.cold_cells[2]).c_str(), with_commas(s.cold_cells[1]).c_str());
+    std::fflush(stdout);
     for (const auto& note : s.notes) {
         std::fprintf(stderr, "note: %s\n", note.c_str());
     }
@@ -112,8 +114,13 @@ int HotspotsCommand::run() {
         }
         std::printf("\n");
     }
-    std::printf("\nstored as run %lld in %s (%.2f s)\n", static_cast<long long>(s.run_id), m_store_path.c_str(),
-                s.seconds);
+    if (s.unchanged) {
+        std::printf("\nunchanged: run %lld in %s has the same parameters and input (--rerun computes again)\n",
+                    static_cast<long long>(s.run_id), m_store_path.c_str());
+    } else {
+        std::printf("\nstored as run %lld in %s (%.2f s)\n", static_cast<long long>(s.run_id), m_store_path.c_str(),
+                    s.seconds);
+    }
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "hotspot/identity.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
+#include "util/sha256.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -159,6 +160,68 @@ std::vector<std::int64_t> resolve_categories(store::Store& store, const std::str
     return ids;
 }
 
+RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
+    auto& db = store.db();
+    RunSummary sum;
+    store::Statement r{db, "SELECT method, params, period_from, period_to, categories, source, area, incidents, "
+                           "incidents_outside, locations, cell_size, grid_columns, grid_rows, cells, fingerprint, "
+                           "seconds FROM run WHERE id = ?"};
+    r.bind(1, run_id);
+    if (!r.step()) {
+        throw Error("no run " + std::to_string(run_id) + " in the store");
+    }
+    sum.run_id = run_id;
+    sum.unchanged = true;
+    sum.method = r.column_text(0);
+    const auto params = nlohmann::json::parse(r.column_text(1));
+    sum.period_from = r.column_text(2);
+    sum.period_to = r.column_text(3);
+    sum.categories = params.value("categories", std::vector<std::string>{});
+    sum.source = r.column_text(5);
+    sum.area = r.column_text(6);
+    sum.incidents = r.column_double(7);
+    sum.incidents_outside = r.column_double(8);
+    sum.locations = r.column_int(9);
+    sum.cell_size = r.column_double(10);
+    sum.cell_size_default = params.value("cell_size_rule", std::string{}) != "given";
+    sum.columns = static_cast<int>(r.column_int(11));
+    sum.rows = static_cast<int>(r.column_int(12));
+    sum.study_cells = r.column_int(13);
+    sum.fingerprint = r.column_text(14);
+    sum.seconds = r.column_double(15);
+    sum.band = params.value("band_m", 0.0);
+    sum.neighbours = params.value("neighbours_interior", 0);
+    sum.mean = params.value("mean_per_cell", 0.0);
+    sum.variance = params.value("variance_per_cell", 0.0);
+    store::Statement c{db, "SELECT bin, count(*) FROM run_cell WHERE run_id = ? GROUP BY bin"};
+    c.bind(1, run_id);
+    while (c.step()) {
+        const auto bin = static_cast<int>(c.column_int(0));
+        (bin >= 0 ? sum.hot_cells[bin] : sum.cold_cells[-bin]) = c.column_int(1);
+    }
+    store::Statement h{db, "SELECT code, rank, coalesce(name, ''), cells, area_m2, incidents, density_km2, share, pai, "
+                           "coalesce(mean_z, 0), coalesce(max_z, 0), coalesce(confidence, 0) FROM hotspot "
+                           "WHERE run_id = ? ORDER BY rank"};
+    h.bind(1, run_id);
+    while (h.step()) {
+        HotspotSummary hs;
+        hs.code = h.column_text(0);
+        hs.rank = static_cast<int>(h.column_int(1));
+        hs.name = h.column_text(2);
+        hs.cells = h.column_int(3);
+        hs.area_m2 = h.column_double(4);
+        hs.incidents = h.column_double(5);
+        hs.density_km2 = h.column_double(6);
+        hs.share = h.column_double(7);
+        hs.pai = h.column_double(8);
+        hs.mean_z = h.column_double(9);
+        hs.max_z = h.column_double(10);
+        hs.confidence = static_cast<int>(h.column_int(11));
+        sum.hotspots.push_back(std::move(hs));
+    }
+    return sum;
+}
+
 RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     const auto start = std::chrono::steady_clock::now();
     if (opt.method != "gistar") {
@@ -201,6 +264,20 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     std::optional<geo::StudyArea> area;
     if (!opt.area_path.empty()) {
         area.emplace(geo::StudyArea::from_file(opt.area_path, opt.area_layer));
+    }
+    // Same request, same feeds, same software: the stored run is the answer.
+    {
+        const nlohmann::json request{{"method", opt.method},         {"from", sum.period_from},
+                                     {"to", sum.period_to},          {"categories", sum.categories},
+                                     {"source", sum.source},         {"area", area ? Sha256::of(area->wkb()) : ""},
+                                     {"cell_size", opt.cell_size},   {"band", opt.band},
+                                     {"confidence", opt.confidence}, {"software", HOTREF_VERSION}};
+        sum.fingerprint = store::run_fingerprint(store, request.dump(), sum.source, sum.period_from, sum.period_to);
+        if (!opt.rerun) {
+            if (const auto existing = store::run_with_fingerprint(store, sum.fingerprint)) {
+                return load_run_summary(store, existing);
+            }
+        }
     }
     std::vector<WeightedPoint> points;
     std::vector<std::int64_t> point_location;
@@ -416,7 +493,9 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                           {"contiguity", "rook (shared edges)"},
                           {"identity", "codes kept when shared area >= 25% of the smaller hotspot, largest overlaps first"},
                           {"grid_origin", {grid.origin_x(), grid.origin_y()}},
-                          {"grid_size", {grid.columns(), grid.rows()}}};
+                          {"grid_size", {grid.columns(), grid.rows()}},
+                          {"mean_per_cell", sum.mean},
+                          {"variance_per_cell", sum.variance}};
     store::RunRecord run;
     run.method = sum.method;
     run.params_json = params.dump();
@@ -436,6 +515,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     run.grid_rows = grid.rows();
     run.cells = sum.study_cells;
     run.hotspots = static_cast<std::int64_t>(built.size());
+    run.fingerprint = sum.fingerprint;
     std::vector<store::CellRecord> cells;
     cells.reserve(result.cells.size());
     for (const auto& c : result.cells) {

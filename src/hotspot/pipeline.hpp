@@ -24,6 +24,7 @@ struct HotspotOptions {
     double cell_size = 0;      // 0: sfhotspot's rule
     double band = 0;           // 0: cell size x sqrt(2)
     int confidence = 95;       // 90, 95 or 99: cells at or above it form hotspots
+    bool rerun = false;        // compute and store even when an identical run is stored
 };
 
 struct HotspotSummary {
@@ -43,6 +44,8 @@ struct HotspotSummary {
 
 struct RunSummary {
     std::int64_t run_id = 0;
+    bool unchanged = false;          // an identical run (same request and feeds) was already stored
+    std::string fingerprint;
     std::string method;
     std::string period_from, period_to;
     std::vector<std::string> categories;
@@ -71,6 +74,9 @@ struct RunSummary {
 /// Runs and stores a hotspot analysis. Throws UsageError for inconsistent
 /// parameters and Error when the data cannot support the method.
 RunSummary run_hotspots(store::Store& store, const HotspotOptions& options);
+
+/// A stored run, read back for display.
+RunSummary load_run_summary(store::Store& store, std::int64_t run_id);
 
 /// The category names a --categories value stands for: "asb", "ij" (the
 /// offences Immediate Justice covers), "all", or a comma-separated list of

@@ -1,5 +1,7 @@
 #include "store/runs.hpp"
 
+#include "util/sha256.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -11,8 +13,8 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
     Transaction tx{db};
     Statement r{db, "INSERT INTO run (method, params, period_from, period_to, categories, source, area, incidents, "
                     "incidents_outside, locations, grid_origin_x, grid_origin_y, cell_size, grid_columns, grid_rows, "
-                    "cells, hotspots, software, created_at, seconds, area_geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, 27700)))"};
+                    "cells, hotspots, software, created_at, seconds, area_geom, fingerprint) VALUES (?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, 27700)), ?)"};
     r.bind(1, run.method).bind(2, run.params_json).bind(3, run.period_from).bind(4, run.period_to);
     r.bind(5, run.categories).bind(6, run.source).bind(7, run.area).bind(8, run.incidents);
     r.bind(9, run.incidents_outside).bind(10, run.locations).bind(11, run.grid_origin_x).bind(12, run.grid_origin_y);
@@ -24,6 +26,7 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
     } else {
         r.bind_blob(21, run.area_wkb.data(), run.area_wkb.size());
     }
+    r.bind(22, run.fingerprint);
     r.run();
     const auto run_id = db.last_insert_rowid();
 
@@ -59,6 +62,27 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
     }
     tx.commit();
     return run_id;
+}
+
+std::string run_fingerprint(Store& store, const std::string& params_json, const std::string& source,
+                            const std::string& from, const std::string& to) {
+    Sha256 hash;
+    hash.update(params_json.data(), params_json.size());
+    Statement st{store.db(), "SELECT p.month, p.force_id, f.sha256 FROM feed_partition p JOIN feed f ON f.id = p.feed_id "
+                             "WHERE p.source = ? AND p.month >= ? AND p.month <= ? ORDER BY p.month, p.force_id"};
+    st.bind(1, source).bind(2, from).bind(3, to);
+    while (st.step()) {
+        const std::string line = "\n" + st.column_text(0) + " " + std::to_string(st.column_int(1)) + " " +
+                                 st.column_text(2);
+        hash.update(line.data(), line.size());
+    }
+    return hash.hex_digest();
+}
+
+std::int64_t run_with_fingerprint(Store& store, const std::string& fingerprint) {
+    Statement st{store.db(), "SELECT max(id) FROM run WHERE fingerprint = ?"};
+    st.bind(1, fingerprint);
+    return st.step() && !st.column_is_null(0) ? st.column_int(0) : 0;
 }
 
 PreviousHotspots previous_hotspots(Store& store, const std::string& method, const std::string& categories,

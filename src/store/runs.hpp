@@ -26,6 +26,7 @@ struct RunRecord {
     std::optional<double> grid_origin_x, grid_origin_y, cell_size;
     std::optional<std::int64_t> grid_columns, grid_rows, cells;
     std::int64_t hotspots = 0;
+    std::string fingerprint;         // SHA-256 of the parameters and the input feeds
     double seconds = 0;
 };
 
@@ -66,6 +67,14 @@ struct LineageRecord {
 /// Writes a run with its cells, hotspots and lineage in one transaction; returns the run id.
 std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
                         const std::vector<HotspotRecord>& hotspots, const std::vector<LineageRecord>& lineage);
+
+/// SHA-256 over the effective parameters and the feeds (partition, file content) the
+/// period's incidents come from: equal fingerprints mean the same result.
+std::string run_fingerprint(Store& store, const std::string& params_json, const std::string& source,
+                            const std::string& from, const std::string& to);
+
+/// The latest run with this fingerprint, 0 if none.
+std::int64_t run_with_fingerprint(Store& store, const std::string& fingerprint);
 
 /// The hotspots of the latest run of a series (method, categories, source).
 struct PreviousHotspots {

@@ -199,6 +199,7 @@ CREATE TABLE run (
   grid_rows         INTEGER,
   cells             INTEGER,
   hotspots          INTEGER NOT NULL,
+  fingerprint       TEXT NOT NULL,
   software          TEXT NOT NULL,
   created_at        TEXT NOT NULL,
   seconds           REAL NOT NULL

@@ -71,8 +71,20 @@ TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consis
     CHECK(db.query_int("SELECT ST_Contains(geom, MakePoint(435300, 336100, 27700)) FROM hotspot WHERE rank = 1") == 1);
     CHECK(s.hotspots[0].name.find("Derby") != std::string::npos);
 
-    // The same analysis again: every hotspot keeps its code.
+    // Asked again with nothing changed: the stored run is the answer.
+    const auto same = run_hotspots(store, opt);
+    CHECK(same.unchanged);
+    CHECK(same.run_id == s.run_id);
+    CHECK(db.query_int("SELECT count(*) FROM run") == 1);
+    REQUIRE(same.hotspots.size() == s.hotspots.size());
+    CHECK(same.hotspots[0].code == s.hotspots[0].code);
+    CHECK(same.hotspots[0].incidents == s.hotspots[0].incidents);
+    CHECK(same.hot_cells[3] == s.hot_cells[3]);
+
+    // Computed again on purpose: every hotspot keeps its code.
+    opt.rerun = true;
     const auto again = run_hotspots(store, opt);
+    CHECK_FALSE(again.unchanged);
     REQUIRE(again.hotspots.size() == s.hotspots.size());
     for (std::size_t i = 0; i < s.hotspots.size(); ++i) {
         CHECK(again.hotspots[i].code == s.hotspots[i].code);
