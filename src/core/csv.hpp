@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,26 +99,6 @@ private:
     std::size_t m_next_line = 1;
     bool m_had_quotes = false;
     std::string m_raw_copy;
-};
-
-/// A CsvReader running on a thread of its own, a few thousand records ahead:
-/// splitting records overlaps with whatever the caller does with them.
-/// Errors of the reading thread are rethrown by next().
-class ThreadedCsvReader final : public RecordReader {
-public:
-    explicit ThreadedCsvReader(ByteSource& source, char delimiter = ',');
-    ~ThreadedCsvReader() override;
-    bool next() override;
-
-private:
-    struct Batch;
-    struct Shared;
-    void produce();
-
-    ByteSource& m_source;
-    std::unique_ptr<Shared> m_shared;
-    std::unique_ptr<Batch> m_batch;
-    std::size_t m_pos = 0;
 };
 
 } // namespace hotref

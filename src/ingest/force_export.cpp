@@ -131,7 +131,7 @@ std::string nsir_of(std::string_view text) {
 }
 
 void read_force_export(ByteSource& source, const std::string& name, const ExportMapping& mapping, RowSink& sink) {
-    ThreadedCsvReader csv{source, mapping.delimiter};
+    CsvReader csv{source, mapping.delimiter};
     if (!csv.next()) {
         throw InputError(name + ": the file is empty; expected a header line naming the mapped columns");
     }

@@ -4,6 +4,7 @@
 #include "core/text.hpp"
 #include "geo/gdal.hpp"
 #include "geo/proj.hpp"
+#include "ingest/background.hpp"
 #include "ingest/policeuk_csv.hpp"
 #include "ingest/policeuk_json.hpp"
 #include "util/progress.hpp"
@@ -278,6 +279,55 @@ struct AggValue {
     std::int64_t n;
 };
 
+/// Collapsed rows by key: open addressing over a flat array of entries, so a
+/// million ASB rows cost a hash and (mostly) one probe each, not a node walk.
+class AggTable {
+public:
+    AggValue& find_or_add(const AggKey& key, std::int64_t seq) {
+        if ((m_entries.size() + 1) * 2 > m_slots.size()) {
+            grow();
+        }
+        const std::uint64_t h = AggKeyHash{}(key);
+        std::size_t i = h & m_mask;
+        while (true) {
+            const std::uint32_t e = m_slots[i];
+            if (e == 0) {
+                m_entries.emplace_back(key, AggValue{seq, 0});
+                m_slots[i] = static_cast<std::uint32_t>(m_entries.size());
+                return m_entries.back().second;
+            }
+            if (m_entries[e - 1].first == key) {
+                return m_entries[e - 1].second;
+            }
+            i = (i + 1) & m_mask;
+        }
+    }
+    [[nodiscard]] const std::vector<std::pair<AggKey, AggValue>>& entries() const noexcept { return m_entries; }
+    void clear() {
+        m_entries.clear();
+        m_slots.clear();
+        m_mask = 0;
+    }
+
+private:
+    void grow() {
+        const std::size_t size = m_slots.empty() ? 4096 : m_slots.size() * 2;
+        m_slots.assign(size, 0);
+        m_mask = size - 1;
+        for (std::size_t k = 0; k < m_entries.size(); ++k) {
+            std::size_t i = AggKeyHash{}(m_entries[k].first) & m_mask;
+            while (m_slots[i] != 0) {
+                i = (i + 1) & m_mask;
+            }
+            m_slots[i] = static_cast<std::uint32_t>(k + 1);
+        }
+    }
+
+    std::vector<std::pair<AggKey, AggValue>> m_entries;
+    std::vector<std::uint32_t> m_slots;
+    std::size_t m_mask = 0;
+};
+
 struct PartitionState {
     std::int64_t id = 0;
     std::int64_t rows = 0;
@@ -366,8 +416,7 @@ public:
         if (r.crime_id.empty() && !r.occurred && r.reference.empty()) {
             const AggKey key{part.id, point.id, category_id, outcome_id, falls_within_id, intern_text(r.context),
                              intern_text(r.nsir)};
-            auto [it, inserted] = m_agg.try_emplace(key, AggValue{r.line, 0});
-            ++it->second.n;
+            ++m_agg.find_or_add(key, r.line).n;
             return;
         }
         if (m_batch_size == m_batch.size()) {
@@ -639,7 +688,7 @@ private:
         m_progress.emplace(file.display, file.size);
         switch (file.kind) {
         case FeedKind::policeuk_csv:
-            read_policeuk_csv(source, file.display, *this);
+            read_in_background([&](RowSink& sink) { read_policeuk_csv(source, file.display, sink); }, *this);
             break;
         case FeedKind::policeuk_json: {
             std::string text;
@@ -654,7 +703,8 @@ private:
             if (!m_options.mapping) {
                 throw UsageError("force exports need --mapping FILE");
             }
-            read_force_export(source, file.display, *m_options.mapping, *this);
+            read_in_background(
+                [&](RowSink& sink) { read_force_export(source, file.display, *m_options.mapping, sink); }, *this);
             break;
         }
         m_progress->finish();
@@ -677,8 +727,8 @@ private:
         flush_batch();
         // The collapsed rows, in source order.
         std::vector<std::pair<const AggKey*, AggValue>> collapsed;
-        collapsed.reserve(m_agg.size());
-        for (const auto& [key, value] : m_agg) {
+        collapsed.reserve(m_agg.entries().size());
+        for (const auto& [key, value] : m_agg.entries()) {
             collapsed.emplace_back(&key, value);
         }
         std::sort(collapsed.begin(), collapsed.end(), [](const auto& a, const auto& b) {
@@ -759,7 +809,7 @@ private:
     PointTable m_points;
     std::vector<std::string> m_added_keys;
     std::unordered_map<std::string, PartitionState> m_partitions;
-    std::unordered_map<AggKey, AggValue, AggKeyHash> m_agg;
+    AggTable m_agg;
     std::optional<Progress> m_progress;
     const InputFile* m_file = nullptr;
     FileReport m_report;

@@ -27,7 +27,7 @@ store::RejectRow make_reject(const RecordReader& csv, const char* field, const c
 } // namespace
 
 void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sink) {
-    ThreadedCsvReader csv{source};
+    CsvReader csv{source};
     if (!csv.next()) {
         throw InputError(name + ": the file is empty; expected a data.police.uk street-level CSV with a header line");
     }

@@ -113,48 +113,14 @@ TEST_CASE("csv: another delimiter") {
     CHECK(csv[1] == "2;3");
 }
 
-TEST_CASE("csv: the threaded reader gives the same records, lines and raw text") {
-    std::string text = "\xEF\xBB\xBF" "h1,h2,h3\r\n";
-    for (int i = 0; i < 20000; ++i) { // several batches
-        text += (i % 7 == 0) ? "\"q, " + std::to_string(i) + "\",\"x\"\"y\",z\r\n" : std::to_string(i) + ",b,c\r\n";
-        if (i % 1000 == 0) {
-            text += "\r\n"; // blank lines move the line numbers on
-        }
-    }
-    MemorySource a{text};
-    MemorySource b{text};
-    CsvReader plain{a};
-    hotref::ThreadedCsvReader threaded{b};
-    std::size_t n = 0;
-    while (plain.next()) {
-        REQUIRE(threaded.next());
-        CHECK(threaded.fields() == plain.fields());
-        CHECK(threaded.line() == plain.line());
-        CHECK(threaded.raw() == plain.raw());
-        CHECK(threaded.bytes_consumed() == plain.bytes_consumed());
-        ++n;
-    }
-    CHECK_FALSE(threaded.next());
-    CHECK(n == 20001);
-}
-
-TEST_CASE("csv: the threaded reader passes on errors with their line") {
-    MemorySource src{"h1,h2\nok,1\n\"never closed,2\n"};
-    hotref::ThreadedCsvReader csv{src};
+TEST_CASE("csv: raw() of a record without quotes is its text, of one with quotes the text as written") {
+    MemorySource src{"h1,h2\nplain,row\n\"q,1\",x\n"};
+    CsvReader csv{src};
     REQUIRE(csv.next());
     REQUIRE(csv.next());
-    CHECK_THROWS_WITH_AS(csv.next(), "line 3: a quoted field is not closed before the end of the file",
-                         hotref::InputError);
-}
-
-TEST_CASE("csv: the threaded reader can be abandoned part-way") {
-    std::string text = "h\n";
-    for (int i = 0; i < 50000; ++i) {
-        text += "row\n";
-    }
-    MemorySource src{text};
-    hotref::ThreadedCsvReader csv{src};
+    CHECK(csv.raw() == "plain,row");
+    CHECK_FALSE(csv.had_quotes());
     REQUIRE(csv.next());
-    REQUIRE(csv.next());
-    // Destroyed here with most of the input unread: must not hang or leak.
+    CHECK(csv.raw() == "\"q,1\",x");
+    CHECK(csv.had_quotes());
 }
