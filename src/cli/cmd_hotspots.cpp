@@ -10,28 +10,36 @@
 namespace hotref::cli {
 
 const char* HotspotsCommand::details() const {
-    return R"(Counts incidents of the period and categories in square grid cells, computes the
-Getis-Ord Gi* z-score of every cell (binary distance band, the cell itself included, as
-R spdep's localG), adjusts the p-values for false discoveries (Benjamini-Hochberg) and
-bins them like ArcGIS's Gi_Bin (+-3/2/1 for 99/95/90 %). Cells at or above --confidence
-that share an edge are dissolved (GEOS) into hotspot polygons, ranked by incidents and
-named after their busiest street. The run, its cells and hotspots are stored.
+    return R"(Methods (docs/hotspots.md gives every formula and reference):
+  gistar  (default) counts incidents in square grid cells, computes each cell's
+          Getis-Ord Gi* z-score (binary distance band, the cell itself included, as R
+          spdep's localG), adjusts p for false discoveries (Benjamini-Hochberg) and bins
+          like ArcGIS's Gi_Bin (+-3/2/1 for 99/95/90 %). Cells at or above --confidence
+          that share an edge are dissolved (GEOS) into hotspots.
+  kde     kernel density on the grid (quartic by default, scaled to integrate to 1);
+          cells at or above --threshold are dissolved into hotspots; --geotiff writes
+          the surface.
+  dbscan  density-based clusters of the incident locations (minPts counts the point
+          itself and co-located incidents); each cluster's concave hull is a hotspot.
+Hotspots are ranked by incidents, named after their busiest street, and keep their
+code (H-0042) from one run of the same method and categories to the next.
 
 Defaults: ASB only; every month stored; the data's extent; cell size by sfhotspot's rule
-(shorter side of the bounding box / 50, floored to 100 m); band = cell size x sqrt(2)
-(the 8 surrounding cells); hotspots at 95 % confidence.
+(shorter side of the bounding box / 50, floored to 100 m); band = cell size x sqrt(2).
+A run with the same parameters over unchanged feeds is not computed twice.
 
 Examples:
-  hotref hotspots
+  hotref hotspots --area geodata/derbyshire_force_area.gpkg --cell-size 250
   hotref hotspots --from 2025-06 --to 2025-08 --categories ij
-  hotref hotspots --area geodata/derbyshire_force_area.gpkg --cell-size 200 --band 400
+  hotref hotspots --method kde --cell-size 50 --bandwidth 400 --geotiff out/kde.tif
+  hotref hotspots --method dbscan --eps 100 --min-pts 15
   hotref hotspots --categories "Public order,Criminal damage and arson" --confidence 99)";
 }
 
 void HotspotsCommand::add_options(po::options_description& options, po::positional_options_description&) {
     add_store_option(options);
     options.add_options()
-        ("method", po::value<std::string>(&m_options.method)->default_value("gistar"), "gistar")
+        ("method,m", po::value<std::string>(&m_options.method)->default_value("gistar"), "gistar, kde or dbscan")
         ("from", po::value<std::string>(&m_options.from), "first month, YYYY-MM (default: first stored)")
         ("to", po::value<std::string>(&m_options.to), "last month, YYYY-MM (default: last stored)")
         ("categories,c", po::value<std::string>(&m_options.categories)->default_value("asb"),
@@ -44,7 +52,17 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
          "grid cell size in metres (0: sfhotspot's rule)")
         ("band", po::value<double>(&m_options.band)->default_value(0),
          "neighbour distance band in metres (0: cell size x sqrt(2))")
-        ("confidence", po::value<int>(&m_options.confidence)->default_value(95), "90, 95 or 99")
+        ("confidence", po::value<int>(&m_options.confidence)->default_value(95), "gistar: 90, 95 or 99")
+        ("kernel", po::value<std::string>(&m_options.kernel)->default_value("quartic"),
+         "kde: quartic, epanechnikov, triweight, uniform or triangular")
+        ("bandwidth", po::value<double>(&m_options.bandwidth)->default_value(0),
+         "kde: kernel radius in metres (0: rule of thumb)")
+        ("threshold", po::value<std::string>(&m_options.threshold)->default_value("mean:3"),
+         "kde: hotspot cells, mean:K (K x the mean density) or top:F (top share F of cells)")
+        ("geotiff", po::value<std::string>(&m_options.geotiff), "kde: write the density surface (per km2) here")
+        ("eps", po::value<double>(&m_options.eps)->default_value(100), "dbscan: neighbourhood radius in metres")
+        ("min-pts", po::value<double>(&m_options.min_pts)->default_value(15),
+         "dbscan: incidents within eps for a core point, itself included")
         ("top", po::value<int>(&m_top)->default_value(10), "how many hotspots to list")
         ("rerun", po::bool_switch(&m_options.rerun), "compute again even when an identical run is stored");
 }
@@ -52,6 +70,9 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
 void HotspotsCommand::apply(const po::variables_map&) {
     if (m_options.cell_size < 0 || m_options.band < 0) {
         throw UsageError("--cell-size and --band must not be negative");
+    }
+    if (m_options.method != "gistar" && m_options.method != "kde" && m_options.method != "dbscan") {
+        throw UsageError("--method must be gistar, kde or dbscan, not '" + m_options.method + "'");
     }
     if (m_options.confidence != 90 && m_options.confidence != 95 && m_options.confidence != 99) {
         throw UsageError("--confidence must be 90, 95 or 99");
@@ -68,43 +89,64 @@ int HotspotsCommand::run() {
     for (const auto& c : s.categories) {
         cats += (cats.empty() ? "" : ", ") + c;
     }
-    std::printf("Gi* hotspots: %s, %s to %s, source %s\n", cats.c_str(), s.period_from.c_str(), s.period_to.c_str(),
+    const bool gistar = s.method == "gistar";
+    const bool kde = s.method == "kde";
+    const char* title = gistar ? "Gi* hotspots" : kde ? "KDE hotspots" : "DBSCAN hotspots";
+    std::printf("%s: %s, %s to %s, source %s\n", title, cats.c_str(), s.period_from.c_str(), s.period_to.c_str(),
                 s.source.c_str());
     std::printf("  area       %s\n", s.area.c_str());
     std::printf("  incidents  %s at %s locations", with_commas(static_cast<std::int64_t>(s.incidents)).c_str(),
                 with_commas(s.locations).c_str());
     if (s.incidents_outside > 0) {
-        std::printf(" (%s outside the area left out)", with_commas(static_cast<std::int64_t>(s.incidents_outside)).c_str());
+        std::printf(" (%s outside the area left out)",
+                    with_commas(static_cast<std::int64_t>(s.incidents_outside)).c_str());
     }
-    std::printf("\n  grid       %.0f m cells%s, %d x %d, %s study cells; mean %.3f, variance %.3f per cell\n",
-                s.cell_size, s.cell_size_default ? " (sfhotspot's rule)" : "", s.columns, s.rows,
-                with_commas(s.study_cells).c_str(), s.mean, s.variance);
-    std::printf("  neighbours band %.1f m (%d cells with itself), binary weights\n", s.band, s.neighbours);
-    std::printf("  cells      hot: %s at 99%%, %s at 95%%, %s at 90%%; cold: %s, %s, %s (FDR-adjusted)\n",
-                with_commas(s.hot_cells[3]).c_str(), with_commas(s.hot_cells[2]).c_str(),
-                with_commas(s.hot_cells[1]).c_str(), with_commas(s.cold_cells[3]).c_str(),
-                with_commas(s.cold_cells[2]).c_str(), with_commas(s.cold_cells[1]).c_str());
+    std::printf("\n");
+    if (gistar || kde) {
+        std::printf("  grid       %.0f m cells%s, %d x %d, %s study cells\n", s.cell_size,
+                    s.cell_size_default ? " (sfhotspot's rule)" : "", s.columns, s.rows,
+                    with_commas(s.study_cells).c_str());
+    }
+    std::printf("  method     %s\n", s.parameters.c_str());
+    if (gistar) {
+        std::printf("  cells      hot: %s at 99%%, %s at 95%%, %s at 90%%; cold: %s, %s, %s (FDR-adjusted)\n",
+                    with_commas(s.hot_cells[3]).c_str(), with_commas(s.hot_cells[2]).c_str(),
+                    with_commas(s.hot_cells[1]).c_str(), with_commas(s.cold_cells[3]).c_str(),
+                    with_commas(s.cold_cells[2]).c_str(), with_commas(s.cold_cells[1]).c_str());
+    } else if (kde) {
+        std::printf("  cells      %s at or above the threshold\n", with_commas(s.hot_cells[1]).c_str());
+    }
     std::fflush(stdout);
     for (const auto& note : s.notes) {
         std::fprintf(stderr, "note: %s\n", note.c_str());
     }
-    std::printf("\n%zu hotspot%s at %d%% confidence or more", s.hotspots.size(), s.hotspots.size() == 1 ? "" : "s",
-                m_options.confidence);
+    std::printf("\n%zu hotspot%s", s.hotspots.size(), s.hotspots.size() == 1 ? "" : "s");
     if (s.hotspots.empty()) {
         std::printf(".\n");
     } else {
         std::printf(" (the top %d):\n\n", std::min<int>(m_top, static_cast<int>(s.hotspots.size())));
-        std::printf("%4s  %-7s %-36s %9s %7s %8s %9s %7s %6s %6s\n", "rank", "id", "name", "incidents", "share",
-                    "area km2", "per km2", "PAI", "mean z", "conf");
+        std::printf("%4s  %-7s %-36s %9s %7s %8s %9s %7s", "rank", "id", "name", "incidents", "share", "area km2",
+                    "per km2", "PAI");
+        if (gistar) {
+            std::printf(" %6s %5s", "mean z", "conf");
+        } else if (kde) {
+            std::printf(" %10s", "peak/km2");
+        }
+        std::printf("\n");
         for (const auto& h : s.hotspots) {
             if (h.rank > m_top) {
                 break;
             }
-            std::printf("%4d  %-7s %-36s %9s %6.1f%% %8.3f %9s %7.1f %6.2f %5d%%\n", h.rank, h.code.c_str(),
+            std::printf("%4d  %-7s %-36s %9s %6.1f%% %8.3f %9s %7.1f", h.rank, h.code.c_str(),
                         h.name.substr(0, 36).c_str(), with_commas(static_cast<std::int64_t>(h.incidents)).c_str(),
                         100 * h.share, h.area_m2 / 1e6,
-                        with_commas(static_cast<std::int64_t>(h.density_km2 + 0.5)).c_str(), h.pai, h.mean_z,
-                        h.confidence);
+                        with_commas(static_cast<std::int64_t>(h.density_km2 + 0.5)).c_str(), h.pai);
+            if (gistar) {
+                std::printf(" %6.2f %4d%%", h.mean_z, h.confidence);
+            } else if (kde) {
+                std::printf(" %10s", with_commas(static_cast<std::int64_t>(h.peak_density + 0.5)).c_str());
+            }
+            std::printf("\n");
         }
     }
     if (s.previous_run > 0) {

@@ -57,7 +57,7 @@ class HotspotsCommand final : public Command {
 public:
     [[nodiscard]] const char* name() const override { return "hotspots"; }
     [[nodiscard]] const char* synopsis() const override {
-        return "Find hotspots (grid Getis-Ord Gi* with FDR), dissolve them into polygons and store the run.";
+        return "Find hotspots (Gi* with FDR, KDE or DBSCAN) as named, ranked polygons with stable ids; store the run.";
     }
     [[nodiscard]] const char* usage() const override { return "[OPTIONS]"; }
     [[nodiscard]] const char* details() const override;

@@ -58,6 +58,13 @@ bool StudyArea::intersects_box(double minx, double miny, double maxx, double max
     return !m_impl->polygon || m_impl->polygon->intersects_box(minx, miny, maxx, maxy);
 }
 
+bool StudyArea::covers_box(double minx, double miny, double maxx, double maxy) const {
+    if (minx < m_minx || maxx > m_maxx || miny < m_miny || maxy > m_maxy) {
+        return false;
+    }
+    return !m_impl->polygon || m_impl->polygon->covers_box(minx, miny, maxx, maxy);
+}
+
 bool StudyArea::has_polygon() const noexcept {
     return m_impl->polygon.has_value();
 }

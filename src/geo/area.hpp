@@ -29,6 +29,8 @@ public:
     [[nodiscard]] bool contains(double easting, double northing) const;
     /// True when the rectangle shares any point with the area.
     [[nodiscard]] bool intersects_box(double minx, double miny, double maxx, double maxy) const;
+    /// True when the rectangle lies wholly inside the area (boundary included).
+    [[nodiscard]] bool covers_box(double minx, double miny, double maxx, double maxy) const;
     /// Whether the area is a polygon (false: a plain envelope).
     [[nodiscard]] bool has_polygon() const noexcept;
     /// The envelope: minx, miny, maxx, maxy.

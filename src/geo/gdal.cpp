@@ -11,6 +11,7 @@
 #include <ogr_srs_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <mutex>
 
@@ -194,6 +195,48 @@ std::vector<std::string> read_polygons_wkb(const std::string& path, const std::s
         throw InputError(path + ": layer '" + OGR_L_GetName(layer) + "' holds no polygons");
     }
     return out;
+}
+
+void write_geotiff(const std::string& path, const std::vector<double>& values, int columns, int rows,
+                   double origin_x, double origin_y, double cell_size, const std::string& description) {
+    gdal_init();
+    GDALDriverH driver = GDALGetDriverByName("GTiff");
+    if (driver == nullptr) {
+        throw GeoError("GDAL has no GTiff driver");
+    }
+    CPLErrorReset();
+    char** options = nullptr;
+    options = CSLSetNameValue(options, "COMPRESS", "DEFLATE");
+    options = CSLSetNameValue(options, "TILED", "YES");
+    std::unique_ptr<void, DatasetCloser> ds{GDALCreate(driver, path.c_str(), columns, rows, 1, GDT_Float32, options)};
+    CSLDestroy(options);
+    if (!ds) {
+        throw GeoError(path + ": cannot create a GeoTIFF (" + last_gdal_error() + ")");
+    }
+    // GDAL rasters run north to south.
+    double transform[6] = {origin_x, cell_size, 0, origin_y + rows * cell_size, 0, -cell_size};
+    GDALSetGeoTransform(ds.get(), transform);
+    std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, SrsDeleter> srs{OSRNewSpatialReference(nullptr)};
+    OSRImportFromEPSG(srs.get(), 27700);
+    char* wkt = nullptr;
+    OSRExportToWkt(srs.get(), &wkt);
+    GDALSetProjection(ds.get(), wkt);
+    CPLFree(wkt);
+    GDALRasterBandH band = GDALGetRasterBand(ds.get(), 1);
+    constexpr double nodata = -9999.0;
+    GDALSetRasterNoDataValue(band, nodata);
+    GDALSetDescription(band, description.c_str());
+    std::vector<float> line(static_cast<std::size_t>(columns));
+    for (int r = 0; r < rows; ++r) {
+        const auto src = static_cast<std::size_t>(rows - 1 - r) * static_cast<std::size_t>(columns);
+        for (int c = 0; c < columns; ++c) {
+            const double v = values[src + static_cast<std::size_t>(c)];
+            line[static_cast<std::size_t>(c)] = std::isfinite(v) ? static_cast<float>(v) : static_cast<float>(nodata);
+        }
+        if (GDALRasterIO(band, GF_Write, 0, r, columns, 1, line.data(), columns, 1, GDT_Float32, 0, 0) != CE_None) {
+            throw GeoError(path + ": cannot write the GeoTIFF (" + last_gdal_error() + ")");
+        }
+    }
 }
 
 } // namespace hotref::geo

@@ -54,4 +54,10 @@ std::string read_whole_file(const std::string& path);
 std::vector<std::string> read_polygons_wkb(const std::string& path, const std::string& layer,
                                            const std::string& target_crs);
 
+/// Writes a single-band Float32 GeoTIFF in EPSG:27700. `values` are row-major
+/// from the south-west cell (as hotref's grids are); `origin_x`, `origin_y` are
+/// the south-west corner. Non-finite values become nodata. Throws GeoError.
+void write_geotiff(const std::string& path, const std::vector<double>& values, int columns, int rows,
+                   double origin_x, double origin_y, double cell_size, const std::string& description);
+
 } // namespace hotref::geo

@@ -125,6 +125,37 @@ Geometry Context::dissolve_boxes(const std::vector<std::array<double, 4>>& boxes
     return result;
 }
 
+Geometry Context::hull_of_points(const std::vector<std::array<double, 2>>& points, double ratio,
+                                  double buffer) const {
+    std::vector<GEOSGeometry*> parts;
+    parts.reserve(points.size());
+    for (const auto& p : points) {
+        parts.push_back(GEOSGeom_createPointFromXY_r(h(this), p[0], p[1]));
+    }
+    GEOSGeometry* coll = GEOSGeom_createCollection_r(h(this), GEOS_MULTIPOINT, parts.data(),
+                                                     static_cast<unsigned int>(parts.size()));
+    if (coll == nullptr) {
+        for (auto* p : parts) {
+            GEOSGeom_destroy_r(h(this), p);
+        }
+        throw GeoError("GEOS: cannot collect points: " + m_last_error);
+    }
+    const Geometry multipoint{this, coll};
+    GEOSGeometry* hull = GEOSConcaveHull_r(h(this), coll, ratio, 0);
+    if (hull == nullptr) {
+        hull = GEOSConvexHull_r(h(this), coll);
+    }
+    if (hull == nullptr) {
+        throw GeoError("GEOS: cannot build a hull: " + m_last_error);
+    }
+    const Geometry hull_geom{this, hull};
+    GEOSGeometry* widened = GEOSBuffer_r(h(this), hull, buffer, 8);
+    if (widened == nullptr) {
+        throw GeoError("GEOS: cannot buffer a hull: " + m_last_error);
+    }
+    return Geometry{this, widened};
+}
+
 bool Context::intersects(const Geometry& a, const Geometry& b) const {
     const char r = GEOSIntersects_r(h(this), static_cast<GEOSGeometry*>(a.raw()), static_cast<GEOSGeometry*>(b.raw()));
     if (r == 2) {
@@ -219,6 +250,16 @@ void Geometry::bounds(double& minx, double& miny, double& maxx, double& maxy) co
 }
 
 // --- PreparedGeometry ---------------------------------------------------------
+
+bool PreparedGeometry::covers_box(double minx, double miny, double maxx, double maxy) const {
+    const Geometry b = m_ctx->box(minx, miny, maxx, maxy);
+    const char r = GEOSPreparedCovers_r(h(m_ctx), static_cast<const GEOSPreparedGeometry*>(m_prepared),
+                                        static_cast<const GEOSGeometry*>(b.raw()));
+    if (r == 2) {
+        throw GeoError("GEOS: covers failed: " + m_ctx->last_error());
+    }
+    return r == 1;
+}
 
 bool PreparedGeometry::intersects_box(double minx, double miny, double maxx, double maxy) const {
     const Geometry b = m_ctx->box(minx, miny, maxx, maxy);

@@ -52,6 +52,8 @@ public:
 
     /// True when the point lies inside or on the boundary.
     [[nodiscard]] bool covers_point(double x, double y) const;
+    /// True when the rectangle lies wholly inside the geometry (boundary included).
+    [[nodiscard]] bool covers_box(double minx, double miny, double maxx, double maxy) const;
     /// True when the rectangle and the geometry share any point.
     [[nodiscard]] bool intersects_box(double minx, double miny, double maxx, double maxy) const;
     [[nodiscard]] const Geometry& geometry() const noexcept { return m_geometry; }
@@ -79,6 +81,11 @@ public:
     /// Dissolves edge-sharing, non-overlapping rectangles (grid cells) into
     /// (multi)polygons with GEOS's coverage union.
     [[nodiscard]] Geometry dissolve_boxes(const std::vector<std::array<double, 4>>& boxes) const;
+    /// The concave hull (GEOS 3.11, `ratio` 0 = most concave .. 1 = convex) of
+    /// points, widened by `buffer`; a convex hull when the concave one fails.
+    /// One or two distinct points give a disc or a capsule of radius `buffer`.
+    [[nodiscard]] Geometry hull_of_points(const std::vector<std::array<double, 2>>& points, double ratio,
+                                          double buffer) const;
     /// True when the geometries intersect (for prepared tests use PreparedGeometry).
     [[nodiscard]] bool intersects(const Geometry& a, const Geometry& b) const;
     /// Area of the intersection of two geometries.

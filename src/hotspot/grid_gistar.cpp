@@ -79,22 +79,26 @@ GistarResult gistar_grid(const Grid& grid, const std::vector<char>& in_area, con
 }
 
 std::vector<std::vector<std::int64_t>> hot_components(const Grid& grid, const GistarResult& result, int min_bin) {
-    std::unordered_map<std::int64_t, bool> hot; // grid index -> visited
+    std::vector<std::int64_t> hot;
     for (const auto& c : result.cells) {
         if (c.bin >= min_bin) {
-            hot.emplace(c.cell, false);
+            hot.push_back(c.cell);
         }
     }
-    std::vector<std::int64_t> seeds;
-    seeds.reserve(hot.size());
-    for (const auto& [cell, visited] : hot) {
-        seeds.push_back(cell);
+    return edge_components(grid, hot);
+}
+
+std::vector<std::vector<std::int64_t>> edge_components(const Grid& grid, const std::vector<std::int64_t>& cells) {
+    std::unordered_map<std::int64_t, bool> selected; // grid index -> visited
+    for (const auto cell : cells) {
+        selected.emplace(cell, false);
     }
+    std::vector<std::int64_t> seeds = cells;
     std::sort(seeds.begin(), seeds.end());
     std::vector<std::vector<std::int64_t>> components;
     std::vector<std::int64_t> stack;
     for (const auto seed : seeds) {
-        auto it = hot.find(seed);
+        auto it = selected.find(seed);
         if (it->second) {
             continue;
         }
@@ -114,8 +118,8 @@ std::vector<std::vector<std::int64_t>> hot_components(const Grid& grid, const Gi
                     continue;
                 }
                 const auto next = static_cast<std::int64_t>(ny[k]) * grid.columns() + nx[k];
-                auto n = hot.find(next);
-                if (n != hot.end() && !n->second) {
+                auto n = selected.find(next);
+                if (n != selected.end() && !n->second) {
                     n->second = true;
                     stack.push_back(next);
                 }

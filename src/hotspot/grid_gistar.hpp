@@ -34,6 +34,11 @@ struct GistarResult {
 GistarResult gistar_grid(const Grid& grid, const std::vector<char>& in_area, const std::vector<double>& counts,
                          double band);
 
+/// Groups the given grid cells into components connected through shared edges
+/// (rook contiguity). Each component lists grid indices, sorted; components are
+/// ordered by their first cell.
+std::vector<std::vector<std::int64_t>> edge_components(const Grid& grid, const std::vector<std::int64_t>& cells);
+
 /// Groups study cells with bin >= min_bin into components connected through
 /// shared edges (rook contiguity). Each component lists grid indices, sorted;
 /// components are ordered by their first cell.

@@ -4,10 +4,13 @@
 #include "core/month.hpp"
 #include "core/text.hpp"
 #include "geo/area.hpp"
+#include "geo/gdal.hpp"
 #include "geo/geos.hpp"
 #include "hotspot/grid.hpp"
+#include "hotspot/dbscan.hpp"
 #include "hotspot/grid_gistar.hpp"
 #include "hotspot/identity.hpp"
+#include "hotspot/kde.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
 #include "util/sha256.hpp"
@@ -17,6 +20,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -193,14 +199,20 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
     sum.neighbours = params.value("neighbours_interior", 0);
     sum.mean = params.value("mean_per_cell", 0.0);
     sum.variance = params.value("variance_per_cell", 0.0);
+    sum.parameters = params.value("parameters", std::string{});
+    sum.kernel = params.value("kernel", std::string{});
+    sum.bandwidth = params.value("bandwidth_m", 0.0);
+    sum.threshold_density = params.value("threshold_density_km2", 0.0);
+    sum.eps = params.value("eps_m", 0.0);
+    sum.min_pts = params.value("min_pts", 0.0);
     store::Statement c{db, "SELECT bin, count(*) FROM run_cell WHERE run_id = ? GROUP BY bin"};
     c.bind(1, run_id);
     while (c.step()) {
         const auto bin = static_cast<int>(c.column_int(0));
         (bin >= 0 ? sum.hot_cells[bin] : sum.cold_cells[-bin]) = c.column_int(1);
     }
-    store::Statement h{db, "SELECT code, rank, coalesce(name, ''), cells, area_m2, incidents, density_km2, share, pai, "
-                           "coalesce(mean_z, 0), coalesce(max_z, 0), coalesce(confidence, 0) FROM hotspot "
+    store::Statement h{db, "SELECT code, rank, coalesce(name, ''), coalesce(cells, 0), area_m2, incidents, density_km2, "
+                           "share, pai, mean_z, max_z, coalesce(confidence, 0), coalesce(peak_density, 0) FROM hotspot "
                            "WHERE run_id = ? ORDER BY rank"};
     h.bind(1, run_id);
     while (h.step()) {
@@ -214,25 +226,116 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
         hs.density_km2 = h.column_double(6);
         hs.share = h.column_double(7);
         hs.pai = h.column_double(8);
-        hs.mean_z = h.column_double(9);
-        hs.max_z = h.column_double(10);
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        hs.mean_z = h.column_is_null(9) ? nan : h.column_double(9);
+        hs.max_z = h.column_is_null(10) ? nan : h.column_double(10);
         hs.confidence = static_cast<int>(h.column_int(11));
+        hs.peak_density = h.column_double(12);
         sum.hotspots.push_back(std::move(hs));
     }
     return sum;
 }
 
+namespace {
+
+// A hotspot before ranking, naming and identity.
+struct Candidate {
+    HotspotSummary s;
+    std::string wkb;
+    std::vector<std::int64_t> cells;      // grid methods
+    std::vector<std::size_t> points;      // indices of the points inside (for names)
+};
+
+// Thresholds for KDE hotspots: "mean:K" or "top:F".
+double kde_threshold(const std::string& spec, std::vector<double> densities, std::string& described) {
+    const auto colon = spec.find(':');
+    const std::string kind = spec.substr(0, colon);
+    const auto value = colon == std::string::npos ? std::optional<double>{} : parse_double(spec.substr(colon + 1));
+    if (!value || !(*value > 0)) {
+        throw UsageError("--threshold must be mean:K (K x the mean density) or top:F (the top share F of cells), not '" +
+                         spec + "'");
+    }
+    if (kind == "mean") {
+        double sum = 0;
+        for (const double d : densities) {
+            sum += d;
+        }
+        const double mean = densities.empty() ? 0 : sum / static_cast<double>(densities.size());
+        char text[96];
+        std::snprintf(text, sizeof text, "%g x the mean density of the study cells", *value);
+        described = text;
+        return *value * mean;
+    }
+    if (kind == "top") {
+        if (*value >= 1) {
+            throw UsageError("--threshold top:F needs a share F between 0 and 1, such as top:0.01");
+        }
+        std::sort(densities.begin(), densities.end(), std::greater<>());
+        const auto k = static_cast<std::size_t>(std::ceil(*value * static_cast<double>(densities.size())));
+        char text[96];
+        std::snprintf(text, sizeof text, "the top %g %% of study cells by density", *value * 100);
+        described = text;
+        return k == 0 ? densities.front() : densities[std::min(k, densities.size()) - 1];
+    }
+    throw UsageError("--threshold must be mean:K or top:F, not '" + spec + "'");
+}
+
+// The study cells: those whose square intersects the area. Blocks of 32 x 32
+// cells are tested first, so only cells near the boundary cost a GEOS test.
+std::vector<char> study_mask(const Grid& grid, const geo::StudyArea& area) {
+    std::vector<char> mask(static_cast<std::size_t>(grid.size()), 1);
+    if (!area.has_polygon()) {
+        return mask;
+    }
+    constexpr int block = 32;
+    const double cs = grid.cell_size();
+    for (int by = 0; by < grid.rows(); by += block) {
+        for (int bx = 0; bx < grid.columns(); bx += block) {
+            const int ex = std::min(bx + block, grid.columns());
+            const int ey = std::min(by + block, grid.rows());
+            const double x0 = grid.origin_x() + bx * cs;
+            const double y0 = grid.origin_y() + by * cs;
+            const double x1 = grid.origin_x() + ex * cs;
+            const double y1 = grid.origin_y() + ey * cs;
+            char fill = -1; // -1: mixed, test each cell
+            if (!area.intersects_box(x0, y0, x1, y1)) {
+                fill = 0;
+            } else if (area.covers_box(x0, y0, x1, y1)) {
+                fill = 1;
+            }
+            for (int y = by; y < ey; ++y) {
+                for (int x = bx; x < ex; ++x) {
+                    const auto i = static_cast<std::int64_t>(y) * grid.columns() + x;
+                    if (fill >= 0) {
+                        mask[static_cast<std::size_t>(i)] = fill;
+                    } else {
+                        const auto b = grid.cell_bounds(i);
+                        mask[static_cast<std::size_t>(i)] = area.intersects_box(b.minx, b.miny, b.maxx, b.maxy) ? 1 : 0;
+                    }
+                }
+            }
+        }
+    }
+    return mask;
+}
+
+} // namespace
+
 RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     const auto start = std::chrono::steady_clock::now();
-    if (opt.method != "gistar") {
-        throw UsageError("unknown method '" + opt.method + "'; this version has: gistar");
+    if (opt.method != "gistar" && opt.method != "kde" && opt.method != "dbscan") {
+        throw UsageError("unknown method '" + opt.method + "'; use gistar, kde or dbscan");
     }
     const int min_bin = bin_for_confidence(opt.confidence);
+    const Kernel kernel = kernel_from_name(opt.kernel);
+    if (opt.method == "dbscan" && (!(opt.eps > 0) || !(opt.min_pts >= 1))) {
+        throw UsageError("DBSCAN needs --eps above 0 metres and --min-pts of at least 1");
+    }
     RunSummary sum;
     sum.method = opt.method;
     sum.source = resolve_source(store, opt.source);
 
-    // Period.
+    // --- Period ---------------------------------------------------------------
     const auto months = store::stored_months(store, sum.source);
     sum.period_from = opt.from.empty() ? months.front() : opt.from;
     sum.period_to = opt.to.empty() ? months.back() : opt.to;
@@ -252,33 +355,46 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                     months.front() + " to " + months.back() + ")");
     }
 
-    // Incidents per location.
+    // --- Incidents per location, the area, and the fingerprint ------------------
     store::IncidentQuery query;
     query.from = sum.period_from;
     query.to = sum.period_to;
     query.source = sum.source;
     query.category_ids = resolve_categories(store, opt.categories, sum.categories);
-    auto located = store::location_counts(store, query);
-
-    // Study area: a boundary layer, or the data's extent.
+    std::string categories_text;
+    for (const auto& c : sum.categories) {
+        categories_text += (categories_text.empty() ? "" : ",") + c;
+    }
     std::optional<geo::StudyArea> area;
     if (!opt.area_path.empty()) {
         area.emplace(geo::StudyArea::from_file(opt.area_path, opt.area_layer));
     }
-    // Same request, same feeds, same software: the stored run is the answer.
     {
-        const nlohmann::json request{{"method", opt.method},         {"from", sum.period_from},
-                                     {"to", sum.period_to},          {"categories", sum.categories},
-                                     {"source", sum.source},         {"area", area ? Sha256::of(area->wkb()) : ""},
-                                     {"cell_size", opt.cell_size},   {"band", opt.band},
-                                     {"confidence", opt.confidence}, {"software", HOTREF_VERSION}};
+        // Same request, same feeds, same software: the stored run is the answer.
+        nlohmann::json request{{"method", opt.method}, {"from", sum.period_from},   {"to", sum.period_to},
+                               {"categories", sum.categories}, {"source", sum.source},
+                               {"area", area ? Sha256::of(area->wkb()) : ""}, {"software", HOTREF_VERSION}};
+        if (opt.method == "gistar") {
+            request["cell_size"] = opt.cell_size;
+            request["band"] = opt.band;
+            request["confidence"] = opt.confidence;
+        } else if (opt.method == "kde") {
+            request["cell_size"] = opt.cell_size;
+            request["kernel"] = kernel_name(kernel);
+            request["bandwidth"] = opt.bandwidth;
+            request["threshold"] = opt.threshold;
+        } else {
+            request["eps"] = opt.eps;
+            request["min_pts"] = opt.min_pts;
+        }
         sum.fingerprint = store::run_fingerprint(store, request.dump(), sum.source, sum.period_from, sum.period_to);
-        if (!opt.rerun) {
+        if (!opt.rerun && opt.geotiff.empty()) {
             if (const auto existing = store::run_with_fingerprint(store, sum.fingerprint)) {
                 return load_run_summary(store, existing);
             }
         }
     }
+    const auto located = store::location_counts(store, query);
     std::vector<WeightedPoint> points;
     std::vector<std::int64_t> point_location;
     points.reserve(located.size());
@@ -293,9 +409,10 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
     sum.locations = static_cast<std::int64_t>(points.size());
     if (sum.incidents < min_incidents || points.size() < 3) {
-        throw Error("too few incidents for Gi* to mean anything: " + with_commas(static_cast<std::int64_t>(sum.incidents)) +
-                    " at " + std::to_string(points.size()) + " locations (at least " +
-                    std::to_string(static_cast<int>(min_incidents)) +
+        const char* label = opt.method == "gistar" ? "Gi*" : opt.method == "kde" ? "KDE" : "DBSCAN";
+        throw Error(std::string{"too few incidents for "} + label + " to mean anything: " +
+                    with_commas(static_cast<std::int64_t>(sum.incidents)) + " at " + std::to_string(points.size()) +
+                    " locations (at least " + std::to_string(static_cast<int>(min_incidents)) +
                     " needed); widen the period or the categories");
     }
     const Bounds data_bounds = bounds_of(points);
@@ -304,147 +421,338 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                                               data_bounds.maxy));
     }
     sum.area = area->name();
-
-    // Grid and band, checked against each other.
-    sum.cell_size_default = opt.cell_size <= 0;
-    sum.cell_size = sum.cell_size_default ? default_cell_size(data_bounds) : opt.cell_size;
-    if (!(sum.cell_size > 0)) {
-        throw Error("all incidents are at one place; a grid needs incidents spread over an area");
-    }
-    sum.band = opt.band > 0 ? opt.band : sum.cell_size * std::sqrt(2.0);
-    if (sum.band < sum.cell_size) {
-        throw UsageError("a band of " + std::to_string(sum.band) + " m is smaller than a cell (" +
-                         std::to_string(sum.cell_size) + " m): each cell would be its own only neighbour");
-    }
-    const auto ab = area->bounds();
-    const Bounds grid_bounds = area->has_polygon() ? Bounds{ab[0], ab[1], ab[2], ab[3]} : data_bounds;
-    const Grid grid{grid_bounds, sum.cell_size};
-    sum.columns = grid.columns();
-    sum.rows = grid.rows();
-
-    std::vector<char> in_area(static_cast<std::size_t>(grid.size()), 1);
-    if (area->has_polygon()) {
-        for (std::int64_t i = 0; i < grid.size(); ++i) {
-            const auto b = grid.cell_bounds(i);
-            in_area[static_cast<std::size_t>(i)] = area->intersects_box(b.minx, b.miny, b.maxx, b.maxy) ? 1 : 0;
-        }
-    }
-    const auto counts = grid.counts(points);
-    const auto result = gistar_grid(grid, in_area, counts, sum.band);
-    sum.study_cells = static_cast<std::int64_t>(result.cells.size());
-    sum.neighbours = result.neighbours_max;
-    sum.mean = result.mean;
-    sum.variance = result.variance;
-    if (!(result.variance > 0)) {
-        throw Error("every cell has the same count; Gi* cannot find hot or cold spots in uniform data");
-    }
-    for (const auto& c : result.cells) {
-        (c.bin >= 0 ? sum.hot_cells[c.bin] : sum.cold_cells[-c.bin]) += 1;
-    }
-    if (sum.study_cells > 0 && sum.incidents / static_cast<double>(sum.study_cells) < 0.05) {
-        sum.notes.push_back("on average a cell holds " + std::to_string(sum.incidents / static_cast<double>(sum.study_cells)) +
-                            " incidents: the grid may be too fine for the data (try a larger --cell-size)");
-    }
-
-    // Hot cells -> hotspots.
-    const auto components = hot_components(grid, result, min_bin);
-    std::unordered_map<std::int64_t, std::size_t> cell_pos;
-    for (std::size_t i = 0; i < result.cells.size(); ++i) {
-        cell_pos.emplace(result.cells[i].cell, i);
-    }
-    const double study_area_m2 = area->has_polygon()
-                                     ? area->area_m2()
-                                     : static_cast<double>(sum.study_cells) * sum.cell_size * sum.cell_size;
     geo::Context ctx;
-    struct Built {
-        HotspotSummary s;
-        std::string wkb;
-        std::vector<std::int64_t> cells;
-    };
-    std::vector<Built> built;
-    for (const auto& comp : components) {
-        Built b;
-        std::vector<std::array<double, 4>> boxes;
-        double zsum = 0;
-        b.s.max_z = -1e300;
-        int min_level = 3;
-        for (const auto cell : comp) {
-            const auto& c = result.cells[cell_pos.at(cell)];
-            const auto cb = grid.cell_bounds(cell);
-            boxes.push_back({cb.minx, cb.miny, cb.maxx, cb.maxy});
-            b.s.incidents += c.count;
-            zsum += c.z;
-            b.s.max_z = std::max(b.s.max_z, c.z);
-            min_level = std::min(min_level, c.bin);
+    nlohmann::json params{{"method", sum.method}, {"period_from", sum.period_from}, {"period_to", sum.period_to},
+                          {"categories", sum.categories}, {"source", sum.source}, {"area", sum.area}};
+
+    // --- The method --------------------------------------------------------------
+    std::vector<Candidate> candidates;
+    std::vector<store::CellRecord> cells;
+    std::vector<store::LocationRecord> location_records;
+    std::optional<Grid> grid;
+    double study_area_m2 = area->has_polygon() ? area->area_m2() : 0;
+
+    if (opt.method == "gistar" || opt.method == "kde") {
+        sum.cell_size_default = opt.cell_size <= 0;
+        sum.cell_size = sum.cell_size_default ? default_cell_size(data_bounds) : opt.cell_size;
+        if (!(sum.cell_size > 0)) {
+            throw Error("all incidents are at one place; a grid needs incidents spread over an area");
         }
-        if (b.s.incidents <= 0) {
-            // Hot only through its neighbours: no incident of its own to patrol.
-            ++sum.empty_hot_areas;
-            continue;
+        const auto ab = area->bounds();
+        grid.emplace(area->has_polygon() ? Bounds{ab[0], ab[1], ab[2], ab[3]} : data_bounds, sum.cell_size);
+        sum.columns = grid->columns();
+        sum.rows = grid->rows();
+        const std::vector<char> in_area = study_mask(*grid, *area);
+        const auto counts = grid->counts(points);
+        std::vector<std::vector<std::int64_t>> components;
+        std::unordered_map<std::int64_t, std::size_t> cell_pos;
+        params["cell_size_m"] = sum.cell_size;
+        params["cell_size_rule"] = sum.cell_size_default
+                                       ? "sfhotspot: shorter side of the data's bounding box / 50, floored to 100 m"
+                                       : "given";
+        params["grid_origin"] = {grid->origin_x(), grid->origin_y()};
+        params["grid_size"] = {grid->columns(), grid->rows()};
+        params["contiguity"] = "rook (shared edges)";
+
+        if (opt.method == "gistar") {
+            sum.band = opt.band > 0 ? opt.band : sum.cell_size * std::sqrt(2.0);
+            if (sum.band < sum.cell_size) {
+                throw UsageError("a band of " + std::to_string(sum.band) + " m is smaller than a cell (" +
+                                 std::to_string(sum.cell_size) + " m): each cell would be its own only neighbour");
+            }
+            const auto result = gistar_grid(*grid, in_area, counts, sum.band);
+            sum.study_cells = static_cast<std::int64_t>(result.cells.size());
+            sum.neighbours = result.neighbours_max;
+            sum.mean = result.mean;
+            sum.variance = result.variance;
+            if (!(result.variance > 0)) {
+                throw Error("every cell has the same count; Gi* cannot find hot or cold spots in uniform data");
+            }
+            for (std::size_t i = 0; i < result.cells.size(); ++i) {
+                const auto& c = result.cells[i];
+                (c.bin >= 0 ? sum.hot_cells[c.bin] : sum.cold_cells[-c.bin]) += 1;
+                cell_pos.emplace(c.cell, i);
+                store::CellRecord r;
+                r.cell = c.cell;
+                r.col = grid->column_of(c.cell);
+                r.row = grid->row_of(c.cell);
+                r.count = c.count;
+                r.z = c.z;
+                r.p = c.p;
+                r.q = c.q;
+                r.bin = c.bin;
+                cells.push_back(r);
+            }
+            components = hot_components(*grid, result, min_bin);
+            params["band_m"] = sum.band;
+            params["weights"] = "binary, self included (Gi*)";
+            params["neighbours_interior"] = sum.neighbours;
+            params["inference"] = "normal approximation, two-sided";
+            params["multiple_testing"] = "Benjamini-Hochberg FDR";
+            params["hotspot_confidence"] = opt.confidence;
+            params["mean_per_cell"] = sum.mean;
+            params["variance_per_cell"] = sum.variance;
+            char line[160];
+            std::snprintf(line, sizeof line, "band %.1f m (%d cells with itself), binary weights, hotspots at %d%%",
+                          sum.band, sum.neighbours, opt.confidence);
+            sum.parameters = line;
+        } else {
+            sum.kernel = kernel_name(kernel);
+            sum.bandwidth_default = opt.bandwidth <= 0;
+            sum.bandwidth = sum.bandwidth_default ? rule_of_thumb_bandwidth(points) : opt.bandwidth;
+            if (sum.bandwidth < sum.cell_size) {
+                throw UsageError("a bandwidth of " + std::to_string(static_cast<long long>(sum.bandwidth)) +
+                                 " m is smaller than a cell (" + std::to_string(static_cast<long long>(sum.cell_size)) +
+                                 " m): the surface would be spikes at the incidents; use a larger --bandwidth or a "
+                                 "smaller --cell-size");
+            }
+            const auto surface = kde(*grid, points, sum.bandwidth, kernel);
+            std::vector<double> study_densities;
+            for (std::int64_t i = 0; i < grid->size(); ++i) {
+                if (in_area[static_cast<std::size_t>(i)] != 0) {
+                    study_densities.push_back(surface.scaled[static_cast<std::size_t>(i)] * 1e6);
+                }
+            }
+            sum.study_cells = static_cast<std::int64_t>(study_densities.size());
+            std::string described;
+            sum.threshold_density = kde_threshold(opt.threshold, study_densities, described);
+            std::vector<std::int64_t> above;
+            for (std::int64_t i = 0; i < grid->size(); ++i) {
+                if (in_area[static_cast<std::size_t>(i)] == 0) {
+                    continue;
+                }
+                const double d = surface.scaled[static_cast<std::size_t>(i)] * 1e6;
+                const bool hot = d >= sum.threshold_density && d > 0;
+                if (hot) {
+                    above.push_back(i);
+                    sum.hot_cells[1] += 1;
+                }
+                if (!(d > 0)) {
+                    continue; // cells beyond every kernel are not stored
+                }
+                cell_pos.emplace(i, cells.size());
+                store::CellRecord r;
+                r.cell = i;
+                r.col = grid->column_of(i);
+                r.row = grid->row_of(i);
+                r.count = counts[static_cast<std::size_t>(i)];
+                r.z = r.p = r.q = std::numeric_limits<double>::quiet_NaN();
+                r.bin = hot ? 1 : 0;
+                r.density = d;
+                cells.push_back(r);
+            }
+            components = edge_components(*grid, above);
+            if (!opt.geotiff.empty()) {
+                std::vector<double> per_km2(surface.scaled.size());
+                for (std::size_t i = 0; i < per_km2.size(); ++i) {
+                    per_km2[i] = in_area[i] != 0 ? surface.scaled[i] * 1e6 : std::numeric_limits<double>::quiet_NaN();
+                }
+                geo::write_geotiff(opt.geotiff, per_km2, grid->columns(), grid->rows(), grid->origin_x(),
+                                   grid->origin_y(), sum.cell_size,
+                                   "incidents per km2 (" + std::string{kernel_name(kernel)} + " KDE)");
+            }
+            params["kernel"] = sum.kernel;
+            params["kernel_formula"] = "scaled to integrate to 1; density in incidents per km2";
+            params["bandwidth_m"] = sum.bandwidth;
+            params["bandwidth_rule"] = sum.bandwidth_default
+                                           ? "4 x 1.06 x min(sd, IQR/1.34) x n^-1/5, weighted, mean of x and y"
+                                           : "given";
+            params["threshold"] = opt.threshold;
+            params["threshold_described"] = described;
+            params["threshold_density_km2"] = sum.threshold_density;
+            char line[200];
+            std::snprintf(line, sizeof line, "%s kernel, bandwidth %.0f m%s; hotspots: density >= %.1f per km2 (%s)",
+                          sum.kernel.c_str(), sum.bandwidth, sum.bandwidth_default ? " (rule of thumb)" : "",
+                          sum.threshold_density, described.c_str());
+            sum.parameters = line;
         }
-        b.s.cells = static_cast<std::int64_t>(comp.size());
-        b.s.area_m2 = static_cast<double>(comp.size()) * sum.cell_size * sum.cell_size;
-        b.s.mean_z = zsum / static_cast<double>(comp.size());
-        b.s.confidence = min_level == 3 ? 99 : min_level == 2 ? 95 : 90;
-        b.s.density_km2 = b.s.incidents / (b.s.area_m2 / 1e6);
-        b.s.share = b.s.incidents / sum.incidents;
-        b.s.pai = b.s.share / (b.s.area_m2 / study_area_m2);
-        b.wkb = ctx.dissolve_boxes(boxes).wkb();
-        b.cells = comp;
-        built.push_back(std::move(b));
+        if (!area->has_polygon()) {
+            study_area_m2 = static_cast<double>(sum.study_cells) * sum.cell_size * sum.cell_size;
+        }
+        if (opt.method == "gistar" && sum.study_cells > 0 &&
+            sum.incidents / static_cast<double>(sum.study_cells) < 0.05) {
+            sum.notes.push_back("on average a cell holds " +
+                                std::to_string(sum.incidents / static_cast<double>(sum.study_cells)) +
+                                " incidents: the grid may be too fine for the data (try a larger --cell-size)");
+        }
+        // Components -> candidates.
+        std::unordered_map<std::int64_t, std::size_t> comp_of_cell;
+        for (const auto& comp : components) {
+            Candidate cand;
+            std::vector<std::array<double, 4>> boxes;
+            double zsum = 0;
+            cand.s.max_z = -1e300;
+            int min_level = 3;
+            for (const auto cell : comp) {
+                const auto& c = cells[cell_pos.at(cell)];
+                const auto cb = grid->cell_bounds(cell);
+                boxes.push_back({cb.minx, cb.miny, cb.maxx, cb.maxy});
+                cand.s.incidents += c.count;
+                zsum += c.z;
+                cand.s.max_z = std::max(cand.s.max_z, c.z);
+                min_level = std::min(min_level, c.bin);
+                cand.s.peak_density = std::max(cand.s.peak_density, c.density.value_or(0));
+            }
+            if (cand.s.incidents <= 0) {
+                ++sum.empty_hot_areas; // hot only through its neighbours: nothing of its own to patrol
+                continue;
+            }
+            cand.s.cells = static_cast<std::int64_t>(comp.size());
+            cand.s.area_m2 = static_cast<double>(comp.size()) * sum.cell_size * sum.cell_size;
+            if (opt.method == "gistar") {
+                cand.s.mean_z = zsum / static_cast<double>(comp.size());
+                cand.s.confidence = min_level == 3 ? 99 : min_level == 2 ? 95 : 90;
+            } else {
+                cand.s.mean_z = cand.s.max_z = std::numeric_limits<double>::quiet_NaN();
+            }
+            cand.wkb = ctx.dissolve_boxes(boxes).wkb();
+            cand.cells = comp;
+            for (const auto cell : comp) {
+                comp_of_cell.emplace(cell, candidates.size());
+            }
+            candidates.push_back(std::move(cand));
+        }
+        for (std::size_t i = 0; i < points.size(); ++i) {
+            const auto it = comp_of_cell.find(grid->index_of(points[i].x, points[i].y));
+            if (it != comp_of_cell.end()) {
+                candidates[it->second].points.push_back(i);
+            }
+        }
+        if (sum.empty_hot_areas > 0) {
+            sum.notes.push_back(std::to_string(sum.empty_hot_areas) +
+                                " group(s) of hot cells hold no incident of their own (hot only through their "
+                                "neighbours): kept in the cells, not made hotspots");
+        }
+    } else {
+        // DBSCAN on the weighted locations.
+        sum.eps = opt.eps;
+        sum.min_pts = opt.min_pts;
+        const auto result = dbscan(points, opt.eps, opt.min_pts);
+        sum.clusters = result.clusters;
+        std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(result.clusters));
+        for (std::size_t i = 0; i < points.size(); ++i) {
+            if (result.label[i] >= 0) {
+                members[static_cast<std::size_t>(result.label[i])].push_back(i);
+            } else {
+                sum.noise += points[i].weight;
+            }
+        }
+        std::vector<int> candidate_of_cluster(members.size(), -1);
+        for (std::size_t c = 0; c < members.size(); ++c) {
+            Candidate cand;
+            std::vector<std::array<double, 2>> xy;
+            for (const auto i : members[c]) {
+                xy.push_back({points[i].x, points[i].y});
+                cand.s.incidents += points[i].weight;
+            }
+            const auto hull = ctx.hull_of_points(xy, 0.3, opt.eps / 2);
+            cand.s.area_m2 = hull.area();
+            cand.s.mean_z = cand.s.max_z = std::numeric_limits<double>::quiet_NaN();
+            cand.wkb = hull.wkb();
+            cand.points = members[c];
+            candidate_of_cluster[c] = static_cast<int>(candidates.size());
+            candidates.push_back(std::move(cand));
+        }
+        for (std::size_t i = 0; i < points.size(); ++i) {
+            store::LocationRecord l;
+            l.location_id = point_location[i];
+            l.incidents = points[i].weight;
+            l.core = result.core[i] != 0;
+            l.hotspot = result.label[i] >= 0 ? candidate_of_cluster[static_cast<std::size_t>(result.label[i])] : -1;
+            location_records.push_back(l);
+        }
+        if (!area->has_polygon()) {
+            study_area_m2 = (data_bounds.width() + opt.eps) * (data_bounds.height() + opt.eps);
+        }
+        params["eps_m"] = opt.eps;
+        params["min_pts"] = opt.min_pts;
+        params["min_pts_counts"] = "the point itself and every incident at the same location";
+        params["border_points"] = "join the cluster of their nearest core point (ties: lower cluster number)";
+        params["polygons"] = "GEOS concave hull (ratio 0.3) of the cluster's locations, widened by eps/2";
+        char line[200];
+        std::snprintf(line, sizeof line, "eps %.0f m, minPts %.0f (itself and co-located incidents counted); "
+                      "%d clusters, %s incidents as noise",
+                      opt.eps, opt.min_pts, result.clusters, with_commas(static_cast<std::int64_t>(sum.noise)).c_str());
+        sum.parameters = line;
     }
-    if (sum.empty_hot_areas > 0) {
-        sum.notes.push_back(std::to_string(sum.empty_hot_areas) +
-                            " group(s) of hot cells hold no incident of their own (hot only through their "
-                            "neighbours): kept in the cells, not made hotspots");
+
+    // --- Rank, measure and name ---------------------------------------------------
+    for (auto& c : candidates) {
+        c.s.density_km2 = c.s.incidents / (c.s.area_m2 / 1e6);
+        c.s.share = c.s.incidents / sum.incidents;
+        c.s.pai = study_area_m2 > 0 ? c.s.share / (c.s.area_m2 / study_area_m2) : 0;
     }
-    std::sort(built.begin(), built.end(), [](const Built& a, const Built& b) {
-        return a.s.incidents != b.s.incidents ? a.s.incidents > b.s.incidents : a.s.mean_z > b.s.mean_z;
+    std::vector<std::size_t> order(candidates.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        const auto& x = candidates[a].s;
+        const auto& y = candidates[b].s;
+        if (x.incidents != y.incidents) {
+            return x.incidents > y.incidents;
+        }
+        return x.density_km2 > y.density_km2;
     });
+    std::vector<Candidate> built;
+    std::vector<int> new_index(candidates.size(), -1);
+    for (const auto i : order) {
+        new_index[i] = static_cast<int>(built.size());
+        built.push_back(std::move(candidates[i]));
+    }
+    for (auto& c : cells) {
+        // cells refer to candidates through the cell -> hotspot map built below
+        c.hotspot = -1;
+    }
+    for (auto& l : location_records) {
+        if (l.hotspot >= 0) {
+            l.hotspot = new_index[static_cast<std::size_t>(l.hotspot)];
+        }
+    }
+    {
+        std::unordered_map<std::int64_t, int> hotspot_of_cell;
+        for (std::size_t h = 0; h < built.size(); ++h) {
+            for (const auto cell : built[h].cells) {
+                hotspot_of_cell.emplace(cell, static_cast<int>(h));
+            }
+        }
+        for (auto& c : cells) {
+            if (const auto it = hotspot_of_cell.find(c.cell); it != hotspot_of_cell.end()) {
+                c.hotspot = it->second;
+            }
+        }
+    }
+    {
+        std::vector<std::int64_t> label_ids;
+        std::vector<std::pair<std::size_t, double>> label_weight; // hotspot, weight
+        for (std::size_t h = 0; h < built.size(); ++h) {
+            for (const auto i : built[h].points) {
+                label_ids.push_back(point_location[i]);
+                label_weight.emplace_back(h, points[i].weight);
+            }
+        }
+        const auto labels = store::location_labels(store, label_ids);
+        std::vector<std::map<std::string, std::pair<double, std::string>>> streets(built.size());
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            auto& entry = streets[label_weight[i].first][labels[i].street];
+            entry.first += label_weight[i].second;
+            if (entry.second.empty()) {
+                entry.second = labels[i].lsoa_name;
+            }
+        }
+        for (std::size_t h = 0; h < built.size(); ++h) {
+            // The busiest named street; a generic place ("Supermarket") only when there is nothing else.
+            const auto best = std::max_element(streets[h].begin(), streets[h].end(), [](const auto& a, const auto& b) {
+                const bool ga = is_generic_place(a.first);
+                const bool gb = is_generic_place(b.first);
+                return ga != gb ? ga : a.second.first < b.second.first;
+            });
+            if (best != streets[h].end()) {
+                built[h].s.name = readable_name(best->first, best->second.second);
+            }
+            built[h].s.rank = static_cast<int>(h + 1);
+        }
+    }
 
-    // Names: the street with most incidents inside each hotspot.
-    std::unordered_map<std::int64_t, int> hotspot_of_cell;
-    for (std::size_t h = 0; h < built.size(); ++h) {
-        for (const auto cell : built[h].cells) {
-            hotspot_of_cell.emplace(cell, static_cast<int>(h));
-        }
-    }
-    std::vector<std::int64_t> label_ids;
-    std::vector<std::pair<int, double>> label_weight; // hotspot, weight
-    for (std::size_t i = 0; i < points.size(); ++i) {
-        const auto it = hotspot_of_cell.find(grid.index_of(points[i].x, points[i].y));
-        if (it != hotspot_of_cell.end()) {
-            label_ids.push_back(point_location[i]);
-            label_weight.emplace_back(it->second, points[i].weight);
-        }
-    }
-    const auto labels = store::location_labels(store, label_ids);
-    std::vector<std::map<std::string, std::pair<double, std::string>>> streets(built.size());
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        auto& entry = streets[static_cast<std::size_t>(label_weight[i].first)][labels[i].street];
-        entry.first += label_weight[i].second;
-        if (entry.second.empty()) {
-            entry.second = labels[i].lsoa_name;
-        }
-    }
-    for (std::size_t h = 0; h < built.size(); ++h) {
-        // The busiest named street; a generic place ("Supermarket") only when there is nothing else.
-        const auto best = std::max_element(streets[h].begin(), streets[h].end(), [](const auto& a, const auto& b) {
-            const bool ga = is_generic_place(a.first);
-            const bool gb = is_generic_place(b.first);
-            return ga != gb ? ga : a.second.first < b.second.first;
-        });
-        if (best != streets[h].end()) {
-            built[h].s.name = readable_name(best->first, best->second.second);
-        }
-        built[h].s.rank = static_cast<int>(h + 1);
-    }
-
-    // Identity: codes carried over from the previous run of the same series.
-    std::string categories_text;
-    for (const auto& c : sum.categories) {
-        categories_text += (categories_text.empty() ? "" : ",") + c;
-    }
+    // --- Identity: codes carried over from the previous run of the same series ------
     const auto prev = store::previous_hotspots(store, sum.method, categories_text, sum.source);
     std::vector<geo::Geometry> new_geoms;
     std::vector<double> new_areas;
@@ -474,28 +782,10 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         sum.lineage_counts[e.event] += 1;
     }
     sum.previous_run = prev.run_id;
+    params["identity"] = "codes kept when shared area >= 25% of the smaller hotspot, largest overlaps first";
+    params["parameters"] = sum.parameters;
 
-    // Store the run.
-    nlohmann::json params{{"method", sum.method},
-                          {"period_from", sum.period_from},
-                          {"period_to", sum.period_to},
-                          {"categories", sum.categories},
-                          {"source", sum.source},
-                          {"area", sum.area},
-                          {"cell_size_m", sum.cell_size},
-                          {"cell_size_rule", sum.cell_size_default ? "sfhotspot: shorter side of the data's bounding box / 50, floored to 100 m" : "given"},
-                          {"band_m", sum.band},
-                          {"weights", "binary, self included (Gi*)"},
-                          {"neighbours_interior", sum.neighbours},
-                          {"inference", "normal approximation, two-sided"},
-                          {"multiple_testing", "Benjamini-Hochberg FDR"},
-                          {"hotspot_confidence", opt.confidence},
-                          {"contiguity", "rook (shared edges)"},
-                          {"identity", "codes kept when shared area >= 25% of the smaller hotspot, largest overlaps first"},
-                          {"grid_origin", {grid.origin_x(), grid.origin_y()}},
-                          {"grid_size", {grid.columns(), grid.rows()}},
-                          {"mean_per_cell", sum.mean},
-                          {"variance_per_cell", sum.variance}};
+    // --- Store ------------------------------------------------------------------
     store::RunRecord run;
     run.method = sum.method;
     run.params_json = params.dump();
@@ -508,45 +798,37 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     run.incidents = sum.incidents;
     run.incidents_outside = sum.incidents_outside;
     run.locations = sum.locations;
-    run.grid_origin_x = grid.origin_x();
-    run.grid_origin_y = grid.origin_y();
-    run.cell_size = sum.cell_size;
-    run.grid_columns = grid.columns();
-    run.grid_rows = grid.rows();
-    run.cells = sum.study_cells;
+    if (grid) {
+        run.grid_origin_x = grid->origin_x();
+        run.grid_origin_y = grid->origin_y();
+        run.cell_size = sum.cell_size;
+        run.grid_columns = grid->columns();
+        run.grid_rows = grid->rows();
+        run.cells = sum.study_cells;
+    }
     run.hotspots = static_cast<std::int64_t>(built.size());
     run.fingerprint = sum.fingerprint;
-    std::vector<store::CellRecord> cells;
-    cells.reserve(result.cells.size());
-    for (const auto& c : result.cells) {
-        store::CellRecord r;
-        r.cell = c.cell;
-        r.col = grid.column_of(c.cell);
-        r.row = grid.row_of(c.cell);
-        r.count = c.count;
-        r.z = c.z;
-        r.p = c.p;
-        r.q = c.q;
-        r.bin = c.bin;
-        if (const auto it = hotspot_of_cell.find(c.cell); it != hotspot_of_cell.end()) {
-            r.hotspot = it->second;
-        }
-        cells.push_back(r);
-    }
     std::vector<store::HotspotRecord> records;
     for (const auto& b : built) {
         store::HotspotRecord r;
         r.code = b.s.code;
         r.rank = b.s.rank;
         r.name = b.s.name;
-        r.cells = b.s.cells;
+        if (!b.cells.empty()) {
+            r.cells = b.s.cells;
+        }
         r.area_m2 = b.s.area_m2;
         r.incidents = b.s.incidents;
         r.density_km2 = b.s.density_km2;
         r.share = b.s.share;
-        r.mean_z = b.s.mean_z;
-        r.max_z = b.s.max_z;
-        r.confidence = b.s.confidence;
+        if (opt.method == "gistar") {
+            r.mean_z = b.s.mean_z;
+            r.max_z = b.s.max_z;
+            r.confidence = b.s.confidence;
+        }
+        if (opt.method == "kde") {
+            r.peak_density = b.s.peak_density;
+        }
         r.pai = b.s.pai;
         r.wkb = b.wkb;
         records.push_back(std::move(r));
@@ -554,7 +836,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.seconds = sum.seconds;
-    sum.run_id = store::insert_run(store, run, cells, records, lineage);
+    sum.run_id = store::insert_run(store, run, cells, location_records, records, lineage);
     return sum;
 }
 

@@ -14,7 +14,7 @@
 namespace hotref::hotspot {
 
 struct HotspotOptions {
-    std::string method = "gistar";
+    std::string method = "gistar"; // gistar, kde, dbscan
     std::string from;          // YYYY-MM; empty: the first month stored
     std::string to;            // YYYY-MM; empty: the last month stored
     std::string categories = "asb";
@@ -24,6 +24,14 @@ struct HotspotOptions {
     double cell_size = 0;      // 0: sfhotspot's rule
     double band = 0;           // 0: cell size x sqrt(2)
     int confidence = 95;       // 90, 95 or 99: cells at or above it form hotspots
+    // KDE
+    std::string kernel = "quartic";
+    double bandwidth = 0;      // 0: rule of thumb
+    std::string threshold = "mean:3"; // mean:K (K x the mean density of study cells) or top:F (top share F of cells)
+    std::string geotiff;       // write the density surface (per km2) here
+    // DBSCAN
+    double eps = 100;          // metres
+    double min_pts = 15;       // incidents, the point itself included
     bool rerun = false;        // compute and store even when an identical run is stored
 };
 
@@ -37,9 +45,10 @@ struct HotspotSummary {
     double density_km2 = 0;
     double share = 0;
     double pai = 0;
-    double mean_z = 0;
+    double mean_z = 0;         // Gi*; NaN for other methods
     double max_z = 0;
-    int confidence = 0;
+    int confidence = 0;        // Gi*; 0 for other methods
+    double peak_density = 0;   // KDE: highest cell density (per km2); 0 for other methods
 };
 
 struct RunSummary {
@@ -60,9 +69,19 @@ struct RunSummary {
     int neighbours = 0;
     int columns = 0, rows = 0;
     std::int64_t study_cells = 0;
+    std::string parameters;           // the method's own parameters, one line for people
     std::int64_t hot_cells[4] = {0, 0, 0, 0};  // by bin 0..3
     std::int64_t cold_cells[4] = {0, 0, 0, 0};
     double mean = 0, variance = 0;
+    // KDE
+    std::string kernel;
+    double bandwidth = 0;
+    bool bandwidth_default = false;
+    double threshold_density = 0;     // per km2
+    // DBSCAN
+    double eps = 0, min_pts = 0;
+    int clusters = 0;
+    double noise = 0;                 // incidents in noise points
     std::vector<HotspotSummary> hotspots;
     std::vector<std::string> notes; // warnings worth reading (parameter checks)
     int empty_hot_areas = 0;         // groups of hot cells without incidents (not hotspots)

@@ -39,7 +39,15 @@ struct CellRecord {
     double p = 1;
     double q = 1;
     int bin = 0;
+    std::optional<double> density;   // KDE: per km2
     int hotspot = -1; // index into the run's hotspots, -1 none
+};
+
+struct LocationRecord {
+    std::int64_t location_id = 0;
+    double incidents = 0;
+    bool core = false;
+    int hotspot = -1; // index into the run's hotspots, -1 none (noise, or a cluster without a hotspot)
 };
 
 struct HotspotRecord {
@@ -53,6 +61,7 @@ struct HotspotRecord {
     double share = 0;
     std::optional<double> mean_z, max_z;
     std::optional<int> confidence;
+    std::optional<double> peak_density;
     double pai = 0;
     std::string wkb;                 // (multi)polygon, EPSG:27700
 };
@@ -66,7 +75,8 @@ struct LineageRecord {
 
 /// Writes a run with its cells, hotspots and lineage in one transaction; returns the run id.
 std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
-                        const std::vector<HotspotRecord>& hotspots, const std::vector<LineageRecord>& lineage);
+                        const std::vector<LocationRecord>& locations, const std::vector<HotspotRecord>& hotspots,
+                        const std::vector<LineageRecord>& lineage);
 
 /// SHA-256 over the effective parameters and the feeds (partition, file content) the
 /// period's incidents come from: equal fingerprints mean the same result.

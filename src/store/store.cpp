@@ -216,8 +216,18 @@ CREATE TABLE run_cell (
   p          REAL,
   q          REAL,
   bin        INTEGER NOT NULL,
+  density    REAL,
   hotspot_id INTEGER,
   PRIMARY KEY (run_id, cell)
+) WITHOUT ROWID;
+-- DBSCAN runs: each location's incidents, cluster (NULL: noise) and whether it is a core point.
+CREATE TABLE run_location (
+  run_id      INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  location_id INTEGER NOT NULL,
+  incidents   REAL NOT NULL,
+  core        INTEGER NOT NULL,
+  hotspot_id  INTEGER,
+  PRIMARY KEY (run_id, location_id)
 ) WITHOUT ROWID;
 -- Hotspots of a run. code (H-0001) names the same place from one run of a method to the next.
 CREATE TABLE hotspot (
@@ -234,6 +244,7 @@ CREATE TABLE hotspot (
   mean_z      REAL,
   max_z       REAL,
   confidence  INTEGER,
+  peak_density REAL,
   pai         REAL NOT NULL,
   UNIQUE (run_id, code)
 );

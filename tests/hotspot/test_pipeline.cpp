@@ -144,3 +144,65 @@ TEST_CASE("hotspots: readable names") {
           "Market Place, Amber Valley");
     CHECK(hotref::hotspot::readable_name("", "Erewash 010C") == "Erewash");
 }
+
+TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    ingest_geodata(store);
+    auto& db = store.db();
+
+    HotspotOptions kde;
+    kde.method = "kde";
+    kde.area_path = t::geodata("derbyshire_force_area.gpkg");
+    kde.cell_size = 100;
+    kde.bandwidth = 400;
+    kde.geotiff = tmp.file("kde.tif");
+    const auto k = run_hotspots(store, kde);
+    REQUIRE(!k.hotspots.empty());
+    CHECK(k.kernel == "quartic");
+    CHECK(k.threshold_density > 0);
+    for (const auto& h : k.hotspots) {
+        CHECK(h.peak_density >= k.threshold_density);
+        CHECK(std::isnan(h.mean_z));
+    }
+    // The surface integrates to the incidents inside the area, less what spills over its edge.
+    CHECK(db.query_int("SELECT CAST(sum(density) * 0.01 AS INTEGER) FROM run_cell WHERE run_id = " +
+                       std::to_string(k.run_id)) <= static_cast<std::int64_t>(k.incidents));
+    CHECK(db.query_int("SELECT CAST(sum(density) * 0.01 AS INTEGER) FROM run_cell WHERE run_id = " +
+                       std::to_string(k.run_id)) >= static_cast<std::int64_t>(k.incidents * 0.97));
+    CHECK(t::read_file(kde.geotiff).substr(0, 2) == "II"); // a little-endian TIFF
+    CHECK(db.query_int("SELECT count(*) FROM hotspot WHERE run_id = " + std::to_string(k.run_id) +
+                       " AND ST_IsValid(geom)") == static_cast<std::int64_t>(k.hotspots.size()));
+
+    HotspotOptions db_opt;
+    db_opt.method = "dbscan";
+    db_opt.area_path = t::geodata("derbyshire_force_area.gpkg");
+    db_opt.eps = 100;
+    db_opt.min_pts = 15;
+    const auto d = run_hotspots(store, db_opt);
+    CHECK(d.clusters == static_cast<int>(d.hotspots.size()));
+    double clustered = 0;
+    for (const auto& h : d.hotspots) {
+        clustered += h.incidents;
+    }
+    // Every cluster has a core location (border locations join the nearest core's cluster,
+    // so a cluster may hold fewer than minPts incidents itself).
+    CHECK(db.query_int("SELECT count(*) FROM hotspot h WHERE h.run_id = " + std::to_string(d.run_id) +
+                       " AND NOT EXISTS (SELECT 1 FROM run_location rl WHERE rl.hotspot_id = h.id AND rl.core = 1)") ==
+          0);
+    CHECK(clustered + d.noise == doctest::Approx(d.incidents));
+    CHECK(db.query_int("SELECT count(*) FROM run_location WHERE run_id = " + std::to_string(d.run_id)) == d.locations);
+    CHECK(db.query_int("SELECT CAST(sum(incidents) AS INTEGER) FROM run_location WHERE hotspot_id IS NOT NULL AND "
+                       "run_id = " + std::to_string(d.run_id)) == static_cast<std::int64_t>(clustered));
+    // Each cluster's polygon holds all its locations.
+    CHECK(db.query_int("SELECT count(*) FROM run_location rl JOIN hotspot h ON h.id = rl.hotspot_id "
+                       "JOIN location l ON l.id = rl.location_id WHERE rl.run_id = " + std::to_string(d.run_id) +
+                       " AND NOT ST_Covers(h.geom, l.geom)") == 0);
+    // Series are separate: DBSCAN's codes start at H-0001 too.
+    CHECK(d.hotspots.front().code == "H-0001");
+
+    db_opt.min_pts = 0;
+    CHECK_THROWS_AS(run_hotspots(store, db_opt), hotref::UsageError);
+    kde.bandwidth = 50;
+    CHECK_THROWS_WITH_AS(run_hotspots(store, kde), doctest::Contains("is smaller than a cell"), hotref::UsageError);
+}
