@@ -4,6 +4,7 @@
 #include "core/text.hpp"
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -64,7 +65,9 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
         ("min-pts", po::value<double>(&m_options.min_pts)->default_value(15),
          "dbscan: incidents within eps for a core point, itself included")
         ("top", po::value<int>(&m_top)->default_value(10), "how many hotspots to list")
-        ("rerun", po::bool_switch(&m_options.rerun), "compute again even when an identical run is stored");
+        ("rerun", po::bool_switch(&m_options.rerun), "compute again even when an identical run is stored")
+        ("trends", po::bool_switch(&m_options.trends),
+         "gistar: monthly Gi* per cell, Emerging Hot Spot categories (Mann-Kendall) and classes");
 }
 
 void HotspotsCommand::apply(const po::variables_map&) {
@@ -116,6 +119,20 @@ int HotspotsCommand::run() {
     } else if (kde) {
         std::printf("  cells      %s at or above the threshold\n", with_commas(s.hot_cells[1]).c_str());
     }
+    if (s.trend_months > 0) {
+        std::printf("  trends     %d months; cells by Emerging Hot Spot category:", s.trend_months);
+        std::vector<std::pair<std::int64_t, std::string>> sorted;
+        for (const auto& [name, n] : s.trend_cells) {
+            sorted.emplace_back(n, name);
+        }
+        std::sort(sorted.rbegin(), sorted.rend());
+        bool first = true;
+        for (const auto& [n, name] : sorted) {
+            std::printf("%s %s %s", first ? "" : ",", with_commas(n).c_str(), name.c_str());
+            first = false;
+        }
+        std::printf("%s\n", sorted.empty() ? " none" : "");
+    }
     std::fflush(stdout);
     for (const auto& note : s.notes) {
         std::fprintf(stderr, "note: %s\n", note.c_str());
@@ -129,6 +146,9 @@ int HotspotsCommand::run() {
                     "per km2", "PAI");
         if (gistar) {
             std::printf(" %6s %5s", "mean z", "conf");
+            if (s.trend_months > 0) {
+                std::printf("  %s", "trend");
+            }
         } else if (kde) {
             std::printf(" %10s", "peak/km2");
         }
@@ -143,6 +163,9 @@ int HotspotsCommand::run() {
                         with_commas(static_cast<std::int64_t>(h.density_km2 + 0.5)).c_str(), h.pai);
             if (gistar) {
                 std::printf(" %6.2f %4d%%", h.mean_z, h.confidence);
+                if (s.trend_months > 0) {
+                    std::printf("  %s", h.trend.c_str());
+                }
             } else if (kde) {
                 std::printf(" %10s", with_commas(static_cast<std::int64_t>(h.peak_density + 0.5)).c_str());
             }

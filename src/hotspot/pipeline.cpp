@@ -11,6 +11,7 @@
 #include "hotspot/grid_gistar.hpp"
 #include "hotspot/identity.hpp"
 #include "hotspot/kde.hpp"
+#include "hotspot/trend.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
 #include "util/sha256.hpp"
@@ -205,6 +206,15 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
     sum.threshold_density = params.value("threshold_density_km2", 0.0);
     sum.eps = params.value("eps_m", 0.0);
     sum.min_pts = params.value("min_pts", 0.0);
+    if (params.contains("trends")) {
+        sum.trend_months = params["trends"].value("months", 0);
+        store::Statement t{db, "SELECT trend, count(*) FROM run_cell WHERE run_id = ? AND trend IS NOT NULL AND "
+                               "trend != 'no pattern detected' GROUP BY trend"};
+        t.bind(1, run_id);
+        while (t.step()) {
+            sum.trend_cells[t.column_text(0)] = t.column_int(1);
+        }
+    }
     store::Statement c{db, "SELECT bin, count(*) FROM run_cell WHERE run_id = ? GROUP BY bin"};
     c.bind(1, run_id);
     while (c.step()) {
@@ -212,8 +222,8 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
         (bin >= 0 ? sum.hot_cells[bin] : sum.cold_cells[-bin]) = c.column_int(1);
     }
     store::Statement h{db, "SELECT code, rank, coalesce(name, ''), coalesce(cells, 0), area_m2, incidents, density_km2, "
-                           "share, pai, mean_z, max_z, coalesce(confidence, 0), coalesce(peak_density, 0) FROM hotspot "
-                           "WHERE run_id = ? ORDER BY rank"};
+                           "share, pai, mean_z, max_z, coalesce(confidence, 0), coalesce(peak_density, 0), "
+                           "coalesce(trend, ''), coalesce(trend_class, '') FROM hotspot WHERE run_id = ? ORDER BY rank"};
     h.bind(1, run_id);
     while (h.step()) {
         HotspotSummary hs;
@@ -231,6 +241,8 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
         hs.max_z = h.column_is_null(10) ? nan : h.column_double(10);
         hs.confidence = static_cast<int>(h.column_int(11));
         hs.peak_density = h.column_double(12);
+        hs.trend = h.column_text(13);
+        hs.trend_class = h.column_text(14);
         sum.hotspots.push_back(std::move(hs));
     }
     return sum;
@@ -319,6 +331,82 @@ std::vector<char> study_mask(const Grid& grid, const geo::StudyArea& area) {
     return mask;
 }
 
+// Monthly Gi* on the run's grid, then per study cell: the Emerging Hot Spot
+// Analysis category, the Mann-Kendall trend of its z-scores and an
+// sfhotspot-style class. Significance per month: FDR-adjusted q <= 0.05.
+void add_trends(store::Store& store, const store::IncidentQuery& query, const Grid& grid,
+                const std::vector<char>& in_area, double band, const std::vector<WeightedPoint>& points,
+                const std::vector<std::int64_t>& point_location, const std::vector<std::string>& stored,
+                RunSummary& sum, std::vector<store::CellRecord>& cells, nlohmann::json& params) {
+    std::vector<std::string> months;
+    for (const auto& m : stored) {
+        if (m >= query.from && m <= query.to) {
+            months.push_back(m);
+        }
+    }
+    if (months.size() < 3) {
+        throw UsageError("trends need at least 3 months; the period has " + std::to_string(months.size()));
+    }
+    std::unordered_map<std::int64_t, std::size_t> point_of_location;
+    for (std::size_t i = 0; i < point_location.size(); ++i) {
+        point_of_location.emplace(point_location[i], i);
+    }
+    std::unordered_map<std::string, std::size_t> month_index;
+    for (std::size_t m = 0; m < months.size(); ++m) {
+        month_index.emplace(months[m], m);
+    }
+    std::vector<std::vector<double>> counts(months.size(), std::vector<double>(static_cast<std::size_t>(grid.size()), 0.0));
+    for (const auto& lm : store::location_month_counts(store, query)) {
+        const auto p = point_of_location.find(lm.location_id);
+        const auto m = month_index.find(lm.month);
+        if (p == point_of_location.end() || m == month_index.end()) {
+            continue; // outside the area
+        }
+        const auto cell = grid.index_of(points[p->second].x, points[p->second].y);
+        if (cell >= 0) {
+            counts[m->second][static_cast<std::size_t>(cell)] += lm.count;
+        }
+    }
+    const auto n_cells = cells.size();
+    std::vector<CellSeries> series(n_cells);
+    std::vector<std::vector<bool>> hot(n_cells, std::vector<bool>(months.size()));
+    std::vector<std::vector<bool>> cold(n_cells, std::vector<bool>(months.size()));
+    for (std::size_t m = 0; m < months.size(); ++m) {
+        const auto r = gistar_grid(grid, in_area, counts[m], band);
+        for (std::size_t i = 0; i < n_cells; ++i) {
+            const auto& c = r.cells[i];
+            series[i].z.push_back(c.z);
+            series[i].p.push_back(c.q);
+            const bool sig = !std::isnan(c.q) && c.q <= 0.05;
+            hot[i][m] = sig && c.z > 0;
+            cold[i][m] = sig && c.z < 0;
+        }
+    }
+    for (std::size_t i = 0; i < n_cells; ++i) {
+        auto& cell = cells[i];
+        cell.trend = emerging_category(series[i], 0.05);
+        cell.trend_class = classify_category(hot[i], cold[i]);
+        std::vector<double> z = series[i].z;
+        for (double& v : z) {
+            if (std::isnan(v)) {
+                v = 0;
+            }
+        }
+        const auto mk = mann_kendall(z);
+        cell.mk_tau = mk.tau;
+        cell.mk_p = mk.p;
+        if (cell.trend != "no pattern detected") {
+            ++sum.trend_cells[cell.trend];
+        }
+    }
+    sum.trend_months = static_cast<int>(months.size());
+    params["trends"] = {{"time_step", "month"},
+                        {"months", months.size()},
+                        {"significance", "FDR-adjusted q <= 0.05 within each month"},
+                        {"emerging", "ArcGIS Pro Emerging Hot Spot Analysis rules, Mann-Kendall on monthly z"},
+                        {"classify", "sfhotspot-style: hotspot_prop 0.1, persistent_prop 0.8, recent_prop 0.2"}};
+}
+
 } // namespace
 
 RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
@@ -328,6 +416,9 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
     const int min_bin = bin_for_confidence(opt.confidence);
     const Kernel kernel = kernel_from_name(opt.kernel);
+    if (opt.trends && opt.method != "gistar") {
+        throw UsageError("--trends works with --method gistar (monthly Gi* per cell)");
+    }
     if (opt.method == "dbscan" && (!(opt.eps > 0) || !(opt.min_pts >= 1))) {
         throw UsageError("DBSCAN needs --eps above 0 metres and --min-pts of at least 1");
     }
@@ -378,6 +469,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             request["cell_size"] = opt.cell_size;
             request["band"] = opt.band;
             request["confidence"] = opt.confidence;
+            request["trends"] = opt.trends;
         } else if (opt.method == "kde") {
             request["cell_size"] = opt.cell_size;
             request["kernel"] = kernel_name(kernel);
@@ -484,6 +576,9 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                 cells.push_back(r);
             }
             components = hot_components(*grid, result, min_bin);
+            if (opt.trends) {
+                add_trends(store, query, *grid, in_area, sum.band, points, point_location, months, sum, cells, params);
+            }
             params["band_m"] = sum.band;
             params["weights"] = "binary, self included (Gi*)";
             params["neighbours_interior"] = sum.neighbours;
@@ -607,6 +702,24 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             }
             cand.wkb = ctx.dissolve_boxes(boxes).wkb();
             cand.cells = comp;
+            if (opt.trends) {
+                // The category and class that most of the hotspot's incidents are in (cells without
+                // incidents count with a small weight, so an empty tie still has an answer).
+                std::map<std::string, double> by_trend;
+                std::map<std::string, double> by_class;
+                for (const auto cell : comp) {
+                    const auto& c = cells[cell_pos.at(cell)];
+                    by_trend[c.trend] += c.count + 1e-6;
+                    by_class[c.trend_class] += c.count + 1e-6;
+                }
+                auto top = [](const std::map<std::string, double>& m) {
+                    return std::max_element(m.begin(), m.end(), [](const auto& a, const auto& b) {
+                               return a.second < b.second;
+                           })->first;
+                };
+                cand.s.trend = top(by_trend);
+                cand.s.trend_class = top(by_class);
+            }
             for (const auto cell : comp) {
                 comp_of_cell.emplace(cell, candidates.size());
             }
@@ -829,6 +942,8 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         if (opt.method == "kde") {
             r.peak_density = b.s.peak_density;
         }
+        r.trend = b.s.trend;
+        r.trend_class = b.s.trend_class;
         r.pai = b.s.pai;
         r.wkb = b.wkb;
         records.push_back(std::move(r));

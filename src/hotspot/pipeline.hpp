@@ -33,6 +33,7 @@ struct HotspotOptions {
     double eps = 100;          // metres
     double min_pts = 15;       // incidents, the point itself included
     bool rerun = false;        // compute and store even when an identical run is stored
+    bool trends = false;       // gistar: monthly Gi*, Emerging Hot Spot categories and classes
 };
 
 struct HotspotSummary {
@@ -49,6 +50,8 @@ struct HotspotSummary {
     double max_z = 0;
     int confidence = 0;        // Gi*; 0 for other methods
     double peak_density = 0;   // KDE: highest cell density (per km2); 0 for other methods
+    std::string trend;         // Emerging Hot Spot Analysis category of most of its incidents
+    std::string trend_class;   // sfhotspot-style class of most of its incidents
 };
 
 struct RunSummary {
@@ -82,6 +85,8 @@ struct RunSummary {
     double eps = 0, min_pts = 0;
     int clusters = 0;
     double noise = 0;                 // incidents in noise points
+    int trend_months = 0;             // time steps of the trend analysis (0: none)
+    std::map<std::string, std::int64_t> trend_cells; // study cells per EHSA category (hot and cold ones)
     std::vector<HotspotSummary> hotspots;
     std::vector<std::string> notes; // warnings worth reading (parameter checks)
     int empty_hot_areas = 0;         // groups of hot cells without incidents (not hotspots)

@@ -50,6 +50,45 @@ std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q)
     return out;
 }
 
+std::vector<LocationMonthCount> location_month_counts(Store& store, const IncidentQuery& q) {
+    auto& db = store.db();
+    std::vector<std::pair<std::int64_t, std::string>> partitions;
+    {
+        Statement st{db, "SELECT id, month FROM feed_partition WHERE month >= ? AND month <= ? AND (?3 = '' OR source = ?3) "
+                         "ORDER BY month, id"};
+        st.bind(1, q.from).bind(2, q.to).bind(3, q.source);
+        while (st.step()) {
+            partitions.emplace_back(st.column_int(0), st.column_text(1));
+        }
+    }
+    std::vector<char> wanted;
+    for (const auto id : q.category_ids) {
+        if (id >= static_cast<std::int64_t>(wanted.size())) {
+            wanted.resize(static_cast<std::size_t>(id) + 1, 0);
+        }
+        wanted[static_cast<std::size_t>(id)] = 1;
+    }
+    std::vector<LocationMonthCount> out;
+    Statement st{db, "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)"};
+    for (const auto& [pid, month] : partitions) {
+        std::unordered_map<std::int64_t, double> per_location;
+        st.bind(1, pid);
+        while (st.step()) {
+            const auto cat = st.column_int(1);
+            if (!q.category_ids.empty() &&
+                (cat >= static_cast<std::int64_t>(wanted.size()) || wanted[static_cast<std::size_t>(cat)] == 0)) {
+                continue;
+            }
+            per_location[st.column_int(0)] += static_cast<double>(st.column_int(2));
+        }
+        st.reset();
+        for (const auto& [loc, n] : per_location) {
+            out.push_back(LocationMonthCount{loc, month, n});
+        }
+    }
+    return out;
+}
+
 std::vector<std::string> stored_months(Store& store, const std::string& source) {
     Statement st{store.db(), "SELECT DISTINCT month FROM feed_partition WHERE ?1 = '' OR source = ?1 ORDER BY month"};
     st.bind(1, source);

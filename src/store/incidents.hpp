@@ -28,6 +28,15 @@ struct LocationCount {
 /// Incidents per location (sum of n) for the query, locations with none left out.
 std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& query);
 
+struct LocationMonthCount {
+    std::int64_t location_id = 0;
+    std::string month;  // YYYY-MM
+    double count = 0;
+};
+
+/// Incidents per location and month for the query.
+std::vector<LocationMonthCount> location_month_counts(Store& store, const IncidentQuery& query);
+
 /// Months (YYYY-MM) for which the source holds any partition, sorted.
 std::vector<std::string> stored_months(Store& store, const std::string& source);
 

@@ -33,26 +33,27 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
 
     std::vector<std::int64_t> hotspot_ids;
     Statement h{db, "INSERT INTO hotspot (run_id, code, rank, name, cells, area_m2, incidents, density_km2, share, "
-                    "mean_z, max_z, confidence, pai, geom, peak_density) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "CastToMultiPolygon(GeomFromWKB(?, 27700)), ?)"};
+                    "mean_z, max_z, confidence, pai, geom, peak_density, trend, trend_class) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, 27700)), ?, ?, ?)"};
     for (const auto& hs : hotspots) {
         h.bind(1, run_id).bind(2, hs.code).bind(3, hs.rank).bind(4, hs.name, true).bind(5, hs.cells);
         h.bind(6, hs.area_m2).bind(7, hs.incidents).bind(8, hs.density_km2).bind(9, hs.share);
         h.bind(10, hs.mean_z).bind(11, hs.max_z).bind(12, hs.confidence).bind(13, hs.pai);
         h.bind_blob(14, hs.wkb.data(), hs.wkb.size());
-        h.bind(15, hs.peak_density);
+        h.bind(15, hs.peak_density).bind(16, hs.trend, true).bind(17, hs.trend_class, true);
         h.run();
         hotspot_ids.push_back(db.last_insert_rowid());
     }
-    Statement c{db, "INSERT INTO run_cell (run_id, cell, col, row, count, z, p, q, bin, hotspot_id, density) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
+    Statement c{db, "INSERT INTO run_cell (run_id, cell, col, row, count, z, p, q, bin, hotspot_id, density, trend, "
+                    "trend_class, mk_tau, mk_p) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
     for (const auto& cell : cells) {
         c.bind(1, run_id).bind(2, cell.cell).bind(3, cell.col).bind(4, cell.row).bind(5, cell.count);
         c.bind(6, cell.z).bind(7, cell.p).bind(8, cell.q).bind(9, cell.bin);
         if (cell.hotspot >= 0) {
             c.bind(10, hotspot_ids[static_cast<std::size_t>(cell.hotspot)]);
         }
-        c.bind(11, cell.density);
+        c.bind(11, cell.density).bind(12, cell.trend, true).bind(13, cell.trend_class, true);
+        c.bind(14, cell.mk_tau).bind(15, cell.mk_p);
         c.run();
     }
     Statement loc{db, "INSERT INTO run_location (run_id, location_id, incidents, core, hotspot_id) VALUES (?, ?, ?, ?, ?)"};

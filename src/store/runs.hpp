@@ -40,6 +40,9 @@ struct CellRecord {
     double q = 1;
     int bin = 0;
     std::optional<double> density;   // KDE: per km2
+    std::string trend;               // Emerging Hot Spot Analysis category ("" when not computed)
+    std::string trend_class;         // sfhotspot-style class
+    std::optional<double> mk_tau, mk_p;
     int hotspot = -1; // index into the run's hotspots, -1 none
 };
 
@@ -62,6 +65,8 @@ struct HotspotRecord {
     std::optional<double> mean_z, max_z;
     std::optional<int> confidence;
     std::optional<double> peak_density;
+    std::string trend;
+    std::string trend_class;
     double pai = 0;
     std::string wkb;                 // (multi)polygon, EPSG:27700
 };

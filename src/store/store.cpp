@@ -217,6 +217,10 @@ CREATE TABLE run_cell (
   q          REAL,
   bin        INTEGER NOT NULL,
   density    REAL,
+  trend      TEXT,
+  trend_class TEXT,
+  mk_tau     REAL,
+  mk_p       REAL,
   hotspot_id INTEGER,
   PRIMARY KEY (run_id, cell)
 ) WITHOUT ROWID;
@@ -245,6 +249,8 @@ CREATE TABLE hotspot (
   max_z       REAL,
   confidence  INTEGER,
   peak_density REAL,
+  trend       TEXT,
+  trend_class TEXT,
   pai         REAL NOT NULL,
   UNIQUE (run_id, code)
 );

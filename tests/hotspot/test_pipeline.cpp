@@ -206,3 +206,32 @@ TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
     kde.bandwidth = 50;
     CHECK_THROWS_WITH_AS(run_hotspots(store, kde), doctest::Contains("is smaller than a cell"), hotref::UsageError);
 }
+
+TEST_CASE("hotspots: monthly trends on the real data") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    ingest_geodata(store);
+    HotspotOptions opt;
+    opt.area_path = t::geodata("derbyshire_force_area.gpkg");
+    opt.cell_size = 250;
+    opt.trends = true;
+    const auto s = run_hotspots(store, opt);
+    CHECK(s.trend_months == 12);
+    auto& db = store.db();
+    CHECK(db.query_int("SELECT count(*) FROM run_cell WHERE trend IS NULL OR trend_class IS NULL") == 0);
+    CHECK(db.query_int("SELECT count(*) FROM run_cell WHERE mk_p < 0 OR mk_p > 1") == 0);
+    for (const auto& h : s.hotspots) {
+        CHECK(!h.trend.empty());
+        CHECK(!h.trend_class.empty());
+    }
+    // Derby city centre is hot in every month of 2025.
+    CHECK(s.hotspots.front().trend == "persistent hot spot");
+    CHECK(s.hotspots.front().trend_class == "persistent hotspot");
+    opt.method = "kde";
+    CHECK_THROWS_AS(run_hotspots(store, opt), hotref::UsageError);
+    opt.method = "gistar";
+    opt.from = "2025-01";
+    opt.to = "2025-02";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("trends need at least 3 months"),
+                         hotref::UsageError);
+}
