@@ -18,5 +18,5 @@ echo "== status"
 "$hotref" status --store "$store" --limit 12
 
 echo
-echo "== hotspots: Gi* with FDR on 250 m cells in the force area, ASB, all of 2025"
-"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 --top 10
+echo "== hotspots: Gi* with FDR on 250 m cells in the force area, ASB, all of 2025, with monthly trends"
+"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 --trends --top 10
