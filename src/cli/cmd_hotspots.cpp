@@ -41,8 +41,9 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
     add_store_option(options);
     options.add_options()
         ("method,m", po::value<std::string>(&m_options.method)->default_value("gistar"), "gistar, kde or dbscan")
-        ("from", po::value<std::string>(&m_options.from), "first month, YYYY-MM (default: first stored)")
-        ("to", po::value<std::string>(&m_options.to), "last month, YYYY-MM (default: last stored)")
+        ("from", po::value<std::string>(&m_options.from),
+         "first month YYYY-MM, or day YYYY-MM-DD for sources with times (default: first stored)")
+        ("to", po::value<std::string>(&m_options.to), "last month YYYY-MM or day YYYY-MM-DD (default: last stored)")
         ("categories,c", po::value<std::string>(&m_options.categories)->default_value("asb"),
          "asb, ij (offences Immediate Justice covers), all, or a comma-separated list of names")
         ("source", po::value<std::string>(&m_options.source),

@@ -426,20 +426,28 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     sum.method = opt.method;
     sum.source = resolve_source(store, opt.source);
 
-    // --- Period ---------------------------------------------------------------
+    // --- Period: whole months (YYYY-MM), or dates (YYYY-MM-DD) where the source has times ---
     const auto months = store::stored_months(store, sum.source);
     sum.period_from = opt.from.empty() ? months.front() : opt.from;
     sum.period_to = opt.to.empty() ? months.back() : opt.to;
+    const bool dated = sum.period_from.size() == 10 || sum.period_to.size() == 10;
+    std::string month_from = sum.period_from.substr(0, 7);
+    std::string month_to = sum.period_to.substr(0, 7);
     for (const auto* m : {&sum.period_from, &sum.period_to}) {
-        if (!Month::parse(*m)) {
-            throw UsageError("bad month '" + *m + "' (expected YYYY-MM)");
+        const bool ok = m->size() == 10 ? parse_datetime(*m, "%Y-%m-%d").has_value() : Month::parse(*m).has_value();
+        if (!ok) {
+            throw UsageError("bad period bound '" + *m + "' (expected YYYY-MM, or YYYY-MM-DD where the source has times)");
         }
+    }
+    if (dated && sum.source != "force-export") {
+        throw UsageError("dates need incident times, which " + sum.source +
+                         " does not publish (it gives months): use YYYY-MM, or --source force-export");
     }
     if (sum.period_to < sum.period_from) {
         throw UsageError("the period ends (" + sum.period_to + ") before it starts (" + sum.period_from + ")");
     }
     const auto in_period = std::count_if(months.begin(), months.end(), [&](const auto& m) {
-        return m >= sum.period_from && m <= sum.period_to;
+        return m >= month_from && m <= month_to;
     });
     if (in_period == 0) {
         throw Error("no months stored between " + sum.period_from + " and " + sum.period_to + " (stored: " +
@@ -448,9 +456,13 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
 
     // --- Incidents per location, the area, and the fingerprint ------------------
     store::IncidentQuery query;
-    query.from = sum.period_from;
-    query.to = sum.period_to;
+    query.from = month_from;
+    query.to = month_to;
     query.source = sum.source;
+    if (dated) {
+        query.date_from = sum.period_from.size() == 10 ? sum.period_from : sum.period_from + "-01";
+        query.date_to = sum.period_to.size() == 10 ? sum.period_to : sum.period_to + "-31";
+    }
     query.category_ids = resolve_categories(store, opt.categories, sum.categories);
     std::string categories_text;
     for (const auto& c : sum.categories) {
@@ -479,7 +491,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             request["eps"] = opt.eps;
             request["min_pts"] = opt.min_pts;
         }
-        sum.fingerprint = store::run_fingerprint(store, request.dump(), sum.source, sum.period_from, sum.period_to);
+        sum.fingerprint = store::run_fingerprint(store, request.dump(), sum.source, month_from, month_to);
         if (!opt.rerun && opt.geotiff.empty()) {
             if (const auto existing = store::run_with_fingerprint(store, sum.fingerprint)) {
                 return load_run_summary(store, existing);

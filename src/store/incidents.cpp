@@ -25,9 +25,17 @@ std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q)
         wanted[static_cast<std::size_t>(id)] = 1;
     }
     std::unordered_map<std::int64_t, double> per_location;
-    Statement st{db, "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)"};
+    const bool dated = !q.date_from.empty() || !q.date_to.empty();
+    Statement st{db, dated ? "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
+                             "id < ((?1 + 1) << 32) AND substr(occurred_at, 1, 10) BETWEEN ?2 AND ?3"
+                           : "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
+                             "id < ((?1 + 1) << 32)"};
     for (const auto pid : partitions) {
         st.bind(1, pid);
+        if (dated) {
+            st.bind(2, q.date_from.empty() ? std::string{"0000-00-00"} : q.date_from);
+            st.bind(3, q.date_to.empty() ? std::string{"9999-99-99"} : q.date_to);
+        }
         while (st.step()) {
             const auto cat = st.column_int(1);
             if (!q.category_ids.empty() &&
@@ -69,10 +77,18 @@ std::vector<LocationMonthCount> location_month_counts(Store& store, const Incide
         wanted[static_cast<std::size_t>(id)] = 1;
     }
     std::vector<LocationMonthCount> out;
-    Statement st{db, "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)"};
+    const bool dated = !q.date_from.empty() || !q.date_to.empty();
+    Statement st{db, dated ? "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
+                             "id < ((?1 + 1) << 32) AND substr(occurred_at, 1, 10) BETWEEN ?2 AND ?3"
+                           : "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
+                             "id < ((?1 + 1) << 32)"};
     for (const auto& [pid, month] : partitions) {
         std::unordered_map<std::int64_t, double> per_location;
         st.bind(1, pid);
+        if (dated) {
+            st.bind(2, q.date_from.empty() ? std::string{"0000-00-00"} : q.date_from);
+            st.bind(3, q.date_to.empty() ? std::string{"9999-99-99"} : q.date_to);
+        }
         while (st.step()) {
             const auto cat = st.column_int(1);
             if (!q.category_ids.empty() &&

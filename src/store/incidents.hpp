@@ -16,6 +16,8 @@ struct IncidentQuery {
     std::string to;                          // YYYY-MM, inclusive
     std::vector<std::int64_t> category_ids;  // empty: all
     std::string source;                      // partition source; empty: all
+    std::string date_from;                   // YYYY-MM-DD: only incidents with a time on or after it
+    std::string date_to;                     // YYYY-MM-DD: ... on or before it
 };
 
 struct LocationCount {

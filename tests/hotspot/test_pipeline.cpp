@@ -112,6 +112,12 @@ TEST_CASE("hotspots: parameters are checked against each other and the data") {
     opt.to = "2025-01";
     CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("ends (2025-01) before it starts"),
                          hotref::UsageError);
+    opt.from = "2025-01-01";
+    opt.to = "2025-01-31";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("dates need incident times"), hotref::UsageError);
+    opt.from = "2025-02-30";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("bad period bound '2025-02-30'"),
+                         hotref::UsageError);
     opt.from = opt.to = "";
     opt.categories = "Bicycle theft";
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
@@ -234,4 +240,51 @@ TEST_CASE("hotspots: monthly trends on the real data") {
     opt.to = "2025-02";
     CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("trends need at least 3 months"),
                          hotref::UsageError);
+}
+
+TEST_CASE("hotspots: a period in dates where the source has times (force export)") {
+    t::TempDir tmp;
+    // 300 ASB incidents over March 2025, one every 2.4 hours, around two town centres.
+    std::string csv = "Incident Ref,Date Reported,Incident Type,NSIR Qualifier,Easting,Northing,Street\n";
+    int in_first_half = 0;
+    for (int i = 0; i < 300; ++i) {
+        const int day = 1 + (i * 24 / 10) / 24;
+        const int hour = (i * 24 / 10) % 24;
+        const bool derby = i % 3 != 0;
+        const double e = (derby ? 435200 : 438500) + (i % 7) * 15.0;
+        const double n = (derby ? 336200 : 371000) + (i % 5) * 15.0;
+        char line[160];
+        std::snprintf(line, sizeof line, "DC-%05d,%02d/03/2025 %02d:00,ASB,Nuisance,%.0f,%.0f,%s\n", i, day, hour, e, n,
+                      derby ? "Albert Street" : "Knifesmithgate");
+        csv += line;
+        in_first_half += day <= 15 ? 1 : 0;
+    }
+    // Background: quieter streets around.
+    for (int i = 0; i < 200; ++i) {
+        char line[160];
+        std::snprintf(line, sizeof line, "BG-%05d,%02d/03/2025 12:00,ASB,Personal,%d,%d,Side Road\n", i, 1 + i % 28,
+                      420000 + (i * 7919) % 30000, 330000 + (i * 104729) % 45000);
+        csv += line;
+        in_first_half += (1 + i % 28) <= 15 ? 1 : 0;
+    }
+    t::write_file(tmp.file("export.csv"), csv);
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::ingest::IngestOptions io;
+    io.mapping = hotref::ingest::ExportMapping::from_file(t::data("export/mapping.json"));
+    hotref::ingest::Ingester ingester{store, std::move(io)};
+    for (const auto& f : hotref::ingest::plan_inputs({tmp.file("export.csv")}, true).files) {
+        REQUIRE(ingester.ingest(f).rows_stored == 500);
+    }
+    HotspotOptions opt;
+    opt.cell_size = 250;
+    opt.from = "2025-03-01";
+    opt.to = "2025-03-15";
+    const auto s = run_hotspots(store, opt);
+    CHECK(s.source == "force-export");
+    CHECK(s.incidents == in_first_half);
+    REQUIRE(!s.hotspots.empty());
+    CHECK(s.hotspots.front().name.find("Albert Street") == 0);
+    // Months work too, and dates are refused where the source has none.
+    opt.from = opt.to = "2025-03";
+    CHECK(run_hotspots(store, opt).incidents == 500);
 }
