@@ -533,6 +533,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     std::vector<Candidate> candidates;
     std::vector<store::CellRecord> cells;
     std::vector<store::LocationRecord> location_records;
+    std::vector<store::RasterRecord> rasters;
     std::optional<Grid> grid;
     double study_area_m2 = area->has_polygon() ? area->area_m2() : 0;
 
@@ -634,8 +635,8 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                     above.push_back(i);
                     sum.hot_cells[1] += 1;
                 }
-                if (!(d > 0)) {
-                    continue; // cells beyond every kernel are not stored
+                if (!hot) {
+                    continue; // the whole surface is stored as a raster; cells only where hot
                 }
                 cell_pos.emplace(i, cells.size());
                 store::CellRecord r;
@@ -649,6 +650,21 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                 cells.push_back(r);
             }
             components = edge_components(*grid, above);
+            {
+                store::RasterRecord raster;
+                raster.name = "density_km2";
+                raster.columns = grid->columns();
+                raster.rows = grid->rows();
+                raster.origin_x = grid->origin_x();
+                raster.origin_y = grid->origin_y();
+                raster.cell_size = sum.cell_size;
+                raster.values.resize(surface.scaled.size());
+                for (std::size_t i = 0; i < raster.values.size(); ++i) {
+                    raster.values[i] = in_area[i] != 0 ? static_cast<float>(surface.scaled[i] * 1e6)
+                                                       : std::numeric_limits<float>::quiet_NaN();
+                }
+                rasters.push_back(std::move(raster));
+            }
             if (!opt.geotiff.empty()) {
                 std::vector<double> per_km2(surface.scaled.size());
                 for (std::size_t i = 0; i < per_km2.size(); ++i) {
@@ -963,7 +979,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.seconds = sum.seconds;
-    sum.run_id = store::insert_run(store, run, cells, location_records, records, lineage);
+    sum.run_id = store::insert_run(store, run, cells, location_records, records, lineage, rasters);
     return sum;
 }
 

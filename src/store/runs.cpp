@@ -4,12 +4,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace hotref::store {
 
 std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
                         const std::vector<LocationRecord>& locations, const std::vector<HotspotRecord>& hotspots,
-                        const std::vector<LineageRecord>& lineage) {
+                        const std::vector<LineageRecord>& lineage, const std::vector<RasterRecord>& rasters) {
     auto& db = store.db();
     Transaction tx{db};
     Statement r{db, "INSERT INTO run (method, params, period_from, period_to, categories, source, area, incidents, "
@@ -72,8 +73,36 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
         }
         l.run();
     }
+    Statement ras{db, "INSERT INTO run_raster (run_id, name, columns, rows, origin_x, origin_y, cell_size, data) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
+    for (const auto& raster : rasters) {
+        ras.bind(1, run_id).bind(2, raster.name).bind(3, raster.columns).bind(4, raster.rows);
+        ras.bind(5, raster.origin_x).bind(6, raster.origin_y).bind(7, raster.cell_size);
+        ras.bind_blob(8, raster.values.data(), raster.values.size() * sizeof(float));
+        ras.run();
+    }
     tx.commit();
     return run_id;
+}
+
+std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name) {
+    Statement st{store.db(), "SELECT columns, rows, origin_x, origin_y, cell_size, data FROM run_raster "
+                             "WHERE run_id = ? AND name = ?"};
+    st.bind(1, run_id).bind(2, name);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    RasterRecord r;
+    r.name = name;
+    r.columns = static_cast<int>(st.column_int(0));
+    r.rows = static_cast<int>(st.column_int(1));
+    r.origin_x = st.column_double(2);
+    r.origin_y = st.column_double(3);
+    r.cell_size = st.column_double(4);
+    const std::string data = st.column_blob(5);
+    r.values.resize(data.size() / sizeof(float));
+    std::memcpy(r.values.data(), data.data(), r.values.size() * sizeof(float));
+    return r;
 }
 
 std::string run_fingerprint(Store& store, const std::string& params_json, const std::string& source,

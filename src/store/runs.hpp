@@ -71,6 +71,16 @@ struct HotspotRecord {
     std::string wkb;                 // (multi)polygon, EPSG:27700
 };
 
+struct RasterRecord {
+    std::string name;                // "density_km2"
+    int columns = 0;
+    int rows = 0;
+    double origin_x = 0;
+    double origin_y = 0;
+    double cell_size = 0;
+    std::vector<float> values;       // row-major from the south-west cell
+};
+
 struct LineageRecord {
     std::string code;
     std::string event;
@@ -81,7 +91,10 @@ struct LineageRecord {
 /// Writes a run with its cells, hotspots and lineage in one transaction; returns the run id.
 std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
                         const std::vector<LocationRecord>& locations, const std::vector<HotspotRecord>& hotspots,
-                        const std::vector<LineageRecord>& lineage);
+                        const std::vector<LineageRecord>& lineage, const std::vector<RasterRecord>& rasters = {});
+
+/// A raster of a run, if stored.
+std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name);
 
 /// SHA-256 over the effective parameters and the feeds (partition, file content) the
 /// period's incidents come from: equal fingerprints mean the same result.

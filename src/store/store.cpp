@@ -224,6 +224,19 @@ CREATE TABLE run_cell (
   hotspot_id INTEGER,
   PRIMARY KEY (run_id, cell)
 ) WITHOUT ROWID;
+-- Surfaces of a run (KDE density in incidents per km2): Float32 little-endian values,
+-- row-major from the south-west cell; NaN outside the study area.
+CREATE TABLE run_raster (
+  run_id    INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  name      TEXT NOT NULL,
+  columns   INTEGER NOT NULL,
+  rows      INTEGER NOT NULL,
+  origin_x  REAL NOT NULL,
+  origin_y  REAL NOT NULL,
+  cell_size REAL NOT NULL,
+  data      BLOB NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
 -- DBSCAN runs: each location's incidents, cluster (NULL: noise) and whether it is a core point.
 CREATE TABLE run_location (
   run_id      INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,

@@ -4,6 +4,7 @@
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
 #include "store/sqlite.hpp"
+#include "store/runs.hpp"
 #include "store/store.hpp"
 #include "support.hpp"
 
@@ -171,11 +172,18 @@ TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
         CHECK(h.peak_density >= k.threshold_density);
         CHECK(std::isnan(h.mean_z));
     }
-    // The surface integrates to the incidents inside the area, less what spills over its edge.
-    CHECK(db.query_int("SELECT CAST(sum(density) * 0.01 AS INTEGER) FROM run_cell WHERE run_id = " +
-                       std::to_string(k.run_id)) <= static_cast<std::int64_t>(k.incidents));
-    CHECK(db.query_int("SELECT CAST(sum(density) * 0.01 AS INTEGER) FROM run_cell WHERE run_id = " +
-                       std::to_string(k.run_id)) >= static_cast<std::int64_t>(k.incidents * 0.97));
+    // The stored surface integrates to the incidents inside the area, less what spills over its edge.
+    const auto raster = hotref::store::read_raster(store, k.run_id, "density_km2");
+    REQUIRE(raster);
+    double integral = 0;
+    for (const float v : raster->values) {
+        integral += std::isnan(v) ? 0.0 : static_cast<double>(v) * 0.01; // per km2 x 0.01 km2 per 100 m cell
+    }
+    CHECK(integral <= k.incidents * 1.0001);
+    CHECK(integral >= k.incidents * 0.97);
+    // Cells are stored where hot only, each at or above the threshold.
+    CHECK(db.query_int("SELECT count(*) FROM run_cell WHERE run_id = " + std::to_string(k.run_id) +
+                       " AND (bin != 1 OR density < " + std::to_string(k.threshold_density * 0.999) + ")") == 0);
     CHECK(t::read_file(kde.geotiff).substr(0, 2) == "II"); // a little-endian TIFF
     CHECK(db.query_int("SELECT count(*) FROM hotspot WHERE run_id = " + std::to_string(k.run_id) +
                        " AND ST_IsValid(geom)") == static_cast<std::int64_t>(k.hotspots.size()));
