@@ -663,7 +663,14 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                     raster.values[i] = in_area[i] != 0 ? static_cast<float>(surface.scaled[i] * 1e6)
                                                        : std::numeric_limits<float>::quiet_NaN();
                 }
+                store::RasterRecord raw = raster;
+                raw.name = "raw";
+                for (std::size_t i = 0; i < raw.values.size(); ++i) {
+                    raw.values[i] = in_area[i] != 0 ? static_cast<float>(surface.raw[i])
+                                                    : std::numeric_limits<float>::quiet_NaN();
+                }
                 rasters.push_back(std::move(raster));
+                rasters.push_back(std::move(raw));
             }
             if (!opt.geotiff.empty()) {
                 std::vector<double> per_km2(surface.scaled.size());

@@ -181,6 +181,15 @@ TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
     }
     CHECK(integral <= k.incidents * 1.0001);
     CHECK(integral >= k.incidents * 0.97);
+    // The raw surface is the scaled one without the kernel constant 3 / (pi h^2), per m2.
+    const auto raw = hotref::store::read_raster(store, k.run_id, "raw");
+    REQUIRE(raw);
+    const double scale_km2 = 3.0 / (3.14159265358979 * 400 * 400) * 1e6;
+    for (std::size_t i = 0; i < raw->values.size(); i += 997) {
+        if (!std::isnan(raw->values[i])) {
+            REQUIRE(raster->values[i] == doctest::Approx(raw->values[i] * scale_km2).epsilon(1e-5));
+        }
+    }
     // Cells are stored where hot only, each at or above the threshold.
     CHECK(db.query_int("SELECT count(*) FROM run_cell WHERE run_id = " + std::to_string(k.run_id) +
                        " AND (bin != 1 OR density < " + std::to_string(k.threshold_density * 0.999) + ")") == 0);
