@@ -67,6 +67,9 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
          "dbscan: incidents within eps for a core point, itself included")
         ("top", po::value<int>(&m_top)->default_value(10), "how many hotspots to list")
         ("rerun", po::bool_switch(&m_options.rerun), "compute again even when an identical run is stored")
+        ("permutations", po::value<int>(&m_options.permutations)->default_value(0),
+         "gistar: pseudo p-values from N conditional permutations (0: normal approximation)")
+        ("seed", po::value<std::uint64_t>(&m_options.seed)->default_value(1), "gistar: seed of the permutations")
         ("trends", po::bool_switch(&m_options.trends),
          "gistar: monthly Gi* per cell, Emerging Hot Spot categories (Mann-Kendall) and classes");
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <thread>
 
 namespace hotref::hotspot {
 
@@ -58,6 +59,75 @@ std::vector<double> local_g(const std::vector<double>& values, const Neighbours&
         }
     }
     return z;
+}
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+} // namespace
+
+std::vector<double> permutation_p(const std::vector<double>& values, const Neighbours& w, int permutations,
+                                  std::uint64_t seed, int threads) {
+    const std::size_t n = values.size();
+    std::vector<double> p(n, std::numeric_limits<double>::quiet_NaN());
+    if (n < 2 || permutations < 1) {
+        return p;
+    }
+    auto work = [&](std::size_t begin, std::size_t end) {
+        std::vector<std::size_t> drawn;
+        for (std::size_t i = begin; i < end; ++i) {
+            double observed = 0;
+            std::size_t k = 0; // neighbours other than i
+            for (auto e = w.offset[i]; e < w.offset[i + 1]; ++e) {
+                const auto j = static_cast<std::size_t>(w.index[static_cast<std::size_t>(e)]);
+                observed += values[j];
+                k += j != i ? 1 : 0;
+            }
+            if (k == 0 || k >= n) {
+                continue;
+            }
+            std::uint64_t state = seed ^ (0xD1B54A32D192ED03ULL * (i + 1));
+            int above = 0;
+            int below = 0;
+            for (int r = 0; r < permutations; ++r) {
+                double sum = values[i];
+                drawn.clear();
+                while (drawn.size() < k) {
+                    // An index among the n - 1 others: skip i.
+                    auto j = static_cast<std::size_t>(splitmix64(state) % (n - 1));
+                    if (j >= i) {
+                        ++j;
+                    }
+                    if (std::find(drawn.begin(), drawn.end(), j) != drawn.end()) {
+                        continue;
+                    }
+                    drawn.push_back(j);
+                    sum += values[j];
+                }
+                above += sum >= observed - 1e-12 ? 1 : 0;
+                below += sum <= observed + 1e-12 ? 1 : 0;
+            }
+            p[i] = std::min(1.0, 2.0 * (std::min(above, below) + 1) / (permutations + 1.0));
+        }
+    };
+    threads = std::max(1, std::min(threads, static_cast<int>(n / 1000) + 1));
+    std::vector<std::thread> pool;
+    const std::size_t chunk = (n + static_cast<std::size_t>(threads) - 1) / static_cast<std::size_t>(threads);
+    for (int t = 1; t < threads; ++t) {
+        const std::size_t b = std::min(n, static_cast<std::size_t>(t) * chunk);
+        pool.emplace_back(work, b, std::min(n, b + chunk));
+    }
+    work(0, std::min(n, chunk));
+    for (auto& th : pool) {
+        th.join();
+    }
+    return p;
 }
 
 std::vector<double> two_sided_p(const std::vector<double>& z) {

@@ -32,6 +32,16 @@ Neighbours distance_band(const std::vector<double>& x, const std::vector<double>
 /// (all values equal, or a cell with no neighbours).
 std::vector<double> local_g(const std::vector<double>& values, const Neighbours& w, bool include_self);
 
+/// Pseudo p-values of Gi* by conditional randomisation (Anselin 1995): for each
+/// i, its own value is held and its other neighbours' values are drawn at random,
+/// without replacement, from the other n - 1 values, `permutations` times. With
+/// `above` the draws whose local sum is at least the observed one and `below` at
+/// most, p = min(1, 2 (min(above, below) + 1) / (permutations + 1)) (two-sided).
+/// Each i has its own random stream from (seed, i), so results do not depend on
+/// how the work is split over threads.
+std::vector<double> permutation_p(const std::vector<double>& values, const Neighbours& w, int permutations,
+                                  std::uint64_t seed, int threads = 2);
+
 /// Two-sided p-values of standard normal z-scores.
 std::vector<double> two_sided_p(const std::vector<double>& z);
 

@@ -7,7 +7,7 @@
 namespace hotref::hotspot {
 
 GistarResult gistar_grid(const Grid& grid, const std::vector<char>& in_area, const std::vector<double>& counts,
-                         double band) {
+                         double band, int permutations, std::uint64_t seed) {
     GistarResult out;
     out.band = band;
     // Study cells and a grid -> study index map.
@@ -57,7 +57,7 @@ GistarResult gistar_grid(const Grid& grid, const std::vector<char>& in_area, con
         w.add_row(row);
     }
     const auto z = local_g(values, w, true);
-    const auto p = two_sided_p(z);
+    const auto p = permutations > 0 ? permutation_p(values, w, permutations, seed) : two_sided_p(z);
     const auto q = benjamini_hochberg(p);
     double sum = 0;
     double sum2 = 0;

@@ -31,8 +31,10 @@ struct GistarResult {
 /// Gi* over the cells with in_area[i] != 0 (zero-count cells included), with
 /// binary weights for cells whose centres lie within `band` metres (inclusive),
 /// the cell itself included, exactly as spdep::localG(include.self) would.
+/// With `permutations` > 0, p comes from conditional randomisation (permutation_p)
+/// instead of the normal approximation; z is the analytic one either way.
 GistarResult gistar_grid(const Grid& grid, const std::vector<char>& in_area, const std::vector<double>& counts,
-                         double band);
+                         double band, int permutations = 0, std::uint64_t seed = 0);
 
 /// Groups the given grid cells into components connected through shared edges
 /// (rook contiguity). Each component lists grid indices, sorted; components are

@@ -482,6 +482,8 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             request["band"] = opt.band;
             request["confidence"] = opt.confidence;
             request["trends"] = opt.trends;
+            request["permutations"] = opt.permutations;
+            request["seed"] = opt.seed;
         } else if (opt.method == "kde") {
             request["cell_size"] = opt.cell_size;
             request["kernel"] = kernel_name(kernel);
@@ -565,7 +567,10 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                 throw UsageError("a band of " + std::to_string(sum.band) + " m is smaller than a cell (" +
                                  std::to_string(sum.cell_size) + " m): each cell would be its own only neighbour");
             }
-            const auto result = gistar_grid(*grid, in_area, counts, sum.band);
+            if (opt.permutations < 0 || opt.permutations > 99999) {
+                throw UsageError("--permutations must be between 0 and 99999");
+            }
+            const auto result = gistar_grid(*grid, in_area, counts, sum.band, opt.permutations, opt.seed);
             sum.study_cells = static_cast<std::int64_t>(result.cells.size());
             sum.neighbours = result.neighbours_max;
             sum.mean = result.mean;
@@ -595,14 +600,33 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             params["band_m"] = sum.band;
             params["weights"] = "binary, self included (Gi*)";
             params["neighbours_interior"] = sum.neighbours;
-            params["inference"] = "normal approximation, two-sided";
+            if (opt.permutations > 0) {
+                const double p_min = 2.0 / (opt.permutations + 1.0);
+                const double alpha = opt.confidence == 99 ? 0.01 : opt.confidence == 95 ? 0.05 : 0.10;
+                const double needed = std::ceil(p_min * static_cast<double>(sum.study_cells) / alpha);
+                if (needed > 1) {
+                    sum.notes.push_back("with " + std::to_string(opt.permutations) + " permutations the smallest pseudo p is " +
+                                        std::to_string(p_min) + ": after the FDR adjustment over " +
+                                        with_commas(sum.study_cells) + " cells, " + std::to_string(opt.confidence) +
+                                        " % needs at least " + with_commas(static_cast<std::int64_t>(needed)) +
+                                        " cells that small; use more permutations for a fine grid");
+                }
+                params["inference"] = "conditional randomisation, two-sided pseudo p";
+                params["permutations"] = opt.permutations;
+                params["seed"] = opt.seed;
+            } else {
+                params["inference"] = "normal approximation, two-sided";
+            }
             params["multiple_testing"] = "Benjamini-Hochberg FDR";
             params["hotspot_confidence"] = opt.confidence;
             params["mean_per_cell"] = sum.mean;
             params["variance_per_cell"] = sum.variance;
             char line[160];
-            std::snprintf(line, sizeof line, "band %.1f m (%d cells with itself), binary weights, hotspots at %d%%",
-                          sum.band, sum.neighbours, opt.confidence);
+            std::snprintf(line, sizeof line, "band %.1f m (%d cells with itself), binary weights, %s, hotspots at %d%%",
+                          sum.band, sum.neighbours,
+                          opt.permutations > 0 ? ("p from " + std::to_string(opt.permutations) + " permutations").c_str()
+                                               : "normal p",
+                          opt.confidence);
             sum.parameters = line;
         } else {
             sum.kernel = kernel_name(kernel);

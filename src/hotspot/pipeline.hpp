@@ -34,6 +34,8 @@ struct HotspotOptions {
     double min_pts = 15;       // incidents, the point itself included
     bool rerun = false;        // compute and store even when an identical run is stored
     bool trends = false;       // gistar: monthly Gi*, Emerging Hot Spot categories and classes
+    int permutations = 0;      // gistar: > 0 for pseudo p-values by conditional randomisation
+    std::uint64_t seed = 1;    // gistar: the permutations' seed
 };
 
 struct HotspotSummary {

@@ -167,3 +167,41 @@ TEST_CASE("hot components: edge-connected, corners do not join") {
     CHECK(sizes == std::vector<std::size_t>{1, 1, 2, 3});
     CHECK(hot_components(d.grid, d.result, 4).empty());
 }
+
+TEST_CASE("gistar: permutation p-values are seeded, small for a strong hot spot and about uniform without one") {
+    // 15 x 15 grid; the centre 3 x 3 block holds 50 each, the rest 0..2 in a fixed pattern.
+    const Grid g{Bounds{0, 0, 149, 149}, 10};
+    std::vector<double> counts(static_cast<std::size_t>(g.size()));
+    for (std::int64_t i = 0; i < g.size(); ++i) {
+        const int c = g.column_of(i);
+        const int r = g.row_of(i);
+        counts[static_cast<std::size_t>(i)] = (c >= 6 && c <= 8 && r >= 6 && r <= 8) ? 50 : (c * 7 + r * 3) % 3;
+    }
+    std::vector<double> x;
+    std::vector<double> y;
+    for (std::int64_t i = 0; i < g.size(); ++i) {
+        x.push_back(g.center_x(i));
+        y.push_back(g.center_y(i));
+    }
+    const auto w = distance_band(x, y, 10 * std::sqrt(2.0), true);
+    const auto a = permutation_p(counts, w, 199, 42);
+    const auto b = permutation_p(counts, w, 199, 42, 1); // one thread: the same numbers
+    CHECK(a == b);
+    const auto centre = static_cast<std::size_t>(g.index_of(75, 75));
+    CHECK(a[centre] == doctest::Approx(2.0 / 200)); // no permutation reaches the observed sum
+    CHECK(permutation_p(counts, w, 199, 43) != a);  // another seed, other draws
+    // Pure noise: the pseudo p-values average about 0.5 or more (two-sided, discrete).
+    std::vector<double> noise(counts.size());
+    std::uint64_t s = 9;
+    for (auto& v : noise) {
+        s = s * 6364136223846793005ULL + 1;
+        v = static_cast<double>((s >> 33) % 5);
+    }
+    const auto pn = permutation_p(noise, w, 199, 1);
+    double mean = 0;
+    for (const double p : pn) {
+        mean += p / static_cast<double>(pn.size());
+    }
+    CHECK(mean > 0.45);
+    CHECK(mean < 0.75);
+}
