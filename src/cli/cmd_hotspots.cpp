@@ -75,6 +75,9 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
 }
 
 void HotspotsCommand::apply(const po::variables_map&) {
+    if (m_top < 0) {
+        throw UsageError("--top must be 0 or more");
+    }
     if (m_options.cell_size < 0 || m_options.band < 0) {
         throw UsageError("--cell-size and --band must not be negative");
     }
@@ -142,7 +145,7 @@ int HotspotsCommand::run() {
         std::fprintf(stderr, "note: %s\n", note.c_str());
     }
     std::printf("\n%zu hotspot%s", s.hotspots.size(), s.hotspots.size() == 1 ? "" : "s");
-    if (s.hotspots.empty()) {
+    if (s.hotspots.empty() || m_top == 0) {
         std::printf(".\n");
     } else {
         std::printf(" (the top %d):\n\n", std::min<int>(m_top, static_cast<int>(s.hotspots.size())));
@@ -176,7 +179,7 @@ int HotspotsCommand::run() {
             std::printf("\n");
         }
     }
-    if (s.previous_run > 0) {
+    if (s.previous_run > 0 && !s.lineage_counts.empty()) {
         std::printf("\nidentity against run %lld:", static_cast<long long>(s.previous_run));
         for (const auto& [event, n] : s.lineage_counts) {
             std::printf(" %d %s", n, event.c_str());

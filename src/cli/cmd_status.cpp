@@ -64,7 +64,7 @@ int StatusCommand::run() {
         if (n == 0) {
             std::cout << "no rejected rows\n";
         } else if (total > n) {
-            std::cout << "(the first " << n << " of " << with_commas(total)
+            std::cout << "(the first " << with_commas(n) << " of " << with_commas(total)
                       << " rejected rows; --limit N shows more)\n";
         }
         return 0;

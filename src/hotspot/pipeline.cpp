@@ -164,6 +164,16 @@ std::vector<std::int64_t> resolve_categories(store::Store& store, const std::str
     if (ids.empty()) {
         throw UsageError("--categories names no category");
     }
+    // One order whatever order they were given in: "A,B" and "B,A" are the same series.
+    std::vector<std::pair<std::int64_t, std::string>> sorted;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        sorted.emplace_back(ids[i], names[i]);
+    }
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        ids[i] = sorted[i].first;
+        names[i] = sorted[i].second;
+    }
     return ids;
 }
 
@@ -416,6 +426,9 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
     const int min_bin = bin_for_confidence(opt.confidence);
     const Kernel kernel = kernel_from_name(opt.kernel);
+    if (!opt.geotiff.empty() && opt.method != "kde") {
+        throw UsageError("--geotiff writes the KDE surface: use it with --method kde");
+    }
     if (opt.trends && opt.method != "gistar") {
         throw UsageError("--trends works with --method gistar (monthly Gi* per cell)");
     }
@@ -428,6 +441,13 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
 
     // --- Period: whole months (YYYY-MM), or dates (YYYY-MM-DD) where the source has times ---
     const auto months = store::stored_months(store, sum.source);
+    if (!opt.from.empty() && opt.to.empty() && opt.from.substr(0, 7) > months.back()) {
+        throw Error("nothing stored from " + opt.from + " on: the store holds " + months.front() + " to " +
+                    months.back());
+    }
+    if (!opt.to.empty() && opt.from.empty() && opt.to.substr(0, 7) < months.front()) {
+        throw Error("nothing stored up to " + opt.to + ": the store holds " + months.front() + " to " + months.back());
+    }
     sum.period_from = opt.from.empty() ? months.front() : opt.from;
     sum.period_to = opt.to.empty() ? months.back() : opt.to;
     const bool dated = sum.period_from.size() == 10 || sum.period_to.size() == 10;
@@ -564,8 +584,11 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         if (opt.method == "gistar") {
             sum.band = opt.band > 0 ? opt.band : sum.cell_size * std::sqrt(2.0);
             if (sum.band < sum.cell_size) {
-                throw UsageError("a band of " + std::to_string(sum.band) + " m is smaller than a cell (" +
-                                 std::to_string(sum.cell_size) + " m): each cell would be its own only neighbour");
+                char msg[160];
+                std::snprintf(msg, sizeof msg,
+                              "a band of %g m is smaller than a cell (%g m): each cell would be its own only neighbour",
+                              sum.band, sum.cell_size);
+                throw UsageError(msg);
             }
             if (opt.permutations < 0 || opt.permutations > 99999) {
                 throw UsageError("--permutations must be between 0 and 99999");
@@ -637,6 +660,14 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                                  " m is smaller than a cell (" + std::to_string(static_cast<long long>(sum.cell_size)) +
                                  " m): the surface would be spikes at the incidents; use a larger --bandwidth or a "
                                  "smaller --cell-size");
+            }
+            if (sum.bandwidth_default && sum.bandwidth > 2000) {
+                char msg[240];
+                std::snprintf(msg, sizeof msg,
+                              "the rule-of-thumb bandwidth is %.0f m: the rule assumes one cluster, and spread-out data "
+                              "give a county-wide blur; for hotspots in towns give --bandwidth (300 to 500 m is usual)",
+                              sum.bandwidth);
+                sum.notes.push_back(msg);
             }
             const auto surface = kde(*grid, points, sum.bandwidth, kernel);
             std::vector<double> study_densities;
@@ -723,11 +754,15 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         if (!area->has_polygon()) {
             study_area_m2 = static_cast<double>(sum.study_cells) * sum.cell_size * sum.cell_size;
         }
-        if (opt.method == "gistar" && sum.study_cells > 0 &&
-            sum.incidents / static_cast<double>(sum.study_cells) < 0.05) {
-            sum.notes.push_back("on average a cell holds " +
-                                std::to_string(sum.incidents / static_cast<double>(sum.study_cells)) +
-                                " incidents: the grid may be too fine for the data (try a larger --cell-size)");
+        if (opt.method == "gistar" && opt.permutations == 0 && sum.study_cells > 0 &&
+            sum.incidents / static_cast<double>(sum.study_cells) < 1.0) {
+            char msg[320];
+            std::snprintf(msg, sizeof msg,
+                          "counts are sparse (%.2f incidents per cell on average): the normal approximation of Gi* "
+                          "overstates significance for small counts; read single-incident hotspots with care, or use "
+                          "a larger --cell-size, a longer period or --permutations",
+                          sum.incidents / static_cast<double>(sum.study_cells));
+            sum.notes.push_back(msg);
         }
         // Components -> candidates.
         std::unordered_map<std::int64_t, std::size_t> comp_of_cell;
@@ -902,6 +937,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             }
         }
         const auto labels = store::location_labels(store, label_ids);
+        std::vector<std::string> best_lsoa;
         std::vector<std::map<std::string, std::pair<double, std::string>>> streets(built.size());
         for (std::size_t i = 0; i < labels.size(); ++i) {
             auto& entry = streets[label_weight[i].first][labels[i].street];
@@ -919,8 +955,22 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             });
             if (best != streets[h].end()) {
                 built[h].s.name = readable_name(best->first, best->second.second);
+                best_lsoa.push_back(best->second.second);
+            } else {
+                best_lsoa.emplace_back();
             }
             built[h].s.rank = static_cast<int>(h + 1);
+        }
+        // Two hotspots with one name ("High Street, Amber Valley" in two towns): add the LSOA.
+        std::map<std::string, int> uses;
+        for (const auto& b : built) {
+            ++uses[b.s.name];
+        }
+        for (std::size_t h = 0; h < built.size(); ++h) {
+            if (uses[built[h].s.name] > 1 && !best_lsoa[h].empty()) {
+                const auto space = best_lsoa[h].find_last_of(' ');
+                built[h].s.name += " " + (space == std::string::npos ? best_lsoa[h] : best_lsoa[h].substr(space + 1));
+            }
         }
     }
 

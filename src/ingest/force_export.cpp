@@ -91,8 +91,9 @@ ExportMapping ExportMapping::from_json(const std::string& text, const std::strin
         if (m.datetime_format[i] == '%') {
             const char c = i + 1 < m.datetime_format.size() ? m.datetime_format[i + 1] : '\0';
             if (std::string_view{"YmdHMS%"}.find(c) == std::string_view::npos || c == '\0') {
-                throw InputError(name + ": datetime_format " + quote_value(m.datetime_format) + ": %" +
-                                 std::string(1, c) + " is not supported (use %Y %m %d %H %M %S)");
+                throw InputError(name + ": datetime_format " + quote_value(m.datetime_format) + ": " +
+                                 (c == '\0' ? std::string{"a lone % at the end"} : "%" + std::string(1, c)) +
+                                 " is not supported (use %Y %m %d %H %M %S)");
             }
             ++i;
         }

@@ -769,8 +769,10 @@ private:
         m_added_keys.clear();
         m_report.status = "stored";
         for (const auto& c : m_store.take_new_categories()) {
-            m_report.notes.push_back("new category '" + c +
-                                     "' (not a police.uk category; a force export can map it with \"categories\")");
+            m_report.notes.push_back("new category '" + c + "' (not one of police.uk's" +
+                                     (m_file->kind == FeedKind::force_export
+                                          ? std::string{"; map it to one with \"categories\" in the mapping)"}
+                                          : std::string{")"}));
         }
     }
 

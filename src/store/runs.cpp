@@ -131,7 +131,9 @@ PreviousHotspots previous_hotspots(Store& store, const std::string& method, cons
     auto& db = store.db();
     PreviousHotspots out;
     {
-        Statement st{db, "SELECT max(id) FROM run WHERE method = ? AND categories = ? AND source = ?"};
+        // The latest run of the series that found any hotspot: a run with none (too strict a
+        // setting, a quiet month) does not retire the codes.
+        Statement st{db, "SELECT max(id) FROM run WHERE method = ? AND categories = ? AND source = ? AND hotspots > 0"};
         st.bind(1, method).bind(2, categories).bind(3, source);
         if (st.step() && !st.column_is_null(0)) {
             out.run_id = st.column_int(0);

@@ -57,7 +57,7 @@ struct HotspotRecord {
     std::string code;
     int rank = 0;
     std::string name;
-    std::int64_t cells = 0;
+    std::optional<std::int64_t> cells; // grid methods
     double area_m2 = 0;
     double incidents = 0;
     double density_km2 = 0;
@@ -104,7 +104,7 @@ std::string run_fingerprint(Store& store, const std::string& params_json, const 
 /// The latest run with this fingerprint, 0 if none.
 std::int64_t run_with_fingerprint(Store& store, const std::string& fingerprint);
 
-/// The hotspots of the latest run of a series (method, categories, source).
+/// The hotspots of the latest run of a series (method, categories, source) that had any.
 struct PreviousHotspots {
     std::int64_t run_id = 0;                // 0: no earlier run
     std::vector<std::string> codes;

@@ -305,3 +305,34 @@ TEST_CASE("hotspots: a period in dates where the source has times (force export)
     opt.from = opt.to = "2025-03";
     CHECK(run_hotspots(store, opt).incidents == 500);
 }
+
+TEST_CASE("hotspots: a run without hotspots does not retire the codes; category order does not matter") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    ingest_geodata(store);
+    HotspotOptions opt;
+    opt.area_path = t::geodata("derbyshire_force_area.gpkg");
+    opt.cell_size = 250;
+    opt.categories = "Anti-social behaviour,Public order";
+    const auto first = run_hotspots(store, opt);
+    REQUIRE(!first.hotspots.empty());
+    // Too strict to find anything (permutation p cannot pass FDR with 9 permutations).
+    opt.permutations = 9;
+    const auto none = run_hotspots(store, opt);
+    CHECK(none.hotspots.empty());
+    // The next run carries the codes over from the last run that had hotspots, whatever the order of categories.
+    opt.permutations = 0;
+    opt.rerun = true;
+    opt.categories = "public-order, anti-social-behaviour";
+    const auto again = run_hotspots(store, opt);
+    CHECK(again.previous_run == first.run_id);
+    CHECK(again.hotspots.front().code == first.hotspots.front().code);
+    CHECK(again.lineage_counts.count("new") == 0);
+
+    HotspotOptions bad;
+    bad.geotiff = tmp.file("x.tif");
+    CHECK_THROWS_WITH_AS(run_hotspots(store, bad), doctest::Contains("use it with --method kde"), hotref::UsageError);
+    bad.geotiff.clear();
+    bad.from = "2026-01";
+    CHECK_THROWS_WITH_AS(run_hotspots(store, bad), doctest::Contains("nothing stored from 2026-01 on"), hotref::Error);
+}
