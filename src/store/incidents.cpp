@@ -1,69 +1,22 @@
 #include "store/incidents.hpp"
 
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 namespace hotref::store {
 
-std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q) {
-    auto& db = store.db();
-    // The partitions in the period: each is one rowid range of `incident`.
-    std::vector<std::int64_t> partitions;
-    {
-        Statement st{db, "SELECT id FROM feed_partition WHERE month >= ? AND month <= ? AND (?3 = '' OR source = ?3) "
-                         "ORDER BY id"};
-        st.bind(1, q.from).bind(2, q.to).bind(3, q.source);
-        while (st.step()) {
-            partitions.push_back(st.column_int(0));
-        }
-    }
-    std::vector<char> wanted;
-    for (const auto id : q.category_ids) {
-        if (id >= static_cast<std::int64_t>(wanted.size())) {
-            wanted.resize(static_cast<std::size_t>(id) + 1, 0);
-        }
-        wanted[static_cast<std::size_t>(id)] = 1;
-    }
-    std::unordered_map<std::int64_t, double> per_location;
-    const bool dated = !q.date_from.empty() || !q.date_to.empty();
-    Statement st{db, dated ? "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
-                             "id < ((?1 + 1) << 32) AND substr(occurred_at, 1, 10) BETWEEN ?2 AND ?3"
-                           : "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
-                             "id < ((?1 + 1) << 32)"};
-    for (const auto pid : partitions) {
-        st.bind(1, pid);
-        if (dated) {
-            st.bind(2, q.date_from.empty() ? std::string{"0000-00-00"} : q.date_from);
-            st.bind(3, q.date_to.empty() ? std::string{"9999-99-99"} : q.date_to);
-        }
-        while (st.step()) {
-            const auto cat = st.column_int(1);
-            if (!q.category_ids.empty() &&
-                (cat >= static_cast<std::int64_t>(wanted.size()) || wanted[static_cast<std::size_t>(cat)] == 0)) {
-                continue;
-            }
-            per_location[st.column_int(0)] += static_cast<double>(st.column_int(2));
-        }
-        st.reset();
-    }
-    std::vector<LocationCount> out;
-    out.reserve(per_location.size());
-    Statement loc{db, "SELECT id, easting, northing FROM location"};
-    while (loc.step()) {
-        const auto it = per_location.find(loc.column_int(0));
-        if (it != per_location.end()) {
-            out.push_back(LocationCount{it->first, loc.column_double(1), loc.column_double(2), it->second});
-        }
-    }
-    return out;
-}
+namespace {
 
-std::vector<LocationMonthCount> location_month_counts(Store& store, const IncidentQuery& q) {
+// Calls fn(location_id, month, n) for every stored incident record the query selects,
+// partition by partition (each partition is one rowid range of `incident`).
+template <typename Fn>
+void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
     auto& db = store.db();
     std::vector<std::pair<std::int64_t, std::string>> partitions;
     {
-        Statement st{db, "SELECT id, month FROM feed_partition WHERE month >= ? AND month <= ? AND (?3 = '' OR source = ?3) "
-                         "ORDER BY month, id"};
+        Statement st{db, "SELECT id, month FROM feed_partition WHERE month >= ? AND month <= ? AND "
+                         "(?3 = '' OR source = ?3) ORDER BY month, id"};
         st.bind(1, q.from).bind(2, q.to).bind(3, q.source);
         while (st.step()) {
             partitions.emplace_back(st.column_int(0), st.column_text(1));
@@ -76,14 +29,12 @@ std::vector<LocationMonthCount> location_month_counts(Store& store, const Incide
         }
         wanted[static_cast<std::size_t>(id)] = 1;
     }
-    std::vector<LocationMonthCount> out;
     const bool dated = !q.date_from.empty() || !q.date_to.empty();
     Statement st{db, dated ? "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
                              "id < ((?1 + 1) << 32) AND substr(occurred_at, 1, 10) BETWEEN ?2 AND ?3"
                            : "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
                              "id < ((?1 + 1) << 32)"};
     for (const auto& [pid, month] : partitions) {
-        std::unordered_map<std::int64_t, double> per_location;
         st.bind(1, pid);
         if (dated) {
             st.bind(2, q.date_from.empty() ? std::string{"0000-00-00"} : q.date_from);
@@ -95,12 +46,38 @@ std::vector<LocationMonthCount> location_month_counts(Store& store, const Incide
                 (cat >= static_cast<std::int64_t>(wanted.size()) || wanted[static_cast<std::size_t>(cat)] == 0)) {
                 continue;
             }
-            per_location[st.column_int(0)] += static_cast<double>(st.column_int(2));
+            fn(st.column_int(0), month, static_cast<double>(st.column_int(2)));
         }
         st.reset();
-        for (const auto& [loc, n] : per_location) {
-            out.push_back(LocationMonthCount{loc, month, n});
+    }
+}
+
+} // namespace
+
+std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q) {
+    std::unordered_map<std::int64_t, double> per_location;
+    for_each_incident(store, q, [&](std::int64_t location, const std::string&, double n) { per_location[location] += n; });
+    std::vector<LocationCount> out;
+    out.reserve(per_location.size());
+    Statement loc{store.db(), "SELECT id, easting, northing FROM location"};
+    while (loc.step()) {
+        const auto it = per_location.find(loc.column_int(0));
+        if (it != per_location.end()) {
+            out.push_back(LocationCount{it->first, loc.column_double(1), loc.column_double(2), it->second});
         }
+    }
+    return out;
+}
+
+std::vector<LocationMonthCount> location_month_counts(Store& store, const IncidentQuery& q) {
+    std::map<std::pair<std::string, std::int64_t>, double> per_month_location;
+    for_each_incident(store, q, [&](std::int64_t location, const std::string& month, double n) {
+        per_month_location[{month, location}] += n;
+    });
+    std::vector<LocationMonthCount> out;
+    out.reserve(per_month_location.size());
+    for (const auto& [key, n] : per_month_location) {
+        out.push_back(LocationMonthCount{key.second, key.first, n});
     }
     return out;
 }
