@@ -47,6 +47,7 @@ const std::vector<CommandInfo>& commands() {
         {"ingest", [] { return std::make_unique<IngestCommand>(); }},
         {"status", [] { return std::make_unique<StatusCommand>(); }},
         {"hotspots", [] { return std::make_unique<HotspotsCommand>(); }},
+        {"layers", [] { return std::make_unique<LayersCommand>(); }},
     };
     return list;
 }

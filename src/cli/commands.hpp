@@ -3,6 +3,7 @@
 
 #include "cli/command.hpp"
 #include "hotspot/pipeline.hpp"
+#include "publish/layers.hpp"
 
 #include <optional>
 
@@ -70,6 +71,25 @@ protected:
 private:
     hotspot::HotspotOptions m_options;
     int m_top = 10;
+};
+
+class LayersCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "layers"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Write a run's map layers: styled GeoPackage, GeoJSON, FlatGeobuf, CSV, vector tiles, GeoTIFF.";
+    }
+    [[nodiscard]] const char* usage() const override { return "[OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    publish::LayersOptions m_options;
+    std::string m_profile = "published";
 };
 
 } // namespace hotref::cli

@@ -127,6 +127,10 @@ std::vector<std::string> list_files_recursive(const std::string& dir) {
     return files;
 }
 
+void remove_vsi_file(const std::string& path) {
+    VSIUnlink(path.c_str());
+}
+
 std::string read_whole_file(const std::string& path) {
     VsiFile f{path};
     std::string out;

@@ -45,6 +45,9 @@ VsiStat vsi_stat(const std::string& path);
 /// as paths relative to it, sorted.
 std::vector<std::string> list_files_recursive(const std::string& dir);
 
+/// Removes a file (for example one in /vsimem/); no error if it is not there.
+void remove_vsi_file(const std::string& path);
+
 /// Reads a whole (small) file through VSI.
 std::string read_whole_file(const std::string& path);
 

@@ -1,0 +1,30 @@
+#pragma once
+// QGIS styles (QML) for the published layers, stored in the GeoPackage's
+// layer_styles table so each layer opens already styled.
+
+#include <string>
+#include <vector>
+
+namespace hotref::publish {
+
+/// Gi* cells by confidence bin in the standard hot/cold colours
+/// (hot 99 % 214,47,39; 95 % 237,117,81; 90 % 250,185,132; not significant light
+/// grey; cold 90 % 192,204,190; 95 % 132,158,186; 99 % 69,117,181).
+std::string gistar_cells_qml();
+
+/// KDE cells on a graduated yellow-to-red ramp of `field` with the given class breaks.
+std::string graduated_cells_qml(const std::string& field, const std::vector<double>& breaks);
+
+/// Hotspot outlines, labelled with their code and rank.
+std::string hotspots_qml();
+
+/// Incident locations as small points sized by their count (field `total`).
+std::string incidents_qml();
+
+/// The study area as a grey outline.
+std::string study_area_qml();
+
+/// The renderer-v2 and labeling elements of a QML document (for embedding in a QGIS project).
+std::string qml_body(const std::string& qml);
+
+} // namespace hotref::publish

@@ -1,0 +1,169 @@
+#include "core/error.hpp"
+#include "geo/area.hpp"
+#include "geo/vector.hpp"
+#include "hotspot/pipeline.hpp"
+#include "ingest/ingester.hpp"
+#include "ingest/input.hpp"
+#include "publish/disclosure.hpp"
+#include "publish/layers.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+namespace t = hotref::test;
+using hotref::publish::Profile;
+
+namespace {
+
+void ingest_geodata(hotref::store::Store& store) {
+    const auto area = hotref::geo::StudyArea::from_file(t::geodata("derbyshire_force_area.gpkg"), "force_area");
+    hotref::ingest::IngestOptions options;
+    options.area = &area;
+    hotref::ingest::Ingester ingester{store, std::move(options)};
+    for (const auto& f : hotref::ingest::plan_inputs({t::geodata("police-uk/derbyshire-2025")}, false).files) {
+        REQUIRE(ingester.ingest(f).status == "stored");
+    }
+}
+
+std::map<std::string, hotref::geo::LayerInfo> layers_of(const std::string& path) {
+    std::map<std::string, hotref::geo::LayerInfo> out;
+    for (auto& l : hotref::geo::inspect_vector(path)) {
+        out.emplace(l.name, std::move(l));
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("disclosure: primary and secondary suppression of a row") {
+    using hotref::publish::suppress_row;
+    std::vector<double> row{9, 3, 0, 12};
+    const auto s = suppress_row(row, 5, true);
+    CHECK(s.primary == 1);
+    CHECK(s.secondary == 1);
+    CHECK(std::isnan(row[1]));
+    CHECK(std::isnan(row[0])); // the smallest other non-zero value: 9 (not the 0, which tells nothing)
+    CHECK(row[2] == 0);
+    CHECK(row[3] == 12);
+    std::vector<double> two{2, 4, 20};
+    const auto s2 = suppress_row(two, 5, true);
+    CHECK(s2.primary == 2);
+    CHECK(s2.secondary == 0); // two withheld values cannot be told apart from their sum
+    std::vector<double> no_total{3, 20};
+    CHECK(suppress_row(no_total, 5, false).secondary == 0);
+    CHECK(hotref::publish::classification(Profile::published) == std::string{"OFFICIAL"});
+    CHECK(hotref::publish::classification(Profile::internal) == std::string{"OFFICIAL-SENSITIVE"});
+}
+
+TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, FlatGeobuf, CSV and tiles") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    ingest_geodata(store);
+    hotref::hotspot::HotspotOptions hs;
+    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
+    hs.cell_size = 250;
+    hs.trends = true;
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+
+    hotref::publish::LayersOptions opt;
+    opt.out_dir = tmp.file("layers");
+    opt.tiles_max_zoom = 11;
+    const auto r = hotref::publish::write_layers(store, opt);
+    CHECK(r.run_id == run.run_id);
+
+    // GDAL: every layer opens in EPSG:27700 with its features, fields and metadata.
+    const auto layers = layers_of(r.gpkg);
+    for (const char* name : {"hotspots", "hotspot_cells", "incidents", "study_area"}) {
+        CAPTURE(name);
+        REQUIRE(layers.count(name) == 1);
+        const auto& l = layers.at(name);
+        CHECK(l.epsg == 27700);
+        CHECK(l.features == r.features.at(name));
+        CHECK(l.metadata.at("CLASSIFICATION") == "OFFICIAL");
+        CHECK(l.metadata.at("PROFILE") == "published");
+        CHECK(l.metadata.at("LICENCE") == "Open Government Licence v3.0");
+        CHECK(l.metadata.at("PERIOD") == "2025-01 to 2025-12");
+        CHECK(!l.metadata.at("PARAMETERS").empty());
+    }
+    CHECK(layers.at("hotspots").features == static_cast<std::int64_t>(run.hotspots.size()));
+    CHECK(layers.at("hotspot_cells").features == run.study_cells);
+    CHECK(layers.at("hotspots").geometry == "Multi Polygon");
+    for (const char* field : {"code", "rank", "name", "incidents", "pai", "mean_z", "confidence", "trend"}) {
+        CAPTURE(field);
+        const auto& f = layers.at("hotspots").fields;
+        CHECK(std::find(f.begin(), f.end(), field) != f.end());
+    }
+
+    // What QGIS needs: spatial indexes, layer_styles registered and matching its lookup.
+    hotref::store::Database gpkg{r.gpkg, false};
+    for (const char* name : {"hotspots", "hotspot_cells", "incidents", "study_area"}) {
+        CAPTURE(name);
+        CHECK(gpkg.query_int(std::string{"SELECT count(*) FROM sqlite_master WHERE name = 'rtree_"} + name + "_geom'") == 1);
+        CHECK(gpkg.query_int(std::string{"SELECT count(*) FROM layer_styles WHERE f_table_schema = '' AND f_table_name = '"} +
+                             name + "' AND f_geometry_column = 'geom' AND useAsDefault = 1") == 1);
+    }
+    CHECK(gpkg.query_int("SELECT count(*) FROM gpkg_contents WHERE table_name = 'layer_styles'") == 1);
+    CHECK(gpkg.query_int("SELECT count(*) FROM layer_styles WHERE styleQML LIKE '%categorizedSymbol%attr=\"bin\"%'") == 1);
+
+    // Disclosure: nothing from 1 to 4 reaches the published layers.
+    CHECK(gpkg.query_int("SELECT count(*) FROM incidents WHERE total < 5") == 0);
+    CHECK(gpkg.query_int("SELECT count(*) FROM hotspot_cells WHERE count > 0 AND count < 5") == 0);
+    CHECK(gpkg.query_int("SELECT count(*) FROM hotspots WHERE incidents > 0 AND incidents < 5") == 0);
+    std::string any_small = "SELECT count(*) FROM incidents WHERE 0";
+    for (int m = 1; m <= 12; ++m) {
+        char col[16];
+        std::snprintf(col, sizeof col, "m_2025_%02d", m);
+        any_small += std::string{" OR ("} + col + " > 0 AND " + col + " < 5)";
+    }
+    CHECK(gpkg.query_int(any_small) == 0);
+    CHECK(r.locations_withheld > 0);
+    CHECK(r.suppressed_primary > 0);
+
+    // GeoJSON is RFC 7946: WGS84 longitude/latitude, no "crs" member.
+    const auto gj = t::read_file(tmp.file("layers/geojson/hotspots.geojson"));
+    CHECK(gj.find("\"type\": \"FeatureCollection\"") != std::string::npos);
+    CHECK(gj.find("\"crs\"") == std::string::npos);
+    const auto wgs = layers_of(tmp.file("layers/geojson/hotspots.geojson"));
+    CHECK(wgs.begin()->second.epsg == 4326);
+    CHECK(wgs.begin()->second.features == layers.at("hotspots").features);
+    // FlatGeobuf and CSV.
+    CHECK(layers_of(tmp.file("layers/flatgeobuf/incidents.fgb")).begin()->second.features ==
+          layers.at("incidents").features);
+    CHECK(t::read_file(tmp.file("layers/hotspots.csv")).rfind("code,rank,name", 0) == 0);
+    // Vector tiles: a TileJSON-like metadata.json and z/x/y.pbf tiles that decode (GDAL's MVT reader).
+    CHECK(std::filesystem::exists(tmp.file("layers/tiles/metadata.json")));
+    std::string a_tile;
+    int n_tiles = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.file("layers/tiles"))) {
+        if (e.path().extension() == ".pbf") {
+            ++n_tiles;
+            if (a_tile.empty() || e.path().string().find("/11/") != std::string::npos) {
+                a_tile = e.path().string();
+            }
+        }
+    }
+    REQUIRE(n_tiles > 0);
+    const auto tile = layers_of(a_tile);
+    CHECK((tile.count("hotspots") == 1 || tile.count("hotspot_cells") == 1));
+
+    // An existing output is refused unless told to overwrite; an unknown run is an error.
+    CHECK_THROWS_WITH_AS(hotref::publish::write_layers(store, opt), doctest::Contains("give --overwrite"), hotref::Error);
+    opt.overwrite = true;
+    opt.run_id = 999;
+    CHECK_THROWS_WITH_AS(hotref::publish::write_layers(store, opt), doctest::Contains("no run 999"), hotref::Error);
+
+    // The internal profile keeps small counts and says so.
+    opt.run_id = 0;
+    opt.profile = Profile::internal;
+    opt.vector_tiles = false;
+    const auto internal = hotref::publish::write_layers(store, opt);
+    hotref::store::Database in{internal.gpkg, false};
+    CHECK(in.query_int("SELECT count(*) FROM incidents WHERE total < 5") > 0);
+    CHECK(layers_of(internal.gpkg).at("incidents").metadata.at("CLASSIFICATION") == "OFFICIAL-SENSITIVE");
+}
