@@ -20,3 +20,9 @@ echo "== status"
 echo
 echo "== hotspots: Gi* with FDR on 250 m cells in the force area, ASB, all of 2025, with monthly trends"
 "$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 --trends --top 10
+
+echo
+echo "== layers for QGIS: styled GeoPackage + project, GeoJSON, FlatGeobuf, CSV, vector tiles (published profile)"
+"$hotref" layers --store "$store" --out out/layers --overwrite
+echo
+echo "Open out/layers/hotref.qgs in QGIS (or out/layers/hotref.gpkg: every layer opens styled)."

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what hotref needs to build, run and test, from Debian 12 packages.
+# Installs what hotref needs to build, run and test, from Debian 12 packages
+# (QGIS is for the real-client tests of the map layers).
 # Idempotent and quick when everything is already there. Run as root (or with sudo).
 set -euo pipefail
 
@@ -10,6 +11,7 @@ packages=(
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev nlohmann-json3-dev doctest-dev
+  qgis python3-qgis qgis-providers
 )
 
 missing=()

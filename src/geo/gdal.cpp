@@ -127,6 +127,31 @@ std::vector<std::string> list_files_recursive(const std::string& dir) {
     return files;
 }
 
+std::string crs_wkt(int epsg) {
+    std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, SrsDeleter> srs{OSRNewSpatialReference(nullptr)};
+    if (OSRImportFromEPSG(srs.get(), epsg) != OGRERR_NONE) {
+        throw GeoError("unknown CRS EPSG:" + std::to_string(epsg));
+    }
+    char* wkt = nullptr;
+    const char* options[] = {"FORMAT=WKT2_2018", nullptr};
+    OSRExportToWktEx(srs.get(), &wkt, options);
+    std::string out = wkt != nullptr ? wkt : "";
+    CPLFree(wkt);
+    return out;
+}
+
+std::string crs_proj4(int epsg) {
+    std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, SrsDeleter> srs{OSRNewSpatialReference(nullptr)};
+    if (OSRImportFromEPSG(srs.get(), epsg) != OGRERR_NONE) {
+        throw GeoError("unknown CRS EPSG:" + std::to_string(epsg));
+    }
+    char* proj4 = nullptr;
+    OSRExportToProj4(srs.get(), &proj4);
+    std::string out = proj4 != nullptr ? proj4 : "";
+    CPLFree(proj4);
+    return out;
+}
+
 void remove_vsi_file(const std::string& path) {
     VSIUnlink(path.c_str());
 }

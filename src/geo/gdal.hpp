@@ -45,6 +45,10 @@ VsiStat vsi_stat(const std::string& path);
 /// as paths relative to it, sorted.
 std::vector<std::string> list_files_recursive(const std::string& dir);
 
+/// WKT (WKT2_2018) and PROJ string of an EPSG CRS, as GDAL/PROJ give them.
+std::string crs_wkt(int epsg);
+std::string crs_proj4(int epsg);
+
 /// Removes a file (for example one in /vsimem/); no error if it is not there.
 void remove_vsi_file(const std::string& path);
 

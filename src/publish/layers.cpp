@@ -4,6 +4,7 @@
 #include "geo/gdal.hpp"
 #include "geo/geos.hpp"
 #include "geo/vector.hpp"
+#include "publish/project.hpp"
 #include "publish/styles.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
@@ -386,6 +387,38 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
     report.gpkg = gpkg.string();
     report.files.clear();
     report.files.push_back(gpkg.string());
+
+    // --- a QGIS project: incidents over hotspots over cells over the study area ---
+    {
+        std::vector<ProjectLayer> project;
+        auto style_of = [&styles](const std::string& table) {
+            for (const auto& [t, qml] : styles) {
+                if (t == table) {
+                    return qml;
+                }
+            }
+            return std::string{};
+        };
+        project.push_back({"incidents", "Incidents by location", "Point", style_of("incidents")});
+        project.push_back({"hotspots", "Hotspots", "Polygon", style_of("hotspots")});
+        if (report.features.count("hotspot_cells") != 0) {
+            project.push_back({"hotspot_cells", run.method == "gistar" ? "Gi* cells" : "KDE hotspot cells", "Polygon",
+                               style_of("hotspot_cells")});
+        }
+        if (report.features.count("study_area") != 0) {
+            project.push_back({"study_area", "Study area", "Polygon", style_of("study_area")});
+        }
+        std::array<double, 4> extent{0, 0, 1, 1};
+        if (!run.area_wkb.empty()) {
+            ctx.from_wkb(run.area_wkb).bounds(extent[0], extent[1], extent[2], extent[3]);
+        }
+        const auto qgs = (dir / "hotref.qgs").string();
+        write_qgis_project(qgs,
+                           "hotref " + method_title(run.method) + ": " + run.categories + ", " + run.period_from +
+                               " to " + run.period_to + " (" + classification(opt.profile) + ")",
+                           "hotref.gpkg", project, extent);
+        report.files.push_back(qgs);
+    }
 
     // --- GeoJSON (RFC 7946, WGS84) and FlatGeobuf of each vector layer; CSV of hotspot statistics ---
     fs::create_directories(dir / "geojson");
