@@ -276,7 +276,16 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
             double x = 0, y = 0;
             std::string street, lsoa_code, lsoa_name;
             std::vector<double> per_month;
+            std::vector<double> per_category;
         };
+        // Counts by category too, when the run covers more than one.
+        std::vector<store::CategoryInfo> run_categories;
+        for (const auto& c : store::categories(store)) {
+            if (std::find(q.category_ids.begin(), q.category_ids.end(), c.id) != q.category_ids.end()) {
+                run_categories.push_back(c);
+            }
+        }
+        const bool by_category = run_categories.size() > 1;
         std::unordered_map<std::int64_t, std::int64_t> place_of_location;
         std::map<std::int64_t, Place> places;
         store::Statement loc{db, "SELECT id, easting, northing, coalesce(street, ''), coalesce(lsoa_code, ''), "
@@ -307,6 +316,7 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
                     place.lsoa_code = loc.column_text(4);
                     place.lsoa_name = loc.column_text(5);
                     place.per_month.assign(months.size(), 0.0);
+                    place.per_category.assign(run_categories.size(), 0.0);
                 }
                 loc.reset();
                 it = place_of_location.emplace(c.location_id, key).first;
@@ -314,12 +324,32 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
             const auto m = static_cast<std::size_t>(std::find(months.begin(), months.end(), c.month) - months.begin());
             places[it->second].per_month[m] += c.count;
         }
+        if (by_category) {
+            for (const auto& c : store::location_category_counts(store, q)) {
+                const auto p = place_of_location.find(c.location_id);
+                if (p == place_of_location.end()) {
+                    continue;
+                }
+                for (std::size_t k = 0; k < run_categories.size(); ++k) {
+                    if (run_categories[k].id == c.category_id) {
+                        places[p->second].per_category[k] += c.count;
+                    }
+                }
+            }
+        }
         std::vector<FieldDef> fields{{"street", FieldType::text},
                                      {"lsoa_code", FieldType::text},
                                      {"lsoa_name", FieldType::text},
                                      {"total", FieldType::real}};
         for (const auto& m : months) {
             fields.push_back({"m_" + m.substr(0, 4) + "_" + m.substr(5, 2), FieldType::real});
+        }
+        if (by_category) {
+            for (const auto& c : run_categories) {
+                std::string name = "c_" + c.slug;
+                std::replace(name.begin(), name.end(), '-', '_');
+                fields.push_back({name, FieldType::real});
+            }
         }
         const std::string title = "Incidents by location";
         const std::string desc = "Incidents of " + run.categories + " per police.uk location and month, " +
@@ -337,14 +367,23 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
                 continue;
             }
             if (published) {
-                const auto s = suppress_row(place.per_month, min_count, true);
-                report.suppressed_primary += s.primary;
-                report.suppressed_secondary += s.secondary;
+                // Months and categories are two breakdowns of the same published total: each is
+                // suppressed on its own, with secondary suppression against the total.
+                for (auto* row : {&place.per_month, &place.per_category}) {
+                    const auto s = suppress_row(*row, min_count, true);
+                    report.suppressed_primary += s.primary;
+                    report.suppressed_secondary += s.secondary;
+                }
             }
             std::vector<FieldValue> values{text_or_null(place.street), text_or_null(place.lsoa_code),
                                            text_or_null(place.lsoa_name), total};
             for (const double v : place.per_month) {
                 values.push_back(real_or_null(v));
+            }
+            if (by_category) {
+                for (const double v : place.per_category) {
+                    values.push_back(real_or_null(v));
+                }
             }
             layer.add(values, ctx.point(place.x, place.y).wkb());
             ++n;

@@ -8,7 +8,7 @@ namespace hotref::store {
 
 namespace {
 
-// Calls fn(location_id, month, n) for every stored incident record the query selects,
+// Calls fn(location_id, month, n, category_id) for every stored incident record the query selects,
 // partition by partition (each partition is one rowid range of `incident`).
 template <typename Fn>
 void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
@@ -46,7 +46,7 @@ void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
                 (cat >= static_cast<std::int64_t>(wanted.size()) || wanted[static_cast<std::size_t>(cat)] == 0)) {
                 continue;
             }
-            fn(st.column_int(0), month, static_cast<double>(st.column_int(2)));
+            fn(st.column_int(0), month, static_cast<double>(st.column_int(2)), cat);
         }
         st.reset();
     }
@@ -56,7 +56,9 @@ void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
 
 std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q) {
     std::unordered_map<std::int64_t, double> per_location;
-    for_each_incident(store, q, [&](std::int64_t location, const std::string&, double n) { per_location[location] += n; });
+    for_each_incident(store, q, [&](std::int64_t location, const std::string&, double n, std::int64_t) {
+        per_location[location] += n;
+    });
     std::vector<LocationCount> out;
     out.reserve(per_location.size());
     Statement loc{store.db(), "SELECT id, easting, northing FROM location"};
@@ -71,13 +73,26 @@ std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q)
 
 std::vector<LocationMonthCount> location_month_counts(Store& store, const IncidentQuery& q) {
     std::map<std::pair<std::string, std::int64_t>, double> per_month_location;
-    for_each_incident(store, q, [&](std::int64_t location, const std::string& month, double n) {
+    for_each_incident(store, q, [&](std::int64_t location, const std::string& month, double n, std::int64_t) {
         per_month_location[{month, location}] += n;
     });
     std::vector<LocationMonthCount> out;
     out.reserve(per_month_location.size());
     for (const auto& [key, n] : per_month_location) {
         out.push_back(LocationMonthCount{key.second, key.first, n});
+    }
+    return out;
+}
+
+std::vector<LocationCategoryCount> location_category_counts(Store& store, const IncidentQuery& q) {
+    std::map<std::pair<std::int64_t, std::int64_t>, double> per;
+    for_each_incident(store, q, [&](std::int64_t location, const std::string&, double n, std::int64_t category) {
+        per[{location, category}] += n;
+    });
+    std::vector<LocationCategoryCount> out;
+    out.reserve(per.size());
+    for (const auto& [key, n] : per) {
+        out.push_back(LocationCategoryCount{key.first, key.second, n});
     }
     return out;
 }

@@ -39,6 +39,15 @@ struct LocationMonthCount {
 /// Incidents per location and month for the query.
 std::vector<LocationMonthCount> location_month_counts(Store& store, const IncidentQuery& query);
 
+struct LocationCategoryCount {
+    std::int64_t location_id = 0;
+    std::int64_t category_id = 0;
+    double count = 0;
+};
+
+/// Incidents per location and category for the query.
+std::vector<LocationCategoryCount> location_category_counts(Store& store, const IncidentQuery& query);
+
 /// Months (YYYY-MM) for which the source holds any partition, sorted.
 std::vector<std::string> stored_months(Store& store, const std::string& source);
 

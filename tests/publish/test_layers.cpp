@@ -167,3 +167,34 @@ TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, 
     CHECK(in.query_int("SELECT count(*) FROM incidents WHERE total < 5") > 0);
     CHECK(layers_of(internal.gpkg).at("incidents").metadata.at("CLASSIFICATION") == "OFFICIAL-SENSITIVE");
 }
+
+TEST_CASE("layers: a run over several categories has counts by category, suppressed too") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    ingest_geodata(store);
+    hotref::hotspot::HotspotOptions hs;
+    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
+    hs.cell_size = 500;
+    hs.categories = "ij";
+    hotref::hotspot::run_hotspots(store, hs);
+    hotref::publish::LayersOptions opt;
+    opt.out_dir = tmp.file("layers");
+    opt.vector_tiles = false;
+    const auto r = hotref::publish::write_layers(store, opt);
+    const auto& fields = layers_of(r.gpkg).at("incidents").fields;
+    for (const char* c : {"c_anti_social_behaviour", "c_public_order", "c_shoplifting", "c_drugs",
+                          "c_criminal_damage_arson"}) {
+        CAPTURE(c);
+        CHECK(std::find(fields.begin(), fields.end(), c) != fields.end());
+    }
+    hotref::store::Database gpkg{r.gpkg, false};
+    CHECK(gpkg.query_int("SELECT count(*) FROM incidents WHERE (c_public_order > 0 AND c_public_order < 5) OR "
+                         "(c_shoplifting > 0 AND c_shoplifting < 5) OR (c_drugs > 0 AND c_drugs < 5) OR "
+                         "(c_anti_social_behaviour > 0 AND c_anti_social_behaviour < 5) OR "
+                         "(c_criminal_damage_arson > 0 AND c_criminal_damage_arson < 5)") == 0);
+    // Where categories are shown, they add up to the total or some are withheld.
+    CHECK(gpkg.query_int("SELECT count(*) FROM incidents WHERE c_public_order IS NOT NULL AND c_shoplifting IS NOT NULL "
+                         "AND c_drugs IS NOT NULL AND c_anti_social_behaviour IS NOT NULL AND "
+                         "c_criminal_damage_arson IS NOT NULL AND c_public_order + c_shoplifting + c_drugs + "
+                         "c_anti_social_behaviour + c_criminal_damage_arson != total") == 0);
+}
