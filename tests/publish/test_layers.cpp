@@ -181,7 +181,7 @@ TEST_CASE("layers: a run over several categories has counts by category, suppres
     opt.out_dir = tmp.file("layers");
     opt.vector_tiles = false;
     const auto r = hotref::publish::write_layers(store, opt);
-    const auto& fields = layers_of(r.gpkg).at("incidents").fields;
+    const auto fields = layers_of(r.gpkg).at("incidents").fields;
     for (const char* c : {"c_anti_social_behaviour", "c_public_order", "c_shoplifting", "c_drugs",
                           "c_criminal_damage_arson"}) {
         CAPTURE(c);
