@@ -19,3 +19,6 @@ export HOTREF_NO_PROGRESS=1
   --require-style hotspots --require-style hotspot_cells --require-style incidents --require-style study_area \
   --png "$out/qgis_gpkg.png"
 /usr/bin/python3 "$root/tools/qgis_project_check.py" "$work/layers/hotref.qgs" --png "$out/qgis_project.png"
+/usr/bin/python3 "$root/tools/qgis_check.py" \
+  --xyz "type=xyz&url=file://$work/layers/tiles/{z}/{x}/{y}.pbf&zmin=8&zmax=10" \
+  --crs EPSG:3857 --extent=-185000,6950000,-145000,6990000 --png "$out/qgis_tiles.png"
