@@ -68,22 +68,29 @@ IdentityResult assign_identity(const std::vector<double>& new_areas, const std::
             }
         }
     }
+    std::vector<char> continues(new_areas.size(), 0);
+    for (std::size_t j = 0; j < old_areas.size(); ++j) {
+        if (taken_by[j] >= 0) {
+            continues[static_cast<std::size_t>(taken_by[j])] = 1;
+        }
+    }
     for (const auto& m : matches) {
         const auto i = m.o.new_index;
         const auto j = m.o.old_index;
         if (taken_by[j] == static_cast<int>(i)) {
             continue;
         }
-        if (taken_by[j] >= 0 && out.codes[i] != old_codes[j]) {
-            // The old hotspot's code went to another part: this one split off.
+        if (taken_by[j] >= 0 && continues[i] == 0) {
+            // The old hotspot's code went to another part; this one, with a new code, split off.
             out.lineage.push_back(LineageEvent{out.codes[i], "split", old_codes[j], m.ratio});
             new_explained[i] = 1;
-        } else {
-            // The new hotspot kept (or got) another code: the old one merged into it.
+        } else if (taken_by[j] < 0 && continues[i] != 0) {
+            // The old hotspot's code went nowhere: it merged into this one, which kept another code.
             out.lineage.push_back(LineageEvent{old_codes[j], "merged", out.codes[i], m.ratio});
             old_explained[j] = 1;
             new_explained[i] = 1;
         }
+        // Both continue elsewhere: neighbours whose outlines overlap; nothing happened to either.
     }
     for (std::size_t i = 0; i < new_areas.size(); ++i) {
         if (new_explained[i] == 0) {

@@ -9,8 +9,9 @@
 // hotspot and each new hotspot takes at most one old code. What is left over
 // is recorded as lineage:
 //   continues  the new hotspot took the old code
-//   split      it matched an old hotspot whose code went to a larger part
-//   merged     an old hotspot matched a new one that kept another code
+//   split      it has a new code and matched an old hotspot whose code went to a larger part
+//   merged     an old hotspot whose code went nowhere matched a new one that kept another code
+// (Two neighbours that both keep their codes but whose outlines overlap record nothing.)
 //   new        it matched nothing
 //   retired    an old hotspot matched nothing
 

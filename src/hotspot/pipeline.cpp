@@ -982,10 +982,21 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         new_geoms.push_back(ctx.from_wkb(b.wkb));
         new_areas.push_back(b.s.area_m2);
     }
+    // Envelopes first: GEOS only for pairs whose boxes meet (thousands of DBSCAN clusters).
+    std::vector<std::array<double, 4>> new_boxes(new_geoms.size());
+    for (std::size_t i = 0; i < new_geoms.size(); ++i) {
+        new_geoms[i].bounds(new_boxes[i][0], new_boxes[i][1], new_boxes[i][2], new_boxes[i][3]);
+    }
     std::vector<Overlap> overlaps;
     for (std::size_t j = 0; j < prev.wkbs.size(); ++j) {
         const auto old_geom = ctx.from_wkb(prev.wkbs[j]);
+        std::array<double, 4> ob{};
+        old_geom.bounds(ob[0], ob[1], ob[2], ob[3]);
         for (std::size_t i = 0; i < new_geoms.size(); ++i) {
+            const auto& nb = new_boxes[i];
+            if (nb[2] < ob[0] || nb[0] > ob[2] || nb[3] < ob[1] || nb[1] > ob[3]) {
+                continue;
+            }
             if (ctx.intersects(new_geoms[i], old_geom)) {
                 const double shared = ctx.intersection_area(new_geoms[i], old_geom);
                 if (shared > 0) {

@@ -94,3 +94,13 @@ TEST_CASE("identity: the first run numbers hotspots by rank") {
     CHECK(hotspot_number("H-0042") == 42);
     CHECK(hotspot_number("X-1") == 0);
 }
+
+TEST_CASE("identity: neighbours whose outlines overlap keep their codes and record nothing else") {
+    // Two hotspots overlapping each other by 40 %, the same in both runs.
+    const Run prev{{{0, 0, 100, 100}, {60, 0, 160, 100}}, {"H-0001", "H-0002"}};
+    const auto r = step(prev, {{0, 0, 100, 100}, {60, 0, 160, 100}}, 3);
+    CHECK(r.codes == std::vector<std::string>{"H-0001", "H-0002"});
+    CHECK(r.lineage.size() == 2);
+    CHECK(has(r, "H-0001", "continues", "H-0001"));
+    CHECK(has(r, "H-0002", "continues", "H-0002"));
+}
