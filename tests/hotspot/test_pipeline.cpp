@@ -6,6 +6,7 @@
 #include "store/sqlite.hpp"
 #include "store/runs.hpp"
 #include "store/store.hpp"
+#include "fixtures.hpp"
 #include "support.hpp"
 
 #include <doctest/doctest.h>
@@ -16,22 +17,10 @@ namespace t = hotref::test;
 using hotref::hotspot::HotspotOptions;
 using hotref::hotspot::run_hotspots;
 
-namespace {
-void ingest_geodata(hotref::store::Store& store) {
-    const auto area = hotref::geo::StudyArea::from_file(t::geodata("derbyshire_force_area.gpkg"), "force_area");
-    hotref::ingest::IngestOptions options;
-    options.area = &area;
-    hotref::ingest::Ingester ingester{store, std::move(options)};
-    for (const auto& f : hotref::ingest::plan_inputs({t::geodata("police-uk/derbyshire-2025")}, false).files) {
-        REQUIRE(ingester.ingest(f).status == "stored");
-    }
-}
-} // namespace
-
 TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consistent") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
-    ingest_geodata(store);
+    t::ingest_geodata(store);
     HotspotOptions opt;
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
     opt.cell_size = 250;
@@ -100,7 +89,7 @@ TEST_CASE("hotspots: parameters are checked against each other and the data") {
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     HotspotOptions opt;
     CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("run 'hotref ingest' first"), hotref::Error);
-    ingest_geodata(store);
+    t::ingest_geodata(store);
     opt.cell_size = 500;
     opt.band = 300;
     CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("is smaller than a cell"), hotref::UsageError);
@@ -155,7 +144,7 @@ TEST_CASE("hotspots: readable names") {
 TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
-    ingest_geodata(store);
+    t::ingest_geodata(store);
     auto& db = store.db();
 
     HotspotOptions kde;
@@ -233,7 +222,7 @@ TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
 TEST_CASE("hotspots: monthly trends on the real data") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
-    ingest_geodata(store);
+    t::ingest_geodata(store);
     HotspotOptions opt;
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
     opt.cell_size = 250;
@@ -309,7 +298,7 @@ TEST_CASE("hotspots: a period in dates where the source has times (force export)
 TEST_CASE("hotspots: a run without hotspots does not retire the codes; category order does not matter") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
-    ingest_geodata(store);
+    t::ingest_geodata(store);
     HotspotOptions opt;
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
     opt.cell_size = 250;

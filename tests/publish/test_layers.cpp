@@ -8,6 +8,7 @@
 #include "publish/layers.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
+#include "fixtures.hpp"
 #include "support.hpp"
 
 #include <doctest/doctest.h>
@@ -21,15 +22,6 @@ using hotref::publish::Profile;
 
 namespace {
 
-void ingest_geodata(hotref::store::Store& store) {
-    const auto area = hotref::geo::StudyArea::from_file(t::geodata("derbyshire_force_area.gpkg"), "force_area");
-    hotref::ingest::IngestOptions options;
-    options.area = &area;
-    hotref::ingest::Ingester ingester{store, std::move(options)};
-    for (const auto& f : hotref::ingest::plan_inputs({t::geodata("police-uk/derbyshire-2025")}, false).files) {
-        REQUIRE(ingester.ingest(f).status == "stored");
-    }
-}
 
 std::map<std::string, hotref::geo::LayerInfo> layers_of(const std::string& path) {
     std::map<std::string, hotref::geo::LayerInfo> out;
@@ -64,7 +56,7 @@ TEST_CASE("disclosure: primary and secondary suppression of a row") {
 TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, FlatGeobuf, CSV and tiles") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
-    ingest_geodata(store);
+    t::ingest_geodata(store);
     hotref::hotspot::HotspotOptions hs;
     hs.area_path = t::geodata("derbyshire_force_area.gpkg");
     hs.cell_size = 250;
@@ -171,7 +163,7 @@ TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, 
 TEST_CASE("layers: a run over several categories has counts by category, suppressed too") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
-    ingest_geodata(store);
+    t::ingest_geodata(store);
     hotref::hotspot::HotspotOptions hs;
     hs.area_path = t::geodata("derbyshire_force_area.gpkg");
     hs.cell_size = 500;
