@@ -48,6 +48,7 @@ const std::vector<CommandInfo>& commands() {
         {"status", [] { return std::make_unique<StatusCommand>(); }},
         {"hotspots", [] { return std::make_unique<HotspotsCommand>(); }},
         {"layers", [] { return std::make_unique<LayersCommand>(); }},
+        {"referral", [] { return std::make_unique<ReferralCommand>(); }},
     };
     return list;
 }

@@ -92,4 +92,28 @@ private:
     std::string m_profile = "published";
 };
 
+class ReferralCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "referral"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Record Immediate Justice referrals: import, set, list, show, template (personal data stays in the store).";
+    }
+    [[nodiscard]] const char* usage() const override { return "ACTION [ARGS] [OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    std::string m_action;
+    std::vector<std::string> m_args;
+    std::string m_secret_file;
+    std::string m_actor;
+    std::string m_state;
+    int m_limit = 50;
+    bool m_skip_bad_rows = false;
+};
+
 } // namespace hotref::cli

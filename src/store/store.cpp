@@ -281,6 +281,61 @@ CREATE TABLE hotspot_lineage (
 CREATE INDEX hotspot_lineage_run ON hotspot_lineage (run_id);
 )SQL";
 
+// Version 3: Immediate Justice referrals (personal data: only here), their incidents and an audit trail.
+constexpr const char* schema_v3_sql = R"SQL(
+CREATE TABLE referral (
+  id                   INTEGER PRIMARY KEY,
+  reference            TEXT NOT NULL UNIQUE,
+  created_at           TEXT NOT NULL,
+  incident_at          TEXT,
+  offence              TEXT NOT NULL,
+  asb_qualifier        TEXT,
+  easting              REAL,
+  northing             REAL,
+  disposal             TEXT NOT NULL,
+  age_band             TEXT NOT NULL,
+  first_time_entrant   INTEGER NOT NULL,
+  provider             TEXT,
+  person_key           TEXT NOT NULL,
+  state                TEXT NOT NULL,
+  contacted_at         TEXT,
+  contact_within_48h   INTEGER,
+  assessed_at          TEXT,
+  needs                TEXT,
+  interpreter          INTEGER,
+  workshop_booked_at   TEXT,
+  workshop_attended_at TEXT,
+  reparation_type      TEXT,
+  hours_set            REAL,
+  hours_done           REAL,
+  outcome_at           TEXT,
+  escalation           TEXT,
+  reoffence_date       TEXT,
+  victim_consulted     INTEGER,
+  victim_satisfied     INTEGER,
+  consent_evaluation   INTEGER,
+  updated_at           TEXT NOT NULL
+);
+CREATE INDEX referral_person ON referral (person_key);
+-- One referral per incident.
+CREATE TABLE referral_incident (
+  incident_ref TEXT PRIMARY KEY,
+  referral_id  INTEGER NOT NULL REFERENCES referral (id) ON DELETE CASCADE
+);
+-- Every change: who, when, what.
+CREATE TABLE referral_audit (
+  id          INTEGER PRIMARY KEY,
+  referral_id INTEGER NOT NULL,
+  at          TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  field       TEXT,
+  old_value   TEXT,
+  new_value   TEXT
+);
+CREATE INDEX referral_audit_referral ON referral_audit (referral_id);
+)SQL";
+
 } // namespace
 
 struct Store::Prepared {
@@ -366,6 +421,12 @@ void Store::migrate() {
         Transaction tx{m_db};
         m_db.exec(schema_v2_sql);
         m_db.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+        tx.commit();
+    }
+    if (version < 3) {
+        Transaction tx{m_db};
+        m_db.exec(schema_v3_sql);
+        m_db.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
         tx.commit();
     }
 }

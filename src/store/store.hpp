@@ -22,7 +22,7 @@
 
 namespace hotref::store {
 
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
 
 struct FeedRecord {
     std::string path;

@@ -2,7 +2,9 @@
 
 #include "core/error.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 namespace hotref {
 
@@ -47,6 +49,39 @@ std::string Sha256::of(std::string_view data) {
     Sha256 h;
     h.update(data.data(), data.size());
     return h.hex_digest();
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+    struct MacDeleter {
+        void operator()(EVP_MAC* m) const noexcept { EVP_MAC_free(m); }
+    };
+    struct CtxDeleter {
+        void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
+    };
+    std::unique_ptr<EVP_MAC, MacDeleter> mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
+    if (!mac) {
+        throw Error("OpenSSL: HMAC is not available");
+    }
+    std::unique_ptr<EVP_MAC_CTX, CtxDeleter> ctx{EVP_MAC_CTX_new(mac.get())};
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (!ctx || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1 ||
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+        throw Error("OpenSSL: HMAC-SHA-256 failed");
+    }
+    unsigned char out[EVP_MAX_MD_SIZE];
+    std::size_t length = 0;
+    if (EVP_MAC_final(ctx.get(), out, &length, sizeof out) != 1) {
+        throw Error("OpenSSL: HMAC-SHA-256 failed");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string text;
+    for (std::size_t i = 0; i < length; ++i) {
+        text += hex[out[i] >> 4];
+        text += hex[out[i] & 0xF];
+    }
+    return text;
 }
 
 } // namespace hotref

@@ -26,4 +26,7 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+/// HMAC-SHA-256 of `data` under `key`, lower-case hex (OpenSSL's EVP_MAC).
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
 } // namespace hotref

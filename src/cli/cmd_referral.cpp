@@ -1,0 +1,178 @@
+#include "cli/commands.hpp"
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "referral/registry.hpp"
+#include "store/store.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace hotref::cli {
+
+const char* ReferralCommand::details() const {
+    return R"DOC(Actions:
+  template            print the CSV template's header and an example row
+  import FILE...      import a caseworker's or provider's CSV (the template's columns): new
+                      references are created, known ones updated; every row is checked; one
+                      transaction per file: a bad row stores nothing unless --skip-bad-rows
+  set REF COL=VALUE...  create or update one referral with the same checks
+  list                referrals (optionally --state S)
+  show REF            one referral with its audit trail
+
+The person's identifier (column person_id) is stored only as a keyed hash (HMAC-SHA-256
+with the secret from HOTREF_REFERRAL_SECRET or --secret-file), never as given. Lifecycle:
+referred -> contacted -> assessed -> workshop-booked -> workshop-attended -> reparation ->
+completed / did-not-complete; refused and withdrawn close a referral at any stage; a
+closed referral does not change (but its reoffence and victim answers can be recorded).
+A person who refused before cannot be referred again; an incident has one referral.
+docs/referrals.md describes every column.
+
+Examples:
+  export HOTREF_REFERRAL_SECRET=$(cat /secure/hotref-referral.key)
+  hotref referral template > referrals.csv
+  hotref referral import referrals.csv --actor "J Smith (caseworker)"
+  hotref referral set IJ-2025-0001 contacted_at=2025-03-02T10:00 --actor provider
+  hotref referral list --state contacted
+  hotref referral show IJ-2025-0001)DOC";
+}
+
+void ReferralCommand::add_options(po::options_description& options, po::positional_options_description& positional) {
+    add_store_option(options);
+    options.add_options()
+        ("action", po::value<std::string>(&m_action), "template, import, set, list or show")
+        ("args", po::value<std::vector<std::string>>(&m_args), "files, or a reference and COL=VALUE pairs")
+        ("secret-file", po::value<std::string>(&m_secret_file), "the person-hash secret (else $HOTREF_REFERRAL_SECRET)")
+        ("actor", po::value<std::string>(&m_actor), "who is making the change (recorded in the audit trail)")
+        ("state", po::value<std::string>(&m_state), "list: only referrals in this state")
+        ("limit", po::value<int>(&m_limit)->default_value(50), "list: at most this many")
+        ("skip-bad-rows", po::bool_switch(&m_skip_bad_rows), "import: store the good rows even if some are bad");
+    positional.add("action", 1).add("args", -1);
+}
+
+void ReferralCommand::apply(const po::variables_map&) {
+    if (m_action != "template" && m_action != "import" && m_action != "set" && m_action != "list" &&
+        m_action != "show") {
+        throw UsageError(m_action.empty() ? "give an action: template, import, set, list or show"
+                                          : "unknown action '" + m_action + "'; use template, import, set, list or show");
+    }
+    if ((m_action == "import" || m_action == "show" || m_action == "set") && m_args.empty()) {
+        throw UsageError(m_action + " needs " + (m_action == "import" ? "a file" : "a referral reference"));
+    }
+    if (m_actor.empty()) {
+        const char* user = std::getenv("USER");
+        m_actor = user != nullptr ? user : "hotref";
+    }
+}
+
+namespace {
+
+void print_errors(const std::string& file, const std::vector<referral::RowError>& errors) {
+    for (const auto& e : errors) {
+        std::cerr << file << ":" << e.line << ": " << (e.reference.empty() ? "" : e.reference + ": ")
+                  << (e.field.empty() ? "" : e.field + ": ") << e.reason << "\n";
+    }
+}
+
+} // namespace
+
+int ReferralCommand::run() {
+    if (m_action == "template") {
+        const auto& cols = referral::columns();
+        for (std::size_t i = 0; i < cols.size(); ++i) {
+            std::cout << (i ? "," : "") << cols[i];
+        }
+        std::cout << "\nIJ-2025-0001,2025-03-01T18:30,DC-2025-000101,2025-03-01T17:45,asb,nuisance,435170,335720,"
+                     "community-resolution,10-17,yes,Derbyshire IJ Provider,FORCE-PERSON-ID-123,2025-03-02T10:00,"
+                     "2025-03-04T14:00,none,no,2025-03-08T10:00,2025-03-08T11:00,litter-picking,8,8,completed,"
+                     "2025-03-22T16:00,,,yes,yes,yes\n";
+        return 0;
+    }
+    store::Store store{m_store_path, m_action == "import" || m_action == "set"};
+    referral::RegistryOptions options;
+    options.actor = m_actor;
+    if (m_action == "import" || m_action == "set") {
+        options.secret = referral::referral_secret(m_secret_file);
+    }
+    if (m_action == "import") {
+        int status = 0;
+        for (const auto& file : m_args) {
+            const auto r = referral::import_csv(store, file, options, m_skip_bad_rows);
+            print_errors(file, r.errors);
+            if (r.committed) {
+                std::printf("%s: %lld rows: %lld created, %lld updated, %lld unchanged, %zu with errors%s\n",
+                            file.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.created),
+                            static_cast<long long>(r.updated), static_cast<long long>(r.unchanged), r.errors.size(),
+                            r.errors.empty() ? "" : " (skipped)");
+            } else {
+                std::fprintf(stderr, "%s: nothing stored: %zu problem(s) in %lld rows; fix them or give --skip-bad-rows\n",
+                             file.c_str(), r.errors.size(), static_cast<long long>(r.rows));
+                status = 1;
+            }
+        }
+        return status;
+    }
+    referral::Registry registry{store, options};
+    if (m_action == "set") {
+        std::map<std::string, std::string> fields{{"reference", m_args.front()}};
+        for (std::size_t i = 1; i < m_args.size(); ++i) {
+            const auto eq = m_args[i].find('=');
+            if (eq == std::string::npos) {
+                throw UsageError("'" + m_args[i] + "' is not COL=VALUE");
+            }
+            fields[m_args[i].substr(0, eq)] = m_args[i].substr(eq + 1);
+        }
+        store::Transaction tx{store.db()};
+        try {
+            const auto what = registry.upsert(fields);
+            tx.commit();
+            std::printf("%s %s\n", m_args.front().c_str(), what.c_str());
+            return 0;
+        } catch (const referral::Rejected& r) {
+            for (const auto& e : r.errors()) {
+                std::cerr << m_args.front() << ": " << e.field << ": " << e.reason << "\n";
+            }
+            return 1;
+        }
+    }
+    if (m_action == "list") {
+        const auto rows = registry.list(m_state, m_limit);
+        std::printf("%-14s %-17s %-20s %-22s %-6s %-9s %s\n", "reference", "created", "offence", "disposal", "age",
+                    "48h", "state");
+        for (const auto& s : rows) {
+            const auto in48 = s.r.contact_within_48h();
+            std::printf("%-14s %-17s %-20s %-22s %-6s %-9s %s\n", s.r.reference.c_str(), s.r.created_at.c_str(),
+                        s.r.offence.c_str(), s.r.disposal.c_str(), s.r.age_band.c_str(),
+                        in48 ? (*in48 ? "yes" : "LATE") : "-", referral::state_name(s.r.state()));
+        }
+        std::printf("%zu referral(s)\n", rows.size());
+        return 0;
+    }
+    // show
+    const auto s = registry.find(m_args.front());
+    if (!s) {
+        throw Error("no referral " + m_args.front() + " in the store");
+    }
+    const auto& r = s->r;
+    const auto in48 = r.contact_within_48h();
+    std::printf("%s  %s  (%s)\n", r.reference.c_str(), referral::state_name(r.state()),
+                in48 ? (*in48 ? "contacted within 48 hours" : "contacted LATE (after 48 hours)") : "not yet contacted");
+    std::printf("  created %s; offence %s%s; disposal %s; age %s; first-time entrant %s; provider %s\n",
+                r.created_at.c_str(), r.offence.c_str(), r.asb_qualifier.empty() ? "" : (" (" + r.asb_qualifier + ")").c_str(),
+                r.disposal.c_str(), r.age_band.c_str(), r.first_time_entrant ? "yes" : "no", r.provider.c_str());
+    std::printf("  person key %s...\n", r.person_key.substr(0, 12).c_str());
+    std::printf("  milestones: contacted %s, assessed %s, workshop booked %s, attended %s; outcome %s %s\n",
+                r.contacted_at.empty() ? "-" : r.contacted_at.c_str(), r.assessed_at.empty() ? "-" : r.assessed_at.c_str(),
+                r.workshop_booked_at.empty() ? "-" : r.workshop_booked_at.c_str(),
+                r.workshop_attended_at.empty() ? "-" : r.workshop_attended_at.c_str(),
+                r.outcome.empty() ? "-" : r.outcome.c_str(), r.outcome_at.c_str());
+    std::printf("audit:\n");
+    for (const auto& a : registry.audit(s->id)) {
+        std::printf("  %s %s %s %s %s -> %s\n", a[0].c_str(), a[1].c_str(), a[2].c_str(), a[3].c_str(), a[4].c_str(),
+                    a[5].c_str());
+    }
+    return 0;
+}
+
+} // namespace hotref::cli

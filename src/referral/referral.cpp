@@ -1,0 +1,393 @@
+#include "referral/referral.hpp"
+
+#include "core/month.hpp"
+#include "core/text.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <ctime>
+
+namespace hotref::referral {
+
+namespace {
+
+constexpr std::array offences{"asb", "harassment", "public-order", "drunk-and-disorderly", "shop-theft",
+                              "cannabis-possession", "criminal-damage"};
+constexpr std::array disposals{"community-resolution", "conditional-caution", "asb-warning-letter", "abc", "vco"};
+constexpr std::array outcomes{"completed", "refused", "did-not-complete", "withdrawn"};
+constexpr std::array reparations{"litter-picking", "allotment", "food-bank", "charity-shop", "village-hall",
+                                 "bird-boxes", "other"};
+constexpr std::array qualifiers{"personal", "nuisance", "environmental"};
+
+template <std::size_t N>
+bool one_of(const std::string& v, const std::array<const char*, N>& allowed) {
+    return std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return v == a; });
+}
+
+template <std::size_t N>
+std::string listed(const std::array<const char*, N>& allowed) {
+    std::string out;
+    for (const char* a : allowed) {
+        out += (out.empty() ? "" : ", ") + std::string{a};
+    }
+    return out;
+}
+
+// Date-times: "YYYY-MM-DDTHH:MM[:SS]", "YYYY-MM-DD HH:MM[:SS]" or a date.
+std::optional<DateTime> parse_when(const std::string& text) {
+    for (const char* f : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+        if (auto dt = parse_datetime(text, f)) {
+            if (std::string_view{f}.find("%H") == std::string_view::npos) {
+                dt->has_time = false;
+            }
+            return dt;
+        }
+    }
+    return std::nullopt;
+}
+
+// Seconds since 1970 for ordering and the 48-hour rule (local civil time; no zone).
+long long seconds_of(const DateTime& d) {
+    std::tm tm{};
+    tm.tm_year = d.year - 1900;
+    tm.tm_mon = d.month - 1;
+    tm.tm_mday = d.day;
+    tm.tm_hour = d.hour;
+    tm.tm_min = d.minute;
+    tm.tm_sec = d.second;
+    return static_cast<long long>(timegm(&tm));
+}
+
+std::optional<bool> parse_bool(const std::string& v) {
+    const auto l = to_lower(v);
+    if (l == "yes" || l == "y" || l == "true" || l == "1") {
+        return true;
+    }
+    if (l == "no" || l == "n" || l == "false" || l == "0") {
+        return false;
+    }
+    return std::nullopt;
+}
+
+int rank(State s) {
+    return static_cast<int>(s);
+}
+
+} // namespace
+
+const char* state_name(State s) noexcept {
+    switch (s) {
+    case State::referred: return "referred";
+    case State::contacted: return "contacted";
+    case State::assessed: return "assessed";
+    case State::workshop_booked: return "workshop-booked";
+    case State::workshop_attended: return "workshop-attended";
+    case State::reparation: return "reparation";
+    case State::completed: return "completed";
+    case State::refused: return "refused";
+    case State::did_not_complete: return "did-not-complete";
+    case State::withdrawn: return "withdrawn";
+    }
+    return "referred";
+}
+
+bool is_closed(State s) noexcept {
+    return rank(s) >= rank(State::completed);
+}
+
+const std::vector<std::string>& columns() {
+    static const std::vector<std::string> cols{
+        "reference", "created_at", "incident_refs", "incident_at", "offence", "asb_qualifier", "easting", "northing",
+        "disposal", "age_band", "first_time_entrant", "provider", "person_id", "contacted_at", "assessed_at", "needs",
+        "interpreter", "workshop_booked_at", "workshop_attended_at", "reparation_type", "hours_set", "hours_done",
+        "outcome", "outcome_at", "escalation", "reoffence_date", "victim_consulted", "victim_satisfied",
+        "consent_evaluation"};
+    return cols;
+}
+
+State Referral::state() const {
+    if (outcome == "completed") {
+        return State::completed;
+    }
+    if (outcome == "refused") {
+        return State::refused;
+    }
+    if (outcome == "did-not-complete") {
+        return State::did_not_complete;
+    }
+    if (outcome == "withdrawn") {
+        return State::withdrawn;
+    }
+    if (!workshop_attended_at.empty() && (hours_done.value_or(0) > 0 || !reparation_type.empty())) {
+        return State::reparation;
+    }
+    if (!workshop_attended_at.empty()) {
+        return State::workshop_attended;
+    }
+    if (!workshop_booked_at.empty()) {
+        return State::workshop_booked;
+    }
+    if (!assessed_at.empty()) {
+        return State::assessed;
+    }
+    if (!contacted_at.empty()) {
+        return State::contacted;
+    }
+    return State::referred;
+}
+
+std::optional<bool> Referral::contact_within_48h() const {
+    const auto created = parse_when(created_at);
+    const auto contacted = parse_when(contacted_at);
+    if (!created || !contacted) {
+        return std::nullopt;
+    }
+    return seconds_of(*contacted) - seconds_of(*created) <= 48 * 3600;
+}
+
+Referral from_fields(const std::map<std::string, std::string>& f, const std::string& secret,
+                     std::vector<FieldError>& errors) {
+    auto get = [&f](const char* k) -> std::string {
+        const auto it = f.find(k);
+        return it == f.end() ? std::string{} : std::string{trim(it->second)};
+    };
+    auto number = [&](const char* k) -> std::optional<double> {
+        const auto v = get(k);
+        if (v.empty()) {
+            return std::nullopt;
+        }
+        const auto d = parse_double(v);
+        if (!d) {
+            errors.push_back({k, quote_value(v) + " is not a number"});
+        }
+        return d;
+    };
+    auto boolean = [&](const char* k) -> std::optional<bool> {
+        const auto v = get(k);
+        if (v.empty()) {
+            return std::nullopt;
+        }
+        const auto b = parse_bool(v);
+        if (!b) {
+            errors.push_back({k, quote_value(v) + " is not yes or no"});
+        }
+        return b;
+    };
+    Referral r;
+    r.reference = get("reference");
+    r.created_at = get("created_at");
+    for (const auto& part : [&] {
+             std::vector<std::string> parts;
+             std::string cur;
+             for (const char c : get("incident_refs") + ";") {
+                 if (c == ';' || c == ',') {
+                     if (!trim(cur).empty()) {
+                         parts.emplace_back(trim(cur));
+                     }
+                     cur.clear();
+                 } else {
+                     cur += c;
+                 }
+             }
+             return parts;
+         }()) {
+        r.incident_refs.push_back(part);
+    }
+    r.incident_at = get("incident_at");
+    r.offence = to_lower(get("offence"));
+    r.asb_qualifier = to_lower(get("asb_qualifier"));
+    r.easting = number("easting");
+    r.northing = number("northing");
+    r.disposal = to_lower(get("disposal"));
+    r.age_band = to_lower(get("age_band"));
+    r.first_time_entrant = boolean("first_time_entrant").value_or(false);
+    r.provider = get("provider");
+    if (const auto person = get("person_id"); !person.empty()) {
+        r.person_key = hmac_sha256_hex(secret, person);
+    }
+    r.contacted_at = get("contacted_at");
+    r.assessed_at = get("assessed_at");
+    r.needs = get("needs");
+    r.interpreter = boolean("interpreter");
+    r.workshop_booked_at = get("workshop_booked_at");
+    r.workshop_attended_at = get("workshop_attended_at");
+    r.reparation_type = to_lower(get("reparation_type"));
+    r.hours_set = number("hours_set");
+    r.hours_done = number("hours_done");
+    r.outcome = to_lower(get("outcome"));
+    r.outcome_at = get("outcome_at");
+    r.escalation = get("escalation");
+    r.reoffence_date = get("reoffence_date");
+    r.victim_consulted = boolean("victim_consulted");
+    r.victim_satisfied = boolean("victim_satisfied");
+    r.consent_evaluation = boolean("consent_evaluation");
+    return r;
+}
+
+Referral merged(const Referral& stored, const Referral& u, const std::map<std::string, std::string>& given) {
+    Referral r = stored;
+    auto has = [&given](const char* k) {
+        const auto it = given.find(k);
+        return it != given.end() && !trim(it->second).empty();
+    };
+    if (has("created_at")) r.created_at = u.created_at;
+    if (has("incident_refs")) r.incident_refs = u.incident_refs;
+    if (has("incident_at")) r.incident_at = u.incident_at;
+    if (has("offence")) r.offence = u.offence;
+    if (has("asb_qualifier")) r.asb_qualifier = u.asb_qualifier;
+    if (has("easting")) r.easting = u.easting;
+    if (has("northing")) r.northing = u.northing;
+    if (has("disposal")) r.disposal = u.disposal;
+    if (has("age_band")) r.age_band = u.age_band;
+    if (has("first_time_entrant")) r.first_time_entrant = u.first_time_entrant;
+    if (has("provider")) r.provider = u.provider;
+    if (has("person_id")) r.person_key = u.person_key;
+    if (has("contacted_at")) r.contacted_at = u.contacted_at;
+    if (has("assessed_at")) r.assessed_at = u.assessed_at;
+    if (has("needs")) r.needs = u.needs;
+    if (has("interpreter")) r.interpreter = u.interpreter;
+    if (has("workshop_booked_at")) r.workshop_booked_at = u.workshop_booked_at;
+    if (has("workshop_attended_at")) r.workshop_attended_at = u.workshop_attended_at;
+    if (has("reparation_type")) r.reparation_type = u.reparation_type;
+    if (has("hours_set")) r.hours_set = u.hours_set;
+    if (has("hours_done")) r.hours_done = u.hours_done;
+    if (has("outcome")) r.outcome = u.outcome;
+    if (has("outcome_at")) r.outcome_at = u.outcome_at;
+    if (has("escalation")) r.escalation = u.escalation;
+    if (has("reoffence_date")) r.reoffence_date = u.reoffence_date;
+    if (has("victim_consulted")) r.victim_consulted = u.victim_consulted;
+    if (has("victim_satisfied")) r.victim_satisfied = u.victim_satisfied;
+    if (has("consent_evaluation")) r.consent_evaluation = u.consent_evaluation;
+    return r;
+}
+
+std::vector<FieldError> validate(const Referral& r) {
+    std::vector<FieldError> e;
+    if (r.reference.empty()) {
+        e.push_back({"reference", "is empty"});
+    }
+    if (!one_of(r.offence, offences)) {
+        e.push_back({"offence", quote_value(r.offence) + " is not one of " + listed(offences)});
+    }
+    if (!r.asb_qualifier.empty() && !one_of(r.asb_qualifier, qualifiers)) {
+        e.push_back({"asb_qualifier", quote_value(r.asb_qualifier) + " is not one of " + listed(qualifiers)});
+    }
+    if (!one_of(r.disposal, disposals)) {
+        e.push_back({"disposal", quote_value(r.disposal) + " is not one of " + listed(disposals)});
+    }
+    if (r.age_band != "10-17" && r.age_band != "adult") {
+        e.push_back({"age_band", quote_value(r.age_band) + " is not 10-17 or adult"});
+    }
+    if (r.person_key.empty()) {
+        e.push_back({"person_id", "is empty: the force's identifier of the person is needed (it is stored only as a keyed hash)"});
+    }
+    if (r.easting.has_value() != r.northing.has_value()) {
+        e.push_back({r.easting ? "northing" : "easting", "give both easting and northing, or neither"});
+    } else if (r.easting && (*r.easting < 0 || *r.easting > 700000 || *r.northing < 0 || *r.northing > 1300000)) {
+        e.push_back({"easting", "not a British National Grid position (metres)"});
+    }
+    if (!r.reparation_type.empty() && !one_of(r.reparation_type, reparations)) {
+        e.push_back({"reparation_type", quote_value(r.reparation_type) + " is not one of " + listed(reparations)});
+    }
+    if (!r.outcome.empty() && !one_of(r.outcome, outcomes)) {
+        e.push_back({"outcome", quote_value(r.outcome) + " is not one of " + listed(outcomes)});
+    }
+    for (const auto* h : {&r.hours_set, &r.hours_done}) {
+        if (h->has_value() && (h->value() < 0 || !std::isfinite(h->value()))) {
+            e.push_back({h == &r.hours_set ? "hours_set" : "hours_done", "hours cannot be negative"});
+        }
+    }
+    // Dates, and milestones in order, each after its predecessor.
+    struct Step {
+        const char* field;
+        const std::string* value;
+        const char* needs;
+        const std::string* needed;
+    };
+    const Step steps[] = {{"created_at", &r.created_at, nullptr, nullptr},
+                          {"contacted_at", &r.contacted_at, "created_at", &r.created_at},
+                          {"assessed_at", &r.assessed_at, "contacted_at", &r.contacted_at},
+                          {"workshop_booked_at", &r.workshop_booked_at, "assessed_at", &r.assessed_at},
+                          {"workshop_attended_at", &r.workshop_attended_at, "workshop_booked_at", &r.workshop_booked_at}};
+    long long previous = 0;
+    const char* previous_field = nullptr;
+    for (const auto& s : steps) {
+        if (s.value->empty()) {
+            if (s.needs == nullptr) {
+                e.push_back({s.field, "is empty"});
+            }
+            continue;
+        }
+        const auto when = parse_when(*s.value);
+        if (!when) {
+            e.push_back({s.field, quote_value(*s.value) + " is not a date-time (YYYY-MM-DDTHH:MM)"});
+            continue;
+        }
+        if (s.needed != nullptr && s.needed->empty()) {
+            e.push_back({s.field, std::string{"is set but "} + s.needs + " is not: milestones come in order"});
+        }
+        const long long t = seconds_of(*when);
+        if (previous_field != nullptr && t < previous) {
+            e.push_back({s.field, std::string{"is before "} + previous_field});
+        }
+        previous = t;
+        previous_field = s.field;
+    }
+    if (!r.incident_at.empty()) {
+        const auto inc = parse_when(r.incident_at);
+        const auto created = parse_when(r.created_at);
+        if (!inc) {
+            e.push_back({"incident_at", quote_value(r.incident_at) + " is not a date-time"});
+        } else if (created && seconds_of(*inc) > seconds_of(*created)) {
+            e.push_back({"incident_at", "is after created_at: a referral follows its incident"});
+        }
+    }
+    if (!r.outcome.empty()) {
+        const auto at = parse_when(r.outcome_at);
+        if (!at) {
+            e.push_back({"outcome_at", r.outcome_at.empty() ? "is empty: an outcome needs its date"
+                                                            : quote_value(r.outcome_at) + " is not a date-time"});
+        } else if (previous_field != nullptr && seconds_of(*at) < previous) {
+            e.push_back({"outcome_at", std::string{"is before "} + previous_field});
+        }
+        if (r.outcome == "completed" && r.workshop_attended_at.empty()) {
+            e.push_back({"outcome", "completed needs the workshop attended (workshop_attended_at)"});
+        }
+    } else if (!r.outcome_at.empty()) {
+        e.push_back({"outcome_at", "is set but outcome is not"});
+    }
+    if (!r.reoffence_date.empty()) {
+        const auto d = parse_when(r.reoffence_date);
+        const auto created = parse_when(r.created_at);
+        if (!d) {
+            e.push_back({"reoffence_date", quote_value(r.reoffence_date) + " is not a date"});
+        } else if (created && seconds_of(*d) < seconds_of(*created) - 86400) {
+            e.push_back({"reoffence_date", "is before the referral: a reoffence is the next offence after it"});
+        }
+    }
+    if (r.victim_satisfied.has_value() && !r.victim_consulted.value_or(false)) {
+        e.push_back({"victim_satisfied", "needs victim_consulted = yes"});
+    }
+    return e;
+}
+
+std::vector<FieldError> validate_change(const Referral& before, const Referral& after) {
+    std::vector<FieldError> e;
+    const State from = before.state();
+    const State to = after.state();
+    if (is_closed(from) && (to != from || after.outcome_at != before.outcome_at)) {
+        e.push_back({"outcome", std::string{"the referral is closed ("} + state_name(from) +
+                                    "); a closed referral does not change"});
+    } else if (!is_closed(to) && rank(to) < rank(from)) {
+        e.push_back({"state", std::string{"cannot go back from "} + state_name(from) + " to " + state_name(to) +
+                                  " (a milestone was removed)"});
+    }
+    if (before.person_key != after.person_key) {
+        e.push_back({"person_id", "cannot change: a referral stays with its person"});
+    }
+    return e;
+}
+
+} // namespace hotref::referral

@@ -1,0 +1,83 @@
+#pragma once
+// Immediate Justice referrals: the record, its lifecycle and the rules a
+// caseworker's change must obey. Plain data and pure functions; the registry
+// (registry.hpp) stores them.
+//
+// The lifecycle state follows from the record: the outcome when there is one
+// (completed, refused, did-not-complete, withdrawn), otherwise the latest
+// milestone reached (referred -> contacted -> assessed -> workshop-booked ->
+// workshop-attended -> reparation). A change may only move forward, and a
+// closed referral (one with an outcome) does not change.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hotref::referral {
+
+enum class State { referred, contacted, assessed, workshop_booked, workshop_attended, reparation,
+                   completed, refused, did_not_complete, withdrawn };
+
+const char* state_name(State s) noexcept;
+bool is_closed(State s) noexcept;
+
+/// The template's columns, in order (docs/referrals.md explains each).
+const std::vector<std::string>& columns();
+
+struct Referral {
+    std::string reference;
+    std::string created_at;            // ISO local date-time
+    std::vector<std::string> incident_refs;
+    std::string incident_at;
+    std::string offence;               // asb, harassment, public-order, drunk-and-disorderly, shop-theft,
+                                       // cannabis-possession, criminal-damage
+    std::string asb_qualifier;         // personal, nuisance, environmental
+    std::optional<double> easting, northing;
+    std::string disposal;              // community-resolution, conditional-caution, asb-warning-letter, abc, vco
+    std::string age_band;              // 10-17, adult
+    bool first_time_entrant = false;
+    std::string provider;
+    std::string person_key;            // keyed hash of the force's identifier: never the identifier
+    std::string contacted_at;
+    std::string assessed_at;
+    std::string needs;
+    std::optional<bool> interpreter;
+    std::string workshop_booked_at;
+    std::string workshop_attended_at;
+    std::string reparation_type;       // litter-picking, allotment, food-bank, charity-shop, village-hall, bird-boxes, other
+    std::optional<double> hours_set, hours_done;
+    std::string outcome;               // completed, refused, did-not-complete, withdrawn ("" while open)
+    std::string outcome_at;
+    std::string escalation;
+    std::string reoffence_date;
+    std::optional<bool> victim_consulted, victim_satisfied, consent_evaluation;
+
+    [[nodiscard]] State state() const;
+    /// Contact within 48 hours of the referral; nullopt before contact.
+    [[nodiscard]] std::optional<bool> contact_within_48h() const;
+};
+
+struct FieldError {
+    std::string field;
+    std::string reason;
+};
+
+/// Builds a referral from template columns (name -> text). The person's
+/// identifier (column person_id) is turned into a keyed hash with `secret` and
+/// dropped. Collects every problem with a field instead of stopping at the first.
+Referral from_fields(const std::map<std::string, std::string>& fields, const std::string& secret,
+                     std::vector<FieldError>& errors);
+
+/// Merges an update into a stored referral: fields given (non-empty) replace
+/// the stored ones. `given` says which template columns the update carries.
+Referral merged(const Referral& stored, const Referral& update, const std::map<std::string, std::string>& given);
+
+/// Checks a record on its own: allowed values, dates, milestones in order and
+/// each with its predecessor, hours, victim answers.
+std::vector<FieldError> validate(const Referral& r);
+
+/// Checks a change from `before` to `after`: forward only, closed stays closed.
+std::vector<FieldError> validate_change(const Referral& before, const Referral& after);
+
+} // namespace hotref::referral

@@ -1,0 +1,362 @@
+#include "referral/registry.hpp"
+
+#include "core/csv.hpp"
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "geo/gdal.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace hotref::referral {
+
+namespace {
+
+std::string opt_text(const std::optional<double>& v) {
+    if (!v) {
+        return {};
+    }
+    std::ostringstream s;
+    s << *v;
+    return s.str();
+}
+
+std::string opt_text(const std::optional<bool>& v) {
+    return v ? (*v ? "yes" : "no") : "";
+}
+
+// The record as template columns (person_id shown as its key), for diffs and display.
+std::map<std::string, std::string> as_fields(const Referral& r) {
+    std::string refs;
+    for (const auto& i : r.incident_refs) {
+        refs += (refs.empty() ? "" : ";") + i;
+    }
+    return {{"reference", r.reference},
+            {"created_at", r.created_at},
+            {"incident_refs", refs},
+            {"incident_at", r.incident_at},
+            {"offence", r.offence},
+            {"asb_qualifier", r.asb_qualifier},
+            {"easting", opt_text(r.easting)},
+            {"northing", opt_text(r.northing)},
+            {"disposal", r.disposal},
+            {"age_band", r.age_band},
+            {"first_time_entrant", r.first_time_entrant ? "yes" : "no"},
+            {"provider", r.provider},
+            {"person_key", r.person_key},
+            {"contacted_at", r.contacted_at},
+            {"assessed_at", r.assessed_at},
+            {"needs", r.needs},
+            {"interpreter", opt_text(r.interpreter)},
+            {"workshop_booked_at", r.workshop_booked_at},
+            {"workshop_attended_at", r.workshop_attended_at},
+            {"reparation_type", r.reparation_type},
+            {"hours_set", opt_text(r.hours_set)},
+            {"hours_done", opt_text(r.hours_done)},
+            {"outcome", r.outcome},
+            {"outcome_at", r.outcome_at},
+            {"escalation", r.escalation},
+            {"reoffence_date", r.reoffence_date},
+            {"victim_consulted", opt_text(r.victim_consulted)},
+            {"victim_satisfied", opt_text(r.victim_satisfied)},
+            {"consent_evaluation", opt_text(r.consent_evaluation)}};
+}
+
+constexpr const char* select_sql =
+    "SELECT r.id, r.reference, r.created_at, coalesce(r.incident_at, ''), r.offence, coalesce(r.asb_qualifier, ''), "
+    "r.easting, r.northing, r.disposal, r.age_band, r.first_time_entrant, coalesce(r.provider, ''), r.person_key, "
+    "coalesce(r.contacted_at, ''), coalesce(r.assessed_at, ''), coalesce(r.needs, ''), r.interpreter, "
+    "coalesce(r.workshop_booked_at, ''), coalesce(r.workshop_attended_at, ''), coalesce(r.reparation_type, ''), "
+    "r.hours_set, r.hours_done, coalesce(r.state, ''), coalesce(r.outcome_at, ''), coalesce(r.escalation, ''), "
+    "coalesce(r.reoffence_date, ''), r.victim_consulted, r.victim_satisfied, r.consent_evaluation, r.updated_at, "
+    "(SELECT group_concat(incident_ref, ';') FROM referral_incident i WHERE i.referral_id = r.id) "
+    "FROM referral r";
+
+StoredReferral read_row(store::Statement& st) {
+    auto d = [&st](int c) { return st.column_is_null(c) ? std::optional<double>{} : st.column_double(c); };
+    auto b = [&st](int c) { return st.column_is_null(c) ? std::optional<bool>{} : st.column_int(c) != 0; };
+    StoredReferral s;
+    s.id = st.column_int(0);
+    Referral& r = s.r;
+    r.reference = st.column_text(1);
+    r.created_at = st.column_text(2);
+    r.incident_at = st.column_text(3);
+    r.offence = st.column_text(4);
+    r.asb_qualifier = st.column_text(5);
+    r.easting = d(6);
+    r.northing = d(7);
+    r.disposal = st.column_text(8);
+    r.age_band = st.column_text(9);
+    r.first_time_entrant = st.column_int(10) != 0;
+    r.provider = st.column_text(11);
+    r.person_key = st.column_text(12);
+    r.contacted_at = st.column_text(13);
+    r.assessed_at = st.column_text(14);
+    r.needs = st.column_text(15);
+    r.interpreter = b(16);
+    r.workshop_booked_at = st.column_text(17);
+    r.workshop_attended_at = st.column_text(18);
+    r.reparation_type = st.column_text(19);
+    r.hours_set = d(20);
+    r.hours_done = d(21);
+    const std::string state = st.column_text(22);
+    if (state == "completed" || state == "refused" || state == "did-not-complete" || state == "withdrawn") {
+        r.outcome = state;
+    }
+    r.outcome_at = st.column_text(23);
+    r.escalation = st.column_text(24);
+    r.reoffence_date = st.column_text(25);
+    r.victim_consulted = b(26);
+    r.victim_satisfied = b(27);
+    r.consent_evaluation = b(28);
+    s.updated_at = st.column_text(29);
+    std::string refs = st.column_text(30);
+    std::string cur;
+    for (const char c : refs + ";") {
+        if (c == ';') {
+            if (!cur.empty()) {
+                r.incident_refs.push_back(cur);
+            }
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    return s;
+}
+
+} // namespace
+
+Registry::Registry(store::Store& store, RegistryOptions options) : m_store(store), m_options(std::move(options)) {}
+
+std::optional<StoredReferral> Registry::find(const std::string& reference) {
+    store::Statement st{m_store.db(), std::string{select_sql} + " WHERE r.reference = ?"};
+    st.bind(1, reference);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_row(st);
+}
+
+std::vector<StoredReferral> Registry::list(const std::string& state, int limit) {
+    store::Statement st{m_store.db(), std::string{select_sql} + " WHERE (?1 = '' OR r.state = ?1) ORDER BY r.created_at, "
+                                                               "r.reference LIMIT ?2"};
+    st.bind(1, state).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<StoredReferral> out;
+    while (st.step()) {
+        out.push_back(read_row(st));
+    }
+    return out;
+}
+
+std::vector<std::vector<std::string>> Registry::audit(std::int64_t referral_id) {
+    store::Statement st{m_store.db(), "SELECT at, actor, action, coalesce(field, ''), coalesce(old_value, ''), "
+                                      "coalesce(new_value, '') FROM referral_audit WHERE referral_id = ? ORDER BY id"};
+    st.bind(1, referral_id);
+    std::vector<std::vector<std::string>> out;
+    while (st.step()) {
+        out.push_back({st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4),
+                       st.column_text(5)});
+    }
+    return out;
+}
+
+void Registry::log(std::int64_t id, const std::string& action, const std::string& field, const std::string& before,
+                   const std::string& after) {
+    store::Statement st{m_store.db(), "INSERT INTO referral_audit (referral_id, at, actor, action, field, old_value, "
+                                      "new_value) VALUES (?, ?, ?, ?, ?, ?, ?)"};
+    st.bind(1, id).bind(2, store::utc_now()).bind(3, m_options.actor).bind(4, action);
+    st.bind(5, field, true).bind(6, before, true).bind(7, after, true);
+    st.run();
+}
+
+void Registry::write(std::int64_t id, const Referral& r) {
+    auto& db = m_store.db();
+    store::Statement st{db, id == 0
+                                ? "INSERT INTO referral (reference, created_at, incident_at, offence, asb_qualifier, easting, "
+                                  "northing, disposal, age_band, first_time_entrant, provider, person_key, state, "
+                                  "contacted_at, contact_within_48h, assessed_at, needs, interpreter, workshop_booked_at, "
+                                  "workshop_attended_at, reparation_type, hours_set, hours_done, outcome_at, escalation, "
+                                  "reoffence_date, victim_consulted, victim_satisfied, consent_evaluation, updated_at) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                                  "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+                                : "UPDATE referral SET reference = ?1, created_at = ?2, incident_at = ?3, offence = ?4, "
+                                  "asb_qualifier = ?5, easting = ?6, northing = ?7, disposal = ?8, age_band = ?9, "
+                                  "first_time_entrant = ?10, provider = ?11, person_key = ?12, state = ?13, "
+                                  "contacted_at = ?14, contact_within_48h = ?15, assessed_at = ?16, needs = ?17, "
+                                  "interpreter = ?18, workshop_booked_at = ?19, workshop_attended_at = ?20, "
+                                  "reparation_type = ?21, hours_set = ?22, hours_done = ?23, outcome_at = ?24, "
+                                  "escalation = ?25, reoffence_date = ?26, victim_consulted = ?27, "
+                                  "victim_satisfied = ?28, consent_evaluation = ?29, updated_at = ?30 WHERE id = ?31"};
+    auto b = [](const std::optional<bool>& v) { return v ? std::optional<std::int64_t>{*v ? 1 : 0} : std::nullopt; };
+    st.bind(1, r.reference).bind(2, r.created_at).bind(3, r.incident_at, true).bind(4, r.offence);
+    st.bind(5, r.asb_qualifier, true).bind(6, r.easting).bind(7, r.northing).bind(8, r.disposal).bind(9, r.age_band);
+    st.bind(10, r.first_time_entrant ? 1 : 0).bind(11, r.provider, true).bind(12, r.person_key);
+    st.bind(13, state_name(r.state())).bind(14, r.contacted_at, true).bind(15, b(r.contact_within_48h()));
+    st.bind(16, r.assessed_at, true).bind(17, r.needs, true).bind(18, b(r.interpreter));
+    st.bind(19, r.workshop_booked_at, true).bind(20, r.workshop_attended_at, true).bind(21, r.reparation_type, true);
+    st.bind(22, r.hours_set).bind(23, r.hours_done).bind(24, r.outcome_at, true).bind(25, r.escalation, true);
+    st.bind(26, r.reoffence_date, true).bind(27, b(r.victim_consulted)).bind(28, b(r.victim_satisfied));
+    st.bind(29, b(r.consent_evaluation)).bind(30, store::utc_now());
+    if (id != 0) {
+        st.bind(31, id);
+    }
+    st.run();
+}
+
+std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
+    std::vector<FieldError> errors;
+    for (const auto& [k, v] : fields) {
+        if (std::find(columns().begin(), columns().end(), k) == columns().end()) {
+            errors.push_back({k, "is not a referral column (see 'hotref referral template')"});
+        }
+    }
+    const Referral given = from_fields(fields, m_options.secret, errors);
+    if (given.reference.empty()) {
+        errors.push_back({"reference", "is empty"});
+        throw Rejected(errors);
+    }
+    const auto stored = find(given.reference);
+    const Referral next = stored ? merged(stored->r, given, fields) : given;
+    for (auto& e : validate(next)) {
+        errors.push_back(std::move(e));
+    }
+    if (stored) {
+        for (auto& e : validate_change(stored->r, next)) {
+            errors.push_back(std::move(e));
+        }
+    }
+    auto& db = m_store.db();
+    // One referral per incident.
+    store::Statement used{db, "SELECT r.reference FROM referral_incident i JOIN referral r ON r.id = i.referral_id "
+                              "WHERE i.incident_ref = ? AND r.reference != ?"};
+    for (const auto& inc : next.incident_refs) {
+        used.bind(1, inc).bind(2, next.reference);
+        if (used.step()) {
+            errors.push_back({"incident_refs", "incident " + inc + " already has referral " + used.column_text(0) +
+                                                   ": one referral per incident"});
+        }
+        used.reset();
+    }
+    // No second chance after a refusal.
+    if (!stored && !next.person_key.empty()) {
+        store::Statement refused{db, "SELECT reference, coalesce(outcome_at, '') FROM referral WHERE person_key = ? "
+                                     "AND state = 'refused' ORDER BY created_at LIMIT 1"};
+        refused.bind(1, next.person_key);
+        if (refused.step()) {
+            errors.push_back({"person_id", "this person refused Immediate Justice on referral " + refused.column_text(0) +
+                                               " (" + refused.column_text(1) +
+                                               ") and has offended again: no second chance; escalate: " +
+                                               m_options.escalation_route});
+        }
+    }
+    if (!errors.empty()) {
+        throw Rejected(errors);
+    }
+    if (!stored) {
+        write(0, next);
+        const auto id = db.last_insert_rowid();
+        for (const auto& inc : next.incident_refs) {
+            store::Statement ins{db, "INSERT INTO referral_incident (incident_ref, referral_id) VALUES (?, ?)"};
+            ins.bind(1, inc).bind(2, id).run();
+        }
+        log(id, "create", "", "", state_name(next.state()));
+        return "created";
+    }
+    const auto before = as_fields(stored->r);
+    const auto after = as_fields(next);
+    bool changed = false;
+    for (const auto& [k, v] : after) {
+        if (before.at(k) != v) {
+            changed = true;
+            log(stored->id, "update", k, k == "person_key" ? "(key)" : before.at(k), k == "person_key" ? "(key)" : v);
+        }
+    }
+    if (!changed) {
+        return "unchanged";
+    }
+    write(stored->id, next);
+    db.exec("DELETE FROM referral_incident WHERE referral_id = " + std::to_string(stored->id));
+    for (const auto& inc : next.incident_refs) {
+        store::Statement ins{db, "INSERT INTO referral_incident (incident_ref, referral_id) VALUES (?, ?)"};
+        ins.bind(1, inc).bind(2, stored->id).run();
+    }
+    return "updated";
+}
+
+ImportReport import_csv(store::Store& store, const std::string& path, const RegistryOptions& options,
+                        bool skip_bad_rows) {
+    geo::VsiFile file{geo::vsi_path(path)};
+    CsvReader csv{file};
+    if (!csv.next()) {
+        throw InputError(path + ": empty; expected the referral template's header (hotref referral template)");
+    }
+    std::vector<std::string> header;
+    for (const auto f : csv.fields()) {
+        header.emplace_back(trim(f));
+    }
+    std::string unknown;
+    for (const auto& h : header) {
+        if (std::find(columns().begin(), columns().end(), h) == columns().end()) {
+            unknown += (unknown.empty() ? "'" : ", '") + h + "'";
+        }
+    }
+    if (unknown.empty() && std::find(header.begin(), header.end(), "reference") == header.end()) {
+        unknown = "(no 'reference' column)";
+    }
+    if (!unknown.empty()) {
+        throw InputError(path + ": line 1: not the referral template: unknown column(s) " + unknown +
+                         " (see 'hotref referral template')");
+    }
+    ImportReport report;
+    store::Transaction tx{store.db()};
+    Registry registry{store, options};
+    while (csv.next()) {
+        ++report.rows;
+        const auto line = static_cast<std::int64_t>(csv.line());
+        if (csv.size() != header.size()) {
+            report.errors.push_back({line, "", "", "expected " + std::to_string(header.size()) + " columns, found " +
+                                                       std::to_string(csv.size())});
+            continue;
+        }
+        std::map<std::string, std::string> fields;
+        for (std::size_t i = 0; i < header.size(); ++i) {
+            fields[header[i]] = std::string{csv[i]};
+        }
+        try {
+            const auto what = registry.upsert(fields);
+            (what == "created" ? report.created : what == "updated" ? report.updated : report.unchanged) += 1;
+        } catch (const Rejected& r) {
+            for (const auto& e : r.errors()) {
+                report.errors.push_back({line, std::string{trim(fields["reference"])}, e.field, e.reason});
+            }
+        }
+    }
+    if (report.errors.empty() || skip_bad_rows) {
+        tx.commit();
+        report.committed = true;
+    }
+    return report;
+}
+
+std::string referral_secret(const std::string& secret_file) {
+    std::string secret;
+    if (!secret_file.empty()) {
+        std::ifstream in{secret_file};
+        if (!in) {
+            throw UsageError(secret_file + ": cannot read the referral secret");
+        }
+        std::getline(in, secret);
+    } else if (const char* env = std::getenv("HOTREF_REFERRAL_SECRET")) {
+        secret = env;
+    }
+    if (secret.size() < 16) {
+        throw UsageError("referrals need a secret of at least 16 characters to key the person hash: set "
+                         "HOTREF_REFERRAL_SECRET or give --secret-file (keep it out of the store and out of git; "
+                         "the same secret must be used for every import)");
+    }
+    return secret;
+}
+
+} // namespace hotref::referral

@@ -1,0 +1,88 @@
+#pragma once
+// The referral registry in the store: create and update referrals under the
+// lifecycle rules, import a caseworker's CSV (all or nothing per file unless
+// asked to skip bad rows), list and show, with an audit row for every change.
+// The HTTP service (issue 7) calls the same functions.
+
+#include "referral/referral.hpp"
+#include "store/store.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hotref::referral {
+
+struct RegistryOptions {
+    std::string actor = "hotref";           // who is changing things (token name in the service)
+    std::string secret;                     // key of the person hash (HOTREF_REFERRAL_SECRET)
+    std::string escalation_route = "charge or summons (police decision)";
+};
+
+/// One row's problems: it was not applied.
+struct RowError {
+    std::int64_t line = 0;
+    std::string reference;
+    std::string field;
+    std::string reason;
+};
+
+/// Thrown by upsert() when a row breaks the rules; carries every problem found.
+class Rejected : public std::exception {
+public:
+    explicit Rejected(std::vector<FieldError> errors) : m_errors(std::move(errors)) {}
+    [[nodiscard]] const std::vector<FieldError>& errors() const noexcept { return m_errors; }
+    [[nodiscard]] const char* what() const noexcept override { return "referral rejected"; }
+
+private:
+    std::vector<FieldError> m_errors;
+};
+
+struct StoredReferral {
+    std::int64_t id = 0;
+    Referral r;
+    std::string updated_at;
+};
+
+class Registry {
+public:
+    Registry(store::Store& store, RegistryOptions options);
+
+    /// Creates or updates the referral named by fields["reference"]; returns
+    /// "created", "updated" or "unchanged". Throws Rejected. Call inside a transaction.
+    std::string upsert(const std::map<std::string, std::string>& fields);
+
+    [[nodiscard]] std::optional<StoredReferral> find(const std::string& reference);
+    [[nodiscard]] std::vector<StoredReferral> list(const std::string& state, int limit);
+    /// Audit rows of a referral: at, actor, action, field, old, new.
+    [[nodiscard]] std::vector<std::vector<std::string>> audit(std::int64_t referral_id);
+
+private:
+    void write(std::int64_t id, const Referral& r);
+    void log(std::int64_t id, const std::string& action, const std::string& field, const std::string& before,
+             const std::string& after);
+
+    store::Store& m_store;
+    RegistryOptions m_options;
+};
+
+struct ImportReport {
+    std::int64_t rows = 0;
+    std::int64_t created = 0;
+    std::int64_t updated = 0;
+    std::int64_t unchanged = 0;
+    std::vector<RowError> errors;
+    bool committed = false;
+};
+
+/// Imports a referral CSV (the template's columns; others are an error). One
+/// transaction: with any bad row nothing is stored, unless `skip_bad_rows`.
+ImportReport import_csv(store::Store& store, const std::string& path, const RegistryOptions& options,
+                        bool skip_bad_rows);
+
+/// The key of the person hash from HOTREF_REFERRAL_SECRET or a file; throws
+/// UsageError saying how to set one when there is none or it is too short.
+std::string referral_secret(const std::string& secret_file);
+
+} // namespace hotref::referral
