@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "referral/kpi.hpp"
 #include "referral/registry.hpp"
 #include "store/store.hpp"
 
@@ -20,6 +21,11 @@ const char* ReferralCommand::details() const {
   set REF COL=VALUE...  create or update one referral with the same checks
   list                referrals (optionally --state S)
   show REF            one referral with its audit trail
+  link                link every referral to a hotspot of a run (--run, default the latest
+                      Gi* run): the one containing it, else the nearest within --within m
+  kpis                the scheme's KPIs, for the whole scheme and per hotspot, each with its
+                      numerator and denominator (published profile: figures from fewer than
+                      10 referrals withheld)
 
 The person's identifier (column person_id) is stored only as a keyed hash (HMAC-SHA-256
 with the secret from HOTREF_REFERRAL_SECRET or --secret-file), never as given. Lifecycle:
@@ -35,7 +41,9 @@ Examples:
   hotref referral import referrals.csv --actor "J Smith (caseworker)"
   hotref referral set IJ-2025-0001 contacted_at=2025-03-02T10:00 --actor provider
   hotref referral list --state contacted
-  hotref referral show IJ-2025-0001)DOC";
+  hotref referral show IJ-2025-0001
+  hotref referral link --within 250
+  hotref referral kpis --months 12 --as-of 2026-06-30)DOC";
 }
 
 void ReferralCommand::add_options(po::options_description& options, po::positional_options_description& positional) {
@@ -47,15 +55,24 @@ void ReferralCommand::add_options(po::options_description& options, po::position
         ("actor", po::value<std::string>(&m_actor), "who is making the change (recorded in the audit trail)")
         ("state", po::value<std::string>(&m_state), "list: only referrals in this state")
         ("limit", po::value<int>(&m_limit)->default_value(50), "list: at most this many")
-        ("skip-bad-rows", po::bool_switch(&m_skip_bad_rows), "import: store the good rows even if some are bad");
+        ("skip-bad-rows", po::bool_switch(&m_skip_bad_rows), "import: store the good rows even if some are bad")
+        ("run", po::value<std::int64_t>(&m_run)->default_value(0), "link, kpis: hotspot run (0: the latest Gi* run)")
+        ("within", po::value<double>(&m_within)->default_value(250), "link: nearest hotspot within this many metres")
+        ("months", po::value<int>(&m_months)->default_value(12), "kpis: reoffending follow-up in months")
+        ("as-of", po::value<std::string>(&m_as_of), "kpis: the date of the figures, YYYY-MM-DD (default today)")
+        ("profile", po::value<std::string>(&m_profile)->default_value("published"), "kpis: published or internal");
     positional.add("action", 1).add("args", -1);
 }
 
 void ReferralCommand::apply(const po::variables_map&) {
     if (m_action != "template" && m_action != "import" && m_action != "set" && m_action != "list" &&
-        m_action != "show") {
-        throw UsageError(m_action.empty() ? "give an action: template, import, set, list or show"
-                                          : "unknown action '" + m_action + "'; use template, import, set, list or show");
+        m_action != "show" && m_action != "link" && m_action != "kpis") {
+        throw UsageError(m_action.empty()
+                             ? "give an action: template, import, set, list, show, link or kpis"
+                             : "unknown action '" + m_action + "'; use template, import, set, list, show, link or kpis");
+    }
+    if (m_months < 1) {
+        throw UsageError("--months must be at least 1");
     }
     if ((m_action == "import" || m_action == "show" || m_action == "set") && m_args.empty()) {
         throw UsageError(m_action + " needs " + (m_action == "import" ? "a file" : "a referral reference"));
@@ -113,6 +130,49 @@ int ReferralCommand::run() {
         }
         return status;
     }
+    if (m_action == "link") {
+        const auto r = referral::link_referrals(store, m_run, m_within);
+        std::printf("referrals linked to the hotspots of run %lld: %lld inside, %lld within %.0f m, %lld outside, "
+                    "%lld without a location\n",
+                    static_cast<long long>(r.run_id), static_cast<long long>(r.inside), static_cast<long long>(r.near),
+                    m_within, static_cast<long long>(r.outside), static_cast<long long>(r.no_location));
+        return 0;
+    }
+    if (m_action == "kpis") {
+        referral::KpiOptions ko;
+        ko.run_id = m_run;
+        ko.follow_up_months = m_months;
+        ko.as_of = m_as_of;
+        ko.profile = publish::profile_from_name(m_profile);
+        const auto all = referral::referral_kpis(store, ko);
+        auto ratio = [](const referral::Ratio& r) {
+            char buf[48];
+            if (r.suppressed) {
+                std::snprintf(buf, sizeof buf, "%s", "*");
+            } else if (r.denominator == 0) {
+                std::snprintf(buf, sizeof buf, "%s", "-");
+            } else {
+                std::snprintf(buf, sizeof buf, "%.0f%% (%.0f/%.0f)", 100 * r.numerator / r.denominator, r.numerator,
+                              r.denominator);
+            }
+            return std::string{buf};
+        };
+        std::printf("Immediate Justice KPIs (%s profile, %s; reoffending within %d months; * withheld: fewer than 10)\n",
+                    publish::profile_name(ko.profile), publish::classification(ko.profile), m_months);
+        std::printf("%-18s %9s %-17s %-17s %-15s %-17s %-15s %-15s %6s\n", "group", "referrals", "contact<=48h",
+                    "completed", "refused", "not reoffended", "victim satisf.", "first-time", "days");
+        for (const auto& k : all) {
+            const bool small = ko.profile == publish::Profile::published && k.referrals < 10;
+            char refs[16];
+            std::snprintf(refs, sizeof refs, "%s", small && k.referrals > 0 ? "<10" : std::to_string(static_cast<long long>(k.referrals)).c_str());
+            std::printf("%-18s %9s %-17s %-17s %-15s %-17s %-15s %-15s %6s\n", k.group.substr(0, 18).c_str(), refs,
+                        ratio(k.contacted_48h).c_str(), ratio(k.completed).c_str(), ratio(k.refused).c_str(),
+                        ratio(k.not_reoffended).c_str(), ratio(k.victim_satisfied).c_str(),
+                        ratio(k.first_time_entrants).c_str(),
+                        k.median_days_to_completion < 0 ? "-" : std::to_string(static_cast<int>(k.median_days_to_completion)).c_str());
+        }
+        return 0;
+    }
     referral::Registry registry{store, options};
     if (m_action == "set") {
         std::map<std::string, std::string> fields{{"reference", m_args.front()}};
@@ -157,7 +217,7 @@ int ReferralCommand::run() {
     const auto& r = s->r;
     const auto in48 = r.contact_within_48h();
     std::printf("%s  %s  (%s)\n", r.reference.c_str(), referral::state_name(r.state()),
-                in48 ? (*in48 ? "contacted within 48 hours" : "contacted LATE (after 48 hours)") : "not yet contacted");
+                in48 ? (*in48 ? "contacted within 48 hours" : "contacted LATE, after 48 hours") : "not yet contacted");
     std::printf("  created %s; offence %s%s; disposal %s; age %s; first-time entrant %s; provider %s\n",
                 r.created_at.c_str(), r.offence.c_str(), r.asb_qualifier.empty() ? "" : (" (" + r.asb_qualifier + ")").c_str(),
                 r.disposal.c_str(), r.age_band.c_str(), r.first_time_entrant ? "yes" : "no", r.provider.c_str());

@@ -114,6 +114,11 @@ private:
     std::string m_state;
     int m_limit = 50;
     bool m_skip_bad_rows = false;
+    std::int64_t m_run = 0;
+    double m_within = 250;
+    int m_months = 12;
+    std::string m_as_of;
+    std::string m_profile = "published";
 };
 
 } // namespace hotref::cli

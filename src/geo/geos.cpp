@@ -251,6 +251,15 @@ void Geometry::bounds(double& minx, double& miny, double& maxx, double& maxy) co
 
 // --- PreparedGeometry ---------------------------------------------------------
 
+double PreparedGeometry::distance_to(const Geometry& other) const {
+    double d = 0;
+    if (GEOSPreparedDistance_r(h(m_ctx), static_cast<const GEOSPreparedGeometry*>(m_prepared),
+                               static_cast<const GEOSGeometry*>(other.raw()), &d) != 1) {
+        throw GeoError("GEOS: distance failed: " + m_ctx->last_error());
+    }
+    return d;
+}
+
 bool PreparedGeometry::covers_box(double minx, double miny, double maxx, double maxy) const {
     const Geometry b = m_ctx->box(minx, miny, maxx, maxy);
     const char r = GEOSPreparedCovers_r(h(m_ctx), static_cast<const GEOSPreparedGeometry*>(m_prepared),

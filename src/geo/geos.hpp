@@ -52,6 +52,8 @@ public:
 
     /// True when the point lies inside or on the boundary.
     [[nodiscard]] bool covers_point(double x, double y) const;
+    /// Distance from the geometry to another (0 when they meet).
+    [[nodiscard]] double distance_to(const Geometry& other) const;
     /// True when the rectangle lies wholly inside the geometry (boundary included).
     [[nodiscard]] bool covers_box(double minx, double miny, double maxx, double maxy) const;
     /// True when the rectangle and the geometry share any point.

@@ -334,6 +334,18 @@ CREATE TABLE referral_audit (
   new_value   TEXT
 );
 CREATE INDEX referral_audit_referral ON referral_audit (referral_id);
+-- Which hotspot of a run each referral belongs to; one row per (referral, run), so the
+-- history stays when hotspots are computed again.
+CREATE TABLE referral_link (
+  referral_id  INTEGER NOT NULL REFERENCES referral (id) ON DELETE CASCADE,
+  run_id       INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  hotspot_id   INTEGER,
+  hotspot_code TEXT,
+  kind         TEXT NOT NULL CHECK (kind IN ('inside', 'near', 'outside', 'no-location')),
+  distance_m   REAL,
+  linked_at    TEXT NOT NULL,
+  PRIMARY KEY (referral_id, run_id)
+) WITHOUT ROWID;
 )SQL";
 
 } // namespace

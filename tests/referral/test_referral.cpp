@@ -1,4 +1,7 @@
 #include "core/error.hpp"
+#include "fixtures.hpp"
+#include "hotspot/pipeline.hpp"
+#include "referral/kpi.hpp"
 #include "referral/registry.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -142,4 +145,62 @@ TEST_CASE("referral: lifecycle rules, refusals and the audit trail") {
 TEST_CASE("referral: the secret must be given, and long enough") {
     CHECK_THROWS_WITH_AS(hotref::referral::referral_secret("/nonexistent/secret"),
                          doctest::Contains("cannot read the referral secret"), hotref::UsageError);
+}
+
+TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators and denominators") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    hotref::hotspot::HotspotOptions hs;
+    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
+    hs.cell_size = 250;
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+    REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
+    {
+        hotref::store::Transaction tx{store.db()};
+        Registry{store, options()}.upsert({{"reference", "IJ-2025-0001"}, {"reoffence_date", "2025-09-14"}});
+        tx.commit();
+    }
+    const auto links = hotref::referral::link_referrals(store, 0, 250);
+    CHECK(links.run_id == run.run_id);
+    CHECK(links.inside == 3); // three referrals in Derby city centre, inside H-0001
+    CHECK(links.no_location == 1);
+    CHECK(store.db().query_int("SELECT count(*) FROM referral_link WHERE hotspot_code = '" + run.hotspots.front().code +
+                               "'") == 3);
+
+    hotref::referral::KpiOptions ko;
+    ko.as_of = "2026-06-30";
+    ko.profile = hotref::publish::Profile::internal;
+    const auto k = hotref::referral::referral_kpis(store, ko);
+    REQUIRE(k.size() == 3); // scheme, H-0001, outside
+    const auto& scheme = k.front();
+    CHECK(scheme.referrals == 4);
+    // By hand from tests/data/referrals/good.csv: contacts within 48 h: 0001 (15.5 h), 0003 (20 h) of 3 contacted;
+    // closed: 0001 completed, 0003 refused; 0001 reoffended 6.5 months later; 1 victim consulted and satisfied;
+    // first-time entrants 0001, 0003, 0004; completion in 21 days.
+    CHECK(scheme.contacted_48h.numerator == 2);
+    CHECK(scheme.contacted_48h.denominator == 3);
+    CHECK(scheme.completed.numerator == 1);
+    CHECK(scheme.completed.denominator == 2);
+    CHECK(scheme.refused.numerator == 1);
+    CHECK(scheme.not_reoffended.numerator == 3);
+    CHECK(scheme.not_reoffended.denominator == 4);
+    CHECK(scheme.victim_satisfied.numerator == 1);
+    CHECK(scheme.victim_satisfied.denominator == 1);
+    CHECK(scheme.first_time_entrants.numerator == 3);
+    CHECK(scheme.youth.numerator == 2);
+    CHECK(scheme.median_days_to_completion == 21);
+    CHECK(scheme.reparation_hours == 8);
+    CHECK(k[1].group == run.hotspots.front().code);
+    CHECK(k[1].referrals == 3);
+    // Follow-up not yet long enough: no denominator.
+    ko.as_of = "2025-12-31";
+    CHECK(hotref::referral::referral_kpis(store, ko).front().not_reoffended.denominator == 0);
+    // Published: every figure from fewer than 10 referrals is withheld.
+    ko.profile = hotref::publish::Profile::published;
+    for (const auto& group : hotref::referral::referral_kpis(store, ko)) {
+        CHECK(group.completed.suppressed);
+        CHECK(group.contacted_48h.suppressed);
+        CHECK(group.median_days_to_completion < 0);
+    }
 }

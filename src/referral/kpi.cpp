@@ -1,0 +1,263 @@
+#include "referral/kpi.hpp"
+
+#include "core/error.hpp"
+#include "core/month.hpp"
+#include "geo/geos.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <map>
+#include <optional>
+
+namespace hotref::referral {
+
+namespace {
+
+std::int64_t resolve_run(store::Store& store, std::int64_t run_id) {
+    if (run_id != 0) {
+        if (store.db().query_int("SELECT count(*) FROM run WHERE id = " + std::to_string(run_id)) == 0) {
+            throw Error("no run " + std::to_string(run_id) + " in the store");
+        }
+        return run_id;
+    }
+    const auto id = store.db().query_int("SELECT coalesce(max(id), 0) FROM run WHERE method = 'gistar'");
+    if (id == 0) {
+        throw Error("no Gi* run to link referrals to; run 'hotref hotspots' first");
+    }
+    return id;
+}
+
+// Days since 1970 of "YYYY-MM-DD..." (the date part).
+std::optional<long long> day_of(const std::string& text) {
+    if (text.size() < 10) {
+        return std::nullopt;
+    }
+    const auto d = parse_datetime(text.substr(0, 10), "%Y-%m-%d");
+    if (!d) {
+        return std::nullopt;
+    }
+    std::tm tm{};
+    tm.tm_year = d->year - 1900;
+    tm.tm_mon = d->month - 1;
+    tm.tm_mday = d->day;
+    return static_cast<long long>(timegm(&tm) / 86400);
+}
+
+std::string today() {
+    const auto now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+} // namespace
+
+LinkReport link_referrals(store::Store& store, std::int64_t run_id, double within_m) {
+    auto& db = store.db();
+    LinkReport report;
+    report.run_id = resolve_run(store, run_id);
+    geo::Context ctx;
+    struct Hotspot {
+        std::int64_t id;
+        std::string code;
+        std::optional<geo::PreparedGeometry> prepared;
+    };
+    std::vector<Hotspot> hotspots;
+    {
+        store::Statement st{db, "SELECT id, code, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+        st.bind(1, report.run_id);
+        while (st.step()) {
+            Hotspot h{st.column_int(0), st.column_text(1), std::nullopt};
+            h.prepared.emplace(ctx, ctx.from_wkb(st.column_blob(2)));
+            hotspots.push_back(std::move(h));
+        }
+    }
+    store::Transaction tx{db};
+    db.exec("DELETE FROM referral_link WHERE run_id = " + std::to_string(report.run_id));
+    store::Statement ins{db, "INSERT INTO referral_link (referral_id, run_id, hotspot_id, hotspot_code, kind, "
+                             "distance_m, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?)"};
+    store::Statement refs{db, "SELECT id, easting, northing FROM referral"};
+    const std::string now = store::utc_now();
+    while (refs.step()) {
+        const auto id = refs.column_int(0);
+        ins.bind(1, id).bind(2, report.run_id).bind(7, now);
+        if (refs.column_is_null(1) || refs.column_is_null(2)) {
+            ins.bind(5, "no-location");
+            ++report.no_location;
+            ins.run();
+            continue;
+        }
+        const double x = refs.column_double(1);
+        const double y = refs.column_double(2);
+        const Hotspot* inside = nullptr;
+        for (const auto& h : hotspots) {
+            if (h.prepared->covers_point(x, y)) {
+                inside = &h;
+                break;
+            }
+        }
+        const Hotspot* nearest = nullptr;
+        double best = std::numeric_limits<double>::max();
+        if (inside == nullptr && within_m > 0) {
+            const auto point = ctx.point(x, y);
+            for (const auto& h : hotspots) {
+                const double d = h.prepared->distance_to(point);
+                if (d <= within_m && d < best) {
+                    best = d;
+                    nearest = &h;
+                }
+            }
+        }
+        if (inside != nullptr) {
+            ins.bind(3, inside->id).bind(4, inside->code).bind(5, "inside").bind(6, 0.0);
+            ++report.inside;
+        } else if (nearest != nullptr) {
+            ins.bind(3, nearest->id).bind(4, nearest->code).bind(5, "near").bind(6, best);
+            ++report.near;
+        } else {
+            ins.bind(5, "outside");
+            ++report.outside;
+        }
+        ins.run();
+    }
+    tx.commit();
+    return report;
+}
+
+std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
+    auto& db = store.db();
+    const auto run_id = resolve_run(store, opt.run_id);
+    const auto as_of = day_of(opt.as_of.empty() ? today() : opt.as_of);
+    if (!as_of) {
+        throw UsageError("--as-of must be a date YYYY-MM-DD");
+    }
+    struct Row {
+        std::string group, name;
+        int rank = 1 << 30;
+        std::string state, created_at, contacted_at, outcome_at, reoffence_date, age_band;
+        std::optional<bool> in48, consulted, satisfied;
+        bool fte = false;
+        double hours = 0;
+    };
+    std::vector<Row> rows;
+    store::Statement st{db, "SELECT coalesce(l.hotspot_code, ''), coalesce(h.name, ''), coalesce(h.rank, 1000000000), "
+                            "r.state, r.created_at, coalesce(r.contacted_at, ''), coalesce(r.outcome_at, ''), "
+                            "coalesce(r.reoffence_date, ''), r.age_band, r.contact_within_48h, r.victim_consulted, "
+                            "r.victim_satisfied, r.first_time_entrant, coalesce(r.hours_done, 0) "
+                            "FROM referral r LEFT JOIN referral_link l ON l.referral_id = r.id AND l.run_id = ? "
+                            "LEFT JOIN hotspot h ON h.id = l.hotspot_id"};
+    st.bind(1, run_id);
+    auto ob = [&st](int c) { return st.column_is_null(c) ? std::optional<bool>{} : st.column_int(c) != 0; };
+    while (st.step()) {
+        Row r;
+        r.group = st.column_text(0);
+        r.name = st.column_text(1);
+        r.rank = static_cast<int>(st.column_int(2));
+        r.state = st.column_text(3);
+        r.created_at = st.column_text(4);
+        r.contacted_at = st.column_text(5);
+        r.outcome_at = st.column_text(6);
+        r.reoffence_date = st.column_text(7);
+        r.age_band = st.column_text(8);
+        r.in48 = ob(9);
+        r.consulted = ob(10);
+        r.satisfied = ob(11);
+        r.fte = st.column_int(12) != 0;
+        r.hours = st.column_double(13);
+        rows.push_back(std::move(r));
+    }
+    auto compute = [&](const std::string& group, const std::string& name, auto&& keep) {
+        Kpis k;
+        k.group = group;
+        k.name = name;
+        std::vector<double> days;
+        for (const auto& r : rows) {
+            if (!keep(r)) {
+                continue;
+            }
+            k.referrals += 1;
+            if (r.in48) {
+                k.contacted_48h.denominator += 1;
+                k.contacted_48h.numerator += *r.in48 ? 1 : 0;
+            }
+            const bool closed = r.state == "completed" || r.state == "refused" || r.state == "did-not-complete" ||
+                                r.state == "withdrawn";
+            if (closed) {
+                for (auto* ratio : {&k.completed, &k.refused, &k.withdrawn}) {
+                    ratio->denominator += 1;
+                }
+                k.completed.numerator += r.state == "completed" ? 1 : 0;
+                k.refused.numerator += r.state == "refused" ? 1 : 0;
+                k.withdrawn.numerator += r.state == "withdrawn" ? 1 : 0;
+            }
+            if (r.state == "completed") {
+                const auto a = day_of(r.created_at);
+                const auto b = day_of(r.outcome_at);
+                if (a && b) {
+                    days.push_back(static_cast<double>(*b - *a));
+                }
+                k.reparation_hours += r.hours;
+            }
+            // Reoffending within N months, only over referrals old enough to have been followed up.
+            const auto created = day_of(r.created_at);
+            const long long follow = static_cast<long long>(std::llround(opt.follow_up_months * 30.4375));
+            if (created && *created + follow <= *as_of) {
+                k.not_reoffended.denominator += 1;
+                const auto re = day_of(r.reoffence_date);
+                const bool reoffended = re && *re <= *created + follow;
+                k.not_reoffended.numerator += reoffended ? 0 : 1;
+            }
+            if (r.consulted.value_or(false)) {
+                k.victim_satisfied.denominator += 1;
+                k.victim_satisfied.numerator += r.satisfied.value_or(false) ? 1 : 0;
+            }
+            k.first_time_entrants.denominator += 1;
+            k.first_time_entrants.numerator += r.fte ? 1 : 0;
+            k.youth.denominator += 1;
+            k.youth.numerator += r.age_band == "10-17" ? 1 : 0;
+        }
+        if (!days.empty()) {
+            std::sort(days.begin(), days.end());
+            const auto n = days.size();
+            k.median_days_to_completion = n % 2 == 1 ? days[n / 2] : (days[n / 2 - 1] + days[n / 2]) / 2;
+        }
+        if (opt.profile == publish::Profile::published) {
+            // Referral-derived figures: withhold a ratio when its numerator or denominator is below
+            // the threshold, or when its complement (denominator - numerator) is (so it cannot be
+            // worked out by subtraction).
+            for (auto* ratio : {&k.contacted_48h, &k.completed, &k.refused, &k.withdrawn, &k.not_reoffended,
+                                &k.victim_satisfied, &k.first_time_entrants, &k.youth}) {
+                const double rest = ratio->denominator - ratio->numerator;
+                if (ratio->denominator < opt.min_count || (ratio->numerator > 0 && ratio->numerator < opt.min_count) ||
+                    (rest > 0 && rest < opt.min_count)) {
+                    ratio->suppressed = true;
+                }
+            }
+            if (k.referrals < opt.min_count) {
+                k.median_days_to_completion = -1;
+                k.reparation_hours = -1;
+            }
+        }
+        return k;
+    };
+    std::vector<Kpis> out;
+    out.push_back(compute("scheme", "all referrals", [](const Row&) { return true; }));
+    std::map<int, std::pair<std::string, std::string>> groups;
+    for (const auto& r : rows) {
+        if (!r.group.empty()) {
+            groups.emplace(r.rank, std::pair{r.group, r.name});
+        }
+    }
+    for (const auto& [rank, g] : groups) {
+        const auto code = g.first;
+        out.push_back(compute(code, g.second, [&code](const Row& r) { return r.group == code; }));
+    }
+    out.push_back(compute("outside hotspots", "", [](const Row& r) { return r.group.empty(); }));
+    return out;
+}
+
+} // namespace hotref::referral
