@@ -23,6 +23,9 @@ const char* ReferralCommand::details() const {
   show REF            one referral with its audit trail
   link                link every referral to a hotspot of a run (--run, default the latest
                       Gi* run): the one containing it, else the nearest within --within m
+  purge               retention: remove personal data (person key, needs, exact location,
+                      escalation note, provider) from referrals older than --months
+                      months before --as-of; the KPI fields stay; audited
   kpis                the scheme's KPIs, for the whole scheme and per hotspot, each with its
                       numerator and denominator (published profile: figures from fewer than
                       10 referrals withheld)
@@ -66,13 +69,16 @@ void ReferralCommand::add_options(po::options_description& options, po::position
 
 void ReferralCommand::apply(const po::variables_map&) {
     if (m_action != "template" && m_action != "import" && m_action != "set" && m_action != "list" &&
-        m_action != "show" && m_action != "link" && m_action != "kpis") {
+        m_action != "show" && m_action != "link" && m_action != "kpis" && m_action != "purge") {
         throw UsageError(m_action.empty()
                              ? "give an action: template, import, set, list, show, link or kpis"
                              : "unknown action '" + m_action + "'; use template, import, set, list, show, link or kpis");
     }
     if (m_months < 1) {
         throw UsageError("--months must be at least 1");
+    }
+    if (m_action == "purge" && m_as_of.empty()) {
+        throw UsageError("purge needs --as-of YYYY-MM-DD and --months N (the retention period)");
     }
     if ((m_action == "import" || m_action == "show" || m_action == "set") && m_args.empty()) {
         throw UsageError(m_action + " needs " + (m_action == "import" ? "a file" : "a referral reference"));
@@ -129,6 +135,12 @@ int ReferralCommand::run() {
             }
         }
         return status;
+    }
+    if (m_action == "purge") {
+        const auto n = referral::purge_personal_data(store, m_months, m_as_of, m_actor);
+        std::printf("personal data removed from %lld referral(s) created more than %d months before %s\n",
+                    static_cast<long long>(n), m_months, m_as_of.c_str());
+        return 0;
     }
     if (m_action == "link") {
         const auto r = referral::link_referrals(store, m_run, m_within);

@@ -2,9 +2,12 @@
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/month.hpp"
 #include "core/text.hpp"
 #include "geo/gdal.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -338,6 +341,46 @@ ImportReport import_csv(store::Store& store, const std::string& path, const Regi
         report.committed = true;
     }
     return report;
+}
+
+std::int64_t purge_personal_data(store::Store& store, int months, const std::string& as_of, const std::string& actor) {
+    if (months < 1) {
+        throw UsageError("the retention period must be at least one month");
+    }
+    const auto day = parse_datetime(as_of, "%Y-%m-%d");
+    if (!day) {
+        throw UsageError("--as-of must be a date YYYY-MM-DD");
+    }
+    // The cut-off month: as_of less `months` months, same day.
+    int y = day->year;
+    int m = day->month - months;
+    while (m < 1) {
+        m += 12;
+        --y;
+    }
+    char cutoff[48];
+    std::snprintf(cutoff, sizeof cutoff, "%04d-%02d-%02d", y, m, std::min(day->day, days_in_month(y, m)));
+    auto& db = store.db();
+    store::Transaction tx{db};
+    std::vector<std::int64_t> ids;
+    {
+        store::Statement st{db, "SELECT id FROM referral WHERE substr(created_at, 1, 10) < ? AND person_key != 'purged'"};
+        st.bind(1, std::string{cutoff});
+        while (st.step()) {
+            ids.push_back(st.column_int(0));
+        }
+    }
+    store::Statement upd{db, "UPDATE referral SET person_key = 'purged', needs = NULL, easting = NULL, northing = NULL, "
+                             "escalation = NULL, provider = NULL, updated_at = ? WHERE id = ?"};
+    store::Statement log{db, "INSERT INTO referral_audit (referral_id, at, actor, action, field, old_value, new_value) "
+                             "VALUES (?, ?, ?, 'purge', 'person data', NULL, ?)"};
+    const std::string now = store::utc_now();
+    for (const auto id : ids) {
+        upd.bind(1, now).bind(2, id).run();
+        log.bind(1, id).bind(2, now).bind(3, actor).bind(4, std::string{"retention: created before "} + cutoff).run();
+    }
+    tx.commit();
+    return static_cast<std::int64_t>(ids.size());
 }
 
 std::string referral_secret(const std::string& secret_file) {

@@ -81,6 +81,11 @@ struct ImportReport {
 ImportReport import_csv(store::Store& store, const std::string& path, const RegistryOptions& options,
                         bool skip_bad_rows);
 
+/// Retention: referrals created more than `months` months before `as_of`
+/// (YYYY-MM-DD) lose their personal data (person key, needs, exact location,
+/// escalation note); the KPI fields stay. Each is audited. Returns how many.
+std::int64_t purge_personal_data(store::Store& store, int months, const std::string& as_of, const std::string& actor);
+
 /// The key of the person hash from HOTREF_REFERRAL_SECRET or a file; throws
 /// UsageError saying how to set one when there is none or it is too short.
 std::string referral_secret(const std::string& secret_file);

@@ -204,3 +204,16 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
         CHECK(group.median_days_to_completion < 0);
     }
 }
+
+TEST_CASE("referral: retention removes personal data from old referrals, keeps the KPI fields, audits it") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
+    // 12 months before 2026-03-04: referrals created before 2025-03-04 (0001 and 0002).
+    CHECK(hotref::referral::purge_personal_data(store, 12, "2026-03-04", "records officer") == 2);
+    auto& db = store.db();
+    CHECK(db.query_int("SELECT count(*) FROM referral WHERE person_key = 'purged' AND easting IS NULL") == 2);
+    CHECK(db.query_int("SELECT count(*) FROM referral WHERE reference = 'IJ-2025-0001' AND state = 'completed'") == 1);
+    CHECK(db.query_int("SELECT count(*) FROM referral_audit WHERE action = 'purge' AND actor = 'records officer'") == 2);
+    CHECK(hotref::referral::purge_personal_data(store, 12, "2026-03-04", "records officer") == 0);
+}
