@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# End to end: 720 synthetic referrals (tools/gen/gen_referrals.py, the Derbyshire pilot's
+# rates) imported without an error, linked to the real Derbyshire hotspots, and the KPIs
+# come out at the rates the generator was given.
+set -euo pipefail
+hotref="$1"
+root="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export HOTREF_NO_PROGRESS=1 HOTREF_REFERRAL_SECRET=test-secret-for-the-e2e-run
+/usr/bin/python3 "$root/tools/gen/gen_referrals.py" --count 720 --seed 7 --as-of 2026-12-31 --out "$work/r.csv" 2>/dev/null
+"$hotref" ingest -q --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" \
+  "$root/geodata/police-uk/derbyshire-2025" 2>/dev/null
+"$hotref" hotspots --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 250 \
+  --top 0 >/dev/null 2>&1
+"$hotref" referral import --store "$work/s.sqlite" "$work/r.csv" | tee "$work/import.txt"
+grep -q "720 rows: 720 created, 0 updated, 0 unchanged, 0 with errors" "$work/import.txt"
+"$hotref" referral link --store "$work/s.sqlite" | tee "$work/link.txt"
+"$hotref" referral kpis --store "$work/s.sqlite" --as-of 2026-12-31 --profile internal | tee "$work/kpis.txt"
+scheme="$(grep '^scheme' "$work/kpis.txt")"
+echo "$scheme" | grep -q " 720 " || { echo "FAIL: expected 720 referrals"; exit 1; }
+echo "$scheme" | grep -q "78% (" || { echo "FAIL: completion is not 78%"; exit 1; }
+echo "$scheme" | grep -q "79% (" || { echo "FAIL: not reoffending is not 79%"; exit 1; }
+echo "$scheme" | grep -q "100% (" || { echo "FAIL: victim satisfaction is not 100%"; exit 1; }
+# Published: nothing below 10 shown.
+"$hotref" referral kpis --store "$work/s.sqlite" --as-of 2026-12-31 > "$work/pub.txt"
+grep -q "OFFICIAL" "$work/pub.txt"
+echo "referrals e2e: ok"
