@@ -6,6 +6,7 @@
 #include "geo/vector.hpp"
 #include "publish/project.hpp"
 #include "publish/styles.hpp"
+#include "referral/kpi.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
 
@@ -160,6 +161,20 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
         const std::string title = "Hotspots (" + method_title(run.method) + ")";
         const std::string desc = "Hotspots of " + run.categories + ", " + run.period_from + " to " + run.period_to +
                                  ", ranked by incidents; code = the same place from run to run";
+        // Immediate Justice KPIs per hotspot, when referrals are linked to this run.
+        std::map<std::string, referral::Kpis> kpis;
+        const bool linked =
+            db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_link'") > 0 &&
+            db.query_int("SELECT count(*) FROM referral_link WHERE run_id = " + std::to_string(run.id)) > 0;
+        if (linked) {
+            referral::KpiOptions ko;
+            ko.run_id = run.id;
+            ko.profile = opt.profile;
+            ko.min_count = opt.rules.min_referral_count;
+            for (auto& k : referral::referral_kpis(store, ko)) {
+                kpis.emplace(k.group, std::move(k));
+            }
+        }
         auto& layer = ds.create_layer(
             "hotspots", geo::GeometryKind::multipolygon, 27700,
             {{"code", FieldType::text},        {"rank", FieldType::integer},      {"name", FieldType::text},
@@ -168,7 +183,9 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
              {"share", FieldType::real},       {"area_km2", FieldType::real},     {"density_km2", FieldType::real},
              {"pai", FieldType::real},         {"mean_z", FieldType::real},       {"max_z", FieldType::real},
              {"confidence", FieldType::integer}, {"peak_density", FieldType::real}, {"trend", FieldType::text},
-             {"trend_class", FieldType::text}},
+             {"trend_class", FieldType::text}, {"ij_referrals", FieldType::real},
+             {"ij_contacted_48h_pct", FieldType::real}, {"ij_completed_pct", FieldType::real},
+             {"ij_not_reoffended_pct", FieldType::real}, {"ij_victim_satisfied_pct", FieldType::real}},
             layer_options(title, desc));
         describe(layer, run, opt, title, desc, generated);
         store::Statement st{db, "SELECT code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
@@ -184,6 +201,25 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
                 incidents = share = density = std::numeric_limits<double>::quiet_NaN();
                 ++report.suppressed_primary;
             }
+            // Referral KPIs: shares only, withheld below the referral threshold (published profile).
+            FieldValue ij_n;
+            std::vector<FieldValue> ij_pct(4);
+            if (const auto k = kpis.find(st.column_text(0)); k != kpis.end()) {
+                const bool small = published && k->second.referrals < opt.rules.min_referral_count;
+                ij_n = small ? FieldValue{} : FieldValue{k->second.referrals};
+                const referral::Ratio* ratios[] = {&k->second.contacted_48h, &k->second.completed,
+                                                   &k->second.not_reoffended, &k->second.victim_satisfied};
+                for (std::size_t i = 0; i < 4; ++i) {
+                    if (!small && !ratios[i]->suppressed && ratios[i]->denominator > 0) {
+                        ij_pct[i] = 100.0 * ratios[i]->numerator / ratios[i]->denominator;
+                    }
+                }
+                if (small) {
+                    ++report.suppressed_primary;
+                }
+            } else if (linked) {
+                ij_n = FieldValue{0.0};
+            }
             layer.add({st.column_text(0), st.column_int(1), text_or_null(st.column_text(2)), run.method, run.id,
                        run.period_from, run.period_to, run.categories, real_or_null(incidents), real_or_null(share),
                        st.column_double(5) / 1e6, real_or_null(density), st.column_double(7),
@@ -191,7 +227,8 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
                        st.column_is_null(9) ? FieldValue{} : real_or_null(st.column_double(9)),
                        st.column_is_null(10) ? FieldValue{} : FieldValue{st.column_int(10)},
                        st.column_is_null(11) ? FieldValue{} : real_or_null(st.column_double(11)),
-                       text_or_null(st.column_text(12)), text_or_null(st.column_text(13))},
+                       text_or_null(st.column_text(12)), text_or_null(st.column_text(13)), ij_n, ij_pct[0], ij_pct[1],
+                       ij_pct[2], ij_pct[3]},
                       st.column_blob(14));
             ++n;
         }
