@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "referral/kpi.hpp"
 #include "store/store.hpp"
 
 #include <algorithm>
@@ -185,6 +186,13 @@ int HotspotsCommand::run() {
             std::printf(" %d %s", n, event.c_str());
         }
         std::printf("\n");
+    }
+    // Referrals follow their hotspots: link them to the new run (history kept per run).
+    if (!s.unchanged && store.db().query_int("SELECT count(*) FROM referral") > 0) {
+        const auto links = referral::link_referrals(store, s.run_id, 250);
+        std::printf("\nreferrals linked to this run: %lld inside hotspots, %lld within 250 m, %lld outside\n",
+                    static_cast<long long>(links.inside), static_cast<long long>(links.near),
+                    static_cast<long long>(links.outside + links.no_location));
     }
     if (s.unchanged) {
         std::printf("\nunchanged: run %lld in %s has the same parameters and input (--rerun computes again)\n",

@@ -63,11 +63,13 @@ void ReferralCommand::add_options(po::options_description& options, po::position
         ("within", po::value<double>(&m_within)->default_value(250), "link: nearest hotspot within this many metres")
         ("months", po::value<int>(&m_months)->default_value(12), "kpis: reoffending follow-up in months")
         ("as-of", po::value<std::string>(&m_as_of), "kpis: the date of the figures, YYYY-MM-DD (default today)")
-        ("profile", po::value<std::string>(&m_profile)->default_value("published"), "kpis: published or internal");
+        ("profile", po::value<std::string>(&m_profile)->default_value("published"), "kpis: published or internal")
+        ("by-month", "kpis: per month of referral instead of per hotspot");
     positional.add("action", 1).add("args", -1);
 }
 
-void ReferralCommand::apply(const po::variables_map&) {
+void ReferralCommand::apply(const po::variables_map& vm) {
+    m_by_month = vm.count("by-month") != 0;
     if (m_action != "template" && m_action != "import" && m_action != "set" && m_action != "list" &&
         m_action != "show" && m_action != "link" && m_action != "kpis" && m_action != "purge") {
         throw UsageError(m_action.empty()
@@ -156,6 +158,7 @@ int ReferralCommand::run() {
         ko.follow_up_months = m_months;
         ko.as_of = m_as_of;
         ko.profile = publish::profile_from_name(m_profile);
+        ko.by_month = m_by_month;
         const auto all = referral::referral_kpis(store, ko);
         auto ratio = [](const referral::Ratio& r) {
             char buf[48];

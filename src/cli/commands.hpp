@@ -119,6 +119,7 @@ private:
     int m_months = 12;
     std::string m_as_of;
     std::string m_profile = "published";
+    bool m_by_month = false;
 };
 
 } // namespace hotref::cli

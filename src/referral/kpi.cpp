@@ -246,6 +246,17 @@ std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
     };
     std::vector<Kpis> out;
     out.push_back(compute("scheme", "all referrals", [](const Row&) { return true; }));
+    if (opt.by_month) {
+        std::map<std::string, int> months;
+        for (const auto& r : rows) {
+            ++months[r.created_at.substr(0, 7)];
+        }
+        for (const auto& [month, n] : months) {
+            const std::string m = month;
+            out.push_back(compute(m, "", [&m](const Row& r) { return r.created_at.compare(0, 7, m) == 0; }));
+        }
+        return out;
+    }
     std::map<int, std::pair<std::string, std::string>> groups;
     for (const auto& r : rows) {
         if (!r.group.empty()) {

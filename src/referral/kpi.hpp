@@ -50,9 +50,11 @@ struct KpiOptions {
     std::string as_of;               // YYYY-MM-DD; empty: today
     publish::Profile profile = publish::Profile::published;
     double min_count = 10;           // published: referral-derived figures below this are withheld
+    bool by_month = false;           // groups: months of referral (YYYY-MM) instead of hotspots
 };
 
-/// The scheme first, then each hotspot with referrals (by rank), then "outside hotspots".
+/// The scheme first, then each hotspot with referrals (by rank) and "outside hotspots",
+/// or, with by_month, each month in which referrals were made.
 std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& options);
 
 } // namespace hotref::referral

@@ -193,6 +193,13 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
     CHECK(scheme.reparation_hours == 8);
     CHECK(k[1].group == run.hotspots.front().code);
     CHECK(k[1].referrals == 3);
+    // Per month of referral: all four were made in March 2025.
+    ko.by_month = true;
+    const auto months = hotref::referral::referral_kpis(store, ko);
+    REQUIRE(months.size() == 2);
+    CHECK(months[1].group == "2025-03");
+    CHECK(months[1].referrals == 4);
+    ko.by_month = false;
     // Follow-up not yet long enough: no denominator.
     ko.as_of = "2025-12-31";
     CHECK(hotref::referral::referral_kpis(store, ko).front().not_reoffended.denominator == 0);
