@@ -26,3 +26,17 @@ echo "== layers for QGIS: styled GeoPackage + project, GeoJSON, FlatGeobuf, CSV,
 "$hotref" layers --store "$store" --out out/layers --overwrite
 echo
 echo "Open out/layers/hotref.qgs in QGIS (or out/layers/hotref.gpkg: every layer opens styled)."
+
+echo
+echo "== Immediate Justice referrals (SYNTHETIC: 720 generated at the Derbyshire pilot's rates)"
+secret_file=out/referral.secret
+if [ ! -s "$secret_file" ]; then
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secret_file"
+  chmod 600 "$secret_file"
+fi
+/usr/bin/python3 tools/gen/gen_referrals.py --count 720 --seed 7 --as-of 2026-12-31 --out out/referrals-synthetic.csv 2>/dev/null
+"$hotref" referral import --store "$store" --secret-file "$secret_file" --actor demo out/referrals-synthetic.csv
+"$hotref" referral link --store "$store"
+"$hotref" referral kpis --store "$store" --as-of 2026-12-31
+"$hotref" layers --store "$store" --out out/layers --overwrite > /dev/null
+echo "(out/layers/hotref.gpkg: the hotspots layer now carries the referral KPIs, shares only)"

@@ -65,6 +65,7 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
         std::int64_t id;
         std::string code;
         std::optional<geo::PreparedGeometry> prepared;
+        double minx = 0, miny = 0, maxx = 0, maxy = 0; // envelope: tested before the polygon
     };
     std::vector<Hotspot> hotspots;
     {
@@ -73,6 +74,7 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
         while (st.step()) {
             Hotspot h{st.column_int(0), st.column_text(1), std::nullopt};
             h.prepared.emplace(ctx, ctx.from_wkb(st.column_blob(2)));
+            h.prepared->geometry().bounds(h.minx, h.miny, h.maxx, h.maxy);
             hotspots.push_back(std::move(h));
         }
     }
@@ -95,7 +97,7 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
         const double y = refs.column_double(2);
         const Hotspot* inside = nullptr;
         for (const auto& h : hotspots) {
-            if (h.prepared->covers_point(x, y)) {
+            if (x >= h.minx && x <= h.maxx && y >= h.miny && y <= h.maxy && h.prepared->covers_point(x, y)) {
                 inside = &h;
                 break;
             }
@@ -105,6 +107,11 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
         if (inside == nullptr && within_m > 0) {
             const auto point = ctx.point(x, y);
             for (const auto& h : hotspots) {
+                const double dx = std::max({h.minx - x, 0.0, x - h.maxx});
+                const double dy = std::max({h.miny - y, 0.0, y - h.maxy});
+                if (dx * dx + dy * dy > within_m * within_m) {
+                    continue; // its envelope is already too far
+                }
                 const double d = h.prepared->distance_to(point);
                 if (d <= within_m && d < best) {
                     best = d;
