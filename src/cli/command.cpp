@@ -49,6 +49,7 @@ const std::vector<CommandInfo>& commands() {
         {"hotspots", [] { return std::make_unique<HotspotsCommand>(); }},
         {"layers", [] { return std::make_unique<LayersCommand>(); }},
         {"referral", [] { return std::make_unique<ReferralCommand>(); }},
+        {"evaluate", [] { return std::make_unique<EvaluateCommand>(); }},
     };
     return list;
 }

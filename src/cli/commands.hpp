@@ -2,6 +2,7 @@
 // The subcommands. Each is declared here and defined in cmd_<name>.cpp.
 
 #include "cli/command.hpp"
+#include "evaluate/evaluation.hpp"
 #include "hotspot/pipeline.hpp"
 #include "publish/layers.hpp"
 
@@ -120,6 +121,24 @@ private:
     std::string m_as_of;
     std::string m_profile = "published";
     bool m_by_month = false;
+};
+
+class EvaluateCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "evaluate"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Before/after evaluation of a run's hotspots: change, significance, displacement (WDQ, TNE, WDD), PAI.";
+    }
+    [[nodiscard]] const char* usage() const override { return "--date YYYY-MM [OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    evaluate::EvaluateOptions m_options;
 };
 
 } // namespace hotref::cli

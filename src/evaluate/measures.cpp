@@ -118,6 +118,23 @@ Wdd weighted_displacement_difference(const BeforeAfter& t, const BeforeAfter& ct
     return w;
 }
 
+Wdd weighted_displacement_difference_scaled(const BeforeAfter& t, const BeforeAfter& d, const BeforeAfter& c) {
+    Wdd w;
+    if (c.before <= 0) {
+        w.wdd = w.variance = w.se = w.z = nan;
+        w.ci95 = {nan, nan, nan};
+        return w;
+    }
+    const double st = t.before / c.before;
+    const double sd = d.before / c.before;
+    w.wdd = t.change() - st * c.change() + d.change() - sd * c.change();
+    w.variance = t.before + t.after + d.before + d.after + (st * st + sd * sd) * (c.before + c.after);
+    w.se = std::sqrt(w.variance);
+    w.z = w.se > 0 ? w.wdd / w.se : nan;
+    w.ci95 = {w.wdd, w.wdd - z975 * w.se, w.wdd + z975 * w.se};
+    return w;
+}
+
 namespace {
 
 std::vector<double> cumulative_pai(const std::vector<double>& observed, const std::vector<std::size_t>& order,

@@ -61,6 +61,13 @@ struct Wdd {
 Wdd weighted_displacement_difference(const BeforeAfter& treated, const BeforeAfter& control_treated,
                                      const BeforeAfter& displacement, const BeforeAfter& control_displacement);
 
+/// WDD with one control area C for both the treated area T and the displacement
+/// area D, scaled to each one's "before" count (C x Tb/Cb and C x Db/Cb), so that a
+/// study-wide control can serve a single hotspot; the scaled control's variance is
+/// s^2 (Cb + Ca).
+Wdd weighted_displacement_difference_scaled(const BeforeAfter& treated, const BeforeAfter& displacement,
+                                            const BeforeAfter& control);
+
 /// Predictive Accuracy Index (Chainey et al. 2008), cumulative over areas ranked by
 /// `predicted` (descending): element k is PAI of the top k+1 areas,
 /// (observed share) / (area share).

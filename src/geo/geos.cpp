@@ -156,6 +156,45 @@ Geometry Context::hull_of_points(const std::vector<std::array<double, 2>>& point
     return Geometry{this, widened};
 }
 
+Geometry Context::buffer(const Geometry& g, double distance) const {
+    GEOSGeometry* out = GEOSBuffer_r(h(this), static_cast<GEOSGeometry*>(g.raw()), distance, 8);
+    if (out == nullptr) {
+        throw GeoError("GEOS: buffer failed: " + m_last_error);
+    }
+    return Geometry{this, out};
+}
+
+Geometry Context::difference(const Geometry& a, const Geometry& b) const {
+    GEOSGeometry* out =
+        GEOSDifference_r(h(this), static_cast<GEOSGeometry*>(a.raw()), static_cast<GEOSGeometry*>(b.raw()));
+    if (out == nullptr) {
+        throw GeoError("GEOS: difference failed: " + m_last_error);
+    }
+    return Geometry{this, out};
+}
+
+Geometry Context::union_all(const std::vector<const Geometry*>& parts) const {
+    std::vector<GEOSGeometry*> copies;
+    copies.reserve(parts.size());
+    for (const auto* p : parts) {
+        copies.push_back(GEOSGeom_clone_r(h(this), static_cast<GEOSGeometry*>(p->raw())));
+    }
+    GEOSGeometry* coll = GEOSGeom_createCollection_r(h(this), GEOS_GEOMETRYCOLLECTION, copies.data(),
+                                                     static_cast<unsigned int>(copies.size()));
+    if (coll == nullptr) {
+        for (auto* c : copies) {
+            GEOSGeom_destroy_r(h(this), c);
+        }
+        throw GeoError("GEOS: cannot collect geometries: " + m_last_error);
+    }
+    const Geometry collection{this, coll};
+    GEOSGeometry* out = GEOSUnaryUnion_r(h(this), coll);
+    if (out == nullptr) {
+        throw GeoError("GEOS: union failed: " + m_last_error);
+    }
+    return Geometry{this, out};
+}
+
 bool Context::intersects(const Geometry& a, const Geometry& b) const {
     const char r = GEOSIntersects_r(h(this), static_cast<GEOSGeometry*>(a.raw()), static_cast<GEOSGeometry*>(b.raw()));
     if (r == 2) {

@@ -88,6 +88,12 @@ public:
     /// One or two distinct points give a disc or a capsule of radius `buffer`.
     [[nodiscard]] Geometry hull_of_points(const std::vector<std::array<double, 2>>& points, double ratio,
                                           double buffer) const;
+    /// The area within `distance` of a geometry.
+    [[nodiscard]] Geometry buffer(const Geometry& g, double distance) const;
+    /// a minus b.
+    [[nodiscard]] Geometry difference(const Geometry& a, const Geometry& b) const;
+    /// The union of many geometries (copies; inputs untouched). Empty input: an empty collection.
+    [[nodiscard]] Geometry union_all(const std::vector<const Geometry*>& parts) const;
     /// True when the geometries intersect (for prepared tests use PreparedGeometry).
     [[nodiscard]] bool intersects(const Geometry& a, const Geometry& b) const;
     /// Area of the intersection of two geometries.

@@ -348,6 +348,24 @@ CREATE TABLE referral_link (
 ) WITHOUT ROWID;
 )SQL";
 
+// Version 4: before/after evaluations of a run's hotspots.
+constexpr const char* schema_v4_sql = R"SQL(
+CREATE TABLE evaluation (
+  id         INTEGER PRIMARY KEY,
+  run_id     INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  params     TEXT NOT NULL
+);
+-- Per hotspot (code) and for the scheme: counts, measures and monthly series (JSON).
+CREATE TABLE evaluation_area (
+  evaluation_id INTEGER NOT NULL REFERENCES evaluation (id) ON DELETE CASCADE,
+  code          TEXT NOT NULL,
+  name          TEXT,
+  measures      TEXT NOT NULL,
+  PRIMARY KEY (evaluation_id, code)
+) WITHOUT ROWID;
+)SQL";
+
 } // namespace
 
 struct Store::Prepared {
@@ -439,6 +457,12 @@ void Store::migrate() {
         Transaction tx{m_db};
         m_db.exec(schema_v3_sql);
         m_db.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+        tx.commit();
+    }
+    if (version < 4) {
+        Transaction tx{m_db};
+        m_db.exec(schema_v4_sql);
+        m_db.exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
         tx.commit();
     }
 }

@@ -22,7 +22,7 @@
 
 namespace hotref::store {
 
-inline constexpr int schema_version = 3;
+inline constexpr int schema_version = 4;
 
 struct FeedRecord {
     std::string path;

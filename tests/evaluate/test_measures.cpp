@@ -66,3 +66,15 @@ TEST_CASE("evaluate: rate ratios and the exact conditional test (R binom.test)")
     CHECK(irr.upper < 1);
     CHECK(BeforeAfter{200, 150}.percent_change() == doctest::Approx(-25));
 }
+
+TEST_CASE("evaluate: WDD with one control scaled to each area (hand-worked)") {
+    // C 1000 -> 900, T 100 -> 60, D 50 -> 50: scales 0.1 and 0.05, control changes -10 and -5.
+    const auto w = weighted_displacement_difference_scaled({100, 60}, {50, 50}, {1000, 900});
+    CHECK(w.wdd == doctest::Approx(-40 + 10 + 0 + 5));
+    CHECK(w.variance == doctest::Approx(160 + 100 + (0.01 + 0.0025) * 1900));
+    // With the control the same size as the areas, it is the published WDD.
+    const auto same = weighted_displacement_difference_scaled({100, 60}, {100, 80}, {100, 90});
+    const auto published = weighted_displacement_difference({100, 60}, {100, 90}, {100, 80}, {100, 90});
+    CHECK(same.wdd == doctest::Approx(published.wdd));
+    CHECK(same.variance == doctest::Approx(published.variance));
+}

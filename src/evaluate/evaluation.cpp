@@ -1,0 +1,292 @@
+#include "evaluate/evaluation.hpp"
+
+#include "core/error.hpp"
+#include "core/month.hpp"
+#include "geo/geos.hpp"
+#include "store/incidents.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+
+namespace hotref::evaluate {
+
+namespace {
+
+std::string month_add(const Month& m, int delta) {
+    const int index = m.index() + delta;
+    return Month{index / 12, index % 12 + 1}.str();
+}
+
+nlohmann::json to_json(const AreaResult& a) {
+    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    return {{"target_before", a.target.before},
+            {"target_after", a.target.after},
+            {"buffer_before", a.buffer.before},
+            {"buffer_after", a.buffer.after},
+            {"control_before", a.control.before},
+            {"control_after", a.control.after},
+            {"percent_change", num(a.target.percent_change())},
+            {"rate_ratio", num(a.target_ratio.ratio.estimate)},
+            {"rate_ratio_ci", {num(a.target_ratio.ratio.lower), num(a.target_ratio.ratio.upper)}},
+            {"p_exact", num(a.target_ratio.p_exact)},
+            {"irr_vs_control", num(a.irr.estimate)},
+            {"irr_ci", {num(a.irr.lower), num(a.irr.upper)}},
+            {"success_measure", num(a.wdq.success)},
+            {"buffer_displacement_measure", num(a.wdq.buffer_displacement)},
+            {"wdq", num(a.wdq.wdq)},
+            {"wdq_reading", a.wdq.reading},
+            {"tne", num(a.tne)},
+            {"wdd", num(a.wdd.wdd)},
+            {"wdd_se", num(a.wdd.se)},
+            {"wdd_z", num(a.wdd.z)},
+            {"monthly_target", a.monthly_target},
+            {"monthly_buffer", a.monthly_buffer},
+            {"monthly_control", a.monthly_control}};
+}
+
+void finish(AreaResult& a, int months) {
+    a.target_ratio = rate_ratio(a.target.after, months, a.target.before, months);
+    a.irr = irr_against_control(a.target, a.control);
+    a.wdq = weighted_displacement_quotient(a.target, a.buffer, a.control);
+    a.tne = total_net_effect(a.target, a.buffer, a.control);
+    // One study-wide control serves the target and the buffer, scaled to each one's "before" count.
+    a.wdd = weighted_displacement_difference_scaled(a.target, a.buffer, a.control);
+}
+
+} // namespace
+
+EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) {
+    auto& db = store.db();
+    EvaluationSummary out;
+    out.run_id = opt.run_id != 0 ? opt.run_id : db.query_int("SELECT coalesce(max(id), 0) FROM run WHERE method = 'gistar'");
+    if (out.run_id == 0) {
+        throw Error("no Gi* run to evaluate; run 'hotref hotspots' first");
+    }
+    const auto date = Month::parse(opt.date);
+    if (!date) {
+        throw UsageError("--date must be the intervention month, YYYY-MM");
+    }
+    if (opt.months < 1 || opt.months > 60) {
+        throw UsageError("--months must be between 1 and 60");
+    }
+    out.before_from = month_add(*date, -opt.months);
+    out.before_to = month_add(*date, -1);
+    out.after_from = date->str();
+    out.after_to = month_add(*date, opt.months - 1);
+
+    std::string source, categories, run_from, run_to;
+    std::string area_wkb;
+    {
+        store::Statement st{db, "SELECT source, categories, period_from, period_to, AsBinary(area_geom) FROM run WHERE id = ?"};
+        st.bind(1, out.run_id);
+        if (!st.step()) {
+            throw Error("no run " + std::to_string(out.run_id) + " in the store");
+        }
+        source = st.column_text(0);
+        categories = st.column_text(1);
+        run_from = st.column_text(2).substr(0, 7);
+        run_to = st.column_text(3).substr(0, 7);
+        area_wkb = st.column_blob(4);
+    }
+    const auto stored = store::stored_months(store, source);
+    for (const auto& m : {out.before_from, out.after_to}) {
+        if (std::find(stored.begin(), stored.end(), m) == stored.end()) {
+            throw Error("the window " + out.before_from + " to " + out.after_to + " needs month " + m +
+                        ", which the store does not hold (" + stored.front() + " to " + stored.back() +
+                        "); choose another --date or fewer --months");
+        }
+    }
+    if (!(run_to < out.before_from || run_from > out.before_to)) {
+        out.warnings.push_back("regression to the mean: the hotspots were found on " + run_from + " to " + run_to +
+                               ", which overlaps the 'before' months; a fall may be partly a return to normal. "
+                               "Find the hotspots on months before " + out.before_from + " to avoid it.");
+    }
+
+    // Areas: targets, buffer rings outside every hotspot, and the control.
+    geo::Context ctx;
+    std::vector<std::string> codes, names;
+    std::vector<geo::Geometry> targets;
+    {
+        store::Statement st{db, "SELECT code, coalesce(name, ''), AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+        st.bind(1, out.run_id);
+        while (st.step()) {
+            codes.push_back(st.column_text(0));
+            names.push_back(st.column_text(1));
+            targets.push_back(ctx.from_wkb(st.column_blob(2)));
+        }
+    }
+    if (targets.empty()) {
+        throw Error("run " + std::to_string(out.run_id) + " has no hotspots to evaluate");
+    }
+    std::vector<const geo::Geometry*> target_ptrs;
+    for (const auto& t : targets) {
+        target_ptrs.push_back(&t);
+    }
+    const auto all_targets = ctx.union_all(target_ptrs);
+    std::vector<geo::Geometry> buffers;
+    for (const auto& t : targets) {
+        buffers.push_back(ctx.difference(ctx.buffer(t, opt.buffer_m), all_targets));
+    }
+    std::vector<const geo::Geometry*> everything = target_ptrs;
+    for (const auto& b : buffers) {
+        everything.push_back(&b);
+    }
+    const auto control = ctx.difference(ctx.from_wkb(area_wkb), ctx.union_all(everything));
+    std::vector<geo::PreparedGeometry> p_targets, p_buffers;
+    for (auto& t : targets) {
+        p_targets.emplace_back(ctx, ctx.from_wkb(t.wkb()));
+    }
+    for (auto& b : buffers) {
+        p_buffers.emplace_back(ctx, ctx.from_wkb(b.wkb()));
+    }
+    const geo::PreparedGeometry p_control{ctx, ctx.from_wkb(control.wkb())};
+
+    // Incidents per location and month over the window, by area.
+    store::IncidentQuery q;
+    q.from = out.before_from;
+    q.to = out.after_to;
+    q.source = source;
+    for (const auto& c : store::categories(store)) {
+        if (("," + categories + ",").find("," + c.name + ",") != std::string::npos) {
+            q.category_ids.push_back(c.id);
+        }
+    }
+    const int steps = 2 * opt.months;
+    const std::size_t n = targets.size();
+    std::vector<std::vector<double>> t_month(n, std::vector<double>(static_cast<std::size_t>(steps), 0.0));
+    std::vector<std::vector<double>> b_month = t_month;
+    std::vector<double> c_month(static_cast<std::size_t>(steps), 0.0);
+    std::map<std::int64_t, std::pair<double, double>> xy;
+    {
+        store::Statement st{db, "SELECT id, easting, northing FROM location"};
+        while (st.step()) {
+            xy[st.column_int(0)] = {st.column_double(1), st.column_double(2)};
+        }
+    }
+    // Where each location falls, decided once.
+    std::map<std::int64_t, std::pair<int, int>> where; // (target index or -1, buffer index or -1); -2: control
+    const int first = Month::parse(out.before_from)->index();
+    double after_total = 0;
+    double after_in_hotspots = 0;
+    for (const auto& c : store::location_month_counts(store, q)) {
+        auto it = where.find(c.location_id);
+        if (it == where.end()) {
+            const auto [x, y] = xy[c.location_id];
+            std::pair<int, int> w{-1, -1};
+            for (std::size_t i = 0; i < n && w.first < 0; ++i) {
+                if (p_targets[i].covers_point(x, y)) {
+                    w.first = static_cast<int>(i);
+                }
+            }
+            for (std::size_t i = 0; i < n && w.first < 0 && w.second < 0; ++i) {
+                if (p_buffers[i].covers_point(x, y)) {
+                    w.second = static_cast<int>(i);
+                }
+            }
+            if (w.first < 0 && w.second < 0 && p_control.covers_point(x, y)) {
+                w = {-2, -2};
+            }
+            it = where.emplace(c.location_id, w).first;
+        }
+        const int step = Month::parse(c.month)->index() - first;
+        if (step < 0 || step >= steps) {
+            continue;
+        }
+        const auto s = static_cast<std::size_t>(step);
+        const auto [ti, bi] = it->second;
+        if (ti >= 0) {
+            t_month[static_cast<std::size_t>(ti)][s] += c.count;
+        } else if (bi >= 0) {
+            b_month[static_cast<std::size_t>(bi)][s] += c.count;
+        } else if (ti == -2) {
+            c_month[s] += c.count;
+        }
+        if (step >= opt.months) {
+            after_total += c.count;
+            after_in_hotspots += ti >= 0 ? c.count : 0;
+        }
+    }
+    auto split = [&](const std::vector<double>& series) {
+        BeforeAfter ba;
+        for (int s = 0; s < steps; ++s) {
+            (s < opt.months ? ba.before : ba.after) += series[static_cast<std::size_t>(s)];
+        }
+        return ba;
+    };
+    AreaResult scheme;
+    scheme.code = "scheme";
+    scheme.name = "all hotspots";
+    scheme.monthly_target.assign(static_cast<std::size_t>(steps), 0.0);
+    scheme.monthly_buffer.assign(static_cast<std::size_t>(steps), 0.0);
+    scheme.monthly_control = c_month;
+    scheme.control = split(c_month);
+    std::vector<AreaResult> per;
+    for (std::size_t i = 0; i < n; ++i) {
+        AreaResult a;
+        a.code = codes[i];
+        a.name = names[i];
+        a.monthly_target = t_month[i];
+        a.monthly_buffer = b_month[i];
+        a.monthly_control = c_month;
+        a.target = split(t_month[i]);
+        a.buffer = split(b_month[i]);
+        a.control = scheme.control;
+        finish(a, opt.months);
+        for (int s = 0; s < steps; ++s) {
+            scheme.monthly_target[static_cast<std::size_t>(s)] += t_month[i][static_cast<std::size_t>(s)];
+            scheme.monthly_buffer[static_cast<std::size_t>(s)] += b_month[i][static_cast<std::size_t>(s)];
+        }
+        per.push_back(std::move(a));
+    }
+    scheme.target = split(scheme.monthly_target);
+    scheme.buffer = split(scheme.monthly_buffer);
+    finish(scheme, opt.months);
+    out.areas.push_back(std::move(scheme));
+    for (auto& a : per) {
+        out.areas.push_back(std::move(a));
+    }
+    // PAI of the run's hotspots for the "after" incidents.
+    const double area_share = all_targets.area() / ctx.from_wkb(area_wkb).area();
+    out.pai_after = after_total > 0 && area_share > 0 ? (after_in_hotspots / after_total) / area_share : 0;
+
+    // Store and write.
+    store::Transaction tx{db};
+    const nlohmann::json params{{"run_id", out.run_id},         {"date", opt.date},
+                                {"months", opt.months},         {"buffer_m", opt.buffer_m},
+                                {"before", {out.before_from, out.before_to}},
+                                {"after", {out.after_from, out.after_to}},
+                                {"control", "the run's study area outside every hotspot and buffer"},
+                                {"pai_after", out.pai_after},  {"warnings", out.warnings}};
+    store::Statement ev{db, "INSERT INTO evaluation (run_id, created_at, params) VALUES (?, ?, ?)"};
+    ev.bind(1, out.run_id).bind(2, store::utc_now()).bind(3, params.dump()).run();
+    out.evaluation_id = db.last_insert_rowid();
+    store::Statement area_row{db, "INSERT INTO evaluation_area (evaluation_id, code, name, measures) VALUES (?, ?, ?, ?)"};
+    for (const auto& a : out.areas) {
+        area_row.bind(1, out.evaluation_id).bind(2, a.code).bind(3, a.name, true).bind(4, to_json(a).dump()).run();
+    }
+    tx.commit();
+    if (!opt.csv.empty()) {
+        std::ofstream csv{opt.csv};
+        csv << "code,name,target_before,target_after,percent_change,rate_ratio,p_exact,irr_vs_control,buffer_before,"
+               "buffer_after,control_before,control_after,wdq,wdq_reading,tne,wdd,wdd_se,wdd_z\n";
+        for (const auto& a : out.areas) {
+            auto f = [](double v) { return std::isfinite(v) ? std::to_string(v) : std::string{}; };
+            csv << a.code << ",\"" << a.name << "\"," << a.target.before << "," << a.target.after << ","
+                << f(a.target.percent_change()) << "," << f(a.target_ratio.ratio.estimate) << ","
+                << f(a.target_ratio.p_exact) << "," << f(a.irr.estimate) << "," << a.buffer.before << ","
+                << a.buffer.after << "," << a.control.before << "," << a.control.after << "," << f(a.wdq.wdq)
+                << ",\"" << a.wdq.reading << "\"," << f(a.tne) << "," << f(a.wdd.wdd) << "," << f(a.wdd.se) << ","
+                << f(a.wdd.z) << "\n";
+        }
+        if (!csv) {
+            throw Error(opt.csv + ": cannot write the evaluation CSV");
+        }
+    }
+    return out;
+}
+
+} // namespace hotref::evaluate

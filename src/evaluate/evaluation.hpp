@@ -1,0 +1,47 @@
+#pragma once
+// `hotref evaluate`: before and after an intervention date, per hotspot of a run
+// and for the scheme: the target (the hotspot), a buffer ring around it (not in
+// any hotspot) and a control (the rest of the study area outside hotspots and
+// buffers), with the measures of measures.hpp, stored with the run and written as CSV.
+
+#include "evaluate/measures.hpp"
+#include "store/store.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hotref::evaluate {
+
+struct EvaluateOptions {
+    std::int64_t run_id = 0;   // 0: the latest Gi* run
+    std::string date;          // intervention month, YYYY-MM (the first "after" month)
+    int months = 6;            // before and after window, months each
+    double buffer_m = 250;
+    std::string csv;           // write the table here (optional)
+};
+
+struct AreaResult {
+    std::string code;          // hotspot code, or "scheme"
+    std::string name;
+    BeforeAfter target, buffer, control;
+    RateRatio target_ratio;
+    Interval irr;
+    Wdq wdq;
+    double tne = 0;
+    Wdd wdd;
+    std::vector<double> monthly_target, monthly_buffer, monthly_control; // before then after
+};
+
+struct EvaluationSummary {
+    std::int64_t evaluation_id = 0;
+    std::int64_t run_id = 0;
+    std::string before_from, before_to, after_from, after_to;
+    std::vector<AreaResult> areas; // scheme first, then each hotspot by rank
+    double pai_after = 0;          // the run's hotspots against the "after" incidents
+    std::vector<std::string> warnings;
+};
+
+EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& options);
+
+} // namespace hotref::evaluate

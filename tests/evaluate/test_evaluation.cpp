@@ -1,0 +1,64 @@
+#include "core/error.hpp"
+#include "evaluate/evaluation.hpp"
+#include "fixtures.hpp"
+#include "hotspot/pipeline.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "support.hpp"
+
+#include <doctest/doctest.h>
+
+namespace t = hotref::test;
+
+TEST_CASE("evaluate: the real data, January-June hotspots against July-December") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    hotref::hotspot::HotspotOptions hs;
+    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
+    hs.cell_size = 250;
+    hs.from = "2025-01";
+    hs.to = "2025-06";
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+
+    hotref::evaluate::EvaluateOptions opt;
+    opt.date = "2025-07";
+    opt.months = 6;
+    opt.csv = tmp.file("evaluation.csv");
+    const auto e = hotref::evaluate::evaluate_run(store, opt);
+    CHECK(e.before_from == "2025-01");
+    CHECK(e.after_to == "2025-12");
+    REQUIRE(e.areas.size() == run.hotspots.size() + 1);
+    // The hotspots were found on the "before" months: the regression-to-the-mean warning.
+    REQUIRE(e.warnings.size() == 1);
+    CHECK(e.warnings.front().find("regression to the mean") == 0);
+    // The scheme adds up its hotspots, and the target's before count is the run's own hotspot incidents.
+    double before = 0;
+    double after = 0;
+    for (std::size_t i = 1; i < e.areas.size(); ++i) {
+        before += e.areas[i].target.before;
+        after += e.areas[i].target.after;
+    }
+    CHECK(e.areas.front().target.before == doctest::Approx(before));
+    CHECK(e.areas.front().target.after == doctest::Approx(after));
+    double run_incidents = 0;
+    for (const auto& h : run.hotspots) {
+        run_incidents += h.incidents;
+    }
+    CHECK(before == doctest::Approx(run_incidents));
+    // Target, buffers and control never hold more than all the ASB incidents of the year in the area.
+    const auto& s = e.areas.front();
+    CHECK(s.target.before + s.target.after + s.buffer.before + s.buffer.after + s.control.before + s.control.after <=
+          store.db().query_int("SELECT sum(n) FROM incident_v WHERE category = 'Anti-social behaviour'"));
+    CHECK(s.monthly_target.size() == 12);
+    // Stored and written.
+    CHECK(store.db().query_int("SELECT count(*) FROM evaluation_area WHERE evaluation_id = " +
+                               std::to_string(e.evaluation_id)) == static_cast<std::int64_t>(e.areas.size()));
+    CHECK(t::read_file(opt.csv).rfind("code,name,target_before", 0) == 0);
+    CHECK(e.pai_after > 1);
+
+    opt.date = "2025-11";
+    CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("does not hold"), hotref::Error);
+    opt.date = "July";
+    CHECK_THROWS_AS(hotref::evaluate::evaluate_run(store, opt), hotref::UsageError);
+}
