@@ -19,11 +19,13 @@ echo "== status"
 
 echo
 echo "== hotspots: Gi* with FDR on 250 m cells in the force area, ASB, all of 2025, with monthly trends"
-"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 --trends --top 10
+"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 --trends --top 10 \
+  | tee out/hotspots.txt
+run_id="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hotspots.txt | tail -1)"
 
 echo
 echo "== layers for QGIS: styled GeoPackage + project, GeoJSON, FlatGeobuf, CSV, vector tiles (published profile)"
-"$hotref" layers --store "$store" --out out/layers --overwrite
+"$hotref" layers --store "$store" --run "$run_id" --out out/layers --overwrite
 echo
 echo "Open out/layers/hotref.qgs in QGIS (or out/layers/hotref.gpkg: every layer opens styled)."
 
@@ -36,7 +38,14 @@ if [ ! -s "$secret_file" ]; then
 fi
 /usr/bin/python3 tools/gen/gen_referrals.py --count 720 --seed 7 --as-of 2026-12-31 --out out/referrals-synthetic.csv 2>/dev/null
 "$hotref" referral import --store "$store" --secret-file "$secret_file" --actor demo out/referrals-synthetic.csv
-"$hotref" referral link --store "$store"
-"$hotref" referral kpis --store "$store" --as-of 2026-12-31
-"$hotref" layers --store "$store" --out out/layers --overwrite > /dev/null
+"$hotref" referral link --store "$store" --run "$run_id"
+"$hotref" referral kpis --store "$store" --run "$run_id" --as-of 2026-12-31
+"$hotref" layers --store "$store" --run "$run_id" --out out/layers --overwrite > /dev/null
 echo "(out/layers/hotref.gpkg: the hotspots layer now carries the referral KPIs, shares only)"
+
+echo
+echo "== evaluation: hotspots of January-June 2025, before (Jan-Jun) and after (Jul-Dec)"
+"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 \
+  --from 2025-01 --to 2025-06 --top 0 > out/hotspots-h1.txt 2>/dev/null
+h1_run="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hotspots-h1.txt | tail -1)"
+"$hotref" evaluate --store "$store" --run "$h1_run" --date 2025-07 --months 6 --csv out/evaluation.csv
