@@ -33,7 +33,9 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
         ("date", po::value<std::string>(&m_options.date), "intervention month, YYYY-MM (the first 'after' month)")
         ("months", po::value<int>(&m_options.months)->default_value(6), "months before and after")
         ("buffer", po::value<double>(&m_options.buffer_m)->default_value(250), "buffer ring width in metres")
-        ("csv", po::value<std::string>(&m_options.csv), "write the table as CSV here");
+        ("csv", po::value<std::string>(&m_options.csv), "write the table as CSV here")
+        ("charts", po::value<std::string>(&m_options.charts),
+         "write PNG charts here: each top hotspot's monthly series, and the rate ratios");
 }
 
 void EvaluateCommand::apply(const po::variables_map&) {
@@ -81,6 +83,9 @@ int EvaluateCommand::run() {
     std::printf("\nPAI of the run's hotspots for the 'after' incidents: %.1f\n", e.pai_after);
     if (!m_options.csv.empty()) {
         std::printf("wrote %s\n", m_options.csv.c_str());
+    }
+    for (const auto& c : e.charts) {
+        std::printf("wrote %s\n", c.c_str());
     }
     return 0;
 }

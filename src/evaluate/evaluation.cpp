@@ -2,12 +2,15 @@
 
 #include "core/error.hpp"
 #include "core/month.hpp"
+#include "draw/chart.hpp"
 #include "geo/geos.hpp"
 #include "store/incidents.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -55,6 +58,63 @@ void finish(AreaResult& a, int months) {
     a.tne = total_net_effect(a.target, a.buffer, a.control);
     // One study-wide control serves the target and the buffer, scaled to each one's "before" count.
     a.wdd = weighted_displacement_difference_scaled(a.target, a.buffer, a.control);
+}
+
+std::string safe_name(const std::string& code) {
+    std::string out;
+    for (const char c : code) {
+        out += std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' ? c : '_';
+    }
+    return out;
+}
+
+// Each area's monthly series (the control scaled to the area's "before" level, so the
+// lines are comparable) and a chart of the rate ratios across hotspots.
+void write_charts(EvaluationSummary& out, const EvaluateOptions& opt) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.charts, ec);
+    if (ec) {
+        throw Error(opt.charts + ": cannot create the chart folder (" + ec.message() + ")");
+    }
+    std::vector<std::string> labels;
+    const auto start = *Month::parse(out.before_from);
+    for (int i = 0; i < 2 * opt.months; ++i) {
+        labels.push_back(month_add(start, i));
+    }
+    const draw::Colour red{0.84, 0.19, 0.15};
+    const draw::Colour orange{0.93, 0.55, 0.24};
+    const draw::Colour grey{0.45, 0.45, 0.45};
+    for (std::size_t k = 0; k < out.areas.size() && k <= static_cast<std::size_t>(opt.chart_hotspots); ++k) {
+        const auto& a = out.areas[k];
+        const double scale = a.control.before > 0 ? a.target.before / a.control.before : 0;
+        std::vector<double> control(a.monthly_control.size());
+        for (std::size_t i = 0; i < control.size(); ++i) {
+            control[i] = a.monthly_control[i] * scale;
+        }
+        char sub[200];
+        std::snprintf(sub, sizeof sub, "incidents per month; %+.0f%% after, rate ratio %.2f (p %.2g); %s",
+                      a.target.percent_change(), a.target_ratio.ratio.estimate, a.target_ratio.p_exact,
+                      a.wdq.reading);
+        const auto file = (std::filesystem::path{opt.charts} / (safe_name(a.code) + ".png")).string();
+        draw::line_chart(file, a.code == "scheme" ? std::string{"All hotspots"} : a.code + "  " + a.name, sub, labels,
+                         {{"hotspot", a.monthly_target, red, false},
+                          {"buffer ring", a.monthly_buffer, orange, false},
+                          {"control (scaled)", control, grey, true}},
+                         opt.months);
+        out.charts.push_back(file);
+    }
+    std::vector<draw::Estimate> estimates;
+    for (std::size_t k = 0; k < out.areas.size() && k <= 20; ++k) {
+        const auto& a = out.areas[k];
+        estimates.push_back({a.code == "scheme" ? "all hotspots" : a.code + "  " + a.name.substr(0, 24),
+                             a.target_ratio.ratio.estimate, a.target_ratio.ratio.lower, a.target_ratio.ratio.upper});
+    }
+    const auto file = (std::filesystem::path{opt.charts} / "rate_ratios.png").string();
+    draw::ratio_chart(file, "After / before, per hotspot", out.after_from + " to " + out.after_to + " against " +
+                                                              out.before_from + " to " + out.before_to +
+                                                              " (95 % intervals; coloured where significant)",
+                      estimates);
+    out.charts.push_back(file);
 }
 
 } // namespace
@@ -285,6 +345,9 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         if (!csv) {
             throw Error(opt.csv + ": cannot write the evaluation CSV");
         }
+    }
+    if (!opt.charts.empty()) {
+        write_charts(out, opt);
     }
     return out;
 }

@@ -19,6 +19,8 @@ struct EvaluateOptions {
     int months = 6;            // before and after window, months each
     double buffer_m = 250;
     std::string csv;           // write the table here (optional)
+    std::string charts;        // write PNG charts into this folder (optional)
+    int chart_hotspots = 10;   // how many hotspots get a chart of their own
 };
 
 struct AreaResult {
@@ -40,6 +42,7 @@ struct EvaluationSummary {
     std::vector<AreaResult> areas; // scheme first, then each hotspot by rank
     double pai_after = 0;          // the run's hotspots against the "after" incidents
     std::vector<std::string> warnings;
+    std::vector<std::string> charts; // files written
 };
 
 EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& options);

@@ -57,6 +57,17 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
     CHECK(t::read_file(opt.csv).rfind("code,name,target_before", 0) == 0);
     CHECK(e.pai_after > 1);
 
+    // Charts: PNGs of the series and of the rate ratios.
+    opt.charts = tmp.file("charts");
+    opt.chart_hotspots = 2;
+    const auto charted = hotref::evaluate::evaluate_run(store, opt);
+    CHECK(charted.charts.size() == 4); // scheme, two hotspots, rate ratios
+    for (const auto& c : charted.charts) {
+        const auto png = t::read_file(c);
+        CHECK(png.size() > 5000);
+        CHECK(png.substr(1, 3) == "PNG");
+    }
+    opt.charts.clear();
     opt.date = "2025-11";
     CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("does not hold"), hotref::Error);
     opt.date = "July";
