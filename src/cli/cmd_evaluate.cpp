@@ -34,6 +34,8 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
         ("months", po::value<int>(&m_options.months)->default_value(6), "months before and after")
         ("buffer", po::value<double>(&m_options.buffer_m)->default_value(250), "buffer ring width in metres")
         ("csv", po::value<std::string>(&m_options.csv), "write the table as CSV here")
+        ("gpkg", po::value<std::string>(&m_options.gpkg),
+         "write a styled GeoPackage of the hotspots (before/after), buffers and control here")
         ("charts", po::value<std::string>(&m_options.charts),
          "write PNG charts here: each top hotspot's monthly series, and the rate ratios");
 }
@@ -83,6 +85,9 @@ int EvaluateCommand::run() {
     std::printf("\nPAI of the run's hotspots for the 'after' incidents: %.1f\n", e.pai_after);
     if (!m_options.csv.empty()) {
         std::printf("wrote %s\n", m_options.csv.c_str());
+    }
+    if (!m_options.gpkg.empty()) {
+        std::printf("wrote %s\n", m_options.gpkg.c_str());
     }
     for (const auto& c : e.charts) {
         std::printf("wrote %s\n", c.c_str());

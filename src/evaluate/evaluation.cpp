@@ -3,6 +3,8 @@
 #include "core/error.hpp"
 #include "core/month.hpp"
 #include "draw/chart.hpp"
+#include "geo/vector.hpp"
+#include "publish/styles.hpp"
 #include "geo/geos.hpp"
 #include "store/incidents.hpp"
 
@@ -115,6 +117,83 @@ void write_charts(EvaluationSummary& out, const EvaluateOptions& opt) {
                                                               " (95 % intervals; coloured where significant)",
                       estimates);
     out.charts.push_back(file);
+}
+
+// The areas as a styled GeoPackage (published profile: counts from 1 to 4 withheld).
+void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const std::vector<geo::Geometry>& targets,
+                const std::vector<geo::Geometry>& buffers, const geo::Geometry& control) {
+    if (std::filesystem::exists(opt.gpkg)) {
+        throw Error(opt.gpkg + " exists; remove it or choose another --gpkg");
+    }
+    using geo::FieldType;
+    using geo::FieldValue;
+    auto count = [](double v) { return v > 0 && v < 5 ? FieldValue{} : FieldValue{v}; };
+    auto real = [](double v) { return std::isfinite(v) ? FieldValue{v} : FieldValue{}; };
+    const std::string period = "before " + out.before_from + " to " + out.before_to + ", after " + out.after_from +
+                               " to " + out.after_to;
+    geo::VectorDataset ds{opt.gpkg, "GPKG"};
+    auto describe = [&](geo::VectorLayer& l, const std::string& title) {
+        l.set_metadata("TITLE", title);
+        l.set_metadata("PERIOD", period);
+        l.set_metadata("RUN", std::to_string(out.run_id));
+        l.set_metadata("LICENCE", "Open Government Licence v3.0");
+        l.set_metadata("ATTRIBUTION", "Contains public sector information licensed under the Open Government Licence "
+                                      "v3.0 (data.police.uk).");
+        l.set_metadata("CLASSIFICATION", "OFFICIAL");
+        l.set_metadata("DISCLOSURE", "counts from 1 to 4 withheld");
+    };
+    const std::vector<std::string> lco{"GEOMETRY_NAME=geom", "SPATIAL_INDEX=YES"};
+    auto& hs = ds.create_layer("evaluation_hotspots", geo::GeometryKind::multipolygon, 27700,
+                               {{"code", FieldType::text},        {"name", FieldType::text},
+                                {"before", FieldType::real},      {"after", FieldType::real},
+                                {"pct_change", FieldType::real},  {"rate_ratio", FieldType::real},
+                                {"p_exact", FieldType::real},     {"irr_vs_control", FieldType::real},
+                                {"buffer_before", FieldType::real}, {"buffer_after", FieldType::real},
+                                {"wdq", FieldType::real},         {"wdq_reading", FieldType::text},
+                                {"tne", FieldType::real},         {"wdd", FieldType::real},
+                                {"wdd_z", FieldType::real}},
+                               lco);
+    describe(hs, "Hotspots before and after");
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        const auto& a = out.areas[i + 1];
+        const bool small = (a.target.before > 0 && a.target.before < 5) || (a.target.after > 0 && a.target.after < 5);
+        hs.add({a.code, a.name, count(a.target.before), count(a.target.after),
+                small ? FieldValue{} : real(a.target.percent_change()), real(a.target_ratio.ratio.estimate),
+                real(a.target_ratio.p_exact), real(a.irr.estimate), count(a.buffer.before), count(a.buffer.after),
+                real(a.wdq.wdq), std::string{a.wdq.reading}, real(a.tne), real(a.wdd.wdd), real(a.wdd.z)},
+               targets[i].wkb());
+    }
+    auto& bs = ds.create_layer("evaluation_buffers", geo::GeometryKind::multipolygon, 27700,
+                               {{"code", FieldType::text}, {"before", FieldType::real}, {"after", FieldType::real}},
+                               lco);
+    describe(bs, "Buffer rings");
+    for (std::size_t i = 0; i < buffers.size(); ++i) {
+        const auto& a = out.areas[i + 1];
+        bs.add({a.code, count(a.buffer.before), count(a.buffer.after)}, buffers[i].wkb());
+    }
+    auto& cs = ds.create_layer("evaluation_control", geo::GeometryKind::multipolygon, 27700,
+                               {{"before", FieldType::real}, {"after", FieldType::real}}, lco);
+    describe(cs, "Control area");
+    cs.add({count(out.areas.front().control.before), count(out.areas.front().control.after)}, control.wkb());
+    auto& styles = ds.create_layer("layer_styles", geo::GeometryKind::none, 0,
+                                   {{"f_table_catalog", FieldType::text}, {"f_table_schema", FieldType::text},
+                                    {"f_table_name", FieldType::text}, {"f_geometry_column", FieldType::text},
+                                    {"styleName", FieldType::text}, {"styleQML", FieldType::text},
+                                    {"styleSLD", FieldType::text}, {"useAsDefault", FieldType::integer},
+                                    {"description", FieldType::text}, {"owner", FieldType::text},
+                                    {"ui", FieldType::text}, {"update_time", FieldType::text}},
+                                   {"FID=id"});
+    const std::pair<const char*, std::string> qml[] = {
+        {"evaluation_hotspots", publish::change_qml("pct_change", "\"code\" || ' ' || round(\"pct_change\") || '%'")},
+        {"evaluation_buffers", publish::outline_qml("237,117,81", true)},
+        {"evaluation_control", publish::outline_qml("150,150,150", true)}};
+    for (const auto& [table, style] : qml) {
+        styles.add({std::string{}, std::string{}, std::string{table}, std::string{"geom"}, "hotref " + std::string{table},
+                    style, std::string{}, std::int64_t{1}, std::string{"hotref default style"}, std::string{"hotref"},
+                    FieldValue{}, store::utc_now()},
+                   {});
+    }
+    ds.close();
 }
 
 } // namespace
@@ -345,6 +424,9 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         if (!csv) {
             throw Error(opt.csv + ": cannot write the evaluation CSV");
         }
+    }
+    if (!opt.gpkg.empty()) {
+        write_gpkg(out, opt, targets, buffers, control);
     }
     if (!opt.charts.empty()) {
         write_charts(out, opt);

@@ -20,6 +20,7 @@ struct EvaluateOptions {
     double buffer_m = 250;
     std::string csv;           // write the table here (optional)
     std::string charts;        // write PNG charts into this folder (optional)
+    std::string gpkg;          // write a styled GeoPackage of the areas here (optional; must not exist)
     int chart_hotspots = 10;   // how many hotspots get a chart of their own
 };
 

@@ -76,6 +76,60 @@ std::string graduated_cells_qml(const std::string& field, const std::vector<doub
                 false);
 }
 
+static std::string xml_attr(const std::string& v) {
+    std::string out;
+    for (const char c : v) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string change_qml(const std::string& field, const std::string& label_field) {
+    struct Range {
+        const char* lower;
+        const char* upper;
+        const char* label;
+        const char* colour;
+    };
+    static constexpr Range ranges[] = {{"-100", "-50", "fell by half or more", "33,102,172,220"},
+                                       {"-50", "-20", "fell 20-50 %", "103,169,207,220"},
+                                       {"-20", "-5", "fell 5-20 %", "209,229,240,220"},
+                                       {"-5", "5", "about the same", "240,240,240,220"},
+                                       {"5", "25", "rose 5-25 %", "253,219,199,220"},
+                                       {"25", "100000", "rose 25 % or more", "214,96,77,220"}};
+    std::string rs;
+    std::string symbols;
+    int i = 0;
+    for (const auto& r : ranges) {
+        const std::string id = std::to_string(i++);
+        rs += std::string{"<range render=\"true\" symbol=\""} + id + "\" lower=\"" + r.lower + "\" upper=\"" +
+              r.upper + "\" label=\"" + r.label + "\"/>";
+        symbols += fill_symbol(id, r.colour, "80,80,80,255", "0.4");
+    }
+    const std::string labeling =
+        "<labeling type=\"simple\"><settings calloutType=\"simple\"><text-style fieldName=\"" + xml_attr(label_field) +
+        "\" isExpression=\"1\" fontSize=\"8\" textColor=\"30,30,30,255\" fontFamily=\"DejaVu Sans\">"
+        "<text-buffer bufferDraw=\"1\" bufferSize=\"0.8\" bufferSizeUnits=\"MM\" bufferColor=\"255,255,255,255\" "
+        "bufferOpacity=\"0.9\"/></text-style><placement placement=\"1\"/></settings></labeling>";
+    return wrap("<renderer-v2 type=\"graduatedSymbol\" attr=\"" + field +
+                    "\" graduatedMethod=\"GraduatedColor\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">"
+                    "<ranges>" + rs + "</ranges><symbols>" + symbols + "</symbols></renderer-v2>" + labeling,
+                true);
+}
+
+std::string outline_qml(const std::string& rgb, bool fill) {
+    return wrap("<renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><symbols>" +
+                    fill_symbol("0", fill ? rgb + ",40" : "255,255,255,0", rgb + ",255", "0.6", fill ? "solid" : "no") +
+                    "</symbols></renderer-v2>",
+                false);
+}
+
 std::string hotspots_qml() {
     const std::string renderer = "<renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" "
                                  "forceraster=\"0\"><symbols>" +

@@ -15,6 +15,12 @@ std::string gistar_cells_qml();
 /// KDE cells on a graduated yellow-to-red ramp of `field` with the given class breaks.
 std::string graduated_cells_qml(const std::string& field, const std::vector<double>& breaks);
 
+/// Areas coloured by a change in percent: blue for falls, red for rises, labelled with `label_field`.
+std::string change_qml(const std::string& field, const std::string& label_field);
+
+/// An outline of a given colour ("r,g,b") with an optional faint fill.
+std::string outline_qml(const std::string& rgb, bool fill);
+
 /// Hotspot outlines, labelled with their code and rank.
 std::string hotspots_qml();
 

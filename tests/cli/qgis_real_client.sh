@@ -22,3 +22,6 @@ export HOTREF_NO_PROGRESS=1
 /usr/bin/python3 "$root/tools/qgis_check.py" \
   --xyz "type=xyz&url=file://$work/layers/tiles/{z}/{x}/{y}.pbf&zmin=8&zmax=10" \
   --crs EPSG:3857 --extent=-185000,6950000,-145000,6990000 --png "$out/qgis_tiles.png"
+"$hotref" evaluate --store "$work/s.sqlite" --date 2025-07 --months 6 --gpkg "$work/evaluation.gpkg" >/dev/null 2>&1
+/usr/bin/python3 "$root/tools/qgis_check.py" --gpkg "$work/evaluation.gpkg" --require-style evaluation_hotspots \
+  --require-style evaluation_buffers --require-style evaluation_control --png "$out/qgis_evaluation.png"

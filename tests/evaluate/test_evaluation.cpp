@@ -68,6 +68,18 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
         CHECK(png.substr(1, 3) == "PNG");
     }
     opt.charts.clear();
+    // A styled GeoPackage of the areas; refused when it exists.
+    opt.gpkg = tmp.file("evaluation.gpkg");
+    hotref::evaluate::evaluate_run(store, opt);
+    hotref::store::Database g{opt.gpkg, false};
+    CHECK(g.query_int("SELECT count(*) FROM evaluation_hotspots") == static_cast<std::int64_t>(run.hotspots.size()));
+    CHECK(g.query_int("SELECT count(*) FROM evaluation_buffers") == static_cast<std::int64_t>(run.hotspots.size()));
+    CHECK(g.query_int("SELECT count(*) FROM evaluation_control") == 1);
+    CHECK(g.query_int("SELECT count(*) FROM evaluation_hotspots WHERE (before > 0 AND before < 5) OR "
+                      "(after > 0 AND after < 5)") == 0);
+    CHECK(g.query_int("SELECT count(*) FROM layer_styles WHERE f_table_schema = '' AND f_geometry_column = 'geom'") == 3);
+    CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("exists"), hotref::Error);
+    opt.gpkg.clear();
     opt.date = "2025-11";
     CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("does not hold"), hotref::Error);
     opt.date = "July";
