@@ -30,7 +30,9 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
     add_store_option(options);
     options.add_options()
         ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "hotspot run (0: the latest Gi* run)")
-        ("date", po::value<std::string>(&m_options.date), "intervention month, YYYY-MM (the first 'after' month)")
+        ("date", po::value<std::string>(&m_options.date),
+         "intervention month, YYYY-MM (the first 'after' month); default: each hotspot from the month of its "
+         "first linked referral")
         ("months", po::value<int>(&m_options.months)->default_value(6), "months before and after")
         ("buffer", po::value<double>(&m_options.buffer_m)->default_value(250), "buffer ring width in metres")
         ("csv", po::value<std::string>(&m_options.csv), "write the table as CSV here")
@@ -41,9 +43,6 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
 }
 
 void EvaluateCommand::apply(const po::variables_map&) {
-    if (m_options.date.empty()) {
-        throw UsageError("give --date, the intervention month (YYYY-MM)");
-    }
     if (!(m_options.buffer_m > 0)) {
         throw UsageError("--buffer must be above 0 metres");
     }

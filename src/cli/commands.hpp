@@ -129,7 +129,7 @@ public:
     [[nodiscard]] const char* synopsis() const override {
         return "Before/after evaluation of a run's hotspots: change, significance, displacement (WDQ, TNE, WDD), PAI.";
     }
-    [[nodiscard]] const char* usage() const override { return "--date YYYY-MM [OPTIONS]"; }
+    [[nodiscard]] const char* usage() const override { return "[--date YYYY-MM] [OPTIONS]"; }
     [[nodiscard]] const char* details() const override;
     int run() override;
 

@@ -81,7 +81,8 @@ void write_charts(EvaluationSummary& out, const EvaluateOptions& opt) {
     std::vector<std::string> labels;
     const auto start = *Month::parse(out.before_from);
     for (int i = 0; i < 2 * opt.months; ++i) {
-        labels.push_back(month_add(start, i));
+        // With hotspots targeted in different months, the x axis is months since targeting.
+        labels.push_back(out.aligned ? std::to_string(i - opt.months) : month_add(start, i));
     }
     const draw::Colour red{0.84, 0.19, 0.15};
     const draw::Colour orange{0.93, 0.55, 0.24};
@@ -120,8 +121,12 @@ void write_charts(EvaluationSummary& out, const EvaluateOptions& opt) {
 }
 
 // The areas as a styled GeoPackage (published profile: counts from 1 to 4 withheld).
-void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const std::vector<geo::Geometry>& targets,
-                const std::vector<geo::Geometry>& buffers, const geo::Geometry& control) {
+void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const std::vector<std::string>& codes,
+                const std::vector<geo::Geometry>& targets, const std::vector<geo::Geometry>& buffers,
+                const geo::Geometry& control) {
+    auto index_of = [&codes](const std::string& code) {
+        return static_cast<std::size_t>(std::find(codes.begin(), codes.end(), code) - codes.begin());
+    };
     if (std::filesystem::exists(opt.gpkg)) {
         throw Error(opt.gpkg + " exists; remove it or choose another --gpkg");
     }
@@ -154,8 +159,9 @@ void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const 
                                 {"wdd_z", FieldType::real}},
                                lco);
     describe(hs, "Hotspots before and after");
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        const auto& a = out.areas[i + 1];
+    for (std::size_t k = 1; k < out.areas.size(); ++k) {
+        const auto& a = out.areas[k];
+        const auto i = index_of(a.code);
         const bool small = (a.target.before > 0 && a.target.before < 5) || (a.target.after > 0 && a.target.after < 5);
         hs.add({a.code, a.name, count(a.target.before), count(a.target.after),
                 small ? FieldValue{} : real(a.target.percent_change()), real(a.target_ratio.ratio.estimate),
@@ -167,9 +173,9 @@ void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const 
                                {{"code", FieldType::text}, {"before", FieldType::real}, {"after", FieldType::real}},
                                lco);
     describe(bs, "Buffer rings");
-    for (std::size_t i = 0; i < buffers.size(); ++i) {
-        const auto& a = out.areas[i + 1];
-        bs.add({a.code, count(a.buffer.before), count(a.buffer.after)}, buffers[i].wkb());
+    for (std::size_t k = 1; k < out.areas.size(); ++k) {
+        const auto& a = out.areas[k];
+        bs.add({a.code, count(a.buffer.before), count(a.buffer.after)}, buffers[index_of(a.code)].wkb());
     }
     auto& cs = ds.create_layer("evaluation_control", geo::GeometryKind::multipolygon, 27700,
                                {{"before", FieldType::real}, {"after", FieldType::real}}, lco);
@@ -205,17 +211,14 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     if (out.run_id == 0) {
         throw Error("no Gi* run to evaluate; run 'hotref hotspots' first");
     }
-    const auto date = Month::parse(opt.date);
-    if (!date) {
+    const bool per_hotspot = opt.date.empty(); // each hotspot from the month it was first targeted
+    const auto date = per_hotspot ? std::optional<Month>{} : Month::parse(opt.date);
+    if (!per_hotspot && !date) {
         throw UsageError("--date must be the intervention month, YYYY-MM");
     }
     if (opt.months < 1 || opt.months > 60) {
         throw UsageError("--months must be between 1 and 60");
     }
-    out.before_from = month_add(*date, -opt.months);
-    out.before_to = month_add(*date, -1);
-    out.after_from = date->str();
-    out.after_to = month_add(*date, opt.months - 1);
 
     std::string source, categories, run_from, run_to;
     std::string area_wkb;
@@ -232,18 +235,6 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         area_wkb = st.column_blob(4);
     }
     const auto stored = store::stored_months(store, source);
-    for (const auto& m : {out.before_from, out.after_to}) {
-        if (std::find(stored.begin(), stored.end(), m) == stored.end()) {
-            throw Error("the window " + out.before_from + " to " + out.after_to + " needs month " + m +
-                        ", which the store does not hold (" + stored.front() + " to " + stored.back() +
-                        "); choose another --date or fewer --months");
-        }
-    }
-    if (!(run_to < out.before_from || run_from > out.before_to)) {
-        out.warnings.push_back("regression to the mean: the hotspots were found on " + run_from + " to " + run_to +
-                               ", which overlaps the 'before' months; a fall may be partly a return to normal. "
-                               "Find the hotspots on months before " + out.before_from + " to avoid it.");
-    }
 
     // Areas: targets, buffer rings outside every hotspot, and the control.
     geo::Context ctx;
@@ -260,6 +251,74 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     }
     if (targets.empty()) {
         throw Error("run " + std::to_string(out.run_id) + " has no hotspots to evaluate");
+    }
+    // Each hotspot's intervention month: --date, or the month of its first linked referral.
+    std::vector<std::optional<Month>> starts(targets.size(), date);
+    if (per_hotspot) {
+        store::Statement st{db, "SELECT l.hotspot_code, min(r.created_at) FROM referral_link l JOIN referral r "
+                                "ON r.id = l.referral_id WHERE l.run_id = ? AND l.kind = 'inside' GROUP BY l.hotspot_code"};
+        st.bind(1, out.run_id);
+        std::map<std::string, std::string> first;
+        while (st.step()) {
+            first[st.column_text(0)] = st.column_text(1).substr(0, 7);
+        }
+        for (std::size_t i = 0; i < codes.size(); ++i) {
+            if (const auto it = first.find(codes[i]); it != first.end()) {
+                starts[i] = Month::parse(it->second);
+            }
+        }
+    }
+    // Keep the hotspots whose whole window is stored.
+    int skipped_no_date = 0;
+    int skipped_window = 0;
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        if (!starts[i]) {
+            ++skipped_no_date;
+            continue;
+        }
+        const auto from = month_add(*starts[i], -opt.months);
+        const auto to = month_add(*starts[i], opt.months - 1);
+        if (std::find(stored.begin(), stored.end(), from) == stored.end() ||
+            std::find(stored.begin(), stored.end(), to) == stored.end()) {
+            if (!per_hotspot) {
+                throw Error("the window " + from + " to " + to + " is not all stored (" + stored.front() + " to " +
+                            stored.back() + "): the store does not hold it; choose another --date or fewer --months");
+            }
+            starts[i].reset();
+            ++skipped_window;
+        }
+    }
+    if (skipped_no_date > 0) {
+        out.warnings.push_back(std::to_string(skipped_no_date) +
+                               " hotspot(s) have no referral linked to them, so no date they were first targeted: "
+                               "left out (give --date to evaluate every hotspot from one month)");
+    }
+    if (skipped_window > 0) {
+        out.warnings.push_back(std::to_string(skipped_window) + " hotspot(s) were first targeted too near the edge of "
+                               "the stored months for " + std::to_string(opt.months) + " months either side: left out");
+    }
+    int lo = std::numeric_limits<int>::max();
+    int hi = std::numeric_limits<int>::min();
+    for (const auto& st : starts) {
+        if (st) {
+            lo = std::min(lo, st->index());
+            hi = std::max(hi, st->index());
+        }
+    }
+    if (lo > hi) {
+        throw Error("no hotspot of run " + std::to_string(out.run_id) + " can be evaluated: " +
+                    (per_hotspot ? "link referrals first (hotref referral link) or give --date" : "see the window"));
+    }
+    const Month first_start{lo / 12, lo % 12 + 1};
+    const Month last_start{hi / 12, hi % 12 + 1};
+    out.before_from = month_add(first_start, -opt.months);
+    out.before_to = month_add(last_start, -1);
+    out.after_from = first_start.str();
+    out.after_to = month_add(last_start, opt.months - 1);
+    if (!(run_to < out.before_from || run_from > out.before_to)) {
+        out.warnings.push_back("regression to the mean: the hotspots were found on " + run_from + " to " + run_to +
+                               ", which overlaps the 'before' months; a fall may be partly a return to normal. "
+                               "Find the hotspots on months before " + out.before_from + " to avoid it.");
     }
     std::vector<const geo::Geometry*> target_ptrs;
     for (const auto& t : targets) {
@@ -294,7 +353,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
             q.category_ids.push_back(c.id);
         }
     }
-    const int steps = 2 * opt.months;
+    const int steps = (hi - lo) + 2 * opt.months; // every month of every hotspot's window
     const std::size_t n = targets.size();
     std::vector<std::vector<double>> t_month(n, std::vector<double>(static_cast<std::size_t>(steps), 0.0));
     std::vector<std::vector<double>> b_month = t_month;
@@ -349,41 +408,64 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
             after_in_hotspots += ti >= 0 ? c.count : 0;
         }
     }
+    // Each hotspot's window: its 2 x months months from (its start - months), within the counted range.
+    auto slice = [&](const std::vector<double>& series, const Month& start) {
+        const int offset = start.index() - opt.months - Month::parse(out.before_from)->index();
+        return std::vector<double>(series.begin() + offset, series.begin() + offset + 2 * opt.months);
+    };
     auto split = [&](const std::vector<double>& series) {
         BeforeAfter ba;
-        for (int s = 0; s < steps; ++s) {
-            (s < opt.months ? ba.before : ba.after) += series[static_cast<std::size_t>(s)];
+        for (int k = 0; k < 2 * opt.months; ++k) {
+            (k < opt.months ? ba.before : ba.after) += series[static_cast<std::size_t>(k)];
         }
         return ba;
     };
+    const auto window = static_cast<std::size_t>(2 * opt.months);
     AreaResult scheme;
     scheme.code = "scheme";
     scheme.name = "all hotspots";
-    scheme.monthly_target.assign(static_cast<std::size_t>(steps), 0.0);
-    scheme.monthly_buffer.assign(static_cast<std::size_t>(steps), 0.0);
-    scheme.monthly_control = c_month;
-    scheme.control = split(c_month);
+    scheme.monthly_target.assign(window, 0.0);
+    scheme.monthly_buffer.assign(window, 0.0);
+    scheme.monthly_control.assign(window, 0.0);
     std::vector<AreaResult> per;
+    bool one_start = true;
     for (std::size_t i = 0; i < n; ++i) {
+        if (!starts[i]) {
+            continue;
+        }
+        one_start = one_start && *starts[i] == first_start;
         AreaResult a;
         a.code = codes[i];
         a.name = names[i];
-        a.monthly_target = t_month[i];
-        a.monthly_buffer = b_month[i];
-        a.monthly_control = c_month;
-        a.target = split(t_month[i]);
-        a.buffer = split(b_month[i]);
-        a.control = scheme.control;
+        a.monthly_target = slice(t_month[i], *starts[i]);
+        a.monthly_buffer = slice(b_month[i], *starts[i]);
+        a.monthly_control = slice(c_month, *starts[i]);
+        a.target = split(a.monthly_target);
+        a.buffer = split(a.monthly_buffer);
+        a.control = split(a.monthly_control);
         finish(a, opt.months);
-        for (int s = 0; s < steps; ++s) {
-            scheme.monthly_target[static_cast<std::size_t>(s)] += t_month[i][static_cast<std::size_t>(s)];
-            scheme.monthly_buffer[static_cast<std::size_t>(s)] += b_month[i][static_cast<std::size_t>(s)];
+        for (std::size_t k = 0; k < window; ++k) {
+            scheme.monthly_target[k] += a.monthly_target[k];
+            scheme.monthly_buffer[k] += a.monthly_buffer[k];
         }
         per.push_back(std::move(a));
     }
+    // The scheme's control: the control over the same months (with several start months, the
+    // control months aligned to each hotspot's start, averaged over the hotspots).
+    if (one_start) {
+        scheme.monthly_control = slice(c_month, first_start);
+    } else {
+        for (const auto& a : per) {
+            for (std::size_t k = 0; k < window; ++k) {
+                scheme.monthly_control[k] += a.monthly_control[k] / static_cast<double>(per.size());
+            }
+        }
+    }
     scheme.target = split(scheme.monthly_target);
     scheme.buffer = split(scheme.monthly_buffer);
+    scheme.control = split(scheme.monthly_control);
     finish(scheme, opt.months);
+    out.aligned = !one_start;
     out.areas.push_back(std::move(scheme));
     for (auto& a : per) {
         out.areas.push_back(std::move(a));
@@ -426,7 +508,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         }
     }
     if (!opt.gpkg.empty()) {
-        write_gpkg(out, opt, targets, buffers, control);
+        write_gpkg(out, opt, codes, targets, buffers, control);
     }
     if (!opt.charts.empty()) {
         write_charts(out, opt);

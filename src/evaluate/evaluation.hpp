@@ -15,7 +15,8 @@ namespace hotref::evaluate {
 
 struct EvaluateOptions {
     std::int64_t run_id = 0;   // 0: the latest Gi* run
-    std::string date;          // intervention month, YYYY-MM (the first "after" month)
+    std::string date;          // intervention month, YYYY-MM (the first "after" month); empty: each
+                               // hotspot from the month of its first linked referral
     int months = 6;            // before and after window, months each
     double buffer_m = 250;
     std::string csv;           // write the table here (optional)
@@ -44,6 +45,7 @@ struct EvaluationSummary {
     double pai_after = 0;          // the run's hotspots against the "after" incidents
     std::vector<std::string> warnings;
     std::vector<std::string> charts; // files written
+    bool aligned = false;            // hotspots targeted in different months: series aligned on targeting
 };
 
 EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& options);

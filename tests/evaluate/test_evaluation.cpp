@@ -2,11 +2,15 @@
 #include "evaluate/evaluation.hpp"
 #include "fixtures.hpp"
 #include "hotspot/pipeline.hpp"
+#include "referral/kpi.hpp"
+#include "referral/registry.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "support.hpp"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
 
 namespace t = hotref::test;
 
@@ -84,4 +88,33 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
     CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("does not hold"), hotref::Error);
     opt.date = "July";
     CHECK_THROWS_AS(hotref::evaluate::evaluate_run(store, opt), hotref::UsageError);
+}
+
+TEST_CASE("evaluate: each hotspot from the month it was first targeted (its first referral)") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    hotref::hotspot::HotspotOptions hs;
+    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
+    hs.cell_size = 250;
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+    hotref::referral::RegistryOptions ro;
+    ro.secret = "a-test-secret-of-enough-length";
+    REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), ro, false).committed);
+    hotref::referral::link_referrals(store, run.run_id, 0);
+
+    hotref::evaluate::EvaluateOptions opt;
+    opt.months = 2; // referrals from March 2025: January-February against March-April
+    const auto e = hotref::evaluate::evaluate_run(store, opt);
+    REQUIRE(e.areas.size() == 2); // the scheme and the one hotspot with referrals
+    CHECK(e.areas[1].code == run.hotspots.front().code);
+    CHECK(e.before_from == "2025-01");
+    CHECK(e.after_to == "2025-04");
+    CHECK(e.areas[1].monthly_target.size() == 4);
+    CHECK(std::any_of(e.warnings.begin(), e.warnings.end(),
+                      [](const std::string& w) { return w.find("no referral linked to them") != std::string::npos; }));
+    // Without any referral the evaluation says what to do.
+    store.db().exec("DELETE FROM referral_link");
+    CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("link referrals first"),
+                         hotref::Error);
 }
