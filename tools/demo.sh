@@ -47,6 +47,7 @@ echo
 echo "== evaluation: hotspots of January-June 2025, before (Jan-Jun) and after (Jul-Dec)"
 "$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 \
   --from 2025-01 --to 2025-06 --top 0 > out/hotspots-h1.txt 2>/dev/null
+rm -f out/evaluation.gpkg
 h1_run="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hotspots-h1.txt | tail -1)"
 "$hotref" evaluate --store "$store" --run "$h1_run" --date 2025-07 --months 6 --csv out/evaluation.csv \
-  --charts out/charts
+  --charts out/charts --gpkg out/evaluation.gpkg
