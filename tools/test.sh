@@ -7,6 +7,7 @@ cd "$root"
 tools/setup.sh
 if [ "${HOTREF_SANITIZE:-OFF}" = "ON" ]; then
   export HOTREF_BUILD_DIR="${HOTREF_BUILD_DIR:-$root/build-asan}"
+  export LSAN_OPTIONS="suppressions=$root/tools/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fi
 build="${HOTREF_BUILD_DIR:-$root/build}"
 tools/build.sh

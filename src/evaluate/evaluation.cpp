@@ -44,6 +44,8 @@ nlohmann::json to_json(const AreaResult& a) {
             {"buffer_displacement_measure", num(a.wdq.buffer_displacement)},
             {"wdq", num(a.wdq.wdq)},
             {"wdq_reading", a.wdq.reading},
+            {"gross_effect", num(gross_effect(a.target))},
+            {"net_effect", num(net_effect(a.target, a.control))},
             {"tne", num(a.tne)},
             {"wdd", num(a.wdd.wdd)},
             {"wdd_se", num(a.wdd.se)},
@@ -493,13 +495,14 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     if (!opt.csv.empty()) {
         std::ofstream csv{opt.csv};
         csv << "code,name,target_before,target_after,percent_change,rate_ratio,p_exact,irr_vs_control,buffer_before,"
-               "buffer_after,control_before,control_after,wdq,wdq_reading,tne,wdd,wdd_se,wdd_z\n";
+               "buffer_after,control_before,control_after,gross_effect,net_effect,wdq,wdq_reading,tne,wdd,wdd_se,wdd_z\n";
         for (const auto& a : out.areas) {
             auto f = [](double v) { return std::isfinite(v) ? std::to_string(v) : std::string{}; };
             csv << a.code << ",\"" << a.name << "\"," << a.target.before << "," << a.target.after << ","
                 << f(a.target.percent_change()) << "," << f(a.target_ratio.ratio.estimate) << ","
                 << f(a.target_ratio.p_exact) << "," << f(a.irr.estimate) << "," << a.buffer.before << ","
-                << a.buffer.after << "," << a.control.before << "," << a.control.after << "," << f(a.wdq.wdq)
+                << a.buffer.after << "," << a.control.before << "," << a.control.after << ","
+                << f(gross_effect(a.target)) << "," << f(net_effect(a.target, a.control)) << "," << f(a.wdq.wdq)
                 << ",\"" << a.wdq.reading << "\"," << f(a.tne) << "," << f(a.wdd.wdd) << "," << f(a.wdd.se) << ","
                 << f(a.wdd.z) << "\n";
         }

@@ -99,6 +99,14 @@ Wdq weighted_displacement_quotient(const BeforeAfter& r, const BeforeAfter& d, c
     return w;
 }
 
+double gross_effect(const BeforeAfter& r) {
+    return r.before - r.after;
+}
+
+double net_effect(const BeforeAfter& r, const BeforeAfter& c) {
+    return c.before > 0 ? r.before * (c.after / c.before) - r.after : nan;
+}
+
 double total_net_effect(const BeforeAfter& r, const BeforeAfter& d, const BeforeAfter& c) {
     if (c.before <= 0) {
         return nan;

@@ -45,6 +45,11 @@ struct Wdq {
 };
 Wdq weighted_displacement_quotient(const BeforeAfter& target, const BeforeAfter& buffer, const BeforeAfter& control);
 
+/// Gross effect: the fall in the target, Rb - Ra (positive = fewer incidents).
+double gross_effect(const BeforeAfter& target);
+/// Net effect: the fall in the target beyond the control's trend, Rb (Ca/Cb) - Ra.
+double net_effect(const BeforeAfter& target, const BeforeAfter& control);
+
 /// Total Net Effect (Guerette 2009): the target's and the buffer's changes against
 /// what the control's trend predicts: [Rb (Ca/Cb) - Ra] + [Db (Ca/Cb) - Da]; positive = crimes prevented.
 double total_net_effect(const BeforeAfter& target, const BeforeAfter& buffer, const BeforeAfter& control);

@@ -46,6 +46,9 @@ TEST_CASE("evaluate: WDQ, success and displacement measures (Bowers & Johnson 20
     const auto no_success = weighted_displacement_quotient({100, 120}, {80, 70}, {1000, 1000});
     CHECK_FALSE(no_success.meaningful);
     CHECK(std::isnan(no_success.wdq));
+    // Gross and net effects: 40 fewer; against a control that rose 10 %, 110 expected, so 50 net.
+    CHECK(gross_effect({100, 60}) == doctest::Approx(40));
+    CHECK(net_effect({100, 60}, {1000, 1100}) == doctest::Approx(50));
     // TNE: the control did not change, so 40 prevented in the target and 10 in the buffer.
     CHECK(total_net_effect({100, 60}, {80, 70}, {1000, 1000}) == doctest::Approx(50));
     CHECK(total_net_effect({100, 60}, {80, 70}, {1000, 1100}) == doctest::Approx(110 - 60 + 88 - 70));
