@@ -183,24 +183,12 @@ void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const 
                                {{"before", FieldType::real}, {"after", FieldType::real}}, lco);
     describe(cs, "Control area");
     cs.add({count(out.areas.front().control.before), count(out.areas.front().control.after)}, control.wkb());
-    auto& styles = ds.create_layer("layer_styles", geo::GeometryKind::none, 0,
-                                   {{"f_table_catalog", FieldType::text}, {"f_table_schema", FieldType::text},
-                                    {"f_table_name", FieldType::text}, {"f_geometry_column", FieldType::text},
-                                    {"styleName", FieldType::text}, {"styleQML", FieldType::text},
-                                    {"styleSLD", FieldType::text}, {"useAsDefault", FieldType::integer},
-                                    {"description", FieldType::text}, {"owner", FieldType::text},
-                                    {"ui", FieldType::text}, {"update_time", FieldType::text}},
-                                   {"FID=id"});
-    const std::pair<const char*, std::string> qml[] = {
-        {"evaluation_hotspots", publish::change_qml("pct_change", "\"code\" || ' ' || round(\"pct_change\") || '%'")},
-        {"evaluation_buffers", publish::outline_qml("237,117,81", true)},
-        {"evaluation_control", publish::outline_qml("150,150,150", true)}};
-    for (const auto& [table, style] : qml) {
-        styles.add({std::string{}, std::string{}, std::string{table}, std::string{"geom"}, "hotref " + std::string{table},
-                    style, std::string{}, std::int64_t{1}, std::string{"hotref default style"}, std::string{"hotref"},
-                    FieldValue{}, store::utc_now()},
-                   {});
-    }
+    publish::write_layer_styles(
+        ds,
+        {{"evaluation_hotspots", publish::change_qml("pct_change", "\"code\" || ' ' || round(\"pct_change\") || '%'")},
+         {"evaluation_buffers", publish::outline_qml("237,117,81", true)},
+         {"evaluation_control", publish::outline_qml("150,150,150", true)}},
+        store::utc_now());
     ds.close();
 }
 

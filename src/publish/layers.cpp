@@ -442,23 +442,8 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
         styles.emplace_back("study_area", study_area_qml());
     }
 
-    // --- QGIS styles (layer_styles, as QGIS looks them up) ---
-    {
-        auto& layer = ds.create_layer("layer_styles", geo::GeometryKind::none, 0,
-                                      {{"f_table_catalog", FieldType::text}, {"f_table_schema", FieldType::text},
-                                       {"f_table_name", FieldType::text},    {"f_geometry_column", FieldType::text},
-                                       {"styleName", FieldType::text},       {"styleQML", FieldType::text},
-                                       {"styleSLD", FieldType::text},        {"useAsDefault", FieldType::integer},
-                                       {"description", FieldType::text},     {"owner", FieldType::text},
-                                       {"ui", FieldType::text},              {"update_time", FieldType::text}},
-                                      {"FID=id"});
-        for (const auto& [table, qml] : styles) {
-            layer.add({std::string{}, std::string{}, table, std::string{"geom"}, "hotref " + table, qml, std::string{},
-                       std::int64_t{1}, std::string{"hotref default style"}, std::string{"hotref"}, FieldValue{},
-                       generated},
-                      {});
-        }
-    }
+    // --- QGIS styles ---
+    write_layer_styles(ds, styles, generated);
     ds.close();
     report.gpkg = gpkg.string();
     report.files.clear();

@@ -11,23 +11,9 @@ namespace hotref::publish {
 
 namespace {
 
-std::string escape(const std::string& s) {
-    std::string out;
-    for (const char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
 // British National Grid as QGIS writes it (QGIS reads the WKT; authid alone is not enough).
 std::string bng_srs_xml() {
-    return "<spatialrefsys><wkt>" + escape(geo::crs_wkt(27700)) + "</wkt><proj4>" + escape(geo::crs_proj4(27700)) +
+    return "<spatialrefsys><wkt>" + xml_escape(geo::crs_wkt(27700)) + "</wkt><proj4>" + xml_escape(geo::crs_proj4(27700)) +
            "</proj4><srid>27700</srid><authid>EPSG:27700</authid><description>OSGB36 / British National Grid"
            "</description><projectionacronym>tmerc</projectionacronym><ellipsoidacronym>EPSG:7001"
            "</ellipsoidacronym><geographicflag>false</geographicflag></spatialrefsys>";
@@ -47,20 +33,20 @@ void write_qgis_project(const std::string& path, const std::string& title, const
     for (const auto& l : layers) {
         const std::string id = "hotref_" + l.table;
         const std::string source = "./" + gpkg_name + "|layername=" + l.table;
-        tree += "<layer-tree-layer expanded=\"1\" checked=\"Qt::Checked\" id=\"" + id + "\" name=\"" + escape(l.title) +
-                "\" source=\"" + escape(source) + "\" providerKey=\"ogr\"><customproperties/></layer-tree-layer>";
+        tree += "<layer-tree-layer expanded=\"1\" checked=\"Qt::Checked\" id=\"" + id + "\" name=\"" + xml_escape(l.title) +
+                "\" source=\"" + xml_escape(source) + "\" providerKey=\"ogr\"><customproperties/></layer-tree-layer>";
         order += "<item>" + id + "</item>";
         const bool labels = l.qml.find("labelsEnabled=\"1\"") != std::string::npos;
         maplayers += "<maplayer type=\"vector\" geometry=\"" + l.geometry + "\" labelsEnabled=\"" +
                      (labels ? "1" : "0") + "\" hasScaleBasedVisibilityFlag=\"0\" autoRefreshEnabled=\"0\">" +
-                     "<extent>" + ext + "</extent><id>" + id + "</id><datasource>" + escape(source) +
-                     "</datasource><layername>" + escape(l.title) + "</layername><srs>" + bng_srs +
+                     "<extent>" + ext + "</extent><id>" + id + "</id><datasource>" + xml_escape(source) +
+                     "</datasource><layername>" + xml_escape(l.title) + "</layername><srs>" + bng_srs +
                      "</srs><provider encoding=\"UTF-8\">ogr</provider>" + qml_body(l.qml) + "</maplayer>";
     }
     std::ofstream out{path, std::ios::binary};
     out << "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-        << "<qgis projectname=\"" << escape(title) << "\" version=\"3.22.16-Białowieża\">"
-        << "<homePath path=\"\"/><title>" << escape(title) << "</title>"
+        << "<qgis projectname=\"" << xml_escape(title) << "\" version=\"3.22.16-Białowieża\">"
+        << "<homePath path=\"\"/><title>" << xml_escape(title) << "</title>"
         << "<projectCrs>" << bng_srs << "</projectCrs>"
         << "<layer-tree-group><customproperties/>" << tree << "<custom-order enabled=\"0\">" << order
         << "</custom-order></layer-tree-group>"

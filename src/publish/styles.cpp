@@ -76,7 +76,7 @@ std::string graduated_cells_qml(const std::string& field, const std::vector<doub
                 false);
 }
 
-static std::string xml_attr(const std::string& v) {
+std::string xml_escape(const std::string& v) {
     std::string out;
     for (const char c : v) {
         switch (c) {
@@ -113,7 +113,7 @@ std::string change_qml(const std::string& field, const std::string& label_field)
         symbols += fill_symbol(id, r.colour, "80,80,80,255", "0.4");
     }
     const std::string labeling =
-        "<labeling type=\"simple\"><settings calloutType=\"simple\"><text-style fieldName=\"" + xml_attr(label_field) +
+        "<labeling type=\"simple\"><settings calloutType=\"simple\"><text-style fieldName=\"" + xml_escape(label_field) +
         "\" isExpression=\"1\" fontSize=\"8\" textColor=\"30,30,30,255\" fontFamily=\"DejaVu Sans\">"
         "<text-buffer bufferDraw=\"1\" bufferSize=\"0.8\" bufferSizeUnits=\"MM\" bufferColor=\"255,255,255,255\" "
         "bufferOpacity=\"0.9\"/></text-style><placement placement=\"1\"/></settings></labeling>";
@@ -167,6 +167,25 @@ std::string study_area_qml() {
     return wrap("<renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><symbols>" +
                     fill_symbol("0", "255,255,255,0", "90,90,90,255", "0.5", "no") + "</symbols></renderer-v2>",
                 false);
+}
+
+void write_layer_styles(geo::VectorDataset& gpkg, const std::vector<std::pair<std::string, std::string>>& styles,
+                        const std::string& update_time) {
+    using geo::FieldType;
+    auto& layer = gpkg.create_layer("layer_styles", geo::GeometryKind::none, 0,
+                                    {{"f_table_catalog", FieldType::text}, {"f_table_schema", FieldType::text},
+                                     {"f_table_name", FieldType::text},    {"f_geometry_column", FieldType::text},
+                                     {"styleName", FieldType::text},       {"styleQML", FieldType::text},
+                                     {"styleSLD", FieldType::text},        {"useAsDefault", FieldType::integer},
+                                     {"description", FieldType::text},     {"owner", FieldType::text},
+                                     {"ui", FieldType::text},              {"update_time", FieldType::text}},
+                                    {"FID=id"});
+    for (const auto& [table, qml] : styles) {
+        layer.add({std::string{}, std::string{}, table, std::string{"geom"}, "hotref " + table, qml, std::string{},
+                   std::int64_t{1}, std::string{"hotref default style"}, std::string{"hotref"}, geo::FieldValue{},
+                   update_time},
+                  {});
+    }
 }
 
 std::string qml_body(const std::string& qml) {

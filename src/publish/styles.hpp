@@ -2,7 +2,10 @@
 // QGIS styles (QML) for the published layers, stored in the GeoPackage's
 // layer_styles table so each layer opens already styled.
 
+#include "geo/vector.hpp"
+
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hotref::publish {
@@ -29,6 +32,14 @@ std::string incidents_qml();
 
 /// The study area as a grey outline.
 std::string study_area_qml();
+
+/// Text made safe for an XML attribute or element (&, <, >, ").
+std::string xml_escape(const std::string& text);
+
+/// Writes QGIS default styles (table name -> QML) into a GeoPackage's layer_styles table,
+/// the way QGIS 3.22 looks them up (schema '', geometry column 'geom', registered in gpkg_contents).
+void write_layer_styles(geo::VectorDataset& gpkg, const std::vector<std::pair<std::string, std::string>>& styles,
+                        const std::string& update_time);
 
 /// The renderer-v2 and labeling elements of a QML document (for embedding in a QGIS project).
 std::string qml_body(const std::string& qml);
