@@ -76,6 +76,21 @@ int DateTime::weekday() const noexcept {
     return (sunday_based + 6) % 7;
 }
 
+long long DateTime::days_since_epoch() const noexcept {
+    // Howard Hinnant's days_from_civil.
+    const long long y = year - (month <= 2 ? 1 : 0);
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const long long yoe = y - era * 400;
+    const long long mp = (month + 9) % 12;
+    const long long doy = (153 * mp + 2) / 5 + day - 1;
+    const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+long long DateTime::seconds_since_epoch() const noexcept {
+    return days_since_epoch() * 86400 + hour * 3600LL + minute * 60LL + second;
+}
+
 std::optional<DateTime> parse_datetime(std::string_view text, std::string_view format) noexcept {
     DateTime dt;
     dt.has_time = format.find("%H") != std::string_view::npos;

@@ -45,6 +45,10 @@ struct DateTime {
     [[nodiscard]] std::string iso() const;
     /// 0 = Monday ... 6 = Sunday.
     [[nodiscard]] int weekday() const noexcept;
+    /// Days since 1970-01-01 of the date (proleptic Gregorian calendar).
+    [[nodiscard]] long long days_since_epoch() const noexcept;
+    /// Seconds since 1970-01-01T00:00:00 of this civil date-time (no time zone).
+    [[nodiscard]] long long seconds_since_epoch() const noexcept;
 };
 
 /// Parses `text` with a strptime-like `format` understanding %Y %m %d %H %M %S

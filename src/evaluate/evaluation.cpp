@@ -338,11 +338,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     q.from = out.before_from;
     q.to = out.after_to;
     q.source = source;
-    for (const auto& c : store::categories(store)) {
-        if (("," + categories + ",").find("," + c.name + ",") != std::string::npos) {
-            q.category_ids.push_back(c.id);
-        }
-    }
+    q.category_ids = store::category_ids_named(store, categories);
     const int steps = (hi - lo) + 2 * opt.months; // every month of every hotspot's window
     const std::size_t n = targets.size();
     std::vector<std::vector<double>> t_month(n, std::vector<double>(static_cast<std::size_t>(steps), 0.0));

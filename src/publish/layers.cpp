@@ -295,11 +295,7 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
         q.from = run.period_from.substr(0, 7);
         q.to = run.period_to.substr(0, 7);
         q.source = run.source;
-        for (const auto& c : store::categories(store)) {
-            if (("," + run.categories + ",").find("," + c.name + ",") != std::string::npos) {
-                q.category_ids.push_back(c.id);
-            }
-        }
+        q.category_ids = store::category_ids_named(store, run.categories);
         const auto counts = store::location_month_counts(store, q);
         std::vector<std::string> months;
         for (const auto& c : counts) {

@@ -38,11 +38,7 @@ std::optional<long long> day_of(const std::string& text) {
     if (!d) {
         return std::nullopt;
     }
-    std::tm tm{};
-    tm.tm_year = d->year - 1900;
-    tm.tm_mon = d->month - 1;
-    tm.tm_mday = d->day;
-    return static_cast<long long>(timegm(&tm) / 86400);
+    return d->days_since_epoch();
 }
 
 std::string today() {

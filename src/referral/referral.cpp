@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <ctime>
 
 namespace hotref::referral {
 
@@ -48,17 +47,6 @@ std::optional<DateTime> parse_when(const std::string& text) {
     return std::nullopt;
 }
 
-// Seconds since 1970 for ordering and the 48-hour rule (local civil time; no zone).
-long long seconds_of(const DateTime& d) {
-    std::tm tm{};
-    tm.tm_year = d.year - 1900;
-    tm.tm_mon = d.month - 1;
-    tm.tm_mday = d.day;
-    tm.tm_hour = d.hour;
-    tm.tm_min = d.minute;
-    tm.tm_sec = d.second;
-    return static_cast<long long>(timegm(&tm));
-}
 
 std::optional<bool> parse_bool(const std::string& v) {
     const auto l = to_lower(v);
@@ -144,7 +132,7 @@ std::optional<bool> Referral::contact_within_48h() const {
     if (!created || !contacted) {
         return std::nullopt;
     }
-    return seconds_of(*contacted) - seconds_of(*created) <= 48 * 3600;
+    return contacted->seconds_since_epoch() - created->seconds_since_epoch() <= 48 * 3600;
 }
 
 Referral from_fields(const std::map<std::string, std::string>& f, const std::string& secret,
@@ -328,7 +316,7 @@ std::vector<FieldError> validate(const Referral& r) {
         if (s.needed != nullptr && s.needed->empty()) {
             e.push_back({s.field, std::string{"is set but "} + s.needs + " is not: milestones come in order"});
         }
-        const long long t = seconds_of(*when);
+        const long long t = when->seconds_since_epoch();
         if (previous_field != nullptr && t < previous) {
             e.push_back({s.field, std::string{"is before "} + previous_field});
         }
@@ -340,7 +328,7 @@ std::vector<FieldError> validate(const Referral& r) {
         const auto created = parse_when(r.created_at);
         if (!inc) {
             e.push_back({"incident_at", quote_value(r.incident_at) + " is not a date-time"});
-        } else if (created && seconds_of(*inc) > seconds_of(*created)) {
+        } else if (created && inc->seconds_since_epoch() > created->seconds_since_epoch()) {
             e.push_back({"incident_at", "is after created_at: a referral follows its incident"});
         }
     }
@@ -349,7 +337,7 @@ std::vector<FieldError> validate(const Referral& r) {
         if (!at) {
             e.push_back({"outcome_at", r.outcome_at.empty() ? "is empty: an outcome needs its date"
                                                             : quote_value(r.outcome_at) + " is not a date-time"});
-        } else if (previous_field != nullptr && seconds_of(*at) < previous) {
+        } else if (previous_field != nullptr && at->seconds_since_epoch() < previous) {
             e.push_back({"outcome_at", std::string{"is before "} + previous_field});
         }
         if (r.outcome == "completed" && r.workshop_attended_at.empty()) {
@@ -363,7 +351,7 @@ std::vector<FieldError> validate(const Referral& r) {
         const auto created = parse_when(r.created_at);
         if (!d) {
             e.push_back({"reoffence_date", quote_value(r.reoffence_date) + " is not a date"});
-        } else if (created && seconds_of(*d) < seconds_of(*created) - 86400) {
+        } else if (created && d->seconds_since_epoch() < created->seconds_since_epoch() - 86400) {
             e.push_back({"reoffence_date", "is before the referral: a reoffence is the next offence after it"});
         }
     }

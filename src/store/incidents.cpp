@@ -143,3 +143,17 @@ std::vector<CategoryInfo> categories(Store& store) {
 }
 
 } // namespace hotref::store
+
+namespace hotref::store {
+
+std::vector<std::int64_t> category_ids_named(Store& store, const std::string& names) {
+    std::vector<std::int64_t> ids;
+    for (const auto& c : categories(store)) {
+        if (("," + names + ",").find("," + c.name + ",") != std::string::npos) {
+            ids.push_back(c.id);
+        }
+    }
+    return ids;
+}
+
+} // namespace hotref::store

@@ -69,4 +69,7 @@ struct CategoryInfo {
 };
 std::vector<CategoryInfo> categories(Store& store);
 
+/// Ids of the categories named in a run's comma-separated list ("Anti-social behaviour,Drugs").
+std::vector<std::int64_t> category_ids_named(Store& store, const std::string& names);
+
 } // namespace hotref::store

@@ -60,3 +60,10 @@ TEST_CASE("text: numbers and formatting") {
     CHECK(hotref::with_commas(-1000) == "-1,000");
     CHECK(hotref::with_commas(999) == "999");
 }
+
+TEST_CASE("datetime: days and seconds since 1970 (checked with Python's datetime)") {
+    CHECK(parse_datetime("2025-01-01", "%Y-%m-%d")->days_since_epoch() == 20089);
+    CHECK(parse_datetime("2000-03-01", "%Y-%m-%d")->days_since_epoch() == 11017);
+    CHECK(parse_datetime("1969-12-31", "%Y-%m-%d")->days_since_epoch() == -1);
+    CHECK(parse_datetime("2025-01-01T01:02:03", "%Y-%m-%dT%H:%M:%S")->seconds_since_epoch() == 1735693323);
+}

@@ -18,9 +18,7 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     t::ingest_geodata(store);
-    hotref::hotspot::HotspotOptions hs;
-    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
-    hs.cell_size = 250;
+    auto hs = t::force_area_gistar(250);
     hs.from = "2025-01";
     hs.to = "2025-06";
     const auto run = hotref::hotspot::run_hotspots(store, hs);
@@ -94,9 +92,7 @@ TEST_CASE("evaluate: each hotspot from the month it was first targeted (its firs
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     t::ingest_geodata(store);
-    hotref::hotspot::HotspotOptions hs;
-    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
-    hs.cell_size = 250;
+    auto hs = t::force_area_gistar(250);
     const auto run = hotref::hotspot::run_hotspots(store, hs);
     hotref::referral::RegistryOptions ro;
     ro.secret = "a-test-secret-of-enough-length";

@@ -41,6 +41,7 @@ TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consis
     CHECK(db.query_int("SELECT count(*) FROM hotspot WHERE ST_IsValid(geom) AND ST_SRID(geom) = 27700") ==
           static_cast<std::int64_t>(s.hotspots.size()));
     // Hotspot figures agree with their cells and with each other.
+    const double study_area_m2 = hotref::geo::StudyArea::from_file(opt.area_path).area_m2();
     for (const auto& h : s.hotspots) {
         CAPTURE(h.code);
         const auto cells = db.query_int("SELECT count(*) FROM run_cell c JOIN hotspot h ON h.id = c.hotspot_id "
@@ -48,7 +49,7 @@ TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consis
         CHECK(cells == h.cells);
         CHECK(h.area_m2 == doctest::Approx(static_cast<double>(cells) * 250 * 250));
         CHECK(h.share == doctest::Approx(h.incidents / s.incidents));
-        CHECK(h.pai == doctest::Approx(h.share / (h.area_m2 / hotref::geo::StudyArea::from_file(opt.area_path).area_m2())));
+        CHECK(h.pai == doctest::Approx(h.share / (h.area_m2 / study_area_m2)));
         CHECK(h.confidence >= 95);
         CHECK(h.mean_z > 1.96);
         CHECK(!h.name.empty());

@@ -57,9 +57,7 @@ TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, 
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     t::ingest_geodata(store);
-    hotref::hotspot::HotspotOptions hs;
-    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
-    hs.cell_size = 250;
+    auto hs = t::force_area_gistar(250);
     hs.trends = true;
     const auto run = hotref::hotspot::run_hotspots(store, hs);
 
@@ -164,9 +162,7 @@ TEST_CASE("layers: a run over several categories has counts by category, suppres
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     t::ingest_geodata(store);
-    hotref::hotspot::HotspotOptions hs;
-    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
-    hs.cell_size = 500;
+    auto hs = t::force_area_gistar(500);
     hs.categories = "ij";
     hotref::hotspot::run_hotspots(store, hs);
     hotref::publish::LayersOptions opt;

@@ -151,9 +151,7 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     t::ingest_geodata(store);
-    hotref::hotspot::HotspotOptions hs;
-    hs.area_path = t::geodata("derbyshire_force_area.gpkg");
-    hs.cell_size = 250;
+    auto hs = t::force_area_gistar(250);
     const auto run = hotref::hotspot::run_hotspots(store, hs);
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
     {
