@@ -95,6 +95,23 @@ const std::vector<std::string>& columns() {
     return cols;
 }
 
+std::vector<std::string> split_incident_refs(std::string_view text) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto end = text.find_first_of(";,", start);
+        const auto part = trim(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+        if (!part.empty()) {
+            parts.emplace_back(part);
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        start = end + 1;
+    }
+    return parts;
+}
+
 State Referral::state() const {
     if (outcome == "completed") {
         return State::completed;
@@ -166,23 +183,7 @@ Referral from_fields(const std::map<std::string, std::string>& f, const std::str
     Referral r;
     r.reference = get("reference");
     r.created_at = get("created_at");
-    for (const auto& part : [&] {
-             std::vector<std::string> parts;
-             std::string cur;
-             for (const char c : get("incident_refs") + ";") {
-                 if (c == ';' || c == ',') {
-                     if (!trim(cur).empty()) {
-                         parts.emplace_back(trim(cur));
-                     }
-                     cur.clear();
-                 } else {
-                     cur += c;
-                 }
-             }
-             return parts;
-         }()) {
-        r.incident_refs.push_back(part);
-    }
+    r.incident_refs = split_incident_refs(get("incident_refs"));
     r.incident_at = get("incident_at");
     r.offence = to_lower(get("offence"));
     r.asb_qualifier = to_lower(get("asb_qualifier"));

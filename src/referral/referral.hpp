@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hotref::referral {
@@ -57,6 +58,9 @@ struct Referral {
     /// Contact within 48 hours of the referral; nullopt before contact.
     [[nodiscard]] std::optional<bool> contact_within_48h() const;
 };
+
+/// Incident references from text separated by ';' or ',', trimmed, empty ones dropped.
+std::vector<std::string> split_incident_refs(std::string_view text);
 
 struct FieldError {
     std::string field;

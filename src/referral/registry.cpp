@@ -114,18 +114,7 @@ StoredReferral read_row(store::Statement& st) {
     r.victim_satisfied = b(27);
     r.consent_evaluation = b(28);
     s.updated_at = st.column_text(29);
-    std::string refs = st.column_text(30);
-    std::string cur;
-    for (const char c : refs + ";") {
-        if (c == ';') {
-            if (!cur.empty()) {
-                r.incident_refs.push_back(cur);
-            }
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
+    r.incident_refs = split_incident_refs(st.column_text(30));
     return s;
 }
 
