@@ -50,6 +50,8 @@ const std::vector<CommandInfo>& commands() {
         {"layers", [] { return std::make_unique<LayersCommand>(); }},
         {"referral", [] { return std::make_unique<ReferralCommand>(); }},
         {"evaluate", [] { return std::make_unique<EvaluateCommand>(); }},
+        {"serve", [] { return std::make_unique<ServeCommand>(); }},
+        {"token", [] { return std::make_unique<TokenCommand>(); }},
     };
     return list;
 }

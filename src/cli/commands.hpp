@@ -141,4 +141,64 @@ private:
     evaluate::EvaluateOptions m_options;
 };
 
+class ServeCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "serve"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Serve the store over HTTP: OGC API - Features, vector tiles, the /v1 API (tokens and roles).";
+    }
+    [[nodiscard]] const char* usage() const override { return "[OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    std::string m_address = "127.0.0.1";
+    int m_port = 8080;
+    int m_threads = 4;
+    std::string m_method = "gistar";
+    std::int64_t m_run = 0;
+    bool m_anonymous = false;
+    std::string m_public_url;
+    std::int64_t m_default_limit = 100;
+    std::int64_t m_max_limit = 1000;
+    std::int64_t m_max_body_mb = 64;
+    int m_read_timeout = 15;
+    int m_idle_timeout = 30;
+    int m_grace = 20;
+    int m_max_connections = 2048;
+    std::string m_tls_cert;
+    std::string m_tls_key;
+    std::string m_access_log = "-";
+    std::string m_secret_file;
+    std::string m_area;
+    std::string m_mapping;
+    std::string m_work_dir;
+    std::string m_port_file;
+    int m_poll_ms = 2000;
+};
+
+class TokenCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "token"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Service access tokens: create (shown once), list, revoke.";
+    }
+    [[nodiscard]] const char* usage() const override { return "create|list|revoke [OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    std::string m_action;
+    std::string m_role;
+    std::string m_token_name;
+};
+
 } // namespace hotref::cli

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 namespace hotref::geo {
 
@@ -265,6 +266,72 @@ void write_geotiff(const std::string& path, const std::vector<double>& values, i
         if (GDALRasterIO(band, GF_Write, 0, r, columns, 1, line.data(), columns, 1, GDT_Float32, 0, 0) != CE_None) {
             throw GeoError(path + ": cannot write the GeoTIFF (" + last_gdal_error() + ")");
         }
+    }
+}
+
+std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals) {
+    gdal_init();
+    struct SrsDeleter {
+        void operator()(OGRSpatialReferenceH h) const noexcept { OSRDestroySpatialReference(h); }
+    };
+    struct TransformDeleter {
+        void operator()(OGRCoordinateTransformationH h) const noexcept { OCTDestroyCoordinateTransformation(h); }
+    };
+    struct GeometryDeleter {
+        void operator()(OGRGeometryH h) const noexcept { OGR_G_DestroyGeometry(h); }
+    };
+    // One transformation per thread and source CRS: creating one costs far more than using it.
+    struct Cached {
+        int epsg = 0;
+        std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, SrsDeleter> source, target;
+        std::unique_ptr<std::remove_pointer_t<OGRCoordinateTransformationH>, TransformDeleter> transform;
+    };
+    thread_local Cached cached;
+    if (cached.epsg != epsg || !cached.transform) {
+        cached.source.reset(OSRNewSpatialReference(nullptr));
+        cached.target.reset(OSRNewSpatialReference(nullptr));
+        if (OSRImportFromEPSG(cached.source.get(), epsg) != OGRERR_NONE ||
+            OSRImportFromEPSG(cached.target.get(), 4326) != OGRERR_NONE) {
+            throw GeoError("GDAL: EPSG:" + std::to_string(epsg) + " is not known");
+        }
+        OSRSetAxisMappingStrategy(cached.source.get(), OAMS_TRADITIONAL_GIS_ORDER);
+        OSRSetAxisMappingStrategy(cached.target.get(), OAMS_TRADITIONAL_GIS_ORDER);
+        cached.transform.reset(OCTNewCoordinateTransformation(cached.source.get(), cached.target.get()));
+        if (!cached.transform) {
+            throw GeoError("GDAL: no transformation from EPSG:" + std::to_string(epsg) + " to WGS84");
+        }
+        cached.epsg = epsg;
+    }
+    OGRGeometryH raw = nullptr;
+    if (OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(wkb.data()), nullptr, &raw,
+                            static_cast<int>(wkb.size())) != OGRERR_NONE ||
+        raw == nullptr) {
+        throw GeoError("GDAL: invalid WKB geometry (" + std::to_string(wkb.size()) + " bytes)");
+    }
+    std::unique_ptr<std::remove_pointer_t<OGRGeometryH>, GeometryDeleter> geometry{raw};
+    if (OGR_G_Transform(geometry.get(), cached.transform.get()) != OGRERR_NONE) {
+        throw GeoError("GDAL: cannot transform a geometry from EPSG:" + std::to_string(epsg) + " to WGS84");
+    }
+    const std::string precision = "COORDINATE_PRECISION=" + std::to_string(decimals);
+    const char* options[] = {precision.c_str(), nullptr};
+    char* json = OGR_G_ExportToJsonEx(geometry.get(), const_cast<char**>(options));
+    if (json == nullptr) {
+        throw GeoError("GDAL: cannot write a geometry as GeoJSON");
+    }
+    std::string out{json};
+    CPLFree(json);
+    return out;
+}
+
+void write_vsi_file(const std::string& path, const std::string& bytes) {
+    gdal_init();
+    VSILFILE* f = VSIFOpenL(path.c_str(), "wb");
+    if (f == nullptr) {
+        throw GeoError(path + ": cannot create the file");
+    }
+    const bool ok = VSIFWriteL(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    if (VSIFCloseL(f) != 0 || !ok) {
+        throw GeoError(path + ": cannot write the file");
     }
 }
 

@@ -61,6 +61,14 @@ std::string read_whole_file(const std::string& path);
 std::vector<std::string> read_polygons_wkb(const std::string& path, const std::string& layer,
                                            const std::string& target_crs);
 
+/// A WKB geometry in EPSG:`epsg` as a GeoJSON geometry object in WGS84
+/// longitude/latitude (RFC 7946 axis order), coordinates to `decimals` places.
+/// Throws GeoError when the WKB is invalid or cannot be transformed.
+std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals = 7);
+
+/// Writes `bytes` to a file through VSI (for example into /vsimem/). Throws GeoError.
+void write_vsi_file(const std::string& path, const std::string& bytes);
+
 /// Writes a single-band Float32 GeoTIFF in EPSG:27700. `values` are row-major
 /// from the south-west cell (as hotref's grids are); `origin_x`, `origin_y` are
 /// the south-west corner. Non-finite values become nodata. Throws GeoError.

@@ -366,6 +366,29 @@ CREATE TABLE evaluation_area (
 ) WITHOUT ROWID;
 )SQL";
 
+// Service access: bearer tokens (only their SHA-256 is kept) and an audit of
+// every write made through the service, with the token's name.
+constexpr const char* schema_v5_sql = R"SQL(
+CREATE TABLE api_token (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  role         TEXT NOT NULL,
+  token_sha256 TEXT NOT NULL UNIQUE,
+  created_at   TEXT NOT NULL,
+  revoked_at   TEXT
+);
+CREATE TABLE api_audit (
+  id         INTEGER PRIMARY KEY,
+  at         TEXT NOT NULL,
+  token_name TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  method     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  status     INTEGER NOT NULL,
+  summary    TEXT NOT NULL
+);
+)SQL";
+
 } // namespace
 
 struct Store::Prepared {
@@ -463,6 +486,12 @@ void Store::migrate() {
         Transaction tx{m_db};
         m_db.exec(schema_v4_sql);
         m_db.exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+        tx.commit();
+    }
+    if (version < 5) {
+        Transaction tx{m_db};
+        m_db.exec(schema_v5_sql);
+        m_db.exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'");
         tx.commit();
     }
 }

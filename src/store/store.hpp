@@ -22,7 +22,7 @@
 
 namespace hotref::store {
 
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 struct FeedRecord {
     std::string path;

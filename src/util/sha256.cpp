@@ -4,6 +4,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/params.h>
 
 namespace hotref {
@@ -82,6 +83,14 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
         text += hex[out[i] & 0xF];
     }
     return text;
+}
+
+std::string random_bytes(std::size_t count) {
+    std::string bytes(count, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(count)) != 1) {
+        throw Error("OpenSSL: the random generator failed (RAND_bytes)");
+    }
+    return bytes;
 }
 
 } // namespace hotref

@@ -29,4 +29,7 @@ private:
 /// HMAC-SHA-256 of `data` under `key`, lower-case hex (OpenSSL's EVP_MAC).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
+/// `count` bytes from OpenSSL's cryptographically secure generator (RAND_bytes).
+std::string random_bytes(std::size_t count);
+
 } // namespace hotref

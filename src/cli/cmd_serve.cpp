@@ -1,0 +1,175 @@
+#include "cli/commands.hpp"
+
+#include "core/error.hpp"
+#include "geo/area.hpp"
+#include "referral/registry.hpp"
+#include "server/catalog.hpp"
+#include "server/server.hpp"
+#include "server/service.hpp"
+#include "store/store.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <unistd.h>
+
+namespace hotref::cli {
+
+const char* ServeCommand::details() const {
+    return R"(Serves the store over HTTP/1.1 (HTTPS with --tls-cert and --tls-key):
+  /                                OGC API - Features landing page (links to /api, /conformance, /collections)
+  /collections/{id}/items          GeoJSON pages: limit, offset, bbox (lon/lat), datetime; next links
+  /tiles/{id}.json, /tiles/{id}/{z}/{x}/{y}.pbf   TileJSON and vector tiles (hotspots, cells)
+  /v1/feeds, /v1/referrals[/{ref}], /v1/hotspots, /v1/evaluations[/{id}], /v1/bulletins/latest
+                                   the hotref API, application/json or application/x-protobuf
+  /healthz, /readyz, /metrics      liveness, readiness, Prometheus metrics (no token needed)
+Collections: hotspots, cells, incidents, study-area, kpis and evaluation in the published
+profile (counts 1-4 withheld); *-internal twins for hotspot managers, analysts and admins;
+referrals for caseworkers and admins. Requests need 'Authorization: Bearer TOKEN' (hotref
+token create) unless --anonymous lets published layers be read without one. The service
+follows the store: a new run, referral or evaluation is published within --poll ms.
+SIGTERM or Ctrl-C stops it gracefully (requests in flight finish). Behind a reverse proxy
+(nginx, Apache) that terminates TLS, give --public-url so that links carry the public address.
+
+Examples:
+  hotref token create --role hotspot-manager --name "Hotspot desk"
+  hotref serve --store out/hotref.sqlite --port 8080
+  ogrinfo OAPIF:http://127.0.0.1:8080 --config GDAL_HTTP_HEADERS "Authorization: Bearer hr_..."
+  curl -H "Authorization: Bearer hr_..." http://127.0.0.1:8080/v1/hotspots)";
+}
+
+void ServeCommand::add_options(po::options_description& options, po::positional_options_description&) {
+    add_store_option(options);
+    options.add_options()
+        ("address", po::value<std::string>(&m_address)->default_value("127.0.0.1"), "address to listen on (0.0.0.0: all)")
+        ("port", po::value<int>(&m_port)->default_value(8080), "port (0: any free port; see --port-file)")
+        ("port-file", po::value<std::string>(&m_port_file), "write the port listened on to this file")
+        ("threads", po::value<int>(&m_threads)->default_value(4), "worker threads")
+        ("method", po::value<std::string>(&m_method)->default_value("gistar"), "publish the current run of this method")
+        ("run", po::value<std::int64_t>(&m_run)->default_value(0), "publish this run (0: the current run of --method)")
+        ("anonymous", po::bool_switch(&m_anonymous), "published layers and tiles may be read without a token")
+        ("public-url", po::value<std::string>(&m_public_url), "base of links (behind a reverse proxy), e.g. https://maps.example.org/hotref")
+        ("limit", po::value<std::int64_t>(&m_default_limit)->default_value(100), "default items per page")
+        ("max-limit", po::value<std::int64_t>(&m_max_limit)->default_value(1000), "most items per page")
+        ("max-body", po::value<std::int64_t>(&m_max_body_mb)->default_value(64), "largest request body, MiB")
+        ("read-timeout", po::value<int>(&m_read_timeout)->default_value(15), "seconds to read a request")
+        ("idle-timeout", po::value<int>(&m_idle_timeout)->default_value(30), "seconds a kept-alive connection may idle")
+        ("grace", po::value<int>(&m_grace)->default_value(20), "seconds in-flight requests get after SIGTERM")
+        ("max-connections", po::value<int>(&m_max_connections)->default_value(2048), "connections at once")
+        ("tls-cert", po::value<std::string>(&m_tls_cert), "PEM certificate chain (HTTPS)")
+        ("tls-key", po::value<std::string>(&m_tls_key), "PEM private key (HTTPS)")
+        ("access-log", po::value<std::string>(&m_access_log)->default_value("-"), "access log file ('-': stdout, 'off': none)")
+        ("secret-file", po::value<std::string>(&m_secret_file), "referral person-hash secret (else $HOTREF_REFERRAL_SECRET)")
+        ("area", po::value<std::string>(&m_area), "submitted incidents must fall in this area (a polygon file)")
+        ("mapping", po::value<std::string>(&m_mapping), "column mapping for submitted force exports (JSON)")
+        ("work-dir", po::value<std::string>(&m_work_dir), "folder for the layers being published (default: a temporary one)")
+        ("poll", po::value<int>(&m_poll_ms)->default_value(2000), "ms between checks of the store for changes");
+}
+
+void ServeCommand::apply(const po::variables_map&) {
+    if (m_port < 0 || m_port > 65535) {
+        throw UsageError("--port must be from 0 to 65535");
+    }
+    if (m_threads < 1 || m_threads > 256) {
+        throw UsageError("--threads must be from 1 to 256");
+    }
+    if (m_default_limit < 1 || m_max_limit < m_default_limit) {
+        throw UsageError("--limit must be at least 1 and at most --max-limit");
+    }
+    if (m_max_body_mb < 1 || m_max_body_mb > 4096) {
+        throw UsageError("--max-body must be from 1 to 4096 MiB");
+    }
+    if (m_read_timeout < 1 || m_idle_timeout < 1 || m_grace < 0 || m_poll_ms < 100 || m_max_connections < 1) {
+        throw UsageError("timeouts must be at least 1 s, --poll at least 100 ms and --max-connections at least 1");
+    }
+    if (m_tls_cert.empty() != m_tls_key.empty()) {
+        throw UsageError("HTTPS needs both --tls-cert and --tls-key");
+    }
+    if (m_method != "gistar" && m_method != "kde" && m_method != "dbscan") {
+        throw UsageError("--method must be gistar, kde or dbscan");
+    }
+    if (m_access_log == "off") {
+        m_access_log.clear();
+    }
+}
+
+int ServeCommand::run() {
+    namespace fs = std::filesystem;
+    if (!fs::exists(m_store_path)) {
+        throw Error("no store at " + m_store_path + " (make one with hotref ingest, or give --store)");
+    }
+    { store::Store migrate{m_store_path, false}; } // brings an older store up to date before readers start
+
+    server::ServiceOptions so;
+    so.store_path = m_store_path;
+    so.anonymous = m_anonymous;
+    so.public_url = m_public_url;
+    while (!so.public_url.empty() && so.public_url.back() == '/') {
+        so.public_url.pop_back();
+    }
+    so.default_limit = m_default_limit;
+    so.max_limit = m_max_limit;
+    if (!m_secret_file.empty() || std::getenv("HOTREF_REFERRAL_SECRET") != nullptr) {
+        so.referral_secret = referral::referral_secret(m_secret_file);
+    } else {
+        std::cerr << "hotref serve: note: no referral secret (HOTREF_REFERRAL_SECRET or --secret-file): referrals "
+                     "carrying a person_id are refused\n";
+    }
+    std::optional<geo::StudyArea> area;
+    if (!m_area.empty()) {
+        area.emplace(geo::StudyArea::from_file(m_area));
+        so.area = &*area;
+    }
+    if (!m_mapping.empty() && !fs::exists(m_mapping)) {
+        throw UsageError("--mapping " + m_mapping + " does not exist");
+    }
+    so.mapping_path = m_mapping;
+
+    bool temporary = m_work_dir.empty();
+    const fs::path work = temporary ? fs::temp_directory_path() / ("hotref-serve-" + std::to_string(::getpid()))
+                                    : fs::path{m_work_dir};
+    fs::create_directories(work);
+    so.bulletin_dir = (work / "bulletins").string();
+
+    server::CatalogOptions co;
+    co.store_path = m_store_path;
+    co.work_dir = (work / "layers").string();
+    co.method = m_method;
+    co.run_id = m_run;
+    server::Catalog catalog{co, m_poll_ms};
+    server::Metrics metrics;
+    server::Service service{so, catalog, metrics};
+
+    server::ServerOptions opts;
+    opts.address = m_address;
+    opts.port = static_cast<unsigned short>(m_port);
+    opts.threads = m_threads;
+    opts.body_limit = static_cast<std::size_t>(m_max_body_mb) * 1024 * 1024;
+    opts.read_timeout = std::chrono::seconds(m_read_timeout);
+    opts.idle_timeout = std::chrono::seconds(m_idle_timeout);
+    opts.shutdown_grace = std::chrono::seconds(m_grace);
+    opts.max_connections = m_max_connections;
+    opts.tls_cert = m_tls_cert;
+    opts.tls_key = m_tls_key;
+    opts.access_log = m_access_log;
+    server::Server server{opts, service, metrics};
+    server.listen();
+    if (!m_port_file.empty()) {
+        std::ofstream{m_port_file} << server.port() << "\n";
+    }
+    std::cerr << "hotref serve: listening on " << (m_tls_cert.empty() ? "http" : "https") << "://" << m_address << ":"
+              << server.port() << "/ (store " << m_store_path << "; " << (m_anonymous ? "anonymous reads of published layers allowed" : "tokens required") << ")\n";
+    catalog.start();
+    server.run();
+    catalog.stop();
+    if (temporary) {
+        std::error_code ec;
+        fs::remove_all(work, ec);
+    }
+    std::cerr << "hotref serve: stopped\n";
+    return 0;
+}
+
+} // namespace hotref::cli

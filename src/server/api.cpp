@@ -1,0 +1,470 @@
+// The hotref API under /v1 (messages in proto/hotref/v1/api.proto): feeds,
+// referrals through their lifecycle, hotspots, evaluations and bulletins, in
+// application/x-protobuf or protobuf's JSON mapping. The same core calls as
+// the command line: ingest::Ingester, referral::Registry, the published layers.
+
+#include "server/call.hpp"
+#include "server/service.hpp"
+
+#include "core/error.hpp"
+#include "geo/gdal.hpp"
+#include "hotref/v1/api.pb.h"
+#include "ingest/force_export.hpp"
+#include "ingest/ingester.hpp"
+#include "ingest/input.hpp"
+#include "ingest/report.hpp"
+#include "publish/disclosure.hpp"
+#include "referral/registry.hpp"
+
+#include <cmath>
+#include <set>
+
+namespace hotref::server {
+
+namespace {
+
+// The columns a ReferralInput carries, as the CSV import's text (the same rules apply).
+std::map<std::string, std::string> referral_fields(const v1::ReferralInput& in) {
+    std::map<std::string, std::string> fields;
+    const auto* d = in.GetDescriptor();
+    const auto* r = in.GetReflection();
+    for (int i = 0; i < d->field_count(); ++i) {
+        const auto* f = d->field(i);
+        if (f->is_repeated()) {
+            std::string joined;
+            for (int k = 0; k < r->FieldSize(in, f); ++k) {
+                joined += (k > 0 ? ";" : "") + r->GetRepeatedString(in, f, k);
+            }
+            if (!joined.empty()) {
+                fields[f->name()] = joined;
+            }
+            continue;
+        }
+        if (!r->HasField(in, f)) {
+            continue;
+        }
+        switch (f->cpp_type()) {
+        case pb::FieldDescriptor::CPPTYPE_STRING: fields[f->name()] = r->GetString(in, f); break;
+        case pb::FieldDescriptor::CPPTYPE_DOUBLE: fields[f->name()] = number(r->GetDouble(in, f)); break;
+        case pb::FieldDescriptor::CPPTYPE_BOOL: fields[f->name()] = r->GetBool(in, f) ? "yes" : "no"; break;
+        default: break;
+        }
+    }
+    return fields;
+}
+
+void fill_referral(v1::Referral& out, const referral::StoredReferral& s) {
+    const auto& r = s.r;
+    out.set_reference(r.reference);
+    out.set_state(referral::state_name(r.state()));
+    out.set_created_at(r.created_at);
+    for (const auto& i : r.incident_refs) {
+        out.add_incident_refs(i);
+    }
+    out.set_incident_at(r.incident_at);
+    out.set_offence(r.offence);
+    out.set_asb_qualifier(r.asb_qualifier);
+    if (r.easting) {
+        out.set_easting(*r.easting);
+    }
+    if (r.northing) {
+        out.set_northing(*r.northing);
+    }
+    out.set_disposal(r.disposal);
+    out.set_age_band(r.age_band);
+    out.set_first_time_entrant(r.first_time_entrant);
+    out.set_provider(r.provider);
+    out.set_contacted_at(r.contacted_at);
+    if (const auto c = r.contact_within_48h()) {
+        out.set_contact_within_48h(*c);
+    }
+    out.set_assessed_at(r.assessed_at);
+    out.set_workshop_booked_at(r.workshop_booked_at);
+    out.set_workshop_attended_at(r.workshop_attended_at);
+    out.set_reparation_type(r.reparation_type);
+    if (r.hours_set) {
+        out.set_hours_set(*r.hours_set);
+    }
+    if (r.hours_done) {
+        out.set_hours_done(*r.hours_done);
+    }
+    out.set_outcome(r.outcome);
+    out.set_outcome_at(r.outcome_at);
+    out.set_reoffence_date(r.reoffence_date);
+    if (r.victim_satisfied) {
+        out.set_victim_satisfied(*r.victim_satisfied);
+    }
+    out.set_updated_at(s.updated_at);
+}
+
+bool valid_file_name(const std::string& name) {
+    return !name.empty() && name.size() <= 200 && name.front() != '.' &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+               std::string::npos;
+}
+
+// Published evaluation measures: an area with any count from 1 to 4 shows no number made from counts.
+void publish_measures(json& measures) {
+    static const std::set<std::string> counts{"target_before", "target_after", "buffer_before",
+                                              "buffer_after",  "control_before", "control_after"};
+    bool withheld = false;
+    for (const auto& name : counts) {
+        if (measures.contains(name) && measures[name].is_number()) {
+            withheld = withheld || std::isnan(publish::suppress_value(measures[name].get<double>(), 5));
+        }
+    }
+    if (!withheld) {
+        return;
+    }
+    for (auto& [name, value] : measures.items()) {
+        if (value.is_number() || value.is_array()) {
+            value = nullptr;
+        }
+    }
+    measures["withheld"] = "counts from 1 to 4: withheld with the measures made from them";
+}
+
+void struct_from_json(const json& j, pb::Struct& out) {
+    const auto status = pb::util::JsonStringToMessage(j.dump(), &out);
+    if (!status.ok()) {
+        throw Error("cannot convert stored measures: " + std::string{status.message()});
+    }
+}
+
+} // namespace
+
+void Service::feeds(Call& call) {
+    call.require(Permission::submit_feeds, false);
+    v1::FeedBatch batch;
+    const auto& params = call.target.params;
+    if (const auto name = params.find("name"); name != params.end()) {
+        // One file as the body, whatever its type (curl --data-binary @file).
+        auto* f = batch.add_files();
+        f->set_name(name->second);
+        f->set_content(call.req.body());
+        f->set_force_export(params.count("force_export") != 0 && params.at("force_export") != "false");
+    } else {
+        call.parse_body(batch);
+    }
+    if (batch.files_size() == 0) {
+        throw bad_request("no files: send a hotref.v1.FeedBatch with files, or one file as the body with ?name=FILE");
+    }
+    const std::string dir = "/vsimem/hotref-upload-" + std::to_string(++m_uploads);
+    std::vector<std::string> paths;
+    std::vector<std::string> problems;
+    bool any_force_export = false;
+    for (const auto& f : batch.files()) {
+        if (!valid_file_name(f.name())) {
+            problems.push_back("name '" + f.name() + "': a plain file name of letters, digits, '.', '_' and '-'");
+            continue;
+        }
+        if (f.content().empty()) {
+            problems.push_back(f.name() + ": the file is empty");
+            continue;
+        }
+        any_force_export = any_force_export || f.force_export();
+        paths.push_back(dir + "/" + f.name());
+    }
+    if (!problems.empty()) {
+        throw bad_request("the batch has bad files; nothing was ingested", problems);
+    }
+    if (any_force_export && m_options.mapping_path.empty()) {
+        throw HttpError{422, "unprocessable",
+                        "force exports need a column mapping: start the service with --mapping FILE"};
+    }
+    struct Cleanup {
+        std::vector<std::string> paths;
+        ~Cleanup() {
+            for (const auto& p : paths) {
+                geo::remove_vsi_file(p);
+            }
+        }
+    } cleanup{paths};
+    for (int i = 0; i < batch.files_size(); ++i) {
+        geo::write_vsi_file(paths[static_cast<std::size_t>(i)], batch.files(i).content());
+    }
+
+    v1::IngestReport report;
+    {
+        std::lock_guard lock{m_write_mutex};
+        auto& store = thread_store(m_options.store_path);
+        for (int i = 0; i < batch.files_size(); ++i) {
+            const auto& f = batch.files(i);
+            const auto plan = ingest::plan_inputs({paths[static_cast<std::size_t>(i)]}, f.force_export());
+            for (const auto& s : plan.skipped) {
+                report.add_skipped(f.name() + ": " + s);
+            }
+            ingest::IngestOptions options;
+            options.area = m_options.area;
+            if (f.force_export()) {
+                options.mapping = ingest::ExportMapping::from_file(m_options.mapping_path);
+            }
+            ingest::Ingester ingester{store, std::move(options)};
+            for (auto file : plan.files) {
+                file.display = f.name() + file.display.substr(std::min(file.display.size(),
+                                                                       paths[static_cast<std::size_t>(i)].size()));
+                ingest::add_file_report(report, ingester.ingest(file));
+            }
+        }
+    }
+    const bool none = report.files_size() == 0;
+    const bool all_failed = !none && report.files_failed() == report.files_size();
+    if (none || all_failed) {
+        std::vector<std::string> details;
+        for (const auto& f : report.files()) {
+            details.push_back(f.name() + ": " + f.message());
+        }
+        for (const auto& s : report.skipped()) {
+            details.push_back("skipped " + s);
+        }
+        call.ex.response.result(422);
+        audit(call, "feeds refused: " + std::to_string(batch.files_size()) + " file(s), nothing stored");
+        throw HttpError{422, "unprocessable",
+                        none ? "no feed file in the batch (data.police.uk *-street.csv, police.uk API .json, archives)"
+                             : "no file could be ingested; nothing was stored",
+                        details};
+    }
+    call.send_message(200, report);
+    audit(call, "feeds: " + std::to_string(report.files_size()) + " file(s), " + std::to_string(report.files_stored()) +
+                    " stored, " + std::to_string(report.rows_stored()) + " rows stored, " +
+                    std::to_string(report.rows_rejected()) + " rejected");
+    m_catalog.poke();
+}
+
+void Service::referrals(Call& call) {
+    call.require(Permission::referrals, false);
+    auto& store = thread_store(m_options.store_path);
+    if (call.req.method() == http::verb::post) {
+        v1::ReferralInput in;
+        call.parse_body(in);
+        auto fields = referral_fields(in);
+        if (!in.has_reference() || in.reference().empty()) {
+            throw HttpError{422, "unprocessable", "a new referral needs its reference", {"reference: is empty"}};
+        }
+        referral::RegistryOptions options;
+        options.actor = call.principal_name();
+        options.secret = m_options.referral_secret;
+        std::lock_guard lock{m_write_mutex};
+        referral::Registry registry{store, options};
+        if (registry.find(in.reference())) {
+            throw HttpError{409, "conflict",
+                            "referral " + in.reference() + " exists; change it with PATCH /v1/referrals/" +
+                                percent_encode(in.reference())};
+        }
+        if (fields.count("person_id") != 0 && m_options.referral_secret.empty()) {
+            throw HttpError{503, "no_secret",
+                            "the service has no referral secret to hash person identifiers with: start it with "
+                            "HOTREF_REFERRAL_SECRET or --secret-file"};
+        }
+        std::string result;
+        try {
+            store::Transaction tx{store.db()};
+            result = registry.upsert(fields);
+            tx.commit();
+        } catch (const referral::Rejected& e) {
+            call.ex.response.result(422);
+            audit(call, "referral " + in.reference() + " refused (" + std::to_string(e.errors().size()) + " problems)");
+            throw;
+        }
+        v1::Referral out;
+        fill_referral(out, *registry.find(in.reference()));
+        out.set_result(result);
+        call.ex.response.set(http::field::location, call.base + "/v1/referrals/" + percent_encode(in.reference()));
+        call.send_message(201, out);
+        audit(call, "referral " + in.reference() + " " + result);
+        m_catalog.poke();
+        return;
+    }
+    std::string state;
+    int limit = 1000;
+    for (const auto& [key, value] : call.target.params) {
+        if (key == "state") {
+            state = value;
+        } else if (key == "limit") {
+            limit = static_cast<int>(parse_count(value, "limit", 1, 100000));
+        } else {
+            throw bad_request("unknown query parameter '" + key + "' (referrals take state and limit)");
+        }
+    }
+    referral::Registry registry{store, referral::RegistryOptions{}};
+    v1::ReferralList list;
+    for (const auto& s : registry.list(state, limit)) {
+        fill_referral(*list.add_referrals(), s);
+    }
+    list.set_count(list.referrals_size());
+    call.send_message(200, list);
+}
+
+void Service::referral(Call& call, const std::string& reference) {
+    call.require(Permission::referrals, false);
+    auto& store = thread_store(m_options.store_path);
+    referral::RegistryOptions options;
+    options.actor = call.principal_name();
+    options.secret = m_options.referral_secret;
+    if (call.req.method() == http::verb::get || call.req.method() == http::verb::head) {
+        referral::Registry registry{store, options};
+        const auto found = registry.find(reference);
+        if (!found) {
+            throw HttpError{404, "not_found", "no referral " + reference};
+        }
+        v1::Referral out;
+        fill_referral(out, *found);
+        for (const auto& a : registry.audit(found->id)) {
+            auto* e = out.add_audit();
+            e->set_at(a[0]);
+            e->set_actor(a[1]);
+            e->set_action(a[2]);
+            e->set_field(a[3]);
+            e->set_old_value(a[4]);
+            e->set_new_value(a[5]);
+        }
+        call.send_message(200, out);
+        return;
+    }
+    v1::ReferralInput in;
+    call.parse_body(in);
+    if (in.has_reference() && in.reference() != reference) {
+        throw bad_request("the body's reference (" + in.reference() + ") is not the URL's (" + reference + ")");
+    }
+    auto fields = referral_fields(in);
+    fields["reference"] = reference;
+    if (fields.count("person_id") != 0 && m_options.referral_secret.empty()) {
+        throw HttpError{503, "no_secret",
+                        "the service has no referral secret to hash person identifiers with: start it with "
+                        "HOTREF_REFERRAL_SECRET or --secret-file"};
+    }
+    std::lock_guard lock{m_write_mutex};
+    referral::Registry registry{store, options};
+    if (!registry.find(reference)) {
+        throw HttpError{404, "not_found", "no referral " + reference + " (create it with POST /v1/referrals)"};
+    }
+    std::string result;
+    try {
+        store::Transaction tx{store.db()};
+        result = registry.upsert(fields);
+        tx.commit();
+    } catch (const referral::Rejected& e) {
+        call.ex.response.result(422);
+        audit(call, "referral " + reference + " update refused (" + std::to_string(e.errors().size()) + " problems)");
+        throw;
+    }
+    v1::Referral out;
+    fill_referral(out, *registry.find(reference));
+    out.set_result(result);
+    call.send_message(200, out);
+    audit(call, "referral " + reference + " " + result);
+    m_catalog.poke();
+}
+
+void Service::hotspots(Call& call) {
+    call.require(Permission::read_published, m_options.anonymous);
+    if (!call.target.params.empty()) {
+        throw bad_request("hotspots take no parameters: they are the current run's (see /readyz)");
+    }
+    const auto snap = snapshot();
+    v1::HotspotList list;
+    list.set_run_id(snap->run_id);
+    list.set_method(snap->method);
+    list.set_period_from(snap->period_from);
+    list.set_period_to(snap->period_to);
+    list.set_categories(snap->categories);
+    list.set_classification(publish::classification(publish::Profile::published));
+    list.set_attribution(snap->attribution);
+    if (const auto* c = snap->find("hotspots")) {
+        for (const auto& f : c->features) {
+            const json feature = json::parse(f.json);
+            const auto& p = feature["properties"];
+            auto* h = list.add_hotspots();
+            h->set_code(p.value("code", ""));
+            h->set_rank(p.value("rank", 0));
+            h->set_name(p.value("name", json{}).is_string() ? p["name"].get<std::string>() : "");
+            auto real = [&p](const char* key, auto setter) {
+                if (p.contains(key) && p[key].is_number()) {
+                    setter(p[key].get<double>());
+                }
+            };
+            real("incidents", [h](double v) { h->set_incidents(v); });
+            real("share", [h](double v) { h->set_share(v); });
+            real("area_km2", [h](double v) { h->set_area_km2(v); });
+            real("density_km2", [h](double v) { h->set_density_km2(v); });
+            real("pai", [h](double v) { h->set_pai(v); });
+            real("mean_z", [h](double v) { h->set_mean_z(v); });
+            real("max_z", [h](double v) { h->set_max_z(v); });
+            real("confidence", [h](double v) { h->set_confidence(static_cast<int>(v)); });
+            real("ij_referrals", [h](double v) { h->set_ij_referrals(v); });
+            real("ij_contacted_48h_pct", [h](double v) { h->set_ij_contacted_48h_pct(v); });
+            real("ij_completed_pct", [h](double v) { h->set_ij_completed_pct(v); });
+            real("ij_not_reoffended_pct", [h](double v) { h->set_ij_not_reoffended_pct(v); });
+            real("ij_victim_satisfied_pct", [h](double v) { h->set_ij_victim_satisfied_pct(v); });
+            if (p.contains("trend") && p["trend"].is_string()) {
+                h->set_trend(p["trend"].get<std::string>());
+            }
+            if (p.contains("trend_class") && p["trend_class"].is_string()) {
+                h->set_trend_class(p["trend_class"].get<std::string>());
+            }
+            for (const double v : {f.bbox.min_x, f.bbox.min_y, f.bbox.max_x, f.bbox.max_y}) {
+                h->add_bbox(v);
+            }
+        }
+    }
+    call.send_message(200, list);
+}
+
+void Service::evaluations(Call& call) {
+    call.require(Permission::read_published, m_options.anonymous);
+    auto& store = thread_store(m_options.store_path);
+    store::Statement st{store.db(), "SELECT id, run_id, created_at, params FROM evaluation ORDER BY id"};
+    v1::EvaluationList list;
+    while (st.step()) {
+        auto* e = list.add_evaluations();
+        e->set_id(st.column_int(0));
+        e->set_run_id(st.column_int(1));
+        e->set_created_at(st.column_text(2));
+        const json params = json::parse(st.column_text(3), nullptr, false);
+        if (params.is_object()) {
+            struct_from_json(params, *e->mutable_params());
+        }
+    }
+    call.send_message(200, list);
+}
+
+void Service::evaluation(Call& call, const std::string& id) {
+    call.require(Permission::read_published, m_options.anonymous);
+    const auto evaluation_id = parse_count(id, "evaluation id", 1, std::numeric_limits<std::int64_t>::max() / 2);
+    auto& store = thread_store(m_options.store_path);
+    store::Statement st{store.db(), "SELECT id, run_id, created_at, params FROM evaluation WHERE id = ?"};
+    st.bind(1, evaluation_id);
+    if (!st.step()) {
+        throw HttpError{404, "not_found", "no evaluation " + id + " (see /v1/evaluations)"};
+    }
+    v1::Evaluation e;
+    e.set_id(st.column_int(0));
+    e.set_run_id(st.column_int(1));
+    e.set_created_at(st.column_text(2));
+    const json params = json::parse(st.column_text(3), nullptr, false);
+    if (params.is_object()) {
+        struct_from_json(params, *e.mutable_params());
+    }
+    store::Statement areas{store.db(), "SELECT a.code, coalesce(a.name, ''), a.measures FROM evaluation_area a "
+                                       "LEFT JOIN hotspot h ON h.run_id = ? AND h.code = a.code "
+                                       "WHERE a.evaluation_id = ? ORDER BY coalesce(h.rank, 0), a.code"};
+    areas.bind(1, e.run_id()).bind(2, evaluation_id);
+    while (areas.step()) {
+        auto* a = e.add_areas();
+        a->set_code(areas.column_text(0));
+        a->set_name(areas.column_text(1));
+        json measures = json::parse(areas.column_text(2), nullptr, false);
+        if (measures.is_object()) {
+            publish_measures(measures);
+            struct_from_json(measures, *a->mutable_measures());
+        }
+    }
+    call.send_message(200, e);
+}
+
+void Service::bulletin(Call& call) {
+    call.require(Permission::read_published, m_options.anonymous);
+    throw HttpError{404, "not_found", "no bulletin has been published for the current run"};
+}
+
+} // namespace hotref::server

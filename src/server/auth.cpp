@@ -1,0 +1,158 @@
+#include "server/auth.hpp"
+
+#include "core/error.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+
+namespace hotref::server {
+
+namespace {
+
+constexpr const char* token_prefix = "hr_";
+
+std::string base64url(const std::string& bytes) {
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (const char c : bytes) {
+        buffer = (buffer << 8) | static_cast<unsigned char>(c);
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(alphabet[(buffer >> bits) & 0x3f]);
+        }
+    }
+    if (bits > 0) {
+        out.push_back(alphabet[(buffer << (6 - bits)) & 0x3f]);
+    }
+    return out;
+}
+
+} // namespace
+
+const char* role_name(Role role) noexcept {
+    switch (role) {
+    case Role::hotspot_manager: return "hotspot-manager";
+    case Role::patrol_planner: return "patrol-planner";
+    case Role::analyst: return "analyst";
+    case Role::caseworker: return "caseworker";
+    case Role::admin: return "admin";
+    }
+    return "?";
+}
+
+const std::vector<Role>& all_roles() {
+    static const std::vector<Role> roles{Role::hotspot_manager, Role::patrol_planner, Role::analyst, Role::caseworker,
+                                         Role::admin};
+    return roles;
+}
+
+std::optional<Role> parse_role(std::string_view text) noexcept {
+    std::string s{text};
+    std::replace(s.begin(), s.end(), '_', '-');
+    for (const Role r : all_roles()) {
+        if (s == role_name(r)) {
+            return r;
+        }
+    }
+    return std::nullopt;
+}
+
+bool allowed(Role role, Permission permission) noexcept {
+    switch (permission) {
+    case Permission::read_published: return true;
+    case Permission::read_internal:
+        return role == Role::hotspot_manager || role == Role::analyst || role == Role::admin;
+    case Permission::referrals: return role == Role::caseworker || role == Role::admin;
+    case Permission::submit_feeds: return role == Role::analyst || role == Role::admin;
+    }
+    return false;
+}
+
+const char* permission_name(Permission permission) noexcept {
+    switch (permission) {
+    case Permission::read_published: return "read published layers";
+    case Permission::read_internal: return "read internal (OFFICIAL-SENSITIVE) layers";
+    case Permission::referrals: return "read and change referrals";
+    case Permission::submit_feeds: return "submit incident feeds";
+    }
+    return "?";
+}
+
+std::string create_token(store::Store& store, const std::string& name, Role role) {
+    if (name.empty() || name.size() > 100) {
+        throw UsageError("a token needs a --name of 1 to 100 characters (it signs the audit trail)");
+    }
+    auto& db = store.db();
+    store::Statement taken{db, "SELECT count(*) FROM api_token WHERE name = ?"};
+    taken.bind(1, name);
+    taken.step();
+    if (taken.column_int(0) > 0) {
+        throw UsageError("a token called '" + name + "' exists; choose another --name, or revoke it with 'hotref token revoke " +
+                         name + "' (revoked names stay taken, so the audit trail stays unambiguous)");
+    }
+    const std::string token = token_prefix + base64url(random_bytes(32));
+    store::Transaction tx{db};
+    store::Statement add{db, "INSERT INTO api_token (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)"};
+    add.bind(1, name).bind(2, role_name(role)).bind(3, Sha256::of(token)).bind(4, store::utc_now()).run();
+    tx.commit();
+    return token;
+}
+
+bool revoke_token(store::Store& store, const std::string& name) {
+    auto& db = store.db();
+    store::Transaction tx{db};
+    store::Statement st{db, "UPDATE api_token SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"};
+    st.bind(1, store::utc_now()).bind(2, name).run();
+    const bool changed = db.changes() > 0;
+    tx.commit();
+    return changed;
+}
+
+std::vector<TokenRecord> list_tokens(store::Store& store) {
+    std::vector<TokenRecord> out;
+    store::Statement st{store.db(),
+                        "SELECT id, name, role, created_at, coalesce(revoked_at, '') FROM api_token ORDER BY id"};
+    while (st.step()) {
+        out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)});
+    }
+    return out;
+}
+
+std::optional<Principal> verify_token(store::Store& store, const std::string& token) {
+    if (token.rfind(token_prefix, 0) != 0 || token.size() > 200) {
+        return std::nullopt;
+    }
+    store::Statement st{store.db(), "SELECT name, role FROM api_token WHERE token_sha256 = ? AND revoked_at IS NULL"};
+    st.bind(1, Sha256::of(token));
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    const auto role = parse_role(st.column_text(1));
+    if (!role) {
+        return std::nullopt;
+    }
+    return Principal{st.column_text(0), *role};
+}
+
+std::optional<Principal> TokenCache::verify(store::Store& store, const std::string& token) {
+    const std::string key = Sha256::of(token);
+    const auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock{m_mutex};
+        if (const auto it = m_entries.find(key); it != m_entries.end() && now - it->second.checked < m_ttl) {
+            return it->second.principal;
+        }
+    }
+    auto principal = verify_token(store, token);
+    std::lock_guard lock{m_mutex};
+    if (m_entries.size() > 10000) {
+        m_entries.clear(); // a flood of made-up tokens must not grow memory
+    }
+    m_entries[key] = Entry{principal, now};
+    return principal;
+}
+
+} // namespace hotref::server

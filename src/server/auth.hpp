@@ -1,0 +1,74 @@
+#pragma once
+// Who may do what through the service: bearer tokens made by `hotref token
+// create` (the token is shown once; the store keeps only its SHA-256), five
+// roles, and the permissions each role has.
+
+#include "store/store.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hotref::server {
+
+enum class Role { hotspot_manager, patrol_planner, analyst, caseworker, admin };
+
+const char* role_name(Role role) noexcept;
+/// "hotspot-manager", "patrol-planner", "analyst", "caseworker", "admin" (also with '_').
+std::optional<Role> parse_role(std::string_view text) noexcept;
+const std::vector<Role>& all_roles();
+
+enum class Permission {
+    read_published,   // published-profile layers, tiles, hotspots, evaluations, bulletins
+    read_internal,    // internal-profile layers (unsuppressed counts, OFFICIAL-SENSITIVE)
+    referrals,        // referral-level data: read and write
+    submit_feeds,     // incident batches and feed files
+};
+
+bool allowed(Role role, Permission permission) noexcept;
+const char* permission_name(Permission permission) noexcept;
+
+struct Principal {
+    std::string name;   // the token's name: it signs the audit trail
+    Role role = Role::patrol_planner;
+};
+
+struct TokenRecord {
+    std::int64_t id = 0;
+    std::string name;
+    std::string role;
+    std::string created_at;
+    std::string revoked_at;  // empty while valid
+};
+
+/// Creates a token for `name` with `role`; returns the token text (shown once).
+/// Throws UsageError when the name is taken or empty.
+std::string create_token(store::Store& store, const std::string& name, Role role);
+/// Revokes the token called `name`; false when there is no such valid token.
+bool revoke_token(store::Store& store, const std::string& name);
+std::vector<TokenRecord> list_tokens(store::Store& store);
+/// The principal of a valid (not revoked) token, or nullopt.
+std::optional<Principal> verify_token(store::Store& store, const std::string& token);
+
+/// Verified tokens kept for `ttl` so that a busy service does not look every
+/// request up; a revocation takes effect within `ttl`.
+class TokenCache {
+public:
+    explicit TokenCache(std::chrono::milliseconds ttl) : m_ttl(ttl) {}
+    std::optional<Principal> verify(store::Store& store, const std::string& token);
+
+private:
+    struct Entry {
+        std::optional<Principal> principal;
+        std::chrono::steady_clock::time_point checked;
+    };
+    std::chrono::milliseconds m_ttl;
+    std::mutex m_mutex;
+    std::unordered_map<std::string, Entry> m_entries; // by SHA-256 of the token
+};
+
+} // namespace hotref::server

@@ -1,0 +1,545 @@
+#include "server/catalog.hpp"
+
+#include "core/error.hpp"
+#include "core/month.hpp"
+#include "geo/gdal.hpp"
+#include "geo/geos.hpp"
+#include "geo/vector.hpp"
+#include "publish/disclosure.hpp"
+#include "publish/layers.hpp"
+#include "store/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <set>
+
+#include <unistd.h>
+
+namespace hotref::server {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+constexpr const char* attribution =
+    "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).";
+
+void grow(BBox& box, bool& any, double x, double y) {
+    if (!any) {
+        box = {x, y, x, y};
+        any = true;
+        return;
+    }
+    box.min_x = std::min(box.min_x, x);
+    box.min_y = std::min(box.min_y, y);
+    box.max_x = std::max(box.max_x, x);
+    box.max_y = std::max(box.max_y, y);
+}
+
+void walk_coordinates(const json& c, BBox& box, bool& any) {
+    if (!c.is_array() || c.empty()) {
+        return;
+    }
+    if (c[0].is_number()) {
+        if (c.size() >= 2) {
+            grow(box, any, c[0].get<double>(), c[1].get<double>());
+        }
+        return;
+    }
+    for (const auto& child : c) {
+        walk_coordinates(child, box, any);
+    }
+}
+
+std::string json_type(const json& v) {
+    if (v.is_number_integer()) {
+        return "integer";
+    }
+    if (v.is_number()) {
+        return "number";
+    }
+    if (v.is_boolean()) {
+        return "boolean";
+    }
+    return "string";
+}
+
+// Adds a feature built from geometry and properties to a collection.
+void add_feature(Collection& c, std::string id, json geometry, json properties, const TimeInterval& run_time,
+                 bool& any_extent, BBox& extent) {
+    Feature f;
+    f.id = std::move(id);
+    bool any = false;
+    if (geometry.is_object()) {
+        walk_coordinates(geometry["coordinates"], f.bbox, any);
+    }
+    if (any) {
+        grow(extent, any_extent, f.bbox.min_x, f.bbox.min_y);
+        grow(extent, any_extent, f.bbox.max_x, f.bbox.max_y);
+    } else {
+        f.bbox = {1e300, 1e300, -1e300, -1e300}; // no geometry: never inside a bbox
+    }
+    f.time = run_time;
+    if (properties.contains("period_from") && properties.contains("period_to") && properties["period_from"].is_string() &&
+        properties["period_to"].is_string()) {
+        if (const auto t = month_interval(properties["period_from"].get<std::string>(),
+                                          properties["period_to"].get<std::string>())) {
+            f.time = *t;
+        }
+    }
+    for (const auto& [name, value] : properties.items()) {
+        if (value.is_null()) {
+            continue;
+        }
+        bool known = false;
+        for (const auto& [n, t] : c.fields) {
+            known = known || n == name;
+        }
+        if (!known) {
+            c.fields.emplace_back(name, json_type(value));
+        }
+    }
+    json feature;
+    feature["type"] = "Feature";
+    feature["id"] = f.id;
+    feature["geometry"] = std::move(geometry);
+    feature["properties"] = std::move(properties);
+    f.json = feature.dump();
+    c.by_id.emplace(f.id, c.features.size());
+    c.features.push_back(std::move(f));
+}
+
+// A layer written by write_layers (GeoJSON, RFC 7946) as a collection.
+Collection load_geojson(const fs::path& path, const std::string& id, const TimeInterval& run_time) {
+    std::ifstream in{path};
+    if (!in) {
+        throw Error(path.string() + ": cannot read the layer written for the service");
+    }
+    const json doc = json::parse(in);
+    Collection c;
+    c.id = id;
+    bool any = false;
+    BBox extent;
+    std::size_t index = 0;
+    for (const auto& f : doc.at("features")) {
+        ++index;
+        json properties = f.value("properties", json::object());
+        std::string fid = properties.contains("code") && properties["code"].is_string()
+                              ? properties["code"].get<std::string>()
+                              : std::to_string(index);
+        add_feature(c, std::move(fid), f.value("geometry", json{}), std::move(properties), run_time, any, extent);
+        if (c.geometry.empty() && f.contains("geometry") && f["geometry"].is_object()) {
+            c.geometry = f["geometry"].value("type", "");
+        }
+    }
+    if (any) {
+        c.extent = extent;
+    }
+    c.interval = run_time;
+    return c;
+}
+
+std::shared_ptr<const TileSet> make_tiles(const std::string& gpkg, const std::string& sql, const std::string& layer,
+                                          const fs::path& dir, const CatalogOptions& o,
+                                          const std::vector<std::pair<std::string, std::string>>& fields) {
+    fs::create_directories(dir.parent_path());
+    geo::vector_translate(gpkg, dir.string(),
+                          {"-f", "MVT", "-t_srs", "EPSG:3857", "-sql", sql, "-nln", layer, "-dsco",
+                           "MINZOOM=" + std::to_string(o.tiles_min_zoom), "-dsco",
+                           "MAXZOOM=" + std::to_string(o.tiles_max_zoom), "-dsco", "COMPRESS=NO"});
+    auto tiles = std::make_shared<TileSet>();
+    tiles->min_zoom = o.tiles_min_zoom;
+    tiles->max_zoom = o.tiles_max_zoom;
+    tiles->layer = layer;
+    tiles->fields = fields;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        if (!entry.is_regular_file() || entry.path().extension() != ".pbf") {
+            continue;
+        }
+        // dir/z/x/y.pbf
+        const auto y = entry.path().stem().string();
+        const auto x = entry.path().parent_path().filename().string();
+        const auto z = entry.path().parent_path().parent_path().filename().string();
+        std::ifstream in{entry.path(), std::ios::binary};
+        std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        tiles->tiles.emplace(TileSet::key(std::stoi(z), static_cast<std::uint32_t>(std::stoul(x)),
+                                          static_cast<std::uint32_t>(std::stoul(y))),
+                             std::move(bytes));
+    }
+    return tiles;
+}
+
+struct RunRow {
+    std::int64_t id = 0;
+    std::string method, period_from, period_to, categories;
+};
+
+std::optional<RunRow> choose_run(store::Store& store, const CatalogOptions& o) {
+    auto& db = store.db();
+    std::int64_t id = o.run_id;
+    if (id == 0) {
+        store::Statement st{db, "SELECT id FROM run WHERE method = ? ORDER BY period_to DESC, id DESC LIMIT 1"};
+        st.bind(1, o.method);
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        id = st.column_int(0);
+    }
+    store::Statement st{db, "SELECT id, method, period_from, period_to, categories FROM run WHERE id = ?"};
+    st.bind(1, id);
+    if (!st.step()) {
+        throw Error("no run " + std::to_string(id) + " in the store (see the runs with: hotref status)");
+    }
+    return RunRow{st.column_int(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)};
+}
+
+// KPIs of the Immediate Justice scheme per hotspot: the hotspots' own KPI fields.
+std::optional<Collection> kpi_collection(const Collection& hotspots, const TimeInterval& run_time) {
+    Collection c;
+    c.id = "kpis";
+    c.title = "Immediate Justice KPIs per hotspot";
+    c.description = "Referrals linked to each hotspot and their outcomes (shares); figures from fewer than 10 "
+                    "referrals are withheld";
+    c.classification = publish::classification(publish::Profile::published);
+    c.interval = run_time;
+    bool any = false;
+    bool linked = false;
+    BBox extent;
+    for (const auto& f : hotspots.features) {
+        const json feature = json::parse(f.json);
+        const auto& p = feature["properties"];
+        if (!p.contains("ij_referrals")) {
+            return std::nullopt;
+        }
+        json props;
+        for (const char* key : {"code", "rank", "name", "run_id", "period_from", "period_to", "ij_referrals",
+                                "ij_contacted_48h_pct", "ij_completed_pct", "ij_not_reoffended_pct",
+                                "ij_victim_satisfied_pct"}) {
+            props[key] = p.value(key, json{});
+        }
+        linked = linked || !p["ij_referrals"].is_null();
+        add_feature(c, f.id, feature["geometry"], std::move(props), run_time, any, extent);
+    }
+    if (!linked) {
+        return std::nullopt;
+    }
+    c.geometry = hotspots.geometry;
+    if (any) {
+        c.extent = extent;
+    }
+    return c;
+}
+
+// The latest evaluation's areas (the evaluated run's hotspots) with their measures.
+std::optional<Collection> evaluation_collection(store::Store& store) {
+    auto& db = store.db();
+    store::Statement ev{db, "SELECT id, run_id, params FROM evaluation ORDER BY id DESC LIMIT 1"};
+    if (!ev.step()) {
+        return std::nullopt;
+    }
+    const std::int64_t evaluation_id = ev.column_int(0);
+    const std::int64_t run_id = ev.column_int(1);
+    const json params = json::parse(ev.column_text(2), nullptr, false);
+    Collection c;
+    c.id = "evaluation";
+    c.title = "Evaluation: before and after, per hotspot";
+    c.classification = publish::classification(publish::Profile::published);
+    std::string before, after;
+    if (params.is_object() && params.contains("before") && params.contains("after")) {
+        before = params["before"][0].get<std::string>() + " to " + params["before"][1].get<std::string>();
+        after = params["after"][0].get<std::string>() + " to " + params["after"][1].get<std::string>();
+        c.interval = month_interval(params["before"][0].get<std::string>(), params["after"][1].get<std::string>());
+    }
+    c.description = "Evaluation " + std::to_string(evaluation_id) + " of run " + std::to_string(run_id) +
+                    ": incidents before (" + before + ") and after (" + after +
+                    ") in each hotspot, its buffer and the control area, with rate ratios, WDQ, TNE and WDD "
+                    "(counts from 1 to 4 withheld, with the measures made from them)";
+    const TimeInterval time = c.interval.value_or(TimeInterval{});
+    store::Statement st{db, "SELECT a.code, coalesce(a.name, ''), a.measures, AsBinary(h.geom) FROM evaluation_area a "
+                            "JOIN hotspot h ON h.run_id = ? AND h.code = a.code WHERE a.evaluation_id = ? "
+                            "ORDER BY h.rank"};
+    st.bind(1, run_id).bind(2, evaluation_id);
+    bool any = false;
+    BBox extent;
+    const std::set<std::string> counts{"target_before", "target_after", "buffer_before",
+                                       "buffer_after",  "control_before", "control_after"};
+    while (st.step()) {
+        const json measures = json::parse(st.column_text(2), nullptr, false);
+        json props;
+        props["code"] = st.column_text(0);
+        props["name"] = st.column_text(1);
+        props["evaluation_id"] = evaluation_id;
+        props["run_id"] = run_id;
+        props["before"] = before;
+        props["after"] = after;
+        bool withheld = false;
+        if (measures.is_object()) {
+            for (const auto& name : counts) {
+                const double v = measures.contains(name) && measures[name].is_number() ? measures[name].get<double>() : 0;
+                withheld = withheld || std::isnan(publish::suppress_value(v, 5));
+            }
+            for (const auto& [name, value] : measures.items()) {
+                if (value.is_array() || value.is_object()) {
+                    continue; // monthly series and intervals: in the CSV and the API
+                }
+                props[name] = withheld && !value.is_string() ? json{} : value;
+            }
+        }
+        props["withheld"] = withheld;
+        json geometry = json::parse(geo::wkb_to_geojson_wgs84(st.column_blob(3), 27700));
+        c.geometry = geometry.value("type", "");
+        add_feature(c, st.column_text(0), std::move(geometry), std::move(props), time, any, extent);
+    }
+    if (any) {
+        c.extent = extent;
+    }
+    return c;
+}
+
+// Referral-level data, for caseworkers and admins only: where and what, never who.
+Collection referral_collection(store::Store& store, std::int64_t run_id) {
+    Collection c;
+    c.id = "referrals";
+    c.title = "Immediate Justice referrals";
+    c.description = "Each referral with its state and the hotspot it is linked to (run " + std::to_string(run_id) +
+                    "); no personal data. Caseworkers and admins only.";
+    c.access = Permission::referrals;
+    c.classification = "OFFICIAL-SENSITIVE";
+    c.geometry = "Point";
+    store::Statement st{store.db(),
+                        "SELECT r.reference, r.state, r.offence, coalesce(r.asb_qualifier, ''), r.disposal, r.age_band, "
+                        "r.created_at, coalesce(r.contacted_at, ''), r.contact_within_48h, coalesce(r.provider, ''), "
+                        "coalesce(l.hotspot_code, ''), coalesce(l.kind, ''), r.easting, r.northing FROM referral r "
+                        "LEFT JOIN referral_link l ON l.referral_id = r.id AND l.run_id = ? ORDER BY r.created_at, r.id"};
+    st.bind(1, run_id);
+    geo::Context ctx;
+    bool any = false;
+    BBox extent;
+    double first = 1e300, last = -1e300;
+    while (st.step()) {
+        json props;
+        props["reference"] = st.column_text(0);
+        props["state"] = st.column_text(1);
+        props["offence"] = st.column_text(2);
+        props["asb_qualifier"] = st.column_text(3);
+        props["disposal"] = st.column_text(4);
+        props["age_band"] = st.column_text(5);
+        props["created_at"] = st.column_text(6);
+        props["contacted_at"] = st.column_text(7);
+        props["contact_within_48h"] = st.column_is_null(8) ? json{} : json(st.column_int(8) != 0);
+        props["provider"] = st.column_text(9);
+        props["hotspot"] = st.column_text(10);
+        props["link"] = st.column_text(11);
+        json geometry;
+        if (!st.column_is_null(12) && !st.column_is_null(13)) {
+            geometry = json::parse(
+                geo::wkb_to_geojson_wgs84(ctx.point(st.column_double(12), st.column_double(13)).wkb(), 27700));
+        }
+        TimeInterval t;
+        const auto created = st.column_text(6);
+        if (const auto day = parse_datetime(created.substr(0, 10), "%Y-%m-%d")) {
+            const double s = static_cast<double>(day->days_since_epoch()) * 86400.0;
+            t = {s, s + 86399.999};
+            first = std::min(first, s);
+            last = std::max(last, s + 86399.999);
+        }
+        auto reference = props["reference"].get<std::string>();
+        add_feature(c, std::move(reference), std::move(geometry), std::move(props), t, any, extent);
+    }
+    if (any) {
+        c.extent = extent;
+    }
+    if (first <= last) {
+        c.interval = TimeInterval{first, last};
+    }
+    return c;
+}
+
+} // namespace
+
+const Collection* Snapshot::find(const std::string& id) const {
+    for (const auto& c : collections) {
+        if (c.id == id) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+std::string store_key(const std::string& store_path) {
+    store::Database db{store_path, false};
+    store::Statement st{db, "SELECT (SELECT coalesce(max(id), 0) FROM run) || '/' || "
+                            "(SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM referral) || '/' || "
+                            "(SELECT count(*) FROM referral_link) || '/' || "
+                            "(SELECT coalesce(max(id), 0) FROM evaluation) || '/' || "
+                            "(SELECT coalesce(max(id), 0) FROM feed)"};
+    st.step();
+    return st.column_text(0);
+}
+
+std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto snap = std::make_shared<Snapshot>();
+    snap->key = store_key(o.store_path);
+    snap->built_at = store::utc_now();
+    snap->attribution = attribution;
+    store::Store store{o.store_path, false};
+    const auto run = choose_run(store, o);
+    static std::atomic<int> counter{0};
+    const fs::path work = fs::path{o.work_dir} / ("snapshot-" + std::to_string(::getpid()) + "-" +
+                                                  std::to_string(counter.fetch_add(1)));
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    fs::create_directories(work);
+    struct Cleanup {
+        fs::path dir;
+        ~Cleanup() {
+            std::error_code e;
+            fs::remove_all(dir, e);
+        }
+    } cleanup{work};
+
+    if (!run) {
+        snap->notes.push_back("no " + o.method + " run in the store yet: run 'hotref hotspots --method " + o.method +
+                              "' and the service picks it up");
+    } else {
+        snap->run_id = run->id;
+        snap->method = run->method;
+        snap->period_from = run->period_from;
+        snap->period_to = run->period_to;
+        snap->categories = run->categories;
+        const TimeInterval run_time = month_interval(run->period_from, run->period_to).value_or(TimeInterval{});
+        const std::map<std::string, std::string> ids{{"hotspots", "hotspots"},
+                                                     {"hotspot_cells", "cells"},
+                                                     {"incidents", "incidents"},
+                                                     {"study_area", "study-area"}};
+        const std::map<std::string, std::string> titles{
+            {"hotspots", "Hotspots"},
+            {"hotspot_cells", run->method == "gistar" ? "Gi* grid cells" : "Hotspot grid cells"},
+            {"incidents", "Incidents by location and month"},
+            {"study_area", "Study area"}};
+        for (const auto profile : {publish::Profile::published, publish::Profile::internal}) {
+            publish::LayersOptions lo;
+            lo.run_id = run->id;
+            lo.out_dir = (work / publish::profile_name(profile)).string();
+            lo.overwrite = true;
+            lo.profile = profile;
+            lo.vector_tiles = false;
+            const auto report = publish::write_layers(store, lo);
+            const bool published = profile == publish::Profile::published;
+            for (const auto& [layer, count] : report.features) {
+                const auto id_it = ids.find(layer);
+                if (id_it == ids.end()) {
+                    continue;
+                }
+                auto c = load_geojson(fs::path{lo.out_dir} / "geojson" / (layer + ".geojson"),
+                                      id_it->second + (published ? "" : "-internal"), run_time);
+                c.title = titles.at(layer) + (published ? "" : " (internal)");
+                c.description = titles.at(layer) + " of " + run->categories + ", " + run->period_from + " to " +
+                                run->period_to + ", run " + std::to_string(run->id) + " (" + run->method + "); " +
+                                (published ? "published profile: counts from 1 to 4 withheld"
+                                           : "internal profile: nothing suppressed, not for publication");
+                c.access = published ? Permission::read_published : Permission::read_internal;
+                c.classification = publish::classification(profile);
+                if (published && (layer == "hotspots" || layer == "hotspot_cells")) {
+                    const std::string sql = layer == "hotspot_cells" && run->method == "gistar"
+                                                ? "SELECT * FROM hotspot_cells WHERE bin != 0"
+                                                : "SELECT * FROM " + layer;
+                    c.tiles = make_tiles(report.gpkg, sql, c.id, work / "tiles" / c.id, o, c.fields);
+                }
+                snap->collections.push_back(std::move(c));
+            }
+        }
+        if (const auto* hotspots = snap->find("hotspots")) {
+            if (auto k = kpi_collection(*hotspots, run_time)) {
+                snap->collections.push_back(std::move(*k));
+            } else {
+                snap->notes.push_back("no referrals linked to run " + std::to_string(run->id) +
+                                      ": no kpis collection (hotref referral link)");
+            }
+        }
+        snap->collections.push_back(referral_collection(store, run->id));
+    }
+    if (auto e = evaluation_collection(store)) {
+        snap->collections.push_back(std::move(*e));
+    } else {
+        snap->notes.push_back("no evaluation in the store: no evaluation collection (hotref evaluate)");
+    }
+    snap->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return snap;
+}
+
+Catalog::Catalog(CatalogOptions options, int poll_ms) : m_options(std::move(options)), m_poll_ms(poll_ms) {}
+
+Catalog::~Catalog() {
+    stop();
+}
+
+void Catalog::start() {
+    m_thread = std::thread([this] { loop(); });
+}
+
+void Catalog::stop() {
+    {
+        std::lock_guard lock{m_mutex};
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+}
+
+void Catalog::poke() {
+    {
+        std::lock_guard lock{m_mutex};
+        m_poked = true;
+    }
+    m_wake.notify_all();
+}
+
+std::string Catalog::last_error() const {
+    std::lock_guard lock{m_mutex};
+    return m_error;
+}
+
+void Catalog::loop() {
+    while (true) {
+        try {
+            const auto snap = current();
+            if (!snap || store_key(m_options.store_path) != snap->key) {
+                auto fresh = build_snapshot(m_options);
+                if (!m_options.quiet) {
+                    std::cerr << "hotref serve: published run " << fresh->run_id << " (" << fresh->collections.size()
+                              << " collections) in " << std::fixed << std::setprecision(1) << fresh->build_seconds
+                              << " s\n";
+                }
+                std::atomic_store(&m_current, std::shared_ptr<const Snapshot>{std::move(fresh)});
+                ++m_builds;
+                std::lock_guard lock{m_mutex};
+                m_error.clear();
+            }
+        } catch (const std::exception& e) {
+            std::lock_guard lock{m_mutex};
+            if (m_error != e.what()) {
+                std::cerr << "hotref serve: error: cannot publish the store's layers: " << e.what() << "\n";
+            }
+            m_error = e.what();
+        }
+        std::unique_lock lock{m_mutex};
+        m_wake.wait_for(lock, std::chrono::milliseconds(m_poll_ms), [this] { return m_stop || m_poked; });
+        if (m_stop) {
+            return;
+        }
+        m_poked = false;
+    }
+}
+
+} // namespace hotref::server

@@ -1,0 +1,125 @@
+#pragma once
+// What the service publishes, built from the store and swapped in whole: the
+// collections of OGC API - Features (hotspots, cells, incidents, KPIs,
+// evaluation areas in the published profile; internal-profile twins; the
+// referrals for caseworkers) with every feature serialised once as GeoJSON,
+// and their vector tiles in memory. A request never recomputes anything: it
+// filters and concatenates.
+//
+// The layers are the ones `hotref layers` writes (publish::write_layers), so
+// the service and the files pass the same disclosure control.
+
+#include "server/auth.hpp"
+#include "server/query.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace hotref::server {
+
+struct Feature {
+    std::string id;       // featureId in URLs
+    BBox bbox;            // WGS84
+    TimeInterval time;
+    std::string json;     // the whole GeoJSON Feature, with "id"
+};
+
+struct TileSet {
+    int min_zoom = 6;
+    int max_zoom = 14;
+    std::string layer;    // the MVT layer name
+    std::vector<std::pair<std::string, std::string>> fields; // name, type (TileJSON vector_layers)
+    std::unordered_map<std::uint64_t, std::string> tiles;    // key(z, x, y) -> MVT bytes
+    static std::uint64_t key(int z, std::uint32_t x, std::uint32_t y) noexcept {
+        return (static_cast<std::uint64_t>(z) << 58) | (static_cast<std::uint64_t>(x) << 29) | y;
+    }
+};
+
+struct Collection {
+    std::string id;
+    std::string title;
+    std::string description;
+    Permission access = Permission::read_published;
+    std::string classification;  // OFFICIAL / OFFICIAL-SENSITIVE
+    std::string geometry;        // Polygon, Point, ...
+    std::vector<Feature> features;
+    std::unordered_map<std::string, std::size_t> by_id;
+    std::optional<BBox> extent;
+    std::optional<TimeInterval> interval;
+    std::vector<std::pair<std::string, std::string>> fields; // name, JSON type
+    std::shared_ptr<const TileSet> tiles;                    // published layers only
+};
+
+struct Snapshot {
+    std::string key;            // what the store held when it was built
+    std::string built_at;
+    std::int64_t run_id = 0;
+    std::string method, period_from, period_to, categories;
+    std::string attribution;
+    std::vector<Collection> collections;
+    std::vector<std::string> notes;  // why a collection is missing, ...
+    double build_seconds = 0;
+
+    [[nodiscard]] const Collection* find(const std::string& id) const;
+};
+
+struct CatalogOptions {
+    std::string store_path;
+    std::string work_dir;        // where layers are written while building
+    std::string method = "gistar";
+    std::int64_t run_id = 0;     // 0: the current run of `method` (latest period, then latest id)
+    int tiles_min_zoom = 6;
+    int tiles_max_zoom = 14;
+    bool quiet = false;
+};
+
+/// Builds a snapshot from the store (seconds: it writes the layers). Throws Error.
+std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& options);
+
+/// What the store holds that the snapshot depends on (runs, referrals, links,
+/// evaluations, feeds): when it changes, the snapshot is rebuilt.
+std::string store_key(const std::string& store_path);
+
+/// The current snapshot, rebuilt in the background when the store changes
+/// (checked every `poll` ms, and at once after a write through the service).
+class Catalog {
+public:
+    explicit Catalog(CatalogOptions options, int poll_ms = 2000);
+    ~Catalog();
+    Catalog(const Catalog&) = delete;
+    Catalog& operator=(const Catalog&) = delete;
+
+    /// Builds the first snapshot in the background thread.
+    void start();
+    void stop();
+    /// Null until the first snapshot is built.
+    [[nodiscard]] std::shared_ptr<const Snapshot> current() const { return std::atomic_load(&m_current); }
+    /// Ask for a check now (after a write).
+    void poke();
+    [[nodiscard]] std::string last_error() const;
+    [[nodiscard]] std::int64_t builds() const noexcept { return m_builds.load(); }
+
+private:
+    void loop();
+
+    CatalogOptions m_options;
+    int m_poll_ms;
+    std::shared_ptr<const Snapshot> m_current;
+    std::thread m_thread;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stop = false;
+    bool m_poked = false;
+    std::string m_error;
+    std::atomic<std::int64_t> m_builds{0};
+};
+
+} // namespace hotref::server

@@ -1,0 +1,355 @@
+#include "server/service.hpp"
+
+#include "server/call.hpp"
+
+#include "core/error.hpp"
+#include "geo/gdal.hpp"
+#include "hotref/v1/api.pb.h"
+#include "ingest/force_export.hpp"
+#include "ingest/ingester.hpp"
+#include "ingest/input.hpp"
+#include "ingest/report.hpp"
+#include "publish/disclosure.hpp"
+#include "referral/registry.hpp"
+#include "store/store.hpp"
+
+#include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+
+namespace hotref::server {
+
+// One store connection per worker thread.
+store::Store& thread_store(const std::string& path) {
+    thread_local std::map<std::string, std::unique_ptr<store::Store>> stores;
+    auto& s = stores[path];
+    if (!s) {
+        s = std::make_unique<store::Store>(path, false);
+    }
+    return *s;
+}
+
+std::string lower(std::string_view s) {
+    std::string out{s};
+    for (auto& c : out) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+json link(const std::string& href, const std::string& rel, const std::string& type, const std::string& title) {
+    json l;
+    l["href"] = href;
+    l["rel"] = rel;
+    l["type"] = type;
+    if (!title.empty()) {
+        l["title"] = title;
+    }
+    return l;
+}
+
+std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
+}
+
+Service::Service(ServiceOptions options, Catalog& catalog, Metrics& metrics)
+    : m_options(std::move(options)), m_catalog(catalog), m_metrics(metrics) {}
+
+Service::~Service() = default;
+
+std::shared_ptr<const Snapshot> Service::snapshot() {
+    auto snap = m_catalog.current();
+    if (!snap) {
+        const auto error = m_catalog.last_error();
+        throw HttpError{503, "not_ready",
+                        error.empty() ? "the service is still publishing the store's layers; try again in a few seconds"
+                                      : "the store's layers cannot be published: " + error};
+    }
+    return snap;
+}
+
+Exchange Service::handle(const Request& request) noexcept {
+    Exchange ex;
+    ex.response.version(request.version());
+    ex.response.keep_alive(request.keep_alive());
+    ex.response.set(http::field::server, "hotref/" HOTREF_VERSION);
+    Call call{request, ex, {}, {}, false, false, {}};
+    try {
+        try {
+            // Negotiation first, so that even a bad URL is answered in the format asked for.
+            const auto accept = lower(std::string{request[http::field::accept]});
+            call.protobuf = (header_has(accept, "application/x-protobuf") || header_has(accept, "application/protobuf")) &&
+                            !header_has(accept, "application/json");
+            const auto raw = request.target();
+            call.target = parse_target(std::string_view{raw.data(), raw.size()});
+            dispatch(call);
+        } catch (const HttpError&) {
+            throw;
+        } catch (const referral::Rejected& e) {
+            std::vector<std::string> details;
+            for (const auto& f : e.errors()) {
+                details.push_back(f.field + ": " + f.reason);
+            }
+            throw HttpError{422, "unprocessable", "the referral breaks the scheme's rules; nothing was changed",
+                            std::move(details)};
+        } catch (const UsageError& e) {
+            throw bad_request(e.what());
+        } catch (const InputError& e) {
+            throw HttpError{422, "unprocessable", e.what()};
+        } catch (const std::bad_alloc&) {
+            throw HttpError{503, "overloaded", "out of memory; try again later"};
+        } catch (const std::exception& e) {
+            throw HttpError{500, "internal", std::string{"internal error: "} + e.what()};
+        }
+    } catch (const HttpError& e) {
+        v1::Error error;
+        error.set_status(e.status());
+        error.set_code(e.code());
+        error.set_message(e.what());
+        for (const auto& d : e.details()) {
+            error.add_details(d);
+        }
+        try {
+            ex.response.set(http::field::cache_control, "no-store");
+            if (e.status() == 401) {
+                ex.response.set(http::field::www_authenticate, "Bearer realm=\"hotref\"");
+            }
+            call.send_message(e.status(), error);
+        } catch (...) {
+            ex.response.result(http::status::internal_server_error);
+            ex.response.body() = "internal error";
+        }
+    }
+    ex.principal = call.principal ? call.principal->name : "-";
+    ex.response.prepare_payload();
+    return ex;
+}
+
+void Service::dispatch(Call& call) {
+    const auto& seg = call.target.segments;
+    const auto method = call.req.method();
+    const bool get = method == http::verb::get || method == http::verb::head;
+    auto only = [&](bool ok, const char* allow) {
+        if (!ok) {
+            call.ex.response.set(http::field::allow, allow);
+            throw HttpError{405, "method_not_allowed",
+                            std::string{call.req.method_string()} + " is not allowed here (allowed: " + allow + ")"};
+        }
+    };
+
+    // Health, readiness and metrics answer without a token (no data in them).
+    if (seg.size() == 1 && seg[0] == "healthz") {
+        call.ex.route = Route::health;
+        only(get, "GET, HEAD");
+        call.send_json(200, json{{"status", "ok"}});
+        return;
+    }
+    if (seg.size() == 1 && seg[0] == "readyz") {
+        call.ex.route = Route::ready;
+        only(get, "GET, HEAD");
+        ready(call);
+        return;
+    }
+    if (seg.size() == 1 && seg[0] == "metrics") {
+        call.ex.route = Route::metrics;
+        only(get, "GET, HEAD");
+        std::string extra;
+        if (const auto snap = m_catalog.current()) {
+            extra = "# HELP hotref_snapshot_run The hotspot run being served.\n# TYPE hotref_snapshot_run gauge\n"
+                    "hotref_snapshot_run " + std::to_string(snap->run_id) +
+                    "\n# HELP hotref_snapshot_build_seconds Time the served snapshot took to build.\n"
+                    "# TYPE hotref_snapshot_build_seconds gauge\nhotref_snapshot_build_seconds " +
+                    number(snap->build_seconds) + "\n";
+        }
+        extra += "# HELP hotref_snapshot_builds_total Snapshots built since start.\n"
+                 "# TYPE hotref_snapshot_builds_total counter\nhotref_snapshot_builds_total " +
+                 std::to_string(m_catalog.builds()) + "\n";
+        call.send(200, m_metrics.render(extra), "text/plain; version=0.0.4; charset=utf-8");
+        return;
+    }
+
+    // Who is asking.
+    const auto auth = call.req[http::field::authorization];
+    if (!auth.empty()) {
+        const std::string_view a{auth.data(), auth.size()};
+        if (a.size() > 7 && lower(a.substr(0, 7)) == "bearer ") {
+            call.principal = m_tokens.verify(thread_store(m_options.store_path), std::string{a.substr(7)});
+        }
+        call.token_invalid = !call.principal;
+    }
+
+    // Links: the configured public URL, else the Host the client used.
+    if (!m_options.public_url.empty()) {
+        call.base = m_options.public_url;
+    } else {
+        const auto host = std::string{call.req[http::field::host]};
+        if (host.empty() || host.size() > 255 ||
+            host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+                std::string::npos) {
+            throw bad_request("the Host header is missing or not a host name");
+        }
+        call.base = "http://" + host;
+    }
+
+    if (seg.empty()) {
+        call.ex.route = Route::landing;
+        only(get, "GET, HEAD");
+        landing(call);
+        return;
+    }
+    if (seg[0] == "api" && seg.size() == 1) {
+        call.ex.route = Route::api;
+        only(get, "GET, HEAD");
+        openapi(call);
+        return;
+    }
+    if (seg[0] == "conformance" && seg.size() == 1) {
+        call.ex.route = Route::conformance;
+        only(get, "GET, HEAD");
+        conformance(call);
+        return;
+    }
+    if (seg[0] == "collections") {
+        if (seg.size() == 1) {
+            call.ex.route = Route::collections;
+            only(get, "GET, HEAD");
+            collections(call);
+            return;
+        }
+        if (seg.size() == 2) {
+            call.ex.route = Route::collection;
+            only(get, "GET, HEAD");
+            collection(call, seg[1]);
+            return;
+        }
+        if (seg.size() == 3 && seg[2] == "items") {
+            call.ex.route = Route::items;
+            only(get, "GET, HEAD");
+            items(call, seg[1]);
+            return;
+        }
+        if (seg.size() == 4 && seg[2] == "items") {
+            call.ex.route = Route::item;
+            only(get, "GET, HEAD");
+            item(call, seg[1], seg[3]);
+            return;
+        }
+    }
+    if (seg[0] == "tiles") {
+        if (seg.size() == 2 && seg[1].size() > 5 && seg[1].ends_with(".json")) {
+            call.ex.route = Route::tilejson;
+            only(get, "GET, HEAD");
+            tilejson(call, seg[1].substr(0, seg[1].size() - 5));
+            return;
+        }
+        if (seg.size() == 5) {
+            call.ex.route = Route::tile;
+            only(get, "GET, HEAD");
+            tile(call, seg[1], seg[2], seg[3], seg[4]);
+            return;
+        }
+    }
+    if (seg[0] == "v1" && seg.size() >= 2) {
+        const auto accept = lower(std::string{call.req[http::field::accept]});
+        if (!accept.empty() && !header_has(accept, "json") && !header_has(accept, "protobuf") &&
+            !header_has(accept, "*/*") && !header_has(accept, "application/*") &&
+            !(seg[1] == "bulletins" && (header_has(accept, "pdf") || header_has(accept, "html")))) {
+            throw HttpError{406, "not_acceptable", "the API answers in application/json or application/x-protobuf"};
+        }
+        if (seg[1] == "feeds" && seg.size() == 2) {
+            call.ex.route = Route::feeds;
+            only(method == http::verb::post, "POST");
+            feeds(call);
+            return;
+        }
+        if (seg[1] == "referrals" && seg.size() == 2) {
+            call.ex.route = Route::referrals;
+            only(get || method == http::verb::post, "GET, HEAD, POST");
+            referrals(call);
+            return;
+        }
+        if (seg[1] == "referrals" && seg.size() == 3) {
+            call.ex.route = Route::referral;
+            only(get || method == http::verb::patch || method == http::verb::post, "GET, HEAD, PATCH, POST");
+            referral(call, seg[2]);
+            return;
+        }
+        if (seg[1] == "hotspots" && seg.size() == 2) {
+            call.ex.route = Route::hotspots;
+            only(get, "GET, HEAD");
+            hotspots(call);
+            return;
+        }
+        if (seg[1] == "evaluations" && seg.size() == 2) {
+            call.ex.route = Route::evaluations;
+            only(get, "GET, HEAD");
+            evaluations(call);
+            return;
+        }
+        if (seg[1] == "evaluations" && seg.size() == 3) {
+            call.ex.route = Route::evaluation;
+            only(get, "GET, HEAD");
+            evaluation(call, seg[2]);
+            return;
+        }
+        if (seg[1] == "bulletins" && seg.size() == 3 && seg[2] == "latest") {
+            call.ex.route = Route::bulletin;
+            only(get, "GET, HEAD");
+            bulletin(call);
+            return;
+        }
+    }
+    throw HttpError{404, "not_found",
+                    "no such resource: " + call.target.path + " (start at / for the links, or /api for the API)"};
+}
+
+void Service::ready(Call& call) {
+    const auto snap = m_catalog.current();
+    if (!snap) {
+        const auto error = m_catalog.last_error();
+        call.send_json(503, json{{"status", "not ready"},
+                                 {"reason", error.empty() ? "publishing the store's layers" : error}});
+        return;
+    }
+    // The store must answer too.
+    try {
+        thread_store(m_options.store_path).db().query_int("SELECT count(*) FROM meta");
+    } catch (const std::exception& e) {
+        call.send_json(503, json{{"status", "not ready"}, {"reason", std::string{"store: "} + e.what()}});
+        return;
+    }
+    json notes = json::array();
+    for (const auto& n : snap->notes) {
+        notes.push_back(n);
+    }
+    call.send_json(200, json{{"status", "ready"},
+                             {"run", snap->run_id},
+                             {"collections", snap->collections.size()},
+                             {"published_at", snap->built_at},
+                             {"notes", notes}});
+}
+
+void Service::audit(Call& call, const std::string& summary) {
+    try {
+        auto& db = thread_store(m_options.store_path).db();
+        store::Statement st{db, "INSERT INTO api_audit (at, token_name, role, method, target, status, summary) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)"};
+        st.bind(1, store::utc_now())
+            .bind(2, call.principal_name())
+            .bind(3, call.principal ? role_name(call.principal->role) : "")
+            .bind(4, std::string{call.req.method_string()})
+            .bind(5, call.target.path)
+            .bind(6, static_cast<std::int64_t>(call.ex.response.result_int()))
+            .bind(7, summary)
+            .run();
+    } catch (const std::exception& e) {
+        throw Error(std::string{"cannot write the audit record: "} + e.what());
+    }
+}
+
+} // namespace hotref::server
