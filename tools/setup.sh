@@ -12,6 +12,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libssl-dev nlohmann-json3-dev doctest-dev libcairo2-dev fonts-dejavu-core
   qgis python3-qgis qgis-providers
+  curl openssl
 )
 
 missing=()

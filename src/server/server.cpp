@@ -4,6 +4,7 @@
 #include "store/store.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -112,9 +113,26 @@ public:
             }
             m_busy = true;
             m_started = Clock::now();
-            beast::get_lowest_layer(m_stream).expires_after(m_server.options.read_timeout);
+            // The body gets its own timer, which cancels the read rather than closing the
+            // socket (as the stream's own timeout would), so that a 408 can still be sent.
+            beast::get_lowest_layer(m_stream).expires_never();
+            m_timed_out = false;
+            m_timer.expires_after(m_server.options.read_timeout);
+            m_timer.async_wait([self = this->shared_from_this()](beast::error_code e) {
+                if (!e) {
+                    self->m_timed_out = true;
+                    beast::error_code ignored;
+                    beast::get_lowest_layer(self->m_stream).socket().cancel(ignored);
+                }
+            });
             http::async_read(m_stream, m_buffer, *m_parser,
-                             [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });
+                             [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                                 self->m_timer.cancel();
+                                 if (e == asio::error::operation_aborted && self->m_timed_out) {
+                                     e = beast::error::timeout;
+                                 }
+                                 self->on_body(e);
+                             });
         }
 
         void on_read_error(beast::error_code ec, bool body) {
@@ -243,6 +261,8 @@ public:
 
         Impl& m_server;
         Stream m_stream;
+        asio::steady_timer m_timer{m_stream.get_executor()};
+        bool m_timed_out = false;
         beast::flat_buffer m_buffer;
         std::optional<http::request_parser<http::string_body>> m_parser;
         std::shared_ptr<http::response_serializer<http::string_body>> m_serializer;
