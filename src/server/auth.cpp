@@ -138,7 +138,7 @@ std::optional<Principal> verify_token(store::Store& store, const std::string& to
 }
 
 std::optional<Principal> TokenCache::verify(store::Store& store, const std::string& token) {
-    const std::string key = Sha256::of(token);
+    const std::string& key = token;
     const auto now = std::chrono::steady_clock::now();
     {
         std::lock_guard lock{m_mutex};

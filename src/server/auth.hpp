@@ -68,7 +68,7 @@ private:
     };
     std::chrono::milliseconds m_ttl;
     std::mutex m_mutex;
-    std::unordered_map<std::string, Entry> m_entries; // by SHA-256 of the token
+    std::unordered_map<std::string, Entry> m_entries; // by token (held in memory only, as while a request is read)
 };
 
 } // namespace hotref::server

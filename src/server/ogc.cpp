@@ -77,12 +77,11 @@ json response(const std::string& description, const std::string& type) {
 
 } // namespace
 
-const Collection& Service::readable_collection(Call& call, const std::string& id) {
-    const auto snap = snapshot();
-    const auto* c = snap->find(id);
+const Collection& Service::readable_collection(Call& call, const Snapshot& snap, const std::string& id) {
+    const auto* c = snap.find(id);
     if (c == nullptr) {
         std::string known;
-        for (const auto& other : snap->collections) {
+        for (const auto& other : snap.collections) {
             if (call.principal ? allowed(call.principal->role, other.access)
                                : other.access == Permission::read_published && m_options.anonymous) {
                 known += (known.empty() ? "" : ", ") + other.id;
@@ -143,13 +142,13 @@ void Service::collections(Call& call) {
 
 void Service::collection(Call& call, const std::string& id) {
     const auto snap = snapshot(); // keeps the collection alive while answering
-    const auto& c = readable_collection(call, id);
+    const auto& c = readable_collection(call, *snap, id);
     call.send_json(200, collection_json(c, call.base));
 }
 
 void Service::items(Call& call, const std::string& id) {
     const auto snap = snapshot();
-    const auto& c = readable_collection(call, id);
+    const auto& c = readable_collection(call, *snap, id);
     const auto& params = call.target.params;
     for (const auto& [key, value] : params) {
         if (key != "limit" && key != "offset" && key != "bbox" && key != "datetime" && key != "f" &&
@@ -244,7 +243,7 @@ void Service::items(Call& call, const std::string& id) {
 
 void Service::item(Call& call, const std::string& id, const std::string& feature) {
     const auto snap = snapshot();
-    const auto& c = readable_collection(call, id);
+    const auto& c = readable_collection(call, *snap, id);
     const auto it = c.by_id.find(feature);
     if (it == c.by_id.end()) {
         throw HttpError{404, "not_found", "no feature '" + feature + "' in collection '" + id + "'"};
@@ -261,7 +260,7 @@ void Service::item(Call& call, const std::string& id, const std::string& feature
 
 void Service::tilejson(Call& call, const std::string& id) {
     const auto snap = snapshot();
-    const auto& c = readable_collection(call, id);
+    const auto& c = readable_collection(call, *snap, id);
     if (!c.tiles) {
         throw HttpError{404, "not_found", "collection '" + id + "' has no vector tiles (tiles: hotspots, cells)"};
     }
@@ -292,7 +291,7 @@ void Service::tilejson(Call& call, const std::string& id) {
 void Service::tile(Call& call, const std::string& id, const std::string& zs, const std::string& xs,
                    const std::string& ys) {
     const auto snap = snapshot();
-    const auto& c = readable_collection(call, id);
+    const auto& c = readable_collection(call, *snap, id);
     if (!c.tiles) {
         throw HttpError{404, "not_found", "collection '" + id + "' has no vector tiles (tiles: hotspots, cells)"};
     }

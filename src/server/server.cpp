@@ -217,24 +217,24 @@ public:
 
         void send(Response&& res, bool head) {
             m_busy = true;
-            auto owned = std::make_shared<Response>(std::move(res));
+            m_response = std::move(res);
             beast::get_lowest_layer(m_stream).expires_after(m_server.options.write_timeout);
-            auto on_write = [self = this->shared_from_this(), owned](beast::error_code ec, std::size_t) {
+            auto on_write = [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                 if (ec) {
                     self->fail_quietly(ec);
                     return;
                 }
-                if (!owned->keep_alive()) {
+                if (!self->m_response.keep_alive()) {
                     self->close();
                     return;
                 }
                 self->read_header();
             };
             if (head) {
-                m_serializer = std::make_shared<http::response_serializer<http::string_body>>(*owned);
+                m_serializer = std::make_shared<http::response_serializer<http::string_body>>(m_response);
                 http::async_write_header(m_stream, *m_serializer, std::move(on_write));
             } else {
-                http::async_write(m_stream, *owned, std::move(on_write));
+                http::async_write(m_stream, m_response, std::move(on_write));
             }
         }
 
@@ -266,6 +266,7 @@ public:
         beast::flat_buffer m_buffer;
         std::optional<http::request_parser<http::string_body>> m_parser;
         std::shared_ptr<http::response_serializer<http::string_body>> m_serializer;
+        Response m_response;
         std::string m_remote;
         Clock::time_point m_started;
         bool m_busy = false;

@@ -82,7 +82,7 @@ private:
     // health
     void ready(Call& call);
 
-    const Collection& readable_collection(Call& call, const std::string& id);
+    const Collection& readable_collection(Call& call, const Snapshot& snap, const std::string& id);
     std::shared_ptr<const Snapshot> snapshot();
     void audit(Call& call, const std::string& summary);
 

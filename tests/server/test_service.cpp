@@ -5,7 +5,10 @@
 
 #include "core/error.hpp"
 #include "evaluate/evaluation.hpp"
+#include "geo/area.hpp"
 #include "geo/vector.hpp"
+#include "ingest/ingester.hpp"
+#include "ingest/input.hpp"
 #include "hotref/v1/api.pb.h"
 #include "hotref/v1/store.pb.h"
 #include "hotspot/pipeline.hpp"
@@ -22,6 +25,7 @@
 
 #include <cmath>
 #include <set>
+#include <atomic>
 #include <thread>
 
 namespace t = hotref::test;
@@ -552,8 +556,40 @@ void check_10() { // hotspots, evaluations and metrics from the API
     CHECK(ready["status"] == "ready");
 }
 
+void check_reads_during_ingest() { // reads keep working while an ingest writes
+    auto& s = served();
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        hotref::store::Store store{s.store_path, false};
+        const auto area = hotref::geo::StudyArea::from_file(t::geodata("derbyshire_force_area.gpkg"), "force_area");
+        hotref::ingest::IngestOptions options;
+        options.area = &area;
+        options.reingest = true; // the same twelve files stored again: twelve write transactions
+        hotref::ingest::Ingester ingester{store, std::move(options)};
+        for (const auto& f : hotref::ingest::plan_inputs({t::geodata("police-uk/derbyshire-2025")}, false).files) {
+            ingester.ingest(f);
+        }
+        done = true;
+    });
+    int total = 0;
+    int ok = 0;
+    while (!done) {
+        for (const char* target : {"/collections/hotspots/items?limit=50", "/v1/evaluations", "/v1/referrals?limit=5"}) {
+            const auto r = get(target, s.admin);
+            ++total;
+            ok += r.result_int() == 200 ? 1 : 0;
+        }
+    }
+    writer.join();
+    CHECK(total > 3);
+    CHECK(ok == total);
+}
+
 // One test case, so that the served store (ingest, Gi*, referrals, evaluation, layers) is built once.
 TEST_CASE("serve: the service over the real Derbyshire run") {
+    SUBCASE("reads keep working while an ingest writes") {
+        check_reads_during_ingest();
+    }
     SUBCASE("the OGC API landing page, conformance and OpenAPI document") {
         check_1();
     }
