@@ -165,7 +165,12 @@ void Service::items(Call& call, const std::string& id) {
     std::int64_t limit = m_options.default_limit;
     if (const auto it = params.find("limit"); it != params.end()) {
         // A limit above the maximum is not an error: the maximum is used (OGC API - Features 7.15.3).
-        limit = std::min(parse_count(it->second, "limit", 1, 1'000'000'000), m_options.max_limit);
+        if (it->second.empty() || it->second.size() > 12 ||
+            it->second.find_first_not_of("0123456789") != std::string::npos || std::stoll(it->second) < 1) {
+            throw bad_request("limit must be a whole number from 1 (at most " + std::to_string(m_options.max_limit) +
+                              " features are returned), got '" + it->second + "'");
+        }
+        limit = std::min<std::int64_t>(std::stoll(it->second), m_options.max_limit);
     }
     std::int64_t offset = 0;
     if (const auto it = params.find("offset"); it != params.end()) {

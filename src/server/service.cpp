@@ -174,7 +174,12 @@ void Service::dispatch(Call& call) {
     }
 
     // Who is asking.
-    const auto auth = call.req[http::field::authorization];
+    // Authorization: Bearer TOKEN, or X-Esri-Authorization: Bearer TOKEN, which is what QGIS's
+    // built-in "ESRI token" authentication method sends (QGIS 3.22 has no generic header method).
+    auto auth = call.req[http::field::authorization];
+    if (auth.empty()) {
+        auth = call.req["X-Esri-Authorization"];
+    }
     if (!auth.empty()) {
         const std::string_view a{auth.data(), auth.size()};
         if (a.size() > 7 && lower(a.substr(0, 7)) == "bearer ") {

@@ -75,6 +75,12 @@ curl -sf -H "Authorization: Bearer $planner" -H "Accept: application/x-protobuf"
 protoc --decode=hotref.v1.HotspotList -I "$root/proto" hotref/v1/api.proto < "$work/h.pb" > "$work/h.txt"
 [ "$(grep -c '^hotspots {' "$work/h.txt")" = "$hotspots" ] || fail "protobuf /v1/hotspots: wrong count"
 
+# QGIS with its own authentication configuration (the built-in ESRI token method carries the token).
+/usr/bin/python3 "$root/tools/qgis_auth_check.py" --url "$url" --token "$planner" \
+  --collection hotspots --expect-features "$hotspots" --forbidden hotspots-internal --forbidden referrals \
+  --tiles hotspots --png "$out/qgis_oapif_token.png"
+grep -q 'Test planner "GET /collections/hotspots/items' "$work/main.access" || fail "QGIS's requests were not signed"
+
 # Graceful stop: SIGTERM, exit code 0.
 kill -TERM "$main_pid"
 set +e; wait "$main_pid"; rc=$?; set -e

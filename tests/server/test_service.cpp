@@ -189,6 +189,10 @@ void check_2() { // tokens and roles decide what is seen
     CHECK(json::parse(none.body())["code"] == "unauthorized");
     CHECK(get("/collections", "hr_not-a-real-token").result_int() == 401);
     CHECK(get("/healthz", "").result_int() == 200); // no data in it: no token needed
+    // QGIS's built-in "ESRI token" authentication method sends the token in X-Esri-Authorization.
+    auto esri = request(http::verb::get, "/collections");
+    esri.set("X-Esri-Authorization", "Bearer " + s.planner);
+    CHECK(s.service->handle(esri).response.result_int() == 200);
 
     auto ids = [&](const std::string& token) {
         std::set<std::string> out;
