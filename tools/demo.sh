@@ -51,3 +51,21 @@ rm -f out/evaluation.gpkg
 h1_run="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hotspots-h1.txt | tail -1)"
 "$hotref" evaluate --store "$store" --run "$h1_run" --date 2025-07 --months 6 --csv out/evaluation.csv \
   --charts out/charts --gpkg out/evaluation.gpkg
+
+echo
+echo "== the service: hotref serve on the store, asked by GDAL's OGC API - Features client, then stopped"
+token_name="demo-$(date -u +%Y%m%dT%H%M%S)"
+token="$("$hotref" token create --store "$store" --role hotspot-manager --name "$token_name" 2>/dev/null)"
+rm -f out/serve.port
+"$hotref" serve --store "$store" --port 0 --port-file out/serve.port --access-log out/serve-access.log \
+  2> out/serve.log &
+serve_pid=$!
+for _ in $(seq 1 300); do
+  if [ -s out/serve.port ] && curl -sf "http://127.0.0.1:$(cat out/serve.port)/readyz" > /dev/null; then break; fi
+  sleep 0.2
+done
+ogrinfo -q --config GDAL_HTTP_HEADERS "Authorization: Bearer $token" "OAPIF:http://127.0.0.1:$(cat out/serve.port)"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+"$hotref" token revoke --store "$store" --name "$token_name" > /dev/null
+echo "(start it yourself: hotref token create --role hotspot-manager --name NAME; hotref serve --store $store; docs/serve.md)"
