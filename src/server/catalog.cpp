@@ -514,7 +514,9 @@ void Catalog::loop() {
     while (true) {
         try {
             const auto snap = current();
-            if (!snap || store_key(m_options.store_path) != snap->key) {
+            const bool due = !snap || std::chrono::steady_clock::now() - m_last_build >=
+                                          std::chrono::milliseconds(m_options.min_interval_ms);
+            if (due && (!snap || store_key(m_options.store_path) != snap->key)) {
                 auto fresh = build_snapshot(m_options);
                 if (!m_options.quiet) {
                     std::cerr << "hotref serve: published run " << fresh->run_id << " (" << fresh->collections.size()
@@ -522,6 +524,7 @@ void Catalog::loop() {
                               << " s\n";
                 }
                 std::atomic_store(&m_current, std::shared_ptr<const Snapshot>{std::move(fresh)});
+                m_last_build = std::chrono::steady_clock::now();
                 ++m_builds;
                 std::lock_guard lock{m_mutex};
                 m_error.clear();

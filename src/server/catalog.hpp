@@ -13,6 +13,7 @@
 #include "server/query.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -79,6 +80,9 @@ struct CatalogOptions {
     int tiles_min_zoom = 6;
     int tiles_max_zoom = 14;
     bool quiet = false;
+    /// At least this long between two publications, so that a stream of referral
+    /// updates does not keep the service publishing (each takes seconds of CPU).
+    int min_interval_ms = 10000;
 };
 
 /// Builds a snapshot from the store (seconds: it writes the layers). Throws Error.
@@ -120,6 +124,7 @@ private:
     bool m_poked = false;
     std::string m_error;
     std::atomic<std::int64_t> m_builds{0};
+    std::chrono::steady_clock::time_point m_last_build{};
 };
 
 } // namespace hotref::server
