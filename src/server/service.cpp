@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <map>
 
@@ -57,6 +58,22 @@ std::string number(double v) {
     return buf;
 }
 
+// The Date header (RFC 9110 6.6.1), formatted once a second per thread.
+const std::string& http_date() {
+    thread_local std::time_t last = 0;
+    thread_local std::string text;
+    const std::time_t now = std::time(nullptr);
+    if (now != last) {
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char buf[64];
+        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        text = buf;
+        last = now;
+    }
+    return text;
+}
+
 Service::Service(ServiceOptions options, Catalog& catalog, Metrics& metrics)
     : m_options(std::move(options)), m_catalog(catalog), m_metrics(metrics) {}
 
@@ -78,6 +95,7 @@ Exchange Service::handle(const Request& request) noexcept {
     ex.response.version(request.version());
     ex.response.keep_alive(request.keep_alive());
     ex.response.set(http::field::server, "hotref/" HOTREF_VERSION);
+    ex.response.set(http::field::date, http_date());
     Call call{request, ex, {}, {}, false, false, {}};
     try {
         try {
