@@ -113,6 +113,29 @@ public:
             }
             m_busy = true;
             m_started = Clock::now();
+            // curl and other clients ask before sending a large body; answer at once
+            // (else they wait a second), unless the body is already too large.
+            const auto& header = m_parser->get();
+            if (beast::iequals(header[http::field::expect], "100-continue") && !m_parser->is_done()) {
+                const auto length = m_parser->content_length();
+                if (!length || *length <= m_server.options.body_limit) {
+                    m_continue = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+                    beast::get_lowest_layer(m_stream).expires_after(m_server.options.write_timeout);
+                    http::async_write(m_stream, *m_continue,
+                                      [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                                          if (e) {
+                                              self->fail_quietly(e);
+                                              return;
+                                          }
+                                          self->read_body();
+                                      });
+                    return;
+                }
+            }
+            read_body();
+        }
+
+        void read_body() {
             // The body gets its own timer, which cancels the read rather than closing the
             // socket (as the stream's own timeout would), so that a 408 can still be sent.
             beast::get_lowest_layer(m_stream).expires_never();
@@ -267,6 +290,7 @@ public:
         std::optional<http::request_parser<http::string_body>> m_parser;
         std::shared_ptr<http::response_serializer<http::string_body>> m_serializer;
         Response m_response;
+        std::shared_ptr<http::response<http::empty_body>> m_continue;
         std::string m_remote;
         Clock::time_point m_started;
         bool m_busy = false;

@@ -13,6 +13,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -146,6 +148,18 @@ TEST_CASE("server: keep-alive, limits, timeouts and malformed HTTP over a real s
         const auto waited = std::chrono::steady_clock::now() - start;
         CHECK(waited >= std::chrono::milliseconds(350));
         CHECK(waited < std::chrono::milliseconds(3000));
+    }
+    {
+        // Expect: 100-continue (curl sends it before bodies over 1 MB): told to go on at once.
+        Client c{r.port};
+        c.send("POST /v1/referrals HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+               "Expect: 100-continue\r\n\r\n");
+        asio::streambuf interim;
+        asio::read_until(c.socket, interim, "\r\n\r\n");
+        const std::string head{asio::buffers_begin(interim.data()), asio::buffers_end(interim.data())};
+        CHECK(head.rfind("HTTP/1.1 100 Continue\r\n", 0) == 0);
+        c.send("{}");
+        CHECK(c.read().result_int() == 401); // then answered as usual (no token here)
     }
     {
         // Not HTTP at all: 400.
