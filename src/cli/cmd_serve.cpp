@@ -29,7 +29,8 @@ Collections: hotspots, cells, incidents, study-area, kpis and evaluation in the 
 profile (counts 1-4 withheld); *-internal twins for hotspot managers, analysts and admins;
 referrals for caseworkers and admins. Requests need 'Authorization: Bearer TOKEN' (hotref
 token create) unless --anonymous lets published layers be read without one. The service
-follows the store: a new run, referral or evaluation is published within --poll ms.
+follows the store: a new run, referral or evaluation is published within seconds (checked
+every --poll ms, published at most once every 10 s).
 SIGTERM or Ctrl-C stops it gracefully (requests in flight finish). Behind a reverse proxy
 (nginx, Apache) that terminates TLS, give --public-url so that links carry the public address.
 
