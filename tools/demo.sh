@@ -53,6 +53,11 @@ h1_run="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hots
   --charts out/charts --gpkg out/evaluation.gpkg
 
 echo
+echo "== patrol bulletin: December 2025, top 5 hotspots (A4 PDF and printable HTML, published profile)"
+"$hotref" bulletin --store "$store" --run "$run_id" --month 2025-12 --top 5 --out out --name bulletin
+echo "(open out/bulletin.pdf, or out/bulletin.html in a browser)"
+
+echo
 echo "== the service: hotref serve on the store, asked by GDAL's OGC API - Features client, then stopped"
 token_name="demo-$(date -u +%Y%m%dT%H%M%S)"
 token="$("$hotref" token create --store "$store" --role hotspot-manager --name "$token_name" 2>/dev/null)"

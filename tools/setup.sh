@@ -11,6 +11,7 @@ packages=(
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev nlohmann-json3-dev doctest-dev libcairo2-dev fonts-dejavu-core
+  poppler-utils
   qgis python3-qgis qgis-providers
   curl openssl
 )

@@ -50,6 +50,7 @@ const std::vector<CommandInfo>& commands() {
         {"layers", [] { return std::make_unique<LayersCommand>(); }},
         {"referral", [] { return std::make_unique<ReferralCommand>(); }},
         {"evaluate", [] { return std::make_unique<EvaluateCommand>(); }},
+        {"bulletin", [] { return std::make_unique<BulletinCommand>(); }},
         {"serve", [] { return std::make_unique<ServeCommand>(); }},
         {"token", [] { return std::make_unique<TokenCommand>(); }},
     };

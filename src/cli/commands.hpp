@@ -4,6 +4,7 @@
 #include "cli/command.hpp"
 #include "evaluate/evaluation.hpp"
 #include "hotspot/pipeline.hpp"
+#include "publish/bulletin.hpp"
 #include "publish/layers.hpp"
 
 #include <optional>
@@ -199,6 +200,27 @@ private:
     std::string m_action;
     std::string m_role;
     std::string m_token_name;
+};
+
+class BulletinCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "bulletin"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Write a patrol bulletin (A4 PDF and HTML): hotspot map, top hotspots, when to patrol.";
+    }
+    [[nodiscard]] const char* usage() const override { return "[--month YYYY-MM] [OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    publish::BulletinOptions m_options;
+    std::string m_profile = "published";
+    std::string m_month;
+    std::string m_week;
 };
 
 } // namespace hotref::cli

@@ -87,6 +87,22 @@ long long DateTime::days_since_epoch() const noexcept {
     return era * 146097 + doe - 719468;
 }
 
+DateTime date_from_days(long long days) noexcept {
+    // Howard Hinnant's civil_from_days.
+    const long long z = days + 719468;
+    const long long era = (z >= 0 ? z : z - 146096) / 146097;
+    const long long doe = z - era * 146097;
+    const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const long long mp = (5 * doy + 2) / 153;
+    DateTime dt;
+    dt.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+    dt.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+    dt.year = static_cast<int>(yoe + era * 400 + (dt.month <= 2 ? 1 : 0));
+    dt.has_time = false;
+    return dt;
+}
+
 long long DateTime::seconds_since_epoch() const noexcept {
     return days_since_epoch() * 86400 + hour * 3600LL + minute * 60LL + second;
 }

@@ -61,4 +61,8 @@ std::optional<DateTime> parse_datetime(std::string_view text, std::string_view f
 
 int days_in_month(int year, int month) noexcept;
 
+/// The civil date (has_time = false) `days` after 1970-01-01: the inverse of
+/// DateTime::days_since_epoch.
+DateTime date_from_days(long long days) noexcept;
+
 } // namespace hotref

@@ -2,81 +2,15 @@
 
 #include "core/error.hpp"
 
-#include <cairo-svg.h>
 #include <cairo.h>
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
+#include <cstdio>
 
 namespace hotref::draw {
 
 namespace {
-
-struct SurfaceDeleter {
-    void operator()(cairo_surface_t* s) const noexcept { cairo_surface_destroy(s); }
-};
-struct ContextDeleter {
-    void operator()(cairo_t* c) const noexcept { cairo_destroy(c); }
-};
-
-bool ends_with(const std::string& s, const char* suffix) {
-    const std::string x{suffix};
-    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
-}
-
-// A drawing on a PNG or SVG surface, written out by finish().
-class Canvas {
-public:
-    Canvas(const std::string& path, double width, double height) : m_path(path), m_svg(ends_with(path, ".svg")) {
-        if (m_svg) {
-            m_surface.reset(cairo_svg_surface_create(path.c_str(), width, height));
-        } else {
-            m_surface.reset(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(width),
-                                                       static_cast<int>(height)));
-        }
-        if (cairo_surface_status(m_surface.get()) != CAIRO_STATUS_SUCCESS) {
-            throw Error(path + ": cannot create the chart (" +
-                        cairo_status_to_string(cairo_surface_status(m_surface.get())) + ")");
-        }
-        m_cr.reset(cairo_create(m_surface.get()));
-        cairo_set_source_rgb(cr(), 1, 1, 1);
-        cairo_paint(cr());
-        cairo_select_font_face(cr(), "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    }
-    [[nodiscard]] cairo_t* cr() const noexcept { return m_cr.get(); }
-
-    void text(double x, double y, const std::string& s, double size, bool bold = false, double align = 0) {
-        cairo_select_font_face(cr(), "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
-                               bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-        cairo_set_font_size(cr(), size);
-        cairo_text_extents_t ext;
-        cairo_text_extents(cr(), s.c_str(), &ext);
-        cairo_move_to(cr(), x - align * ext.x_advance, y);
-        cairo_show_text(cr(), s.c_str());
-    }
-    void colour(const Colour& c) { cairo_set_source_rgb(cr(), c.r, c.g, c.b); }
-
-    void finish() {
-        cairo_surface_flush(m_surface.get());
-        if (!m_svg) {
-            if (cairo_surface_write_to_png(m_surface.get(), m_path.c_str()) != CAIRO_STATUS_SUCCESS) {
-                throw Error(m_path + ": cannot write the PNG");
-            }
-        }
-        m_cr.reset();
-        cairo_surface_finish(m_surface.get());
-        if (cairo_surface_status(m_surface.get()) != CAIRO_STATUS_SUCCESS) {
-            throw Error(m_path + ": cannot write the chart");
-        }
-    }
-
-private:
-    std::string m_path;
-    bool m_svg;
-    std::unique_ptr<cairo_surface_t, SurfaceDeleter> m_surface;
-    std::unique_ptr<cairo_t, ContextDeleter> m_cr;
-};
 
 constexpr Colour grey{0.55, 0.55, 0.55};
 constexpr Colour dark{0.15, 0.15, 0.15};
@@ -126,11 +60,11 @@ void line_chart(const std::string& path, const std::string& title, const std::st
         cairo_line_to(cr, left + pw, Y(v));
         cairo_stroke(cr);
         c.colour(grey);
-        c.text(left - 8, Y(v) + 4, std::to_string(static_cast<long long>(v)), 11, false, 1);
+        c.text(left - 8, Y(v) + 4, std::to_string(static_cast<long long>(v)), 11, false, Align::right);
     }
     for (std::size_t i = 0; i < labels.size(); ++i) {
         c.colour(grey);
-        c.text(X(i), H - bottom + 20, labels[i].size() == 7 ? labels[i].substr(2) : labels[i], 10, false, 0.5);
+        c.text(X(i), H - bottom + 20, labels[i].size() == 7 ? labels[i].substr(2) : labels[i], 10, false, Align::centre);
     }
     if (mark >= 0 && static_cast<std::size_t>(mark) < labels.size()) {
         const double xm = (X(static_cast<std::size_t>(mark)) + X(static_cast<std::size_t>(std::max(mark - 1, 0)))) / 2;
@@ -201,16 +135,16 @@ void ratio_chart(const std::string& path, const std::string& title, const std::s
         c.colour(grey);
         char buf[16];
         std::snprintf(buf, sizeof buf, "%g", v);
-        c.text(X(v), H - bottom + 18, buf, 11, false, 0.5);
+        c.text(X(v), H - bottom + 18, buf, 11, false, Align::centre);
     }
     c.colour(grey);
-    c.text(X(0.5), H - 10, "fewer after", 11, false, 0.5);
-    c.text(X(2.0), H - 10, "more after", 11, false, 0.5);
+    c.text(X(0.5), H - 10, "fewer after", 11, false, Align::centre);
+    c.text(X(2.0), H - 10, "more after", 11, false, Align::centre);
     for (std::size_t i = 0; i < estimates.size(); ++i) {
         const auto& e = estimates[i];
         const double y = top + row * (static_cast<double>(i) + 0.5);
         c.colour(dark);
-        c.text(left - 12, y + 4, e.label, 12, i == 0, 1);
+        c.text(left - 12, y + 4, e.label, 12, i == 0, Align::right);
         const bool significant = std::isfinite(e.upper) && (e.upper < 1 || e.lower > 1);
         const Colour col = !significant ? grey : e.value < 1 ? Colour{0.17, 0.45, 0.70} : Colour{0.84, 0.19, 0.15};
         c.colour(col);

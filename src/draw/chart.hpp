@@ -1,15 +1,12 @@
 #pragma once
-// Charts drawn with cairo (the only code that includes cairo.h): PNG or SVG by
-// the file's extension. Plain data in.
+// Charts drawn on a draw::Canvas: PNG or SVG by the file's extension. Plain data in.
+
+#include "draw/canvas.hpp"
 
 #include <string>
 #include <vector>
 
 namespace hotref::draw {
-
-struct Colour {
-    double r = 0, g = 0, b = 0;
-};
 
 struct Series {
     std::string name;

@@ -169,6 +169,15 @@ std::string read_whole_file(const std::string& path) {
 
 std::vector<std::string> read_polygons_wkb(const std::string& path, const std::string& layer_name,
                                            const std::string& target_crs) {
+    std::vector<std::string> out;
+    for (auto& p : read_named_polygons(path, layer_name, target_crs, "")) {
+        out.push_back(std::move(p.wkb));
+    }
+    return out;
+}
+
+std::vector<NamedPolygon> read_named_polygons(const std::string& path, const std::string& layer_name,
+                                              const std::string& target_crs, const std::string& name_field) {
     gdal_init();
     CPLErrorReset();
     std::unique_ptr<void, DatasetCloser> ds{
@@ -198,7 +207,8 @@ std::vector<std::string> read_polygons_wkb(const std::string& path, const std::s
             throw GeoError(path + ": cannot transform the layer to " + target_crs + " (" + last_gdal_error() + ")");
         }
     }
-    std::vector<std::string> out;
+    const int name_index = name_field.empty() ? -1 : OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), name_field.c_str());
+    std::vector<NamedPolygon> out;
     OGR_L_ResetReading(layer);
     while (true) {
         std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, FeatureDeleter> feature{OGR_L_GetNextFeature(layer)};
@@ -219,7 +229,11 @@ std::vector<std::string> read_polygons_wkb(const std::string& path, const std::s
         }
         std::string wkb(static_cast<std::size_t>(OGR_G_WkbSize(copy.get())), '\0');
         OGR_G_ExportToIsoWkb(copy.get(), wkbNDR, reinterpret_cast<unsigned char*>(wkb.data()));
-        out.push_back(std::move(wkb));
+        std::string name;
+        if (name_index >= 0 && OGR_F_IsFieldSetAndNotNull(feature.get(), name_index) != 0) {
+            name = OGR_F_GetFieldAsString(feature.get(), name_index);
+        }
+        out.push_back(NamedPolygon{std::move(name), std::move(wkb)});
     }
     if (out.empty()) {
         throw InputError(path + ": layer '" + OGR_L_GetName(layer) + "' holds no polygons");

@@ -68,6 +68,13 @@ std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals 
 
 /// Writes `bytes` to a file through VSI (for example into /vsimem/). Throws GeoError.
 void write_vsi_file(const std::string& path, const std::string& bytes);
+struct NamedPolygon {
+    std::string name;  // the value of the name field ("" when the field is absent or NULL)
+    std::string wkb;   // ISO WKB in the target CRS
+};
+/// As read_polygons_wkb, with each feature's `name_field` (for example the districts' `name`).
+std::vector<NamedPolygon> read_named_polygons(const std::string& path, const std::string& layer,
+                                              const std::string& target_crs, const std::string& name_field);
 
 /// Writes a single-band Float32 GeoTIFF in EPSG:27700. `values` are row-major
 /// from the south-west cell (as hotref's grids are); `origin_x`, `origin_y` are

@@ -288,6 +288,70 @@ void Geometry::bounds(double& minx, double& miny, double& maxx, double& maxy) co
     }
 }
 
+namespace {
+
+void append_ring(GEOSContextHandle_t ctx, const GEOSGeometry* ring,
+                 std::vector<std::vector<std::array<double, 2>>>& out) {
+    const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(ctx, ring);
+    unsigned int n = 0;
+    if (seq == nullptr || GEOSCoordSeq_getSize_r(ctx, seq, &n) != 1) {
+        throw GeoError("GEOS: cannot read the vertices of a ring");
+    }
+    std::vector<std::array<double, 2>> vertices(n);
+    for (unsigned int i = 0; i < n; ++i) {
+        GEOSCoordSeq_getXY_r(ctx, seq, i, &vertices[i][0], &vertices[i][1]);
+    }
+    out.push_back(std::move(vertices));
+}
+
+void append_rings(GEOSContextHandle_t ctx, const GEOSGeometry* g,
+                  std::vector<std::vector<std::array<double, 2>>>& out) {
+    switch (GEOSGeomTypeId_r(ctx, g)) {
+    case GEOS_POLYGON: {
+        append_ring(ctx, GEOSGetExteriorRing_r(ctx, g), out);
+        const int holes = GEOSGetNumInteriorRings_r(ctx, g);
+        for (int i = 0; i < holes; ++i) {
+            append_ring(ctx, GEOSGetInteriorRingN_r(ctx, g, i), out);
+        }
+        break;
+    }
+    case GEOS_MULTIPOLYGON:
+    case GEOS_GEOMETRYCOLLECTION: {
+        const int parts = GEOSGetNumGeometries_r(ctx, g);
+        for (int i = 0; i < parts; ++i) {
+            append_rings(ctx, GEOSGetGeometryN_r(ctx, g, i), out);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+} // namespace
+
+std::vector<std::vector<std::array<double, 2>>> Geometry::rings() const {
+    std::vector<std::vector<std::array<double, 2>>> out;
+    if (m_geom != nullptr) {
+        append_rings(h(m_ctx), static_cast<const GEOSGeometry*>(m_geom), out);
+    }
+    return out;
+}
+
+std::array<double, 2> Geometry::interior_point() const {
+    GEOSGeometry* p = GEOSPointOnSurface_r(h(m_ctx), static_cast<GEOSGeometry*>(m_geom));
+    if (p == nullptr) {
+        throw GeoError("GEOS: cannot find a point on the surface: " + m_ctx->last_error());
+    }
+    std::array<double, 2> xy{0, 0};
+    const int ok = GEOSGeomGetX_r(h(m_ctx), p, &xy[0]) == 1 && GEOSGeomGetY_r(h(m_ctx), p, &xy[1]) == 1;
+    GEOSGeom_destroy_r(h(m_ctx), p);
+    if (!ok) {
+        throw GeoError("GEOS: the point on the surface of an empty geometry");
+    }
+    return xy;
+}
+
 // --- PreparedGeometry ---------------------------------------------------------
 
 double PreparedGeometry::distance_to(const Geometry& other) const {

@@ -30,6 +30,11 @@ public:
     [[nodiscard]] int num_geometries() const;
     /// Envelope as minx, miny, maxx, maxy.
     void bounds(double& minx, double& miny, double& maxx, double& maxy) const;
+    /// Every ring (exterior and interior) of every polygon, as x, y vertices: enough
+    /// to draw the geometry with the even-odd fill rule. Points and lines give none.
+    [[nodiscard]] std::vector<std::vector<std::array<double, 2>>> rings() const;
+    /// A point guaranteed to lie inside the (multi)polygon (GEOS PointOnSurface).
+    [[nodiscard]] std::array<double, 2> interior_point() const;
 
     // For the owning Context only.
     Geometry(const Context* ctx, void* geom) noexcept : m_ctx(ctx), m_geom(geom) {}

@@ -1,17 +1,21 @@
 #include "store/incidents.hpp"
 
+#include "core/month.hpp"
+
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 namespace hotref::store {
 
 namespace {
 
-// Calls fn(location_id, month, n, category_id) for every stored incident record the query selects,
-// partition by partition (each partition is one rowid range of `incident`).
+// Calls fn(location_id, month, n, category_id, occurred_at) for every stored incident record the
+// query selects, partition by partition (each partition is one rowid range of `incident`).
+// occurred_at is read only when `with_time` (else it is empty).
 template <typename Fn>
-void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
+void for_each_incident(Store& store, const IncidentQuery& q, bool with_time, Fn&& fn) {
     auto& db = store.db();
     std::vector<std::pair<std::int64_t, std::string>> partitions;
     {
@@ -30,10 +34,13 @@ void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
         wanted[static_cast<std::size_t>(id)] = 1;
     }
     const bool dated = !q.date_from.empty() || !q.date_to.empty();
-    Statement st{db, dated ? "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
-                             "id < ((?1 + 1) << 32) AND substr(occurred_at, 1, 10) BETWEEN ?2 AND ?3"
-                           : "SELECT location_id, category_id, n FROM incident WHERE id >= (?1 << 32) AND "
-                             "id < ((?1 + 1) << 32)"};
+    std::string sql = with_time ? "SELECT location_id, category_id, n, coalesce(occurred_at, '') "
+                                  : "SELECT location_id, category_id, n ";
+    sql += "FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)";
+    if (dated) {
+        sql += " AND substr(occurred_at, 1, 10) BETWEEN ?2 AND ?3";
+    }
+    Statement st{db, sql};
     for (const auto& [pid, month] : partitions) {
         st.bind(1, pid);
         if (dated) {
@@ -46,7 +53,8 @@ void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
                 (cat >= static_cast<std::int64_t>(wanted.size()) || wanted[static_cast<std::size_t>(cat)] == 0)) {
                 continue;
             }
-            fn(st.column_int(0), month, static_cast<double>(st.column_int(2)), cat);
+            fn(st.column_int(0), month, static_cast<double>(st.column_int(2)), cat,
+               with_time ? st.column_text(3) : std::string{});
         }
         st.reset();
     }
@@ -56,7 +64,7 @@ void for_each_incident(Store& store, const IncidentQuery& q, Fn&& fn) {
 
 std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q) {
     std::unordered_map<std::int64_t, double> per_location;
-    for_each_incident(store, q, [&](std::int64_t location, const std::string&, double n, std::int64_t) {
+    for_each_incident(store, q, false, [&](std::int64_t location, const std::string&, double n, std::int64_t, const std::string&) {
         per_location[location] += n;
     });
     std::vector<LocationCount> out;
@@ -73,7 +81,7 @@ std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q)
 
 std::vector<LocationMonthCount> location_month_counts(Store& store, const IncidentQuery& q) {
     std::map<std::pair<std::string, std::int64_t>, double> per_month_location;
-    for_each_incident(store, q, [&](std::int64_t location, const std::string& month, double n, std::int64_t) {
+    for_each_incident(store, q, false, [&](std::int64_t location, const std::string& month, double n, std::int64_t, const std::string&) {
         per_month_location[{month, location}] += n;
     });
     std::vector<LocationMonthCount> out;
@@ -86,13 +94,37 @@ std::vector<LocationMonthCount> location_month_counts(Store& store, const Incide
 
 std::vector<LocationCategoryCount> location_category_counts(Store& store, const IncidentQuery& q) {
     std::map<std::pair<std::int64_t, std::int64_t>, double> per;
-    for_each_incident(store, q, [&](std::int64_t location, const std::string&, double n, std::int64_t category) {
+    for_each_incident(store, q, false, [&](std::int64_t location, const std::string&, double n, std::int64_t category, const std::string&) {
         per[{location, category}] += n;
     });
     std::vector<LocationCategoryCount> out;
     out.reserve(per.size());
     for (const auto& [key, n] : per) {
         out.push_back(LocationCategoryCount{key.first, key.second, n});
+    }
+    return out;
+}
+
+TimedCounts location_weekday_hour_counts(Store& store, const IncidentQuery& q) {
+    TimedCounts out;
+    std::map<std::tuple<std::int64_t, int, int>, double> per;
+    for_each_incident(store, q, true,
+                      [&](std::int64_t location, const std::string&, double n, std::int64_t, const std::string& at) {
+                          // "YYYY-MM-DDTHH:MM:SS" (a time) or "YYYY-MM-DD" (a date only) or "" (police.uk).
+                          if (at.size() < 13) {
+                              out.untimed += n;
+                              return;
+                          }
+                          const auto dt = parse_datetime(at.substr(0, 13), "%Y-%m-%dT%H");
+                          if (!dt) {
+                              out.untimed += n;
+                              return;
+                          }
+                          per[{location, dt->weekday(), dt->hour}] += n;
+                      });
+    out.counts.reserve(per.size());
+    for (const auto& [key, n] : per) {
+        out.counts.push_back(LocationTimeCount{std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
     }
     return out;
 }

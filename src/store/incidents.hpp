@@ -48,6 +48,22 @@ struct LocationCategoryCount {
 /// Incidents per location and category for the query.
 std::vector<LocationCategoryCount> location_category_counts(Store& store, const IncidentQuery& query);
 
+struct LocationTimeCount {
+    std::int64_t location_id = 0;
+    int weekday = 0;  // 0 = Monday ... 6 = Sunday (local time, as the force recorded it)
+    int hour = 0;     // 0..23
+    double count = 0;
+};
+
+struct TimedCounts {
+    std::vector<LocationTimeCount> counts;  // incidents with a time of day
+    double untimed = 0;                     // incidents with a date only, or no date (police.uk)
+};
+
+/// Incidents per location, day of the week and hour, for the query: force exports only
+/// carry times; everything else is counted in `untimed`.
+TimedCounts location_weekday_hour_counts(Store& store, const IncidentQuery& query);
+
 /// Months (YYYY-MM) for which the source holds any partition, sorted.
 std::vector<std::string> stored_months(Store& store, const std::string& source);
 

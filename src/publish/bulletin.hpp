@@ -1,0 +1,68 @@
+#pragma once
+// `hotref bulletin`: a printable patrol briefing for a period (a week or
+// months) from a stored hotspot run: a map of the force area with the hotspots
+// numbered by rank, a table of the top hotspots (incidents this period, change
+// against the previous period and the same period a year before, confidence,
+// trend, Immediate Justice referrals), for each top hotspot an inset map with
+// its streets and when to patrol (day-of-week x hour where the source has
+// times, else the monthly trend), recommended patrol windows, and the hot-spot
+// dosage guidance with its sources. A4 PDF (cairo) and self-contained HTML
+// (inline SVG). Everything passes disclosure control (published by default).
+
+#include "publish/disclosure.hpp"
+#include "store/store.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hotref::publish {
+
+struct BulletinOptions {
+    std::int64_t run_id = 0;         // 0: the latest run of `method`
+    std::string method = "gistar";
+    std::string from, to;            // the period: YYYY-MM, or YYYY-MM-DD for sources with dates; empty: the run's last month
+    int top = 5;                     // hotspots in the table and with a detail panel
+    std::string out_dir = "out";
+    std::string stem = "bulletin";   // writes STEM.pdf and STEM.html
+    Profile profile = Profile::published;
+    DisclosureRules rules;
+    std::string valid_from, valid_to; // YYYY-MM-DD; empty: from the generation date for the period's length
+    std::string boundaries;          // GeoPackage with layers force_area and districts; empty: the run's --area file when it has them
+    std::string boundaries_attribution =
+        "Contains National Statistics data \xC2\xA9 Crown copyright and database right 2011.";
+    bool pdf = true;
+    bool html = true;
+};
+
+struct BulletinReport {
+    std::string pdf, html;           // paths written ("" when not asked for)
+    std::int64_t run_id = 0;
+    std::string period_from, period_to;
+    int hotspots = 0;                // hotspots in the bulletin (at most `top`)
+    std::vector<std::string> notes;  // what a reader should know (nothing found, data missing, ...)
+    double seconds = 0;
+};
+
+BulletinReport write_bulletin(store::Store& store, const BulletinOptions& options);
+
+/// A patrol window: `hours` consecutive hours from `weekday` (0 = Monday) `hour`:00.
+struct PatrolWindow {
+    int weekday = 0;
+    int hour = 0;
+    int hours = 2;
+    double incidents = 0;
+};
+
+/// The `count` busiest windows of `hours` consecutive hours in a week of hourly counts
+/// (index weekday × 24 + hour, Monday 00:00 first; windows wrap from Sunday night into
+/// Monday), chosen greedily: the busiest first, then the busiest that shares no hour
+/// with one already chosen; ties go to the earlier start in the week. Windows without
+/// incidents are never recommended, so fewer than `count` can come back.
+std::vector<PatrolWindow> patrol_windows(const std::array<double, 168>& week, int count = 3, int hours = 2);
+
+/// "Fri 21:00-23:00".
+std::string window_label(const PatrolWindow& w);
+
+} // namespace hotref::publish

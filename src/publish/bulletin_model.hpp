@@ -1,0 +1,97 @@
+#pragma once
+// The bulletin as plain data (what bulletin.cpp reads from the store, after
+// disclosure control) and its two renderings: the PDF and the HTML page
+// (bulletin_render.cpp). Internal to publish/.
+
+#include "publish/bulletin.hpp"
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hotref::publish::bulletin {
+
+using Rings = std::vector<std::vector<std::array<double, 2>>>;
+
+inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+struct Place {
+    double x = 0, y = 0;     // BNG metres
+    double count = 0;        // incidents of the evidence period
+    std::string street;      // "Albert Street" (without "On or near")
+    bool inside = false;     // inside the hotspot
+};
+
+struct Item {
+    std::string code, name;
+    int rank = 0;
+    double run_incidents = 0;        // as stored with the run (its period)
+    std::optional<int> confidence;   // Gi*
+    std::string trend_class;
+    Rings rings;                     // the hotspot polygon
+    std::array<double, 4> bbox{};    // minx, miny, maxx, maxy
+    std::array<double, 2> anchor{};  // a point inside it
+    double now = 0;                  // incidents this period
+    double prev = nan;               // previous period (NaN: not stored)
+    double last_year = nan;          // same period a year before (NaN: not stored)
+    std::vector<Place> places;       // published locations around it (for the inset)
+    double places_withheld = 0;      // locations inside with fewer than min_count incidents
+    std::vector<std::string> streets; // its busiest streets, "Albert Street (123)"
+    std::vector<std::string> months; // the monthly trend
+    std::vector<double> per_month;
+    bool timed = false;              // day-of-week x hour available
+    std::array<double, 168> week{};  // incidents per weekday x 24 + hour
+    double timed_total = 0;
+    double untimed = 0;
+    std::vector<PatrolWindow> windows;
+    std::string ij;                  // Immediate Justice: display text
+    std::string ij_completion;
+};
+
+struct Model {
+    std::string title;               // "ASB patrol bulletin"
+    std::string force;               // "Derbyshire Constabulary"
+    std::string period;              // "December 2025" / "2025-03-03 to 2025-03-09"
+    std::string period_from_month, period_to_month; // YYYY-MM: the months the period touches
+    std::string previous, last_year; // their labels
+    std::string valid_from, valid_to;
+    std::string generated;           // UTC
+    std::string classification;
+    Profile profile = Profile::published;
+    double min_count = 5;
+    std::string categories;
+    std::string source;              // police.uk / force-export
+    std::string evidence;            // "2025-01 to 2025-12": the run's period (insets, windows, trends)
+    std::string run_line;            // "run 3: Getis-Ord Gi* with FDR, 250 m cells, 2025-01 to 2025-12"
+    std::int64_t run_id = 0;
+    int run_hotspots = 0;
+    double total_now = 0, total_prev = nan;
+    Rings force_area;
+    struct District {
+        std::string name;
+        Rings rings;
+        std::array<double, 2> label{};
+    };
+    std::vector<District> districts;
+    std::vector<Rings> others;       // the run's hotspots beyond the top ones
+    std::vector<Item> items;
+    std::array<double, 4> extent{};  // of the overview map
+    std::vector<std::string> sources; // attribution lines
+    std::vector<std::string> notes;
+    bool referrals_linked = false;
+};
+
+/// Text of a count under the model's profile: "123", or "<5" when withheld.
+std::string count_text(const Model& m, double v);
+
+/// The dosage guidance paragraph and its references, the same in both formats.
+const std::vector<std::string>& guidance_paragraphs();
+const std::vector<std::string>& guidance_references();
+
+void render_pdf(const Model& model, const std::string& path);
+std::string render_html(const Model& model);
+
+} // namespace hotref::publish::bulletin

@@ -1,0 +1,1008 @@
+// The bulletin drawn: the A4 PDF page by page with draw::Canvas (cairo), and the
+// HTML page with the same maps as inline SVG and the tables as HTML tables.
+
+#include "core/text.hpp"
+#include "draw/canvas.hpp"
+#include "publish/bulletin_model.hpp"
+#include "publish/styles.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace hotref::publish::bulletin {
+
+namespace {
+
+using draw::Align;
+using draw::Canvas;
+using draw::Colour;
+
+constexpr double page_w = 595.28, page_h = 841.89, margin = 36;
+constexpr double content_w = page_w - 2 * margin;
+
+constexpr Colour ink{0.12, 0.12, 0.14};
+constexpr Colour muted{0.38, 0.38, 0.42};
+constexpr Colour rule{0.78, 0.78, 0.80};
+constexpr Colour land{0.955, 0.948, 0.925};
+constexpr Colour district_line{0.55, 0.55, 0.58};
+constexpr Colour top_fill{0.80, 0.10, 0.12};
+constexpr Colour top_line{0.55, 0.03, 0.05};
+constexpr Colour other_fill{0.96, 0.60, 0.30};
+constexpr Colour marking{0.10, 0.10, 0.10};
+constexpr Colour header_band{0.14, 0.22, 0.36};
+
+const char* const day_names[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+
+std::string fmt(const char* format, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+bool withheld(const Model& m, double v) {
+    return m.profile == Profile::published && std::isnan(suppress_value(v, m.min_count));
+}
+
+// "+12 (+25%)": the change from `before` to `now`, unless either is unknown or withheld.
+std::string change_text(const Model& m, double now, double before) {
+    if (std::isnan(before)) {
+        return "no data";
+    }
+    if (withheld(m, now) || withheld(m, before)) {
+        return "small counts";
+    }
+    const double d = now - before;
+    std::string s = (d > 0 ? "+" : d < 0 ? "\xE2\x88\x92" : "\xC2\xB1") + with_commas(std::llround(std::fabs(d)));
+    if (before > 0) {
+        const double pct = 100.0 * d / before;
+        s += " (" + std::string{pct > 0 ? "+" : pct < 0 ? "\xE2\x88\x92" : ""} + fmt("%.0f%%", std::fabs(pct)) + ")";
+    } else if (now > 0) {
+        s += " (from none)";
+    }
+    return s;
+}
+
+// ", 166 fewer (-17%) than in November 2025" for prose.
+std::string change_phrase(const Model& m, double now, double before, const std::string& when) {
+    if (std::isnan(before) || withheld(m, now) || withheld(m, before)) {
+        return "";
+    }
+    const double d = now - before;
+    if (d == 0) {
+        return ", as many as in " + when;
+    }
+    std::string s = ", " + with_commas(std::llround(std::fabs(d))) + (d > 0 ? " more" : " fewer");
+    if (before > 0) {
+        s += fmt(" (%+.0f%%)", 100.0 * d / before);
+    }
+    return s + " than in " + when;
+}
+
+std::string readable_name(const Item& item) {
+    return item.name.empty() ? item.code : item.name;
+}
+
+// The top-N table, header first, shared by the PDF and the HTML page.
+std::vector<std::vector<std::string>> table_rows(const Model& m) {
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"Rank", "Id", "Hotspot (main street)", "This|period", "vs|previous", "vs last|year", "Gi*|conf.",
+                    "Trend|(hotspot run)", "IJ|referrals", "IJ|completed"});
+    for (const auto& item : m.items) {
+        rows.push_back({std::to_string(item.rank), item.code, readable_name(item), count_text(m, item.now),
+                        change_text(m, item.now, item.prev), change_text(m, item.now, item.last_year),
+                        item.confidence ? std::to_string(*item.confidence) + "%" : "n/a",
+                        item.trend_class.empty() ? "not computed" : item.trend_class,
+                        m.referrals_linked ? item.ij : "not linked",
+                        m.referrals_linked ? (item.ij_completion.empty() ? "-" : item.ij_completion) : "-"});
+    }
+    return rows;
+}
+
+std::string windows_text(const Model& m, const Item& item) {
+    if (!item.timed) {
+        return "";
+    }
+    if (item.windows.empty()) {
+        return "No incident in " + m.evidence + " has a time of day: no window can be recommended.";
+    }
+    std::string s;
+    for (std::size_t k = 0; k < item.windows.size(); ++k) {
+        const auto& w = item.windows[k];
+        s += (k == 0 ? "" : "; ") + window_label(w) + " (" +
+             (withheld(m, w.incidents) ? "fewer than " + fmt("%.0f", m.min_count) : with_commas(std::llround(w.incidents))) +
+             " incidents)";
+    }
+    if (item.windows.size() < 3) {
+        s += ". Only " + std::to_string(item.windows.size()) + " two-hour window" + (item.windows.size() == 1 ? "" : "s") +
+             " had any incident; patrol the rest of the week as usual";
+    }
+    return s;
+}
+
+std::string untimed_note(const Model& m, const Item& item) {
+    if (m.source == "police.uk" || m.source == "police.uk-api") {
+        return "police.uk publishes months only, so there is no time-of-day table: the monthly trend is shown. "
+               "A force export with times (hotref ingest --mapping) gives day-of-week x hour windows.";
+    }
+    if (!item.timed) {
+        return "No incident here has a recorded time of day: the monthly trend is shown instead.";
+    }
+    if (item.untimed > 0) {
+        return with_commas(std::llround(item.untimed)) + " incident(s) with a date only are not in the table.";
+    }
+    return "";
+}
+
+// --- maps -------------------------------------------------------------------
+
+struct Frame {
+    double x = 0, y = 0, w = 0, h = 0;  // on the canvas
+    double cx = 0, cy = 0, scale = 1;   // BNG centre and points per metre
+    [[nodiscard]] double X(double e) const { return x + w / 2 + (e - cx) * scale; }
+    [[nodiscard]] double Y(double n) const { return y + h / 2 - (n - cy) * scale; }
+    [[nodiscard]] Rings map(const Rings& rings) const {
+        Rings out;
+        out.reserve(rings.size());
+        for (const auto& r : rings) {
+            std::vector<std::array<double, 2>> v;
+            v.reserve(r.size());
+            for (const auto& p : r) {
+                const std::array<double, 2> q{X(p[0]), Y(p[1])};
+                // Vertices closer than a quarter point to the last one add nothing on paper.
+                if (v.empty() || std::fabs(q[0] - v.back()[0]) + std::fabs(q[1] - v.back()[1]) > 0.25) {
+                    v.push_back(q);
+                }
+            }
+            if (v.size() >= 3) {
+                out.push_back(std::move(v));
+            }
+        }
+        return out;
+    }
+};
+
+Frame fit(double x, double y, double w, double h, const std::array<double, 4>& e, double pad) {
+    Frame f{x, y, w, h};
+    f.cx = (e[0] + e[2]) / 2;
+    f.cy = (e[1] + e[3]) / 2;
+    const double ex = std::max(e[2] - e[0], 1.0), ey = std::max(e[3] - e[1], 1.0);
+    f.scale = std::min((w - 2 * pad) / ex, (h - 2 * pad) / ey);
+    return f;
+}
+
+double nice_length(double metres) {
+    const double mag = std::pow(10, std::floor(std::log10(metres)));
+    double best = mag;
+    for (const double k : {1.0, 2.0, 2.5, 5.0}) {
+        if (k * mag <= metres) {
+            best = k * mag;
+        }
+    }
+    return best;
+}
+
+void scale_bar(Canvas& c, const Frame& f, double x, double y, double max_width) {
+    const double metres = nice_length(max_width / f.scale);
+    const double len = metres * f.scale;
+    c.colour({1, 1, 1}, 0.85);
+    c.rectangle(x - 4, y - 12, len + 8 + c.text_width(metres >= 1000 ? "00 km" : "000 m", 6) / 2, 18);
+    c.fill();
+    c.colour(ink);
+    c.line_width(0.8);
+    c.rectangle(x, y, len / 2, 3);
+    c.fill();
+    c.rectangle(x, y, len, 3);
+    c.stroke();
+    const std::string label = metres >= 1000 ? fmt("%g km", metres / 1000) : fmt("%g m", metres);
+    c.text(x, y - 3, "0", 6);
+    c.text(x + len, y - 3, label, 6, false, Align::centre);
+}
+
+void north_arrow(Canvas& c, double x, double y, double size) {
+    c.colour(ink);
+    c.move_to(x, y - size);
+    c.line_to(x + size * 0.38, y + size * 0.25);
+    c.line_to(x, y);
+    c.line_to(x - size * 0.38, y + size * 0.25);
+    c.close_path();
+    c.fill();
+    c.text(x, y - size - 2, "N", size * 0.55, true, Align::centre);
+}
+
+struct Box {
+    double x0, y0, x1, y1;
+    [[nodiscard]] bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+};
+
+// The overview: force area, districts, every hotspot, the top ones numbered by rank.
+void draw_overview(Canvas& c, const Model& m, double x, double y, double w, double h) {
+    const Frame f = fit(x, y, w, h, m.extent, 14);
+    c.save();
+    c.clip_rectangle(x, y, w, h);
+    c.colour({0.90, 0.93, 0.96});
+    c.rectangle(x, y, w, h);
+    c.fill();
+    c.colour(land);
+    c.rings(f.map(m.force_area));
+    c.fill_even_odd();
+    c.colour(district_line);
+    c.line_width(0.5);
+    c.dash(2, 1.5);
+    for (const auto& d : m.districts) {
+        c.rings(f.map(d.rings));
+        c.stroke();
+    }
+    c.dash(0, 0);
+    c.colour(ink);
+    c.line_width(1.1);
+    c.rings(f.map(m.force_area));
+    c.stroke();
+    for (const auto& o : m.others) {
+        c.colour(other_fill);
+        c.rings(f.map(o));
+        c.fill_even_odd(true);
+        c.colour({0.75, 0.38, 0.10});
+        c.line_width(0.4);
+        c.stroke();
+    }
+    for (const auto& item : m.items) {
+        c.colour(top_fill);
+        c.rings(f.map(item.rings));
+        c.fill_even_odd(true);
+        c.colour(top_line);
+        c.line_width(0.6);
+        c.stroke();
+    }
+    // Numbered markers beside their hotspot (which stays visible), with a leader line; placed
+    // first so that the district names can keep clear of them.
+    struct Marker {
+        double px, py, bx, by;
+        int rank;
+    };
+    std::vector<Marker> markers;
+    std::vector<Box> placed;
+    const double r = 6.5;
+    for (const auto& item : m.items) {
+        const double px = f.X(item.anchor[0]), py = f.Y(item.anchor[1]);
+        double bx = px + 14, by = py - 10;
+        bool found = false;
+        for (const double dist : {15.0, 24.0, 34.0, 46.0, 60.0}) {
+            for (int k = 0; k < 12 && !found; ++k) {
+                const double a = M_PI / 4 + k * M_PI / 6;
+                const double qx = px + dist * std::cos(a), qy = py - dist * std::sin(a);
+                const Box b{qx - r - 1, qy - r - 1, qx + r + 1, qy + r + 1};
+                const bool inside = b.x0 > x + 2 && b.x1 < x + w - 2 && b.y0 > y + 2 && b.y1 < y + h - 2;
+                if (inside && std::none_of(placed.begin(), placed.end(), [&](const Box& o) { return o.overlaps(b); })) {
+                    bx = qx;
+                    by = qy;
+                    found = true;
+                }
+            }
+            if (found) {
+                break;
+            }
+        }
+        placed.push_back(Box{bx - r - 1, by - r - 1, bx + r + 1, by + r + 1});
+        markers.push_back(Marker{px, py, bx, by, item.rank});
+    }
+    std::vector<Box> keep_clear = placed;
+    for (const auto& item : m.items) {
+        keep_clear.push_back(Box{f.X(item.bbox[0]), f.Y(item.bbox[3]), f.X(item.bbox[2]), f.Y(item.bbox[1])});
+    }
+    c.colour(muted);
+    for (const auto& d : m.districts) {
+        std::string name = d.name;
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+        const double tw = c.text_width(name, 5.8);
+        for (const double dy : {0.0, 9.0, -9.0, 18.0, -18.0}) {
+            const double lx = f.X(d.label[0]), ly = f.Y(d.label[1]) + dy;
+            const Box b{lx - tw / 2 - 1, ly - 6, lx + tw / 2 + 1, ly + 1.5};
+            if (std::none_of(keep_clear.begin(), keep_clear.end(), [&](const Box& o) { return o.overlaps(b); })) {
+                c.halo_text(lx, ly, name, 5.8, false, Align::centre);
+                keep_clear.push_back(b);
+                break;
+            }
+        }
+    }
+    for (const auto& mk : markers) {
+        c.colour(ink);
+        c.line_width(0.7);
+        c.move_to(mk.px, mk.py);
+        c.line_to(mk.bx, mk.by);
+        c.stroke();
+        c.circle(mk.px, mk.py, 1.2);
+        c.fill();
+        c.colour({1, 1, 1});
+        c.circle(mk.bx, mk.by, r);
+        c.fill_even_odd(true);
+        c.colour(top_line);
+        c.line_width(1.2);
+        c.stroke();
+        c.text(mk.bx, mk.by + 2.6, std::to_string(mk.rank), 7.5, true, Align::centre);
+    }
+    c.restore();
+    scale_bar(c, f, x + 10, y + h - 10, w / 4);
+    north_arrow(c, x + w - 16, y + 26, 13);
+    c.colour(rule);
+    c.line_width(0.6);
+    c.rectangle(x, y, w, h);
+    c.stroke();
+}
+
+// A hotspot close up: its outline, the published incident locations sized by count, street names.
+void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y, double w, double h) {
+    const double dx = item.bbox[2] - item.bbox[0], dy = item.bbox[3] - item.bbox[1];
+    const double margin_m = std::max({dx, dy, 400.0}) * 0.12;
+    const std::array<double, 4> e{item.bbox[0] - margin_m, item.bbox[1] - margin_m, item.bbox[2] + margin_m,
+                                  item.bbox[3] + margin_m};
+    const Frame f = fit(x, y, w, h, e, 4);
+    c.save();
+    c.clip_rectangle(x, y, w, h);
+    c.colour({0.975, 0.975, 0.97});
+    c.rectangle(x, y, w, h);
+    c.fill();
+    c.colour(top_fill, 0.10);
+    c.rings(f.map(item.rings));
+    c.fill_even_odd(true);
+    c.colour(top_line);
+    c.line_width(1.1);
+    c.stroke();
+    double max_count = 1;
+    for (const auto& p : item.places) {
+        max_count = std::max(max_count, p.count);
+    }
+    auto radius = [&](double n) { return 1.2 + 5.5 * std::sqrt(n / max_count); };
+    // Small first, so big points stay on top.
+    for (auto it = item.places.rbegin(); it != item.places.rend(); ++it) {
+        const double r = radius(it->count);
+        if (it->inside) {
+            c.colour(top_fill, 0.75);
+        } else {
+            c.colour({0.45, 0.45, 0.50}, 0.45);
+        }
+        c.circle(f.X(it->x), f.Y(it->y), r);
+        c.fill_even_odd(true);
+        c.colour({1, 1, 1});
+        c.line_width(0.4);
+        c.stroke();
+    }
+    // Street labels: the busiest places inside, one label per street, none overlapping.
+    // Labels keep clear of each other and of the bigger points.
+    std::vector<Box> obstacles;
+    for (const auto& p : item.places) {
+        const double rr = radius(p.count);
+        if (rr >= 3) {
+            obstacles.push_back(Box{f.X(p.x) - rr, f.Y(p.y) - rr, f.X(p.x) + rr, f.Y(p.y) + rr});
+        }
+    }
+    std::vector<Box> labels;
+    std::vector<std::string> done;
+    const double size = 6.2;
+    for (const auto& p : item.places) {
+        if (!p.inside || p.street.empty() || std::find(done.begin(), done.end(), p.street) != done.end()) {
+            continue;
+        }
+        if (done.size() >= 6) {
+            break;
+        }
+        const double tw = c.text_width(p.street, size);
+        const double px = f.X(p.x), py = f.Y(p.y), rr = radius(p.count) + 1.5;
+        const std::array<std::array<double, 2>, 6> tries{{{rr, 2}, {-rr - tw, 2}, {-tw / 2, -rr - 1.5},
+                                                          {-tw / 2, rr + size}, {rr, -rr}, {-rr - tw, rr + size - 1}}};
+        for (const auto& t : tries) {
+            const Box b{px + t[0] - 1.5, py + t[1] - size, px + t[0] + tw + 1.5, py + t[1] + 2};
+            const Box own{px - rr, py - rr, px + rr, py + rr};
+            const bool in_frame = b.x0 > x + 2 && b.x1 < x + w - 2 && b.y0 > y + 2 && b.y1 < y + h - 14;
+            const auto hits = [&](const Box& o) {
+                return o.overlaps(b) && !(o.x0 >= own.x0 - 1.5 && o.x1 <= own.x1 + 1.5 && o.y0 >= own.y0 - 1.5 &&
+                                          o.y1 <= own.y1 + 1.5);
+            };
+            if (in_frame && std::none_of(labels.begin(), labels.end(), [&](const Box& o) { return o.overlaps(b); }) &&
+                std::none_of(obstacles.begin(), obstacles.end(), hits)) {
+                labels.push_back(b);
+                done.push_back(p.street);
+                c.colour(ink);
+                c.halo_text(px + t[0], py + t[1], p.street, size);
+                break;
+            }
+        }
+    }
+    c.restore();
+    scale_bar(c, f, x + 6, y + h - 6, w / 3);
+    north_arrow(c, x + w - 10, y + 17, 9);
+    c.colour(rule);
+    c.line_width(0.6);
+    c.rectangle(x, y, w, h);
+    c.stroke();
+    if (item.places.empty()) {
+        c.colour(muted);
+        c.text(x + w / 2, y + h / 2 + 14, "no location with " + fmt("%.0f", m.min_count) + "+ incidents", 6, false,
+               Align::centre);
+    }
+}
+
+Colour heat(double share) {
+    // White to deep red.
+    const double t = std::clamp(share, 0.0, 1.0);
+    return {1.0 - 0.22 * t, 0.96 - 0.80 * t, 0.92 - 0.82 * t};
+}
+
+// Day of the week x hour: shaded counts, the recommended windows outlined.
+double draw_week(Canvas& c, const Model& m, const Item& item, double x, double y, double w) {
+    const double label_w = 20, cell_w = (w - label_w) / 24, cell_h = 9;
+    double max = 1;
+    for (const double v : item.week) {
+        max = std::max(max, v);
+    }
+    c.colour(muted);
+    for (int hour = 0; hour < 24; ++hour) {
+        c.text(x + label_w + (hour + 0.5) * cell_w, y + 6, fmt("%02.0f", hour), 5.2, false, Align::centre);
+    }
+    const double top = y + 9;
+    for (int d = 0; d < 7; ++d) {
+        c.colour(ink);
+        c.text(x, top + d * cell_h + 6.6, day_names[d], 6);
+        for (int hour = 0; hour < 24; ++hour) {
+            const double v = item.week[static_cast<std::size_t>(d * 24 + hour)];
+            const double cx = x + label_w + hour * cell_w, cy = top + d * cell_h;
+            const bool hide = withheld(m, v);
+            c.colour(v <= 0 ? Colour{1, 1, 1} : hide ? Colour{0.93, 0.90, 0.88} : heat(v / max));
+            c.rectangle(cx, cy, cell_w, cell_h);
+            c.fill();
+            if (v > 0 && !hide) {
+                c.colour(v / max > 0.55 ? Colour{1, 1, 1} : ink);
+                c.text(cx + cell_w / 2, cy + 6.5, with_commas(std::llround(v)), 5.2, false, Align::centre);
+            }
+        }
+    }
+    c.colour(rule);
+    c.line_width(0.3);
+    for (int d = 0; d <= 7; ++d) {
+        c.move_to(x + label_w, top + d * cell_h);
+        c.line_to(x + w, top + d * cell_h);
+    }
+    for (int hour = 0; hour <= 24; ++hour) {
+        c.move_to(x + label_w + hour * cell_w, top);
+        c.line_to(x + label_w + hour * cell_w, top + 7 * cell_h);
+    }
+    c.stroke();
+    // Windows: outlined (a window from 23:00 wraps into the next morning: two pieces).
+    c.colour(ink);
+    c.line_width(1.3);
+    for (const auto& win : item.windows) {
+        for (int k = 0; k < win.hours; ++k) {
+            const int slot = (win.weekday * 24 + win.hour + k) % 168;
+            c.rectangle(x + label_w + (slot % 24) * cell_w, top + (slot / 24) * cell_h, cell_w, cell_h);
+        }
+        c.stroke();
+    }
+    return top + 7 * cell_h;
+}
+
+// Monthly counts as bars, the bulletin's months darker.
+double draw_months(Canvas& c, const Model& m, const Item& item, double x, double y, double w, double h) {
+    const std::size_t n = item.per_month.size();
+    if (n == 0) {
+        return y;
+    }
+    double max = 1;
+    for (const double v : item.per_month) {
+        max = std::max(max, v);
+    }
+    const double slot = w / static_cast<double>(n), base = y + h - 10, top = y + 9;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double v = item.per_month[k];
+        const double bx = x + static_cast<double>(k) * slot + slot * 0.15, bw = slot * 0.7;
+        const bool hide = withheld(m, v);
+        const double bh = hide ? 0 : (base - top) * v / max;
+        const bool in_period = item.months[k] >= m.period_from_month && item.months[k] <= m.period_to_month;
+        c.colour(in_period ? top_fill : Colour{0.55, 0.60, 0.70});
+        c.rectangle(bx, base - bh, bw, bh);
+        c.fill();
+        c.colour(ink);
+        c.text(bx + bw / 2, base - bh - 2, hide ? fmt("<%.0f", m.min_count) : with_commas(std::llround(v)), 5.5, false,
+               Align::centre);
+        c.colour(muted);
+        const std::string& mo = item.months[k];
+        c.text(bx + bw / 2, base + 7, mo.substr(5, 2) + (mo.substr(5, 2) == "01" || k == 0 ? "/" + mo.substr(2, 2) : ""),
+               5.2, false, Align::centre);
+    }
+    c.colour(rule);
+    c.line_width(0.5);
+    c.move_to(x, base);
+    c.line_to(x + w, base);
+    c.stroke();
+    return base + 17;
+}
+
+// --- the PDF ------------------------------------------------------------------
+
+void page_frame(Canvas& c, const Model& m, int page, int pages, const std::string& heading) {
+    c.colour(marking);
+    c.text(page_w / 2, 20, m.classification, 10, true, Align::centre);
+    c.text(page_w / 2, page_h - 12, m.classification, 10, true, Align::centre);
+    c.colour(header_band);
+    c.rectangle(margin, 28, content_w, 34);
+    c.fill();
+    c.colour({1, 1, 1});
+    c.text(margin + 8, 44, m.title + (m.force.empty() ? "" : ": " + m.force), 14, true);
+    c.text(margin + 8, 57, heading, 8.5);
+    c.text(margin + content_w - 8, 44, m.period, 12, true, Align::right);
+    c.text(margin + content_w - 8, 57, "Valid " + m.valid_from + " to " + m.valid_to, 8.5, false, Align::right);
+    // Footer: data, sources, generation.
+    double fy = page_h - 52;
+    c.colour(rule);
+    c.line_width(0.5);
+    c.move_to(margin, fy - 9);
+    c.line_to(margin + content_w, fy - 9);
+    c.stroke();
+    c.colour(muted);
+    c.text(margin, fy, "Data: " + m.categories + ", " + m.source + ". This period " + m.period + "; compared with " +
+                           m.previous + " and " + m.last_year + ". Hotspots, maps, trends and times from " +
+                           m.evidence + ".",
+           5.8);
+    fy += 7.5;
+    for (const auto& s : m.sources) {
+        c.text(margin, fy, s, 5.8);
+        fy += 7.5;
+    }
+    c.text(margin, fy,
+           "Generated " + m.generated + " by hotref. " + std::string{profile_name(m.profile)} + " profile" +
+               (m.profile == Profile::published
+                    ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
+                    : ": nothing withheld; not for publication."),
+           5.8);
+    c.text(margin + content_w, fy, "Page " + std::to_string(page) + " of " + std::to_string(pages), 6.5, false,
+           Align::right);
+}
+
+void draw_table(Canvas& c, const Model& m, double x, double& y) {
+    const auto rows = table_rows(m);
+    const std::vector<double> widths{26, 38, 128, 38, 56, 56, 30, 72, 37, 42};
+    const std::vector<bool> right{true, false, false, true, true, true, true, false, true, true};
+    c.colour(ink);
+    c.text(x, y, "Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
+                     " (ranked by incidents in " + m.evidence + ")",
+           10, true);
+    y += 6;
+    const double row_h = 13;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (r == 0) {
+            c.colour({0.90, 0.91, 0.94});
+            c.rectangle(x, y, content_w, row_h + 6);
+            c.fill();
+        } else if (r % 2 == 0) {
+            c.colour({0.97, 0.97, 0.98});
+            c.rectangle(x, y, content_w, row_h);
+            c.fill();
+        }
+        double cx = x;
+        for (std::size_t k = 0; k < rows[r].size(); ++k) {
+            const double size = r == 0 ? 6.3 : 7.2;
+            const double tx = right[k] ? cx + widths[k] - 3 : cx + 3;
+            const Align align = right[k] ? Align::right : Align::left;
+            if (r == 0) {
+                // Headers on two lines ("This|period").
+                const auto bar = rows[r][k].find('|');
+                c.colour(ink);
+                if (bar == std::string::npos) {
+                    c.text(tx, y + 15, rows[r][k], size, true, align);
+                } else {
+                    c.text(tx, y + 7.5, rows[r][k].substr(0, bar), size, true, align);
+                    c.text(tx, y + 15, rows[r][k].substr(bar + 1), size, true, align);
+                }
+            } else {
+                std::string text = rows[r][k];
+                while (text.size() > 4 && c.text_width(text, size, k == 2 || k == 0) > widths[k] - 5) {
+                    text = text.substr(0, text.size() - 4) + "...";  // never wider than its column
+                }
+                c.colour(k == 0 ? top_line : ink);
+                c.text(tx, y + 9.2, text, size, k == 2 || k == 0, align);
+            }
+            cx += widths[k];
+        }
+        y += r == 0 ? row_h + 6 : row_h;
+    }
+    c.colour(rule);
+    c.line_width(0.5);
+    c.move_to(x, y);
+    c.line_to(x + content_w, y);
+    c.stroke();
+    y += 9;
+    c.colour(muted);
+    y = c.paragraph(x, y, content_w,
+                    "Change: incidents in the hotspot this period against " + m.previous + " (previous) and " +
+                        m.last_year + " (a year before). Gi* conf.: the confidence all its cells reach. Trend: the "
+                        "Emerging Hot Spot class of most of its incidents over " + m.evidence +
+                        ". IJ: Immediate Justice referrals linked to the hotspot, and the share of closed referrals "
+                        "completed" + (m.profile == Profile::published ? " (withheld under 10)." : "."),
+                    6.2, false, 1.35);
+}
+
+void draw_guidance(Canvas& c, double x, double& y, double w) {
+    c.colour(ink);
+    c.text(x, y, "How to patrol a hotspot", 10, true);
+    y += 13;
+    for (const auto& p : guidance_paragraphs()) {
+        c.colour(ink);
+        c.circle(x + 2, y - 2.6, 1.3);
+        c.fill();
+        y = c.paragraph(x + 8, y, w - 8, p, 7.4, false, 1.32) + 3;
+    }
+    y += 2;
+    c.colour(muted);
+    c.text(x, y, "Sources", 7, true);
+    y += 9;
+    for (const auto& r : guidance_references()) {
+        y = c.paragraph(x, y, w, r, 5.9, false, 1.3) + 1.5;
+    }
+}
+
+void draw_detail(Canvas& c, const Model& m, const Item& item, double x, double y, double h) {
+    const double inset_h = h - 4, inset_w = std::min(200.0, inset_h * 1.4);
+    draw_inset(c, m, item, x, y, inset_w, inset_h);
+    const double tx = x + inset_w + 10, tw = content_w - inset_w - 10;
+    double ty = y + 9;
+    c.colour(top_line);
+    c.text(tx, ty, std::to_string(item.rank), 11, true);
+    c.colour(ink);
+    c.text(tx + 16, ty, item.code + "  " + readable_name(item), 10, true);
+    ty += 11;
+    c.colour(muted);
+    std::string facts = count_text(m, item.now) + " incidents in " + m.period + " (" + count_text(m, item.run_incidents) +
+                        " in " + m.evidence + ")";
+    if (!item.streets.empty()) {
+        facts += ". Busiest places (police.uk \"On or near\"): ";
+        for (std::size_t k = 0; k < item.streets.size() && k < 4; ++k) {
+            facts += (k ? ", " : "") + item.streets[k];
+        }
+    }
+    if (item.places_withheld > 0) {
+        facts += ". " + with_commas(std::llround(item.places_withheld)) + " location(s) with fewer than " +
+                 fmt("%.0f", m.min_count) + " incidents not drawn";
+    }
+    ty = c.paragraph(tx, ty, tw, facts + ".", 6.6, false, 1.3) + 1;
+    if (item.timed) {
+        c.colour(ink);
+        c.text(tx, ty + 3, "When: incidents by day and hour, " + m.evidence + " (windows outlined)", 7, true);
+        ty = draw_week(c, m, item, tx, ty + 5, tw) + 9;
+        c.colour(ink);
+        const double lw = c.text_width("Patrol windows: ", 7.2, true);
+        c.text(tx, ty, "Patrol windows: ", 7.2, true);
+        ty = c.paragraph(tx + lw, ty, tw - lw, windows_text(m, item), 7.2, false, 1.3);
+    } else {
+        c.colour(ink);
+        c.text(tx, ty + 3, "When: incidents by month (" + m.period + " in red)", 7, true);
+        ty = draw_months(c, m, item, tx, ty + 3, tw, std::max(40.0, y + h - ty - 24));
+    }
+    const std::string note = untimed_note(m, item);
+    if (!note.empty()) {
+        c.colour(muted);
+        c.paragraph(tx, ty + 2, tw, note, 6, false, 1.3);
+    }
+}
+
+// --- HTML -------------------------------------------------------------------
+
+// An SVG for inline use: without the XML prolog, its ids made unique in the page.
+std::string inline_svg(const std::string& svg, const std::string& prefix) {
+    std::string s = svg;
+    if (const auto p = s.find("<svg"); p != std::string::npos) {
+        s = s.substr(p);
+    }
+    auto replace_all = [&s](const std::string& from, const std::string& to) {
+        for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+            s.replace(p, from.size(), to);
+        }
+    };
+    replace_all("id=\"", "id=\"" + prefix);
+    replace_all("href=\"#", "href=\"#" + prefix);
+    replace_all("url(#", "url(#" + prefix);
+    return s;
+}
+
+std::string e(const std::string& s) {
+    return xml_escape(s);
+}
+
+} // namespace
+
+const std::vector<std::string>& guidance_paragraphs() {
+    static const std::vector<std::string> text{
+        "Stay about 15 minutes at each visit, then move on. Disorder stays away longest after stops of 10 to 15 "
+        "minutes; longer stops add little (Koper 1995).",
+        "Visit the hotspots in a random, unpredictable order, and come back about every two hours during the "
+        "patrol windows: frequent but unpredictable presence is what deters (the \"Koper curve\"; Telep, Mitchell "
+        "and Weisburd 2014).",
+        "Focused patrol in small hot spots reduces crime and disorder there, and tends to spread benefits to the "
+        "streets around rather than displace it (Sherman and Weisburd 1995; College of Policing).",
+        "Record each visit (time in, time out) so that the dosage can be checked and the effect evaluated "
+        "(hotref evaluate)."};
+    return text;
+}
+
+const std::vector<std::string>& guidance_references() {
+    static const std::vector<std::string> refs{
+        "Koper, C. S. (1995). Just enough police presence: reducing crime and disorderly behavior by optimizing "
+        "patrol time in crime hot spots. Justice Quarterly, 12(4), 649-672.",
+        "Sherman, L. W. and Weisburd, D. (1995). General deterrent effects of police patrol in crime \"hot spots\": "
+        "a randomized, controlled trial. Justice Quarterly, 12(4), 625-648.",
+        "Telep, C. W., Mitchell, R. J. and Weisburd, D. (2014). How much time should the police spend at crime hot "
+        "spots? Justice Quarterly, 31(5), 905-933.",
+        "College of Policing, What Works Centre for Crime Reduction: Crime Reduction Toolkit, \"Hot spots "
+        "policing\" (college.police.uk)."};
+    return refs;
+}
+
+void render_pdf(const Model& m, const std::string& path) {
+    Canvas c{path, page_w, page_h};
+    const std::size_t per_page = 5;
+    const int detail_pages = static_cast<int>((m.items.size() + per_page - 1) / per_page);
+    const int pages = 1 + detail_pages;
+    page_frame(c, m, 1, pages, "Where to patrol: the hotspots of " + m.evidence + " and this period's incidents");
+
+    // Page 1: the map on the left, figures, legend and guidance on the right, the table below.
+    const double map_x = margin, map_y = 72, map_w = 300, map_h = 470;
+    draw_overview(c, m, map_x, map_y, map_w, map_h);
+    const double rx = map_x + map_w + 14, rw = content_w - map_w - 14;
+    double ry = map_y + 10;
+    c.colour(ink);
+    c.text(rx, ry, "This period: " + m.period, 10, true);
+    ry += 13;
+    c.colour(ink);
+    std::string figures = count_text(m, m.total_now) + " incidents across the area";
+    figures += change_phrase(m, m.total_now, m.total_prev, m.previous);
+    double in_top = 0;
+    for (const auto& item : m.items) {
+        in_top += item.now;
+    }
+    ry = c.paragraph(rx, ry, rw, figures + ".", 7.6, false, 1.3);
+    if (!m.items.empty()) {
+        std::string share = count_text(m, in_top) + " in the top " + std::to_string(m.items.size()) + " hotspots";
+        if (m.total_now > 0 && !withheld(m, in_top)) {
+            share += fmt(" (%.0f%%)", 100.0 * in_top / m.total_now);
+        }
+        ry = c.paragraph(rx, ry, rw, share + ".", 7.6, false, 1.3);
+    }
+    ry += 6;
+    // Legend.
+    auto key = [&](const Colour& fill, const Colour& line, bool dashed, const std::string& label) {
+        c.colour(fill);
+        c.rectangle(rx, ry - 6, 14, 8);
+        c.fill();
+        c.colour(line);
+        c.line_width(dashed ? 0.6 : 0.8);
+        if (dashed) {
+            c.dash(2, 1.5);
+        }
+        c.rectangle(rx, ry - 6, 14, 8);
+        c.stroke();
+        c.dash(0, 0);
+        c.colour(ink);
+        c.text(rx + 20, ry, label, 7);
+        ry += 12;
+    };
+    key(top_fill, top_line, false, "Top " + std::to_string(m.items.size()) + " hotspots, numbered by rank");
+    if (!m.others.empty()) {
+        key(other_fill, {0.75, 0.38, 0.10}, false, "Other hotspots of the run (" + std::to_string(m.others.size()) + ")");
+    }
+    key(land, ink, false, "Force area");
+    if (!m.districts.empty()) {
+        key(land, district_line, true, "District boundaries");
+    }
+    ry += 8;
+    draw_guidance(c, rx, ry, rw);
+
+    double ty = map_y + map_h + 20;
+    if (m.items.empty()) {
+        c.colour(top_line);
+        c.text(margin, ty, "No hotspots to brief on", 12, true);
+        ty += 16;
+    } else {
+        draw_table(c, m, margin, ty);
+    }
+    if (!m.notes.empty()) {
+        ty += 6;
+        c.colour(ink);
+        c.text(margin, ty, "Notes", 8, true);
+        ty += 10;
+        for (const auto& n : m.notes) {
+            c.colour(ink);
+            ty = c.paragraph(margin, ty, content_w, n, 7, false, 1.3) + 2;
+        }
+    }
+
+    // Detail pages: five hotspots each.
+    for (int p = 0; p < detail_pages; ++p) {
+        c.new_page();
+        page_frame(c, m, 2 + p, pages, "Where and when to patrol: the top hotspots close up");
+        const double top = 72, bottom = page_h - 66;
+        const double block = (bottom - top) / static_cast<double>(per_page);
+        for (std::size_t k = 0; k < per_page; ++k) {
+            const std::size_t i = static_cast<std::size_t>(p) * per_page + k;
+            if (i >= m.items.size()) {
+                break;
+            }
+            const double by = top + static_cast<double>(k) * block;
+            draw_detail(c, m, m.items[i], margin, by + 4, block - 6);
+            if (k + 1 < per_page && i + 1 < m.items.size()) {
+                c.colour(rule);
+                c.line_width(0.5);
+                c.move_to(margin, by + block);
+                c.line_to(margin + content_w, by + block);
+                c.stroke();
+            }
+        }
+    }
+    c.finish();
+}
+
+std::string render_html(const Model& m) {
+    std::string h;
+    h += "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n";
+    h += "<title>" + e(m.title + (m.force.empty() ? "" : ": " + m.force) + ", " + m.period) + " (" +
+         e(m.classification) + ")</title>\n";
+    h += R"(<style>
+@page { size: A4; margin: 14mm 12mm; }
+body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; color: #1f1f24; margin: 0 auto; max-width: 190mm; font-size: 10pt; }
+.marking { text-align: center; font-weight: bold; letter-spacing: 0.05em; margin: 4px 0; }
+header { background: #24385c; color: #fff; padding: 8px 12px; display: flex; justify-content: space-between; }
+header h1 { font-size: 15pt; margin: 0; } header p { margin: 2px 0 0; font-size: 9pt; }
+.right { text-align: right; } .muted { color: #61616b; } .small { font-size: 8pt; }
+.overview { display: flex; gap: 14px; margin-top: 10px; } .overview svg { flex: none; }
+h2 { font-size: 12pt; margin: 14px 0 6px; } h3 { font-size: 11pt; margin: 0 0 4px; }
+table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
+th { background: #e6e8ef; text-align: left; padding: 3px 4px; } td { padding: 3px 4px; border-bottom: 1px solid #e4e4e8; }
+td.n, th.n { text-align: right; }
+.hotspot { display: flex; gap: 12px; border-top: 1px solid #c7c7cc; padding-top: 8px; margin-top: 8px; page-break-inside: avoid; }
+.hotspot svg { flex: none; } .hotspot .body { flex: 1; }
+table.week { font-size: 6.5pt; table-layout: fixed; } table.week td, table.week th { padding: 1px 0; text-align: center; border: 1px solid #e0e0e4; }
+table.week td.win { outline: 2px solid #1f1f24; outline-offset: -2px; }
+.rank { color: #8c080d; font-weight: bold; }
+footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
+.notes { background: #fff6e6; padding: 6px 10px; border-left: 4px solid #e09a30; }
+@media print { .pagebreak { page-break-before: always; } body { max-width: none; } }
+</style>
+</head>
+<body>
+)";
+    h += "<div class=\"marking\">" + e(m.classification) + "</div>\n";
+    h += "<header><div><h1>" + e(m.title + (m.force.empty() ? "" : ": " + m.force)) + "</h1><p>Where to patrol: the hotspots of " +
+         e(m.evidence) + " and this period's incidents</p></div><div class=\"right\"><h1>" + e(m.period) +
+         "</h1><p>Valid " + e(m.valid_from) + " to " + e(m.valid_to) + "</p></div></header>\n";
+    // Overview map and the figures beside it.
+    {
+        Canvas c = Canvas::in_memory_svg(300, 470);
+        draw_overview(c, m, 0, 0, 300, 470);
+        c.finish();
+        h += "<div class=\"overview\">" + inline_svg(c.svg(), "map-") + "<div>\n";
+    }
+    h += "<h2>This period: " + e(m.period) + "</h2>\n<p>" + e(count_text(m, m.total_now)) + " incidents across the area";
+    h += e(change_phrase(m, m.total_now, m.total_prev, m.previous));
+    h += ".</p>\n<h2>How to patrol a hotspot</h2>\n<ul>\n";
+    for (const auto& p : guidance_paragraphs()) {
+        h += "<li>" + e(p) + "</li>\n";
+    }
+    h += "</ul>\n<p class=\"small muted\"><b>Sources</b><br>";
+    for (const auto& r : guidance_references()) {
+        h += e(r) + "<br>\n";
+    }
+    h += "</p></div></div>\n";
+    if (m.items.empty()) {
+        h += "<h2>No hotspots to brief on</h2>\n";
+    } else {
+        const auto rows = table_rows(m);
+        h += "<h2>Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
+             " (ranked by incidents in " + e(m.evidence) + ")</h2>\n<table>\n<tr>";
+        for (std::size_t k = 0; k < rows[0].size(); ++k) {
+            std::string head = e(rows[0][k]);
+            if (const auto bar = head.find('|'); bar != std::string::npos) {
+                head.replace(bar, 1, "<br>");
+            }
+            h += "<th" + std::string{k == 0 || (k >= 3 && k <= 6) || k >= 8 ? " class=\"n\"" : ""} + ">" + head +
+                 "</th>";
+        }
+        h += "</tr>\n";
+        for (std::size_t r = 1; r < rows.size(); ++r) {
+            h += "<tr>";
+            for (std::size_t k = 0; k < rows[r].size(); ++k) {
+                const bool n = k == 0 || (k >= 3 && k <= 6) || k >= 8;
+                h += "<td" + std::string{n ? " class=\"n\"" : ""} + ">" + (k == 0 ? "<span class=\"rank\">" : "") +
+                     e(rows[r][k]) + (k == 0 ? "</span>" : "") + "</td>";
+            }
+            h += "</tr>\n";
+        }
+        h += "</table>\n";
+    }
+    if (!m.notes.empty()) {
+        h += "<div class=\"notes\"><b>Notes</b><ul>\n";
+        for (const auto& n : m.notes) {
+            h += "<li>" + e(n) + "</li>\n";
+        }
+        h += "</ul></div>\n";
+    }
+    // Each top hotspot close up.
+    if (!m.items.empty()) {
+        h += "<h2 class=\"pagebreak\">Where and when to patrol: the top hotspots close up</h2>\n";
+    }
+    for (std::size_t i = 0; i < m.items.size(); ++i) {
+        const auto& item = m.items[i];
+        Canvas c = Canvas::in_memory_svg(200, 200);
+        draw_inset(c, m, item, 0, 0, 200, 200);
+        c.finish();
+        h += "<section class=\"hotspot\">" + inline_svg(c.svg(), "h" + std::to_string(i) + "-") +
+             "<div class=\"body\">\n<h3><span class=\"rank\">" + std::to_string(item.rank) + "</span> " + e(item.code) +
+             " " + e(readable_name(item)) + "</h3>\n<p class=\"small\">" + e(count_text(m, item.now)) +
+             " incidents in " + e(m.period) + " (" + e(count_text(m, item.run_incidents)) + " in " + e(m.evidence) + ")";
+        if (!item.streets.empty()) {
+            h += ". Busiest places (police.uk &quot;On or near&quot;): ";
+            for (std::size_t k = 0; k < item.streets.size(); ++k) {
+                h += (k ? ", " : "") + e(item.streets[k]);
+            }
+        }
+        h += ".</p>\n";
+        if (item.timed) {
+            double max = 1;
+            for (const double v : item.week) {
+                max = std::max(max, v);
+            }
+            std::array<bool, 168> in_window{};
+            for (const auto& w : item.windows) {
+                for (int k = 0; k < w.hours; ++k) {
+                    in_window[static_cast<std::size_t>((w.weekday * 24 + w.hour + k) % 168)] = true;
+                }
+            }
+            h += "<p class=\"small\"><b>When: incidents by day and hour, " + e(m.evidence) +
+                 " (windows outlined)</b></p>\n<table class=\"week\"><tr><th></th>";
+            for (int hour = 0; hour < 24; ++hour) {
+                h += "<th>" + fmt("%02.0f", hour) + "</th>";
+            }
+            h += "</tr>\n";
+            for (int d = 0; d < 7; ++d) {
+                h += "<tr><th>" + std::string{day_names[d]} + "</th>";
+                for (int hour = 0; hour < 24; ++hour) {
+                    const auto slot = static_cast<std::size_t>(d * 24 + hour);
+                    const double v = item.week[slot];
+                    const bool hide = withheld(m, v);
+                    const Colour bg = v <= 0 ? Colour{1, 1, 1} : hide ? Colour{0.93, 0.90, 0.88} : heat(v / max);
+                    h += "<td" + std::string{in_window[slot] ? " class=\"win\"" : ""} + " style=\"background:" +
+                         draw::hex(bg) + (v / max > 0.55 && !hide ? ";color:#fff" : "") + "\">" +
+                         (v > 0 && !hide ? with_commas(std::llround(v)) : "") + "</td>";
+                }
+                h += "</tr>\n";
+            }
+            h += "</table>\n<p class=\"small\"><b>Patrol windows:</b> " + e(windows_text(m, item)) + "</p>\n";
+        } else {
+            Canvas c2 = Canvas::in_memory_svg(330, 90);
+            c2.colour(ink);
+            c2.text(0, 8, "When: incidents by month (" + m.period + " in red)", 7, true);
+            draw_months(c2, m, item, 0, 8, 330, 80);
+            c2.finish();
+            h += inline_svg(c2.svg(), "t" + std::to_string(i) + "-");
+        }
+        const std::string note = untimed_note(m, item);
+        if (!note.empty()) {
+            h += "<p class=\"small muted\">" + e(note) + "</p>\n";
+        }
+        h += "</div></section>\n";
+    }
+    h += "<footer class=\"small muted\"><p>Data: " + e(m.categories + ", " + m.source) + ". This period " + e(m.period) +
+         "; compared with " + e(m.previous) + " and " + e(m.last_year) + ". Hotspots, maps, trends and times from " +
+         e(m.evidence) + ".<br>\n";
+    for (const auto& s : m.sources) {
+        h += e(s) + "<br>\n";
+    }
+    h += "Generated " + e(m.generated) + " by hotref. " + e(profile_name(m.profile)) + " profile" +
+         (m.profile == Profile::published
+              ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
+              : ": nothing withheld; not for publication.") +
+         "</p></footer>\n";
+    h += "<div class=\"marking\">" + e(m.classification) + "</div>\n</body>\n</html>\n";
+    return h;
+}
+
+} // namespace hotref::publish::bulletin
