@@ -552,6 +552,10 @@ BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {
     model.referrals_linked =
         db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_link'") > 0 &&
         db.query_int("SELECT count(*) FROM referral_link WHERE run_id = " + std::to_string(run.id)) > 0;
+    if (!model.referrals_linked && !model.items.empty()) {
+        model.notes.push_back("No Immediate Justice referrals are linked to run " + std::to_string(run.id) +
+                              " (hotref referral link --run " + std::to_string(run.id) + "): the IJ columns are empty.");
+    }
     if (model.referrals_linked) {
         referral::KpiOptions ko;
         ko.run_id = run.id;

@@ -81,21 +81,52 @@ std::string change_phrase(const Model& m, double now, double before, const std::
     return s + " than in " + when;
 }
 
+// `s`, shortened with "..." (at a character boundary: the text is UTF-8) to fit `width`.
+std::string fit_text(Canvas& c, const std::string& s, double size, bool bold, double width) {
+    if (c.text_width(s, size, bold) <= width) {
+        return s;
+    }
+    std::string t = s;
+    while (!t.empty() && c.text_width(t + "...", size, bold) > width) {
+        t.pop_back();
+        while (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0x80) {
+            t.pop_back();  // a continuation byte: drop the rest of the character
+        }
+        if (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0xC0) {
+            t.pop_back();  // the lead byte of the character cut above
+        }
+    }
+    return t + "...";
+}
+
 std::string readable_name(const Item& item) {
     return item.name.empty() ? item.code : item.name;
+}
+
+// "persistent" for "persistent hotspot": the column is about hotspots.
+std::string trend_text(const std::string& trend_class) {
+    if (trend_class.empty()) {
+        return "not computed";
+    }
+    const std::string suffix = " hotspot";
+    if (trend_class.size() > suffix.size() &&
+        trend_class.compare(trend_class.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return trend_class.substr(0, trend_class.size() - suffix.size());
+    }
+    return trend_class;
 }
 
 // The top-N table, header first, shared by the PDF and the HTML page.
 std::vector<std::vector<std::string>> table_rows(const Model& m) {
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"Rank", "Id", "Hotspot (main street)", "This|period", "vs|previous", "vs last|year", "Gi*|conf.",
-                    "Trend|(hotspot run)", "IJ|referrals", "IJ|completed"});
+                    "Trend|(over the run)", "IJ|referrals", "IJ|completed"});
     for (const auto& item : m.items) {
         rows.push_back({std::to_string(item.rank), item.code, readable_name(item), count_text(m, item.now),
                         change_text(m, item.now, item.prev), change_text(m, item.now, item.last_year),
                         item.confidence ? std::to_string(*item.confidence) + "%" : "n/a",
-                        item.trend_class.empty() ? "not computed" : item.trend_class,
-                        m.referrals_linked ? item.ij : "not linked",
+                        trend_text(item.trend_class),
+                        m.referrals_linked ? item.ij : "-",
                         m.referrals_linked ? (item.ij_completion.empty() ? "-" : item.ij_completion) : "-"});
     }
     return rows;
@@ -562,7 +593,7 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
 
 void draw_table(Canvas& c, const Model& m, double x, double& y) {
     const auto rows = table_rows(m);
-    const std::vector<double> widths{26, 38, 128, 38, 56, 56, 30, 72, 37, 42};
+    const std::vector<double> widths{26, 38, 136, 36, 56, 56, 30, 64, 37, 44};
     const std::vector<bool> right{true, false, false, true, true, true, true, false, true, true};
     c.colour(ink);
     c.text(x, y, "Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
@@ -596,10 +627,7 @@ void draw_table(Canvas& c, const Model& m, double x, double& y) {
                     c.text(tx, y + 15, rows[r][k].substr(bar + 1), size, true, align);
                 }
             } else {
-                std::string text = rows[r][k];
-                while (text.size() > 4 && c.text_width(text, size, k == 2 || k == 0) > widths[k] - 5) {
-                    text = text.substr(0, text.size() - 4) + "...";  // never wider than its column
-                }
+                const std::string text = fit_text(c, rows[r][k], size, k == 2 || k == 0, widths[k] - 5);
                 c.colour(k == 0 ? top_line : ink);
                 c.text(tx, y + 9.2, text, size, k == 2 || k == 0, align);
             }

@@ -291,6 +291,15 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     }
     CHECK(ids.size() > 10);
     CHECK(duplicates == 0);
+    // Every reference inside the inline SVGs (glyphs, clips) resolves to an id of the page.
+    int dangling = 0, references = 0;
+    const std::regex ref_re{"(?:href=\"#|url\\(#)([^\")]+)"};
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), ref_re); it != std::sregex_iterator(); ++it) {
+        ++references;
+        dangling += ids.count((*it)[1].str()) == 0 ? 1 : 0;
+    }
+    CHECK(references > 10);
+    CHECK(dangling == 0);
 
     // Bad input: a missing run, a period the store does not hold, dates on police.uk data.
     opt.run_id = 999;
