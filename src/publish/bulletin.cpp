@@ -9,6 +9,8 @@
 #include "referral/kpi.hpp"
 #include "store/incidents.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -589,6 +591,71 @@ BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {
                 char buf[48];
                 std::snprintf(buf, sizeof buf, "%.0f%%", 100.0 * c.numerator / c.denominator);
                 item.ij_completion = buf;
+            }
+        }
+    }
+
+    // --- the latest before/after evaluation of the series (its codes are the same places) ---
+    if (db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'evaluation_area'") > 0 && !model.items.empty()) {
+        store::Statement st{db, "SELECT e.id, e.run_id, e.params FROM evaluation e JOIN run r ON r.id = e.run_id "
+                                "WHERE r.method = ? AND r.categories = ? AND r.source = ? ORDER BY e.id DESC LIMIT 1"};
+        st.bind(1, run.method).bind(2, run.categories).bind(3, run.source);
+        if (st.step()) {
+            const auto evaluation_id = st.column_int(0);
+            const auto params = nlohmann::json::parse(st.column_text(2), nullptr, false);
+            std::string when = "evaluation " + std::to_string(evaluation_id) + " (run " +
+                               std::to_string(st.column_int(1)) + ")";
+            if (params.is_object() && params.contains("before") && params.contains("after")) {
+                when += ", " + params["before"][0].get<std::string>() + " to " + params["before"][1].get<std::string>() +
+                        " against " + params["after"][0].get<std::string>() + " to " +
+                        params["after"][1].get<std::string>();
+            }
+            auto describe = [&](const nlohmann::json& m) -> std::string {
+                const double before = m.value("target_before", nan), after = m.value("target_after", nan);
+                if (!std::isfinite(before) || !std::isfinite(after)) {
+                    return "";
+                }
+                if (published && (std::isnan(suppress_value(before, opt.rules.min_count)) ||
+                                  std::isnan(suppress_value(after, opt.rules.min_count)))) {
+                    return "withheld (small counts)";
+                }
+                const double p = m.value("p_exact", nan);
+                char p_text[32] = "p n/a";
+                if (std::isfinite(p)) {
+                    std::snprintf(p_text, sizeof p_text, p < 0.001 ? "p < 0.001" : "p = %.3f", p);
+                }
+                char buf[200];
+                std::snprintf(buf, sizeof buf, "%s to %s (%+.0f%%), rate ratio %.2f, %s",
+                              with_commas(std::llround(before)).c_str(), with_commas(std::llround(after)).c_str(),
+                              m.value("percent_change", nan), m.value("rate_ratio", nan), p_text);
+                std::string text = buf;
+                if (const auto reading = m.value("wdq_reading", std::string{}); !reading.empty()) {
+                    text += "; WDQ: " + reading;
+                }
+                return text;
+            };
+            store::Statement areas{db, "SELECT code, measures FROM evaluation_area WHERE evaluation_id = ?"};
+            areas.bind(1, evaluation_id);
+            while (areas.step()) {
+                const auto code = areas.column_text(0);
+                const auto measures = nlohmann::json::parse(areas.column_text(1), nullptr, false);
+                if (!measures.is_object()) {
+                    continue;
+                }
+                if (code == "scheme") {
+                    const auto text = describe(measures);
+                    if (!text.empty()) {
+                        model.evaluation = "All hotspots, " + when + ": " + text + ".";
+                    }
+                }
+                for (auto& item : model.items) {
+                    if (item.code == code) {
+                        const auto text = describe(measures);
+                        if (!text.empty()) {
+                            item.evaluation = "Last evaluated (" + when + "): " + text + ".";
+                        }
+                    }
+                }
             }
         }
     }

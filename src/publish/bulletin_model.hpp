@@ -47,6 +47,7 @@ struct Item {
     double timed_total = 0;
     double untimed = 0;
     std::vector<PatrolWindow> windows;
+    std::string evaluation;          // the latest before/after evaluation of this place ("" when none)
     std::string ij;                  // Immediate Justice: display text
     std::string ij_completion;
 };
@@ -82,6 +83,7 @@ struct Model {
     std::vector<std::string> sources; // attribution lines
     std::vector<std::string> notes;
     bool referrals_linked = false;
+    std::string evaluation;          // the latest evaluation of the series, for all hotspots ("" when none)
 };
 
 /// Text of a count under the model's profile: "123", or "<5" when withheld.

@@ -694,6 +694,10 @@ void draw_detail(Canvas& c, const Model& m, const Item& item, double x, double y
                  fmt("%.0f", m.min_count) + " incidents not drawn";
     }
     ty = c.paragraph(tx, ty, tw, facts + ".", 6.6, false, 1.3) + 1;
+    if (!item.evaluation.empty()) {
+        c.colour(ink);
+        ty = c.paragraph(tx, ty, tw, item.evaluation, 6.6, false, 1.3) + 1;
+    }
     if (item.timed) {
         c.colour(ink);
         c.text(tx, ty + 3, "When: incidents by day and hour, " + m.evidence + " (windows outlined)", 7, true);
@@ -795,6 +799,10 @@ void render_pdf(const Model& m, const std::string& path) {
             share += fmt(" (%.0f%%)", 100.0 * in_top / m.total_now);
         }
         ry = c.paragraph(rx, ry, rw, share + ".", 7.6, false, 1.3);
+    }
+    if (!m.evaluation.empty()) {
+        c.colour(muted);
+        ry = c.paragraph(rx, ry + 2, rw, m.evaluation, 6.8, false, 1.3);
     }
     ry += 6;
     // Legend.
@@ -911,7 +919,11 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     }
     h += "<h2>This period: " + e(m.period) + "</h2>\n<p>" + e(count_text(m, m.total_now)) + " incidents across the area";
     h += e(change_phrase(m, m.total_now, m.total_prev, m.previous));
-    h += ".</p>\n<h2>How to patrol a hotspot</h2>\n<ul>\n";
+    h += ".</p>\n";
+    if (!m.evaluation.empty()) {
+        h += "<p class=\"small muted\">" + e(m.evaluation) + "</p>\n";
+    }
+    h += "<h2>How to patrol a hotspot</h2>\n<ul>\n";
     for (const auto& p : guidance_paragraphs()) {
         h += "<li>" + e(p) + "</li>\n";
     }
@@ -973,6 +985,9 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
             }
         }
         h += ".</p>\n";
+        if (!item.evaluation.empty()) {
+            h += "<p class=\"small\">" + e(item.evaluation) + "</p>\n";
+        }
         if (item.timed) {
             double max = 1;
             for (const double v : item.week) {

@@ -1,4 +1,5 @@
 #include "core/error.hpp"
+#include "evaluate/evaluation.hpp"
 #include "hotspot/pipeline.hpp"
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
@@ -312,6 +313,28 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     opt.from = "2025-03-03";
     opt.to = "2025-03-09";
     CHECK_THROWS_WITH_AS(write_bulletin(store, opt), doctest::Contains("which has months only"), hotref::UsageError);
+
+    // With an evaluation of the run, each hotspot says how it changed: counts checked with SQL.
+    {
+        hotref::evaluate::EvaluateOptions eo;
+        eo.run_id = run.run_id;
+        eo.date = "2025-07";
+        eo.months = 6;
+        const auto ev = hotref::evaluate::evaluate_run(store, eo);
+        long long before = 0, after = 0;
+        for (int m = 1; m <= 12; ++m) {
+            char month[8];
+            std::snprintf(month, sizeof month, "2025-%02d", m);
+            (m <= 6 ? before : after) += hotspot_month_count(store, run.run_id, 1, month);
+        }
+        BulletinOptions again;
+        again.out_dir = tmp.file("evaluated");
+        const auto evaluated = pdf_text(write_bulletin(store, again).pdf);
+        CHECK(t::contains(evaluated, "Last evaluated (evaluation " + std::to_string(ev.evaluation_id) + " (run " +
+                                    std::to_string(run.run_id) + "), 2025-01 to 2025-06 against 2025-07 to 2025-12): " +
+                                    with_commas(before) + " to " + with_commas(after)));
+        CHECK(t::contains(evaluated, "All hotspots, evaluation " + std::to_string(ev.evaluation_id)));
+    }
 
     // The command line: the same bulletin, and exit codes.
     const auto ok = t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --month 2025-11 --top 3 --out '" +
