@@ -547,6 +547,15 @@ BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {
             if (item.timed) {
                 item.windows = patrol_windows(item.week, 3, 2);
             }
+            // What may be shown: the hotspot's total for the run is printed beside both breakdowns,
+            // so each is suppressed with secondary suppression (no cell can be got back by subtraction).
+            item.per_month_shown = item.per_month;
+            std::vector<double> week(item.week.begin(), item.week.end());
+            if (published) {
+                suppress_row(item.per_month_shown, opt.rules.min_count, true);
+                suppress_row(week, opt.rules.min_count, true);
+            }
+            std::copy(week.begin(), week.end(), item.week_shown.begin());
         }
     }
 

@@ -42,8 +42,10 @@ struct Item {
     std::vector<std::string> streets; // its busiest streets, "Albert Street (123)"
     std::vector<std::string> months; // the monthly trend
     std::vector<double> per_month;
+    std::vector<double> per_month_shown; // after disclosure control: NaN = withheld
     bool timed = false;              // day-of-week x hour available
     std::array<double, 168> week{};  // incidents per weekday x 24 + hour
+    std::array<double, 168> week_shown{}; // after disclosure control: NaN = withheld
     double timed_total = 0;
     double untimed = 0;
     std::vector<PatrolWindow> windows;

@@ -22,6 +22,8 @@ using draw::Colour;
 
 constexpr double page_w = 595.28, page_h = 841.89, margin = 36;
 constexpr double content_w = page_w - 2 * margin;
+// An inset shows at most this many metres across, so that streets stay readable.
+constexpr double inset_max_span_m = 2500;
 
 constexpr Colour ink{0.12, 0.12, 0.14};
 constexpr Colour muted{0.38, 0.38, 0.42};
@@ -132,6 +134,29 @@ std::vector<std::vector<std::string>> table_rows(const Model& m) {
     return rows;
 }
 
+// How withheld values are marked, when any are: "; * withheld".
+std::string withheld_key(const Model& m, const Item& item, bool week) {
+    const bool any = week ? std::any_of(item.week_shown.begin(), item.week_shown.end(), [](double v) { return std::isnan(v); })
+                          : std::any_of(item.per_month_shown.begin(), item.per_month_shown.end(),
+                                        [](double v) { return std::isnan(v); });
+    if (!any) {
+        return "";
+    }
+    return week ? "Shaded without a number: withheld (under " + fmt("%.0f", m.min_count) +
+                      ", or a second cell withheld so that the first cannot be worked out from the total)."
+                : "; *: withheld";
+}
+
+// A window's count would give a withheld hour back (window minus the hour shown).
+bool window_withheld(const Item& item, const PatrolWindow& w) {
+    for (int k = 0; k < w.hours; ++k) {
+        if (std::isnan(item.week_shown[static_cast<std::size_t>((w.weekday * 24 + w.hour + k) % 168)])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::string windows_text(const Model& m, const Item& item) {
     if (!item.timed) {
         return "";
@@ -143,8 +168,8 @@ std::string windows_text(const Model& m, const Item& item) {
     for (std::size_t k = 0; k < item.windows.size(); ++k) {
         const auto& w = item.windows[k];
         s += (k == 0 ? "" : "; ") + window_label(w) + " (" +
-             (withheld(m, w.incidents) ? "fewer than " + fmt("%.0f", m.min_count) : with_commas(std::llround(w.incidents))) +
-             " incidents)";
+             (window_withheld(item, w) ? std::string{"count withheld"} : with_commas(std::llround(w.incidents)) + " incidents") +
+             ")";
     }
     if (item.windows.size() < 3) {
         s += ". Only " + std::to_string(item.windows.size()) + " two-hour window" + (item.windows.size() == 1 ? "" : "s") +
@@ -368,8 +393,24 @@ void draw_overview(Canvas& c, const Model& m, double x, double y, double w, doub
 void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y, double w, double h) {
     const double dx = item.bbox[2] - item.bbox[0], dy = item.bbox[3] - item.bbox[1];
     const double margin_m = std::max({dx, dy, 400.0}) * 0.12;
-    const std::array<double, 4> e{item.bbox[0] - margin_m, item.bbox[1] - margin_m, item.bbox[2] + margin_m,
-                                  item.bbox[3] + margin_m};
+    std::array<double, 4> e{item.bbox[0] - margin_m, item.bbox[1] - margin_m, item.bbox[2] + margin_m,
+                            item.bbox[3] + margin_m};
+    // A big hotspot is shown at street scale around its busiest places, not whole.
+    const bool zoomed = std::max(dx, dy) > inset_max_span_m;
+    if (zoomed) {
+        double sx = 0, sy = 0, sn = 0;
+        for (const auto& p : item.places) {
+            if (p.inside && sn < 5) {
+                sx += p.x;
+                sy += p.y;
+                sn += 1;
+            }
+        }
+        const double cx = sn > 0 ? sx / sn : item.anchor[0], cy = sn > 0 ? sy / sn : item.anchor[1];
+        const double span_x = w >= h ? inset_max_span_m : inset_max_span_m * w / h;
+        const double span_y = span_x * h / w;
+        e = {cx - span_x / 2, cy - span_y / 2, cx + span_x / 2, cy + span_y / 2};
+    }
     const Frame f = fit(x, y, w, h, e, 4);
     c.save();
     c.clip_rectangle(x, y, w, h);
@@ -411,6 +452,10 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
         }
     }
     std::vector<Box> labels;
+    const std::string banner = "Busiest part; the hotspot is " + fmt("%.1f", std::max(dx, dy) / 1000) + " km across";
+    if (zoomed) {
+        labels.push_back(Box{x, y, x + 6 + c.text_width(banner, 5.6, true), y + 12});
+    }
     std::vector<std::string> done;
     const double size = 6.2;
     for (const auto& p : item.places) {
@@ -442,6 +487,10 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
             }
         }
     }
+    if (zoomed) {
+        c.colour(ink);
+        c.halo_text(x + 4, y + 9, banner, 5.6, true);
+    }
     c.restore();
     scale_bar(c, f, x + 6, y + h - 6, w / 3);
     north_arrow(c, x + w - 10, y + 17, 9);
@@ -463,7 +512,7 @@ Colour heat(double share) {
 }
 
 // Day of the week x hour: shaded counts, the recommended windows outlined.
-double draw_week(Canvas& c, const Model& m, const Item& item, double x, double y, double w) {
+double draw_week(Canvas& c, const Item& item, double x, double y, double w) {
     const double label_w = 20, cell_w = (w - label_w) / 24, cell_h = 9;
     double max = 1;
     for (const double v : item.week) {
@@ -480,7 +529,7 @@ double draw_week(Canvas& c, const Model& m, const Item& item, double x, double y
         for (int hour = 0; hour < 24; ++hour) {
             const double v = item.week[static_cast<std::size_t>(d * 24 + hour)];
             const double cx = x + label_w + hour * cell_w, cy = top + d * cell_h;
-            const bool hide = withheld(m, v);
+            const bool hide = std::isnan(item.week_shown[static_cast<std::size_t>(d * 24 + hour)]);
             c.colour(v <= 0 ? Colour{1, 1, 1} : hide ? Colour{0.93, 0.90, 0.88} : heat(v / max));
             c.rectangle(cx, cy, cell_w, cell_h);
             c.fill();
@@ -527,15 +576,15 @@ double draw_months(Canvas& c, const Model& m, const Item& item, double x, double
     const double slot = w / static_cast<double>(n), base = y + h - 10, top = y + 9;
     for (std::size_t k = 0; k < n; ++k) {
         const double v = item.per_month[k];
+        const bool hide = std::isnan(item.per_month_shown[k]);
         const double bx = x + static_cast<double>(k) * slot + slot * 0.15, bw = slot * 0.7;
-        const bool hide = withheld(m, v);
         const double bh = hide ? 0 : (base - top) * v / max;
         const bool in_period = item.months[k] >= m.period_from_month && item.months[k] <= m.period_to_month;
         c.colour(in_period ? top_fill : Colour{0.55, 0.60, 0.70});
         c.rectangle(bx, base - bh, bw, bh);
         c.fill();
         c.colour(ink);
-        c.text(bx + bw / 2, base - bh - 2, hide ? fmt("<%.0f", m.min_count) : with_commas(std::llround(v)), 5.5, false,
+        c.text(bx + bw / 2, base - bh - 2, hide ? std::string{"*"} : with_commas(std::llround(v)), 5.5, false,
                Align::centre);
         c.colour(muted);
         const std::string& mo = item.months[k];
@@ -701,14 +750,18 @@ void draw_detail(Canvas& c, const Model& m, const Item& item, double x, double y
     if (item.timed) {
         c.colour(ink);
         c.text(tx, ty + 3, "When: incidents by day and hour, " + m.evidence + " (windows outlined)", 7, true);
-        ty = draw_week(c, m, item, tx, ty + 5, tw) + 9;
+        ty = draw_week(c, item, tx, ty + 5, tw) + 9;
+        if (const auto key = withheld_key(m, item, true); !key.empty()) {
+            c.colour(muted);
+            ty = c.paragraph(tx, ty - 1.5, tw, key, 6, false, 1.3) + 1.5;
+        }
         c.colour(ink);
         const double lw = c.text_width("Patrol windows: ", 7.2, true);
         c.text(tx, ty, "Patrol windows: ", 7.2, true);
         ty = c.paragraph(tx + lw, ty, tw - lw, windows_text(m, item), 7.2, false, 1.3);
     } else {
         c.colour(ink);
-        c.text(tx, ty + 3, "When: incidents by month (" + m.period + " in red)", 7, true);
+        c.text(tx, ty + 3, "When: incidents by month (" + m.period + " in red" + withheld_key(m, item, false) + ")", 7, true);
         ty = draw_months(c, m, item, tx, ty + 3, tw, std::max(40.0, y + h - ty - 24));
     }
     const std::string note = untimed_note(m, item);
@@ -1000,7 +1053,8 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
                 }
             }
             h += "<p class=\"small\"><b>When: incidents by day and hour, " + e(m.evidence) +
-                 " (windows outlined)</b></p>\n<table class=\"week\"><tr><th></th>";
+                 " (windows outlined)</b> " + e(withheld_key(m, item, true)) +
+                 "</p>\n<table class=\"week\"><tr><th></th>";
             for (int hour = 0; hour < 24; ++hour) {
                 h += "<th>" + fmt("%02.0f", hour) + "</th>";
             }
@@ -1010,7 +1064,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
                 for (int hour = 0; hour < 24; ++hour) {
                     const auto slot = static_cast<std::size_t>(d * 24 + hour);
                     const double v = item.week[slot];
-                    const bool hide = withheld(m, v);
+                    const bool hide = std::isnan(item.week_shown[slot]);
                     const Colour bg = v <= 0 ? Colour{1, 1, 1} : hide ? Colour{0.93, 0.90, 0.88} : heat(v / max);
                     h += "<td" + std::string{in_window[slot] ? " class=\"win\"" : ""} + " style=\"background:" +
                          draw::hex(bg) + (v / max > 0.55 && !hide ? ";color:#fff" : "") + "\">" +
@@ -1022,7 +1076,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         } else {
             Canvas c2 = Canvas::in_memory_svg(330, 90);
             c2.colour(ink);
-            c2.text(0, 8, "When: incidents by month (" + m.period + " in red)", 7, true);
+            c2.text(0, 8, "When: incidents by month (" + m.period + " in red" + withheld_key(m, item, false) + ")", 7, true);
             draw_months(c2, m, item, 0, 8, 330, 80);
             c2.finish();
             h += inline_svg(c2.svg(), "t" + std::to_string(i) + "-");

@@ -111,6 +111,8 @@ long long hotspot_month_count(hotref::store::Store& store, std::int64_t run, int
 //   Fridays 21:xx: 12, Fridays 22:xx: 10      -> Fri 21:00-23:00, 22 incidents
 //   Sundays 23:30: 8, Mondays 00:30: 7        -> Sun 23:00-01:00, 15 (wraps into Monday)
 //   Wednesdays 15:10: 9                       -> Wed 14:00-16:00, 9 (ties with 15:00-17:00: the earlier start)
+//   Tuesdays 10:00: 3                         (too few for a window; withheld when published, and then
+//                                              Monday 00:00's 7 too, the smallest other: secondary suppression)
 // and 5 lone incidents in April, so April is stored but quiet in the cluster.
 std::string force_export_csv() {
     std::string csv = "Incident Ref,Date Reported,Incident Type,NSIR Qualifier,Easting,Northing,Street\n";
@@ -148,6 +150,11 @@ std::string force_export_csv() {
         cluster(k, e, n);
         add(wednesdays[i % 4], 3, 15, 10, e, n, "Corn Market");
     }
+    const int tuesdays[] = {4, 11, 18};
+    for (int i = 0; i < 3; ++i, ++k) {
+        cluster(k, e, n);
+        add(tuesdays[i], 3, 10, 0, e, n, "Corn Market");
+    }
     for (int i = 0; i < 200; ++i) {
         add(1 + i % 28, 3, 12, 0, 415000 + (i % 20) * 1000, 345000 + (i / 20) * 1000, "Side Road");
     }
@@ -163,7 +170,7 @@ void ingest_force_export(hotref::store::Store& store, const t::TempDir& tmp) {
     io.mapping = hotref::ingest::ExportMapping::from_file(t::data("export/mapping.json"));
     hotref::ingest::Ingester ingester{store, std::move(io)};
     for (const auto& f : hotref::ingest::plan_inputs({tmp.file("export.csv")}, true).files) {
-        REQUIRE(ingester.ingest(f).rows_stored == 251);
+        REQUIRE(ingester.ingest(f).rows_stored == 254);
     }
 }
 
@@ -378,11 +385,29 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     CHECK(t::contains(html, "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (15 incidents); Wed 14:00-16:00 (9 incidents)"));
     CHECK(t::contains(html, "class=\"win\""));
 
+    // Published: Tuesday 10:00 (3) is withheld, and Monday 00:00 (7) with it, so the window through
+    // Monday 00:00 keeps its place but not its count; the internal bulletin above showed 15.
+    opt.profile = Profile::published;
+    const auto published = write_bulletin(store, opt);
+    const auto published_text = pdf_text(published.pdf);
+    CHECK(t::contains(published_text,
+                      "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (count withheld); Wed 14:00-16:00 (9 incidents)"));
+    CHECK(t::contains(published_text, "Shaded without a number: withheld (under 5"));
+    CHECK(!t::contains(published_text, "15 incidents"));
+    opt.profile = Profile::internal;
+
     // A week as the period, by dates; a hotspot with no incidents in it.
     opt.from = "2025-03-01";
     opt.to = "2025-03-07";
     const auto week = write_bulletin(store, opt);
     CHECK(t::contains(pdf_text(week.pdf), "2025-03-01 to 2025-03-07"));
+
+    // The same from the command line with --week.
+    const auto cli = t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --week 2025-03-03 --top 1 --out '" +
+                                   tmp.file("cli") + "'");
+    CHECK(cli.code == 0);
+    CHECK(t::contains(cli.out, "bulletin for 2025-03-03 to 2025-03-09 from run " + std::to_string(run.run_id)));
+    CHECK(t::contains(pdf_text(tmp.file("cli/bulletin.pdf")), "2025-03-03 to 2025-03-09"));
 
     // April is stored (lone incidents elsewhere) but the hotspot had none: a stated zero, never an empty page.
     opt.from = opt.to = "2025-04";
@@ -401,7 +426,7 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     }
     INFO("row: " << row);
     CHECK(t::contains(row, " 0 "));
-    CHECK(t::contains(row, "\xE2\x88\x92" "46 (\xE2\x88\x92" "100%)"));  // against March's 46
+    CHECK(t::contains(row, "\xE2\x88\x92" "49 (\xE2\x88\x92" "100%)"));  // against March's 49
     CHECK(pdf_pages(april.pdf) == 2);
 }
 
