@@ -640,17 +640,22 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
            Align::right);
 }
 
-void draw_table(Canvas& c, const Model& m, double x, double& y) {
+// The table's header and the rows of hotspots [first, last) (0-based), with the explanation
+// below when `explain`.
+void draw_table(Canvas& c, const Model& m, double x, double& y, std::size_t first, std::size_t last, bool explain) {
     const auto rows = table_rows(m);
     const std::vector<double> widths{26, 38, 136, 36, 56, 56, 30, 64, 37, 44};
     const std::vector<bool> right{true, false, false, true, true, true, true, false, true, true};
     c.colour(ink);
     c.text(x, y, "Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
-                     " (ranked by incidents in " + m.evidence + ")",
+                     " (ranked by incidents in " + m.evidence + ")" + (first > 0 ? ", continued" : ""),
            10, true);
     y += 6;
     const double row_h = 13;
     for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (r > 0 && (r - 1 < first || r - 1 >= last)) {
+            continue;
+        }
         if (r == 0) {
             c.colour({0.90, 0.91, 0.94});
             c.rectangle(x, y, content_w, row_h + 6);
@@ -690,6 +695,9 @@ void draw_table(Canvas& c, const Model& m, double x, double& y) {
     c.line_to(x + content_w, y);
     c.stroke();
     y += 9;
+    if (!explain) {
+        return;
+    }
     c.colour(muted);
     y = c.paragraph(x, y, content_w,
                     "Change: incidents in the hotspot this period against " + m.previous + " (previous) and " +
@@ -827,8 +835,6 @@ void render_pdf(const Model& m, const std::string& path) {
     Canvas c{path, page_w, page_h};
     const std::size_t per_page = 5;
     const int detail_pages = static_cast<int>((m.items.size() + per_page - 1) / per_page);
-    const int pages = 1 + detail_pages;
-    page_frame(c, m, 1, pages, "Where to patrol: the hotspots of " + m.evidence + " and this period's incidents");
 
     // Page 1: the map on the left, figures, legend and guidance on the right, the table below.
     const double map_x = margin, map_y = 72, map_w = 300, map_h = 470;
@@ -886,29 +892,54 @@ void render_pdf(const Model& m, const std::string& path) {
     ry += 8;
     draw_guidance(c, rx, ry, rw);
 
-    double ty = map_y + map_h + 20;
+    // The table below the map; rows that do not fit before the footer continue on a page of their own.
+    double ty = std::max(map_y + map_h, ry) + 20;
+    auto draw_notes = [&](double& y) {
+        if (m.notes.empty()) {
+            return;
+        }
+        y += 6;
+        c.colour(ink);
+        c.text(margin, y, "Notes", 8, true);
+        y += 10;
+        for (const auto& n : m.notes) {
+            c.colour(ink);
+            y = c.paragraph(margin, y, content_w, n, 7, false, 1.3) + 2;
+        }
+    };
+    double notes_h = m.notes.empty() ? 0 : 16;
+    for (const auto& n : m.notes) {
+        notes_h += static_cast<double>(c.wrap(n, content_w, 7).size()) * 9.1 + 2;
+    }
+    const double footer_top = page_h - 66;
+    const double room = footer_top - ty - 6 - 19 - 9 - 36 - notes_h;
+    const auto fit_rows = static_cast<std::size_t>(std::max(0.0, std::floor(room / 13)));
+    const bool overflow = m.items.size() > fit_rows;
+    const std::size_t first_rows = overflow && fit_rows >= 3 ? fit_rows : overflow ? 0 : m.items.size();
+    const int table_pages = overflow ? 1 : 0;
+    const int pages = 1 + table_pages + detail_pages;
+    page_frame(c, m, 1, pages, "Where to patrol: the hotspots of " + m.evidence + " and this period's incidents");
     if (m.items.empty()) {
         c.colour(top_line);
         c.text(margin, ty, "No hotspots to brief on", 12, true);
         ty += 16;
-    } else {
-        draw_table(c, m, margin, ty);
+    } else if (first_rows > 0) {
+        draw_table(c, m, margin, ty, 0, first_rows, !overflow);
     }
-    if (!m.notes.empty()) {
-        ty += 6;
-        c.colour(ink);
-        c.text(margin, ty, "Notes", 8, true);
-        ty += 10;
-        for (const auto& n : m.notes) {
-            c.colour(ink);
-            ty = c.paragraph(margin, ty, content_w, n, 7, false, 1.3) + 2;
-        }
+    if (!overflow) {
+        draw_notes(ty);
+    } else {
+        c.new_page();
+        page_frame(c, m, 2, pages, "Where to patrol: the top hotspots, continued");
+        ty = 84;
+        draw_table(c, m, margin, ty, first_rows, m.items.size(), true);
+        draw_notes(ty);
     }
 
     // Detail pages: five hotspots each.
     for (int p = 0; p < detail_pages; ++p) {
         c.new_page();
-        page_frame(c, m, 2 + p, pages, "Where and when to patrol: the top hotspots close up");
+        page_frame(c, m, 2 + table_pages + p, pages, "Where and when to patrol: the top hotspots close up");
         const double top = 72, bottom = page_h - 66;
         const double block = (bottom - top) / static_cast<double>(per_page);
         for (std::size_t k = 0; k < per_page; ++k) {

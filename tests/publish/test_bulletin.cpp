@@ -13,12 +13,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <regex>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace t = hotref::test;
 using hotref::publish::BulletinOptions;
@@ -45,14 +47,37 @@ std::string pdf_text(const std::string& pdf, bool layout = false) {
     if (layout) {
         return text;
     }
-    return std::regex_replace(text, std::regex{"\\s+"}, " ");
+    std::string flat;
+    for (const char ch : text) {
+        const bool space = std::isspace(static_cast<unsigned char>(ch)) != 0;
+        if (!space) {
+            flat += ch;
+        } else if (!flat.empty() && flat.back() != ' ') {
+            flat += ' ';
+        }
+    }
+    return flat;
+}
+
+// Every value that follows `prefix` up to the character `end`: ids="...", href="#...".
+std::vector<std::string> values_after(const std::string& text, const std::string& prefix, char end) {
+    std::vector<std::string> out;
+    for (auto p = text.find(prefix); p != std::string::npos; p = text.find(prefix, p + 1)) {
+        const auto start = p + prefix.size();
+        const auto stop = text.find(end, start);
+        if (stop == std::string::npos) {
+            break;
+        }
+        out.push_back(text.substr(start, stop - start));
+    }
+    return out;
 }
 
 int pdf_pages(const std::string& pdf) {
     const auto info = shell("pdfinfo '" + pdf + "'");
-    std::smatch m;
-    REQUIRE(std::regex_search(info, m, std::regex{"Pages:\\s+(\\d+)"}));
-    return std::stoi(m[1].str());
+    const auto p = info.find("Pages:");
+    REQUIRE(p != std::string::npos);
+    return std::stoi(info.substr(p + 6));
 }
 
 // Renders each page with pdftoppm (PPM) and counts the pixels close to `rgb` on each.
@@ -292,22 +317,36 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     CHECK(t::contains(html, ">" + with_commas(dec) + "<"));
     CHECK(t::contains(html, "OFFICIAL"));
     std::set<std::string> ids;
-    const std::regex id_re{"id=\"([^\"]+)\""};
     int duplicates = 0;
-    for (auto it = std::sregex_iterator(html.begin(), html.end(), id_re); it != std::sregex_iterator(); ++it) {
-        duplicates += ids.insert((*it)[1].str()).second ? 0 : 1;
+    for (const auto& id : values_after(html, " id=\"", '"')) {
+        duplicates += ids.insert(id).second ? 0 : 1;
     }
     CHECK(ids.size() > 10);
     CHECK(duplicates == 0);
     // Every reference inside the inline SVGs (glyphs, clips) resolves to an id of the page.
     int dangling = 0, references = 0;
-    const std::regex ref_re{"(?:href=\"#|url\\(#)([^\")]+)"};
-    for (auto it = std::sregex_iterator(html.begin(), html.end(), ref_re); it != std::sregex_iterator(); ++it) {
-        ++references;
-        dangling += ids.count((*it)[1].str()) == 0 ? 1 : 0;
+    for (const auto& [prefix, end] : {std::pair<std::string, char>{"href=\"#", '"'}, {"url(#", ')'}}) {
+        for (const auto& ref : values_after(html, prefix, end)) {
+            ++references;
+            dangling += ids.count(ref) == 0 ? 1 : 0;
+        }
     }
     CHECK(references > 10);
     CHECK(dangling == 0);
+
+    // Twenty hotspots: the table continues on a page of its own, then four pages of close-ups.
+    {
+        BulletinOptions many;
+        many.out_dir = tmp.file("many");
+        many.top = 20;
+        const auto big = write_bulletin(store, many);
+        CHECK(pdf_pages(big.pdf) == 6);
+        const auto many_text = pdf_text(big.pdf);
+        CHECK(t::contains(many_text, "Top 20 hotspots of " + std::to_string(run.hotspots.size())));
+        CHECK(t::contains(many_text, "continued"));
+        CHECK(t::contains(many_text, run.hotspots[19].code));
+        CHECK(t::contains(many_text, "Page 6 of 6"));
+    }
 
     // Bad input: a missing run, a period the store does not hold, dates on police.uk data.
     opt.run_id = 999;
