@@ -972,7 +972,8 @@ body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; color: #1f1f24; m
 .marking { text-align: center; font-weight: bold; letter-spacing: 0.05em; margin: 4px 0; }
 header { background: #24385c; color: #fff; padding: 8px 12px; display: flex; justify-content: space-between; }
 header h1 { font-size: 15pt; margin: 0; } header p { margin: 2px 0 0; font-size: 9pt; }
-.right { text-align: right; } .muted { color: #61616b; } .small { font-size: 8pt; }
+.right { text-align: right; white-space: nowrap; }
+.key span { display: inline-block; width: 14px; height: 8px; border: 1px solid #333; margin-right: 6px; vertical-align: middle; } .muted { color: #61616b; } .small { font-size: 8pt; }
 .overview { display: flex; gap: 14px; margin-top: 10px; } .overview svg { flex: none; }
 h2 { font-size: 12pt; margin: 14px 0 6px; } h3 { font-size: 11pt; margin: 0 0 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
@@ -986,11 +987,12 @@ table.week td.win { outline: 2px solid #1f1f24; outline-offset: -2px; }
 footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
 .notes { background: #fff6e6; padding: 6px 10px; border-left: 4px solid #e09a30; }
 @media print { .pagebreak { page-break-before: always; } body { max-width: none; } }
-</style>
-</head>
-<body>
 )";
-    h += "<div class=\"marking\">" + e(m.classification) + "</div>\n";
+    // The marking in the printed page margins where the browser supports @page margin boxes,
+    // and in the page at the top of each printed section and at the end.
+    h += "@page { @top-center { content: \"" + e(m.classification) + "\"; font-weight: bold; } @bottom-center { content: \"" +
+         e(m.classification) + "\"; font-weight: bold; } }\n</style>\n</head>\n<body>\n";
+    h += "<div class=\"marking top\">" + e(m.classification) + "</div>\n";
     h += "<header><div><h1>" + e(m.title + (m.force.empty() ? "" : ": " + m.force)) + "</h1><p>Where to patrol: the hotspots of " +
          e(m.evidence) + " and this period's incidents</p></div><div class=\"right\"><h1>" + e(m.period) +
          "</h1><p>Valid " + e(m.valid_from) + " to " + e(m.valid_to) + "</p></div></header>\n";
@@ -1003,7 +1005,29 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     }
     h += "<h2>This period: " + e(m.period) + "</h2>\n<p>" + e(count_text(m, m.total_now)) + " incidents across the area";
     h += e(change_phrase(m, m.total_now, m.total_prev, m.previous));
-    h += ".</p>\n";
+    h += ".";
+    if (!m.items.empty()) {
+        double in_top = 0;
+        for (const auto& item : m.items) {
+            in_top += item.now;
+        }
+        h += " " + e(count_text(m, in_top)) + " in the top " + std::to_string(m.items.size()) + " hotspots";
+        if (m.total_now > 0 && !withheld(m, in_top)) {
+            h += fmt(" (%.0f%%)", 100.0 * in_top / m.total_now);
+        }
+        h += ".";
+    }
+    h += "</p>\n<p class=\"small key\"><span style=\"background:" + draw::hex(top_fill) + "\"></span>Top " +
+         std::to_string(m.items.size()) + " hotspots, numbered by rank<br>";
+    if (!m.others.empty()) {
+        h += "<span style=\"background:" + draw::hex(other_fill) + "\"></span>Other hotspots of the run (" +
+             std::to_string(m.others.size()) + ")<br>";
+    }
+    h += "<span style=\"background:" + draw::hex(land) + "\"></span>Force area";
+    if (!m.districts.empty()) {
+        h += "<br><span style=\"background:" + draw::hex(land) + ";border-style:dashed\"></span>District boundaries";
+    }
+    h += "</p>\n";
     if (!m.evaluation.empty()) {
         h += "<p class=\"small muted\">" + e(m.evaluation) + "</p>\n";
     }
@@ -1051,7 +1075,8 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     }
     // Each top hotspot close up.
     if (!m.items.empty()) {
-        h += "<h2 class=\"pagebreak\">Where and when to patrol: the top hotspots close up</h2>\n";
+        h += "<div class=\"marking pagebreak\">" + e(m.classification) +
+             "</div>\n<h2>Where and when to patrol: the top hotspots close up</h2>\n";
     }
     for (std::size_t i = 0; i < m.items.size(); ++i) {
         const auto& item = m.items[i];
@@ -1129,7 +1154,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
               ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
               : ": nothing withheld; not for publication.") +
          "</p></footer>\n";
-    h += "<div class=\"marking\">" + e(m.classification) + "</div>\n</body>\n</html>\n";
+    h += "<div class=\"marking bottom\">" + e(m.classification) + "</div>\n</body>\n</html>\n";
     return h;
 }
 
