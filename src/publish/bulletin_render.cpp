@@ -23,7 +23,7 @@ using draw::Colour;
 constexpr double page_w = 595.28, page_h = 841.89, margin = 36;
 constexpr double content_w = page_w - 2 * margin;
 // An inset shows at most this many metres across, so that streets stay readable.
-constexpr double inset_max_span_m = 2500;
+constexpr double inset_max_span_m = 2000;
 
 constexpr Colour ink{0.12, 0.12, 0.14};
 constexpr Colour muted{0.38, 0.38, 0.42};
@@ -390,7 +390,34 @@ void draw_overview(Canvas& c, const Model& m, double x, double y, double w, doub
 }
 
 // A hotspot close up: its outline, the published incident locations sized by count, street names.
-void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y, double w, double h) {
+// The parts of rings near the frame's view as open lines (for boundaries that cross an inset:
+// drawing whole districts there would only fill the SVG with clipped paths).
+std::vector<std::vector<std::array<double, 2>>> lines_near(const Frame& f, const Rings& rings, double pad) {
+    std::vector<std::vector<std::array<double, 2>>> out;
+    auto near = [&](const std::array<double, 2>& p) {
+        const double px = f.X(p[0]), py = f.Y(p[1]);
+        return px > f.x - pad && px < f.x + f.w + pad && py > f.y - pad && py < f.y + f.h + pad;
+    };
+    for (const auto& ring : rings) {
+        std::vector<std::array<double, 2>> line;
+        for (std::size_t i = 0; i < ring.size(); ++i) {
+            const bool keep = near(ring[i]) || (i > 0 && near(ring[i - 1])) || (i + 1 < ring.size() && near(ring[i + 1]));
+            if (keep) {
+                line.push_back({f.X(ring[i][0]), f.Y(ring[i][1])});
+            } else if (!line.empty()) {
+                out.push_back(std::move(line));
+                line.clear();
+            }
+        }
+        if (line.size() >= 2) {
+            out.push_back(std::move(line));
+        }
+    }
+    return out;
+}
+
+void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y, double w, double h,
+                bool print_ratio) {
     const double dx = item.bbox[2] - item.bbox[0], dy = item.bbox[3] - item.bbox[1];
     const double margin_m = std::max({dx, dy, 400.0}) * 0.12;
     std::array<double, 4> e{item.bbox[0] - margin_m, item.bbox[1] - margin_m, item.bbox[2] + margin_m,
@@ -417,6 +444,50 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
     c.colour({0.975, 0.975, 0.97});
     c.rectangle(x, y, w, h);
     c.fill();
+    // Context: district boundaries and the run's other hotspots that reach into the inset.
+    c.colour(district_line);
+    c.line_width(0.6);
+    c.dash(2, 1.5);
+    for (const auto& d : m.districts) {
+        for (const auto& line : lines_near(f, d.rings, 30)) {
+            c.move_to(line.front()[0], line.front()[1]);
+            for (std::size_t i = 1; i < line.size(); ++i) {
+                c.line_to(line[i][0], line[i][1]);
+            }
+            c.stroke();
+        }
+    }
+    c.dash(0, 0);
+    auto in_view = [&](const Rings& rings) {
+        for (const auto& ring : rings) {
+            for (const auto& p : ring) {
+                if (p[0] >= e[0] && p[0] <= e[2] && p[1] >= e[1] && p[1] <= e[3]) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    };
+    for (const auto& o : m.others) {
+        if (in_view(o)) {
+            c.colour(other_fill, 0.35);
+            c.rings(f.map(o));
+            c.fill_even_odd(true);
+            c.colour({0.75, 0.38, 0.10});
+            c.line_width(0.6);
+            c.stroke();
+        }
+    }
+    for (const auto& other : m.items) {
+        if (&other != &item && in_view(other.rings)) {
+            c.colour(top_fill, 0.06);
+            c.rings(f.map(other.rings));
+            c.fill_even_odd(true);
+            c.colour(top_line, 0.6);
+            c.line_width(0.6);
+            c.stroke();
+        }
+    }
     c.colour(top_fill, 0.10);
     c.rings(f.map(item.rings));
     c.fill_even_odd(true);
@@ -493,6 +564,14 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
     }
     c.restore();
     scale_bar(c, f, x + 6, y + h - 6, w / 3);
+    if (print_ratio) {
+        // On paper one point is 0.3528 mm: the representative fraction of the printed inset.
+        const double denominator = 1.0 / f.scale / 0.000352778;
+        const double step = denominator >= 10000 ? 1000 : 100;
+        c.colour(muted);
+        c.halo_text(x + w - 4, y + h - 4, "1:" + with_commas(std::llround(std::round(denominator / step) * step)) +
+                                              " on A4", 5.5, false, Align::right);
+    }
     north_arrow(c, x + w - 10, y + 17, 9);
     c.colour(rule);
     c.line_width(0.6);
@@ -729,7 +808,7 @@ void draw_guidance(Canvas& c, double x, double& y, double w) {
 
 void draw_detail(Canvas& c, const Model& m, const Item& item, double x, double y, double h) {
     const double inset_h = h - 4, inset_w = std::min(200.0, inset_h * 1.4);
-    draw_inset(c, m, item, x, y, inset_w, inset_h);
+    draw_inset(c, m, item, x, y, inset_w, inset_h, true);
     const double tx = x + inset_w + 10, tw = content_w - inset_w - 10;
     double ty = y + 9;
     c.colour(top_line);
@@ -1081,7 +1160,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     for (std::size_t i = 0; i < m.items.size(); ++i) {
         const auto& item = m.items[i];
         Canvas c = Canvas::in_memory_svg(200, 200);
-        draw_inset(c, m, item, 0, 0, 200, 200);
+        draw_inset(c, m, item, 0, 0, 200, 200, false);
         c.finish();
         h += "<section class=\"hotspot\">" + inline_svg(c.svg(), "h" + std::to_string(i) + "-") +
              "<div class=\"body\">\n<h3><span class=\"rank\">" + std::to_string(item.rank) + "</span> " + e(item.code) +
