@@ -61,6 +61,18 @@ Canvas Canvas::in_memory_svg(double width, double height) {
     return c;
 }
 
+Canvas Canvas::in_memory_pdf(double width, double height) {
+    Canvas c;
+    c.m_path = "(in-memory PDF)";
+    c.m_kind = Kind::memory_pdf;
+    c.m_width = width;
+    c.m_height = height;
+    c.m_buffer = std::make_unique<Buffer>();
+    c.m_surface = cairo_pdf_surface_create_for_stream(append_to_string, &c.m_buffer->text, width, height);
+    c.create_context();
+    return c;
+}
+
 void Canvas::create_context() {
     if (cairo_surface_status(m_surface) != CAIRO_STATUS_SUCCESS) {
         const std::string why = cairo_status_to_string(cairo_surface_status(m_surface));

@@ -27,8 +27,10 @@ class Canvas {
 public:
     /// A file: .png, .svg or .pdf (A4 is 595.28 x 841.89 points).
     Canvas(const std::string& path, double width, double height);
-    /// An SVG drawn in memory; take it with svg() after finish().
+    /// An SVG drawn in memory; take it with bytes() after finish().
     static Canvas in_memory_svg(double width, double height);
+    /// A PDF drawn in memory (pages of width x height points); take it with bytes() after finish().
+    static Canvas in_memory_pdf(double width, double height);
 
     ~Canvas();
     Canvas(Canvas&&) noexcept;
@@ -79,8 +81,8 @@ public:
     void new_page();
     /// Writes the file (PNG), or finishes the PDF/SVG; throws Error on failure.
     void finish();
-    /// The SVG document of an in-memory canvas, after finish().
-    [[nodiscard]] const std::string& svg() const noexcept { return m_buffer->text; }
+    /// The document of an in-memory canvas (SVG text or PDF bytes), after finish().
+    [[nodiscard]] const std::string& bytes() const noexcept { return m_buffer->text; }
 
 private:
     struct Buffer {
@@ -91,7 +93,7 @@ private:
     void create_context();
 
     std::string m_path;
-    enum class Kind { png, svg, pdf, memory_svg } m_kind = Kind::png;
+    enum class Kind { png, svg, pdf, memory_svg, memory_pdf } m_kind = Kind::png;
     double m_width = 0, m_height = 0;
     std::unique_ptr<Buffer> m_buffer;
     _cairo_surface* m_surface = nullptr;

@@ -236,7 +236,7 @@ std::string count_text(const Model& m, double v) {
 
 } // namespace bulletin
 
-BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {
+BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& opt) {
     const auto started = std::chrono::steady_clock::now();
     if (opt.top < 1 || opt.top > 20) {
         throw UsageError("--top must be 1 to 20 (the hotspots a bulletin can brief on)");
@@ -738,29 +738,45 @@ BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {
     }
     model.sources.push_back("Hotspots, trends and windows: hotref " HOTREF_VERSION ", " + model.run_line + ".");
 
-    // --- write ---
+    BulletinDocuments docs;
+    if (opt.pdf) {
+        docs.pdf = bulletin::render_pdf(model);
+    }
+    if (opt.html) {
+        docs.html = bulletin::render_html(model);
+    }
+    report.notes = model.notes;
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    docs.report = std::move(report);
+    return docs;
+}
+
+BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {
+    const auto started = std::chrono::steady_clock::now();
+    auto docs = render_bulletin(store, opt);
     std::error_code ec;
     fs::create_directories(opt.out_dir, ec);
     if (ec) {
         throw Error(opt.out_dir + ": cannot create the output folder (" + ec.message() + ")");
     }
-    if (opt.pdf) {
-        report.pdf = (fs::path{opt.out_dir} / (opt.stem + ".pdf")).string();
-        bulletin::render_pdf(model, report.pdf);
-    }
-    if (opt.html) {
-        report.html = (fs::path{opt.out_dir} / (opt.stem + ".html")).string();
-        const std::string page = bulletin::render_html(model);
-        std::ofstream out{report.html, std::ios::binary};
-        out << page;
+    auto write = [](const std::string& path, const std::string& bytes, const char* what) {
+        std::ofstream out{path, std::ios::binary};
+        out << bytes;
         out.close();
         if (!out) {
-            throw Error(report.html + ": cannot write the HTML bulletin");
+            throw Error(path + ": cannot write the " + what + " bulletin (check the folder and free space)");
         }
+    };
+    if (opt.pdf) {
+        docs.report.pdf = (fs::path{opt.out_dir} / (opt.stem + ".pdf")).string();
+        write(docs.report.pdf, docs.pdf, "PDF");
     }
-    report.notes = model.notes;
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return report;
+    if (opt.html) {
+        docs.report.html = (fs::path{opt.out_dir} / (opt.stem + ".html")).string();
+        write(docs.report.html, docs.html, "HTML");
+    }
+    docs.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return docs.report;
 }
 
 } // namespace hotref::publish

@@ -45,7 +45,18 @@ struct BulletinReport {
     double seconds = 0;
 };
 
+/// Writes STEM.pdf and STEM.html (as asked by `pdf` and `html`) into `out_dir`.
 BulletinReport write_bulletin(store::Store& store, const BulletinOptions& options);
+
+struct BulletinDocuments {
+    std::string pdf;                 // the PDF's bytes ("" when not asked for)
+    std::string html;                // the HTML page (UTF-8; "" when not asked for)
+    BulletinReport report;           // its pdf and html paths are empty
+};
+
+/// The same bulletin in memory, nothing written (for the service: Accept application/pdf
+/// or text/html). `out_dir` and `stem` are not used.
+BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& options);
 
 /// A patrol window: `hours` consecutive hours from `weekday` (0 = Monday) `hour`:00.
 struct PatrolWindow {

@@ -95,7 +95,8 @@ std::string count_text(const Model& m, double v);
 const std::vector<std::string>& guidance_paragraphs();
 const std::vector<std::string>& guidance_references();
 
-void render_pdf(const Model& model, const std::string& path);
+/// The PDF's bytes.
+std::string render_pdf(const Model& model);
 std::string render_html(const Model& model);
 
 } // namespace hotref::publish::bulletin

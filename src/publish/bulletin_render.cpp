@@ -910,8 +910,8 @@ const std::vector<std::string>& guidance_references() {
     return refs;
 }
 
-void render_pdf(const Model& m, const std::string& path) {
-    Canvas c{path, page_w, page_h};
+std::string render_pdf(const Model& m) {
+    Canvas c = Canvas::in_memory_pdf(page_w, page_h);
     const std::size_t per_page = 5;
     const int detail_pages = static_cast<int>((m.items.size() + per_page - 1) / per_page);
 
@@ -1038,6 +1038,7 @@ void render_pdf(const Model& m, const std::string& path) {
         }
     }
     c.finish();
+    return c.bytes();
 }
 
 std::string render_html(const Model& m) {
@@ -1080,7 +1081,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         Canvas c = Canvas::in_memory_svg(300, 470);
         draw_overview(c, m, 0, 0, 300, 470);
         c.finish();
-        h += "<div class=\"overview\">" + inline_svg(c.svg(), "map-") + "<div>\n";
+        h += "<div class=\"overview\">" + inline_svg(c.bytes(), "map-") + "<div>\n";
     }
     h += "<h2>This period: " + e(m.period) + "</h2>\n<p>" + e(count_text(m, m.total_now)) + " incidents across the area";
     h += e(change_phrase(m, m.total_now, m.total_prev, m.previous));
@@ -1162,7 +1163,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         Canvas c = Canvas::in_memory_svg(200, 200);
         draw_inset(c, m, item, 0, 0, 200, 200, false);
         c.finish();
-        h += "<section class=\"hotspot\">" + inline_svg(c.svg(), "h" + std::to_string(i) + "-") +
+        h += "<section class=\"hotspot\">" + inline_svg(c.bytes(), "h" + std::to_string(i) + "-") +
              "<div class=\"body\">\n<h3><span class=\"rank\">" + std::to_string(item.rank) + "</span> " + e(item.code) +
              " " + e(readable_name(item)) + "</h3>\n<p class=\"small\">" + e(count_text(m, item.now)) +
              " incidents in " + e(m.period) + " (" + e(count_text(m, item.run_incidents)) + " in " + e(m.evidence) + ")";
@@ -1214,7 +1215,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
             c2.text(0, 8, "When: incidents by month (" + m.period + " in red" + withheld_key(m, item, false) + ")", 7, true);
             draw_months(c2, m, item, 0, 8, 330, 80);
             c2.finish();
-            h += inline_svg(c2.svg(), "t" + std::to_string(i) + "-");
+            h += inline_svg(c2.bytes(), "t" + std::to_string(i) + "-");
         }
         const std::string note = untimed_note(m, item);
         if (!note.empty()) {

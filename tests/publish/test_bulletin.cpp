@@ -27,6 +27,7 @@ using hotref::publish::BulletinOptions;
 using hotref::publish::PatrolWindow;
 using hotref::publish::Profile;
 using hotref::publish::patrol_windows;
+using hotref::publish::render_bulletin;
 using hotref::publish::window_label;
 using hotref::publish::write_bulletin;
 
@@ -333,6 +334,21 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     }
     CHECK(references > 10);
     CHECK(dangling == 0);
+
+    // In memory, for the service: the same documents, nothing written.
+    {
+        BulletinOptions mem;
+        mem.out_dir = tmp.file("never-made");
+        const auto docs = render_bulletin(store, mem);
+        CHECK(docs.pdf.rfind("%PDF-", 0) == 0);
+        CHECK(docs.html.rfind("<!DOCTYPE html>", 0) == 0);
+        CHECK(docs.report.pdf.empty());
+        CHECK(docs.report.hotspots == 5);
+        CHECK(!std::filesystem::exists(tmp.file("never-made")));
+        t::write_file(tmp.file("mem.pdf"), docs.pdf);
+        CHECK(pdf_pages(tmp.file("mem.pdf")) == 2);
+        CHECK(t::contains(pdf_text(tmp.file("mem.pdf")), code + " " + name));
+    }
 
     // Twenty hotspots: the table continues on a page of its own, then four pages of close-ups.
     {
