@@ -445,6 +445,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         }
         const auto labels = store::location_labels(store, ids);
         std::unordered_map<std::int64_t, int> hotspot_of_location;
+        std::vector<std::pair<double, std::size_t>> busiest(model.items.size(), {0.0, 0}); // count, index in counts
         for (std::size_t k = 0; k < counts.size(); ++k) {
             const auto& c = counts[k];
             const int h = hotspot_of(shapes, c.easting, c.northing);
@@ -458,6 +459,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                     continue;
                 }
                 const bool inside = h == static_cast<int>(i);
+                if (inside && c.count > busiest[i].first) {
+                    busiest[i] = {c.count, k};
+                }
                 if (published && c.count < opt.rules.min_count) {
                     if (inside) {
                         item.places_withheld += 1;
@@ -494,6 +498,15 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             std::sort(item.places.begin(), item.places.end(), [](const auto& a, const auto& b) {
                 return a.count > b.count;
             });
+            // A readable name where the run has none: the busiest location's street, else its LSOA
+            // (a name, not a count: it is given whatever the profile, as the run's own names are).
+            const auto i = static_cast<std::size_t>(&item - model.items.data());
+            if (item.name.empty() && busiest[i].first > 0) {
+                const auto& label = labels[busiest[i].second];
+                const std::string street = strip_on_or_near(label.street);
+                item.name = !street.empty() ? street + (label.lsoa_name.empty() ? "" : ", " + label.lsoa_name)
+                                            : label.lsoa_name;
+            }
         }
         // Monthly trend: the run's months, and the bulletin's period when it comes later.
         {

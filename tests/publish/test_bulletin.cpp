@@ -440,6 +440,18 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     CHECK(t::contains(html, "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (15 incidents); Wed 14:00-16:00 (9 incidents)"));
     CHECK(t::contains(html, "class=\"win\""));
 
+    // A hotspot without a name is named after its busiest place (here Albert Street, 3 incidents at one point).
+    store.db().exec("UPDATE hotspot SET name = NULL WHERE run_id = " + std::to_string(run.run_id));
+    {
+        const auto unnamed = pdf_text(write_bulletin(store, opt).pdf, true);
+        bool named = false;
+        std::istringstream lines{unnamed};
+        for (std::string line; std::getline(lines, line);) {
+            named = named || (t::contains(line, run.hotspots.front().code) && t::contains(line, "Albert Street"));
+        }
+        CHECK(named);
+    }
+
     // Published: Tuesday 10:00 (3) is withheld, and Monday 00:00 (7) with it, so the window through
     // Monday 00:00 keeps its place but not its count; the internal bulletin above showed 15.
     opt.profile = Profile::published;
