@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-struct _cairo;           // cairo_t
-struct _cairo_surface;   // cairo_surface_t
+struct _cairo;         // cairo_t
+struct _cairo_surface; // cairo_surface_t
 
 namespace hotref::draw {
 
@@ -45,7 +45,7 @@ public:
     // --- style ---
     void colour(const Colour& c, double alpha = 1);
     void line_width(double w);
-    void dash(double on, double off);  // 0, 0: solid
+    void dash(double on, double off); // 0, 0: solid
 
     // --- paths ---
     void move_to(double x, double y);

@@ -35,8 +35,8 @@ const char* const month_names[] = {"January", "February", "March",     "April", 
 
 // The bulletin's period and the two it is compared with.
 struct Period {
-    bool dated = false;          // YYYY-MM-DD bounds (sources with dates), else whole months
-    std::string from, to;        // as given (YYYY-MM or YYYY-MM-DD)
+    bool dated = false;   // YYYY-MM-DD bounds (sources with dates), else whole months
+    std::string from, to; // as given (YYYY-MM or YYYY-MM-DD)
     store::IncidentQuery query(const std::string& source, const std::vector<std::int64_t>& categories) const {
         store::IncidentQuery q;
         q.from = from.substr(0, 7);
@@ -110,8 +110,9 @@ RunRow find_run(store::Store& store, const BulletinOptions& opt) {
         }
         id = st.column_int(0);
     }
-    store::Statement st{db, "SELECT id, method, params, period_from, period_to, categories, source, area, "
-                            "coalesce(cell_size, 0), hotspots, coalesce(AsBinary(area_geom), '') FROM run WHERE id = ?"};
+    store::Statement st{db,
+                        "SELECT id, method, params, period_from, period_to, categories, source, area, "
+                        "coalesce(cell_size, 0), hotspots, coalesce(AsBinary(area_geom), '') FROM run WHERE id = ?"};
     st.bind(1, id);
     if (!st.step()) {
         throw Error("no run " + std::to_string(id) + " in the store " + store.path() +
@@ -278,17 +279,16 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             throw UsageError("the period ends (" + period.to + ") before it starts (" + period.from + ")");
         }
     }
-    const Period previous = period.dated
-                                ? shifted_days(period, -(days_of(period.to) - days_of(period.from) + 1))
-                                : shifted_months(period, -(Month::parse(period.to)->index() -
-                                                           Month::parse(period.from)->index() + 1));
+    const Period previous =
+        period.dated
+            ? shifted_days(period, -(days_of(period.to) - days_of(period.from) + 1))
+            : shifted_months(period, -(Month::parse(period.to)->index() - Month::parse(period.from)->index() + 1));
     // A year before: whole months shift by 12; dates by 52 weeks, so the days of the week match.
     const Period last_year = period.dated ? shifted_days(period, -364) : shifted_months(period, -12);
     const auto stored = store::stored_months(store, run.source);
     if (stored.empty() || !months_stored(stored, period)) {
-        throw Error("the store holds no " + run.source + " incidents for " + period.from + " to " +
-                    period.to + (stored.empty() ? std::string{} : " (it holds " + stored.front() + " to " +
-                                                                   stored.back() + ")") +
+        throw Error("the store holds no " + run.source + " incidents for " + period.from + " to " + period.to +
+                    (stored.empty() ? std::string{} : " (it holds " + stored.front() + " to " + stored.back() + ")") +
                     "; give a period inside it with --month or --from/--to");
     }
     report.period_from = period.from;
@@ -343,16 +343,17 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         model.valid_to = date_of(end.days_since_epoch() - 1);
     }
     if (days_of(model.valid_to) < days_of(model.valid_from)) {
-        throw UsageError("the bulletin's validity ends (" + model.valid_to + ") before it starts (" +
-                         model.valid_from + ")");
+        throw UsageError("the bulletin's validity ends (" + model.valid_to + ") before it starts (" + model.valid_from +
+                         ")");
     }
 
     // --- the run's hotspots ---
     geo::Context ctx;
     std::vector<Shape> shapes;
     {
-        store::Statement st{db, "SELECT code, rank, coalesce(name, ''), incidents, confidence, coalesce(trend_class, ''), "
-                                "AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+        store::Statement st{db,
+                            "SELECT code, rank, coalesce(name, ''), incidents, confidence, coalesce(trend_class, ''), "
+                            "AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
         st.bind(1, run.id);
         while (st.step()) {
             auto g = ctx.from_wkb(st.column_blob(6));
@@ -453,7 +454,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             for (std::size_t i = 0; i < model.items.size(); ++i) {
                 auto& item = model.items[i];
                 // The inset shows the hotspot and a margin around it.
-                const double margin = std::max({item.bbox[2] - item.bbox[0], item.bbox[3] - item.bbox[1], 400.0}) * 0.35;
+                const double margin =
+                    std::max({item.bbox[2] - item.bbox[0], item.bbox[3] - item.bbox[1], 400.0}) * 0.35;
                 if (c.easting < item.bbox[0] - margin || c.easting > item.bbox[2] + margin ||
                     c.northing < item.bbox[1] - margin || c.northing > item.bbox[3] + margin) {
                     continue;
@@ -491,13 +493,13 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 }
             }
             std::vector<std::pair<std::string, double>> sorted(by_street.begin(), by_street.end());
-            std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+            std::stable_sort(sorted.begin(), sorted.end(),
+                             [](const auto& a, const auto& b) { return a.second > b.second; });
             for (std::size_t k = 0; k < sorted.size() && k < 5; ++k) {
                 item.streets.push_back(sorted[k].first + " (" + with_commas(std::llround(sorted[k].second)) + ")");
             }
-            std::sort(item.places.begin(), item.places.end(), [](const auto& a, const auto& b) {
-                return a.count > b.count;
-            });
+            std::sort(item.places.begin(), item.places.end(),
+                      [](const auto& a, const auto& b) { return a.count > b.count; });
             // A readable name where the run has none: the busiest location's street, else its LSOA
             // (a name, not a count: it is given whatever the profile, as the run's own names are).
             const auto i = static_cast<std::size_t>(&item - model.items.data());
@@ -578,7 +580,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         db.query_int("SELECT count(*) FROM referral_link WHERE run_id = " + std::to_string(run.id)) > 0;
     if (!model.referrals_linked && !model.items.empty()) {
         model.notes.push_back("No Immediate Justice referrals are linked to run " + std::to_string(run.id) +
-                              " (hotref referral link --run " + std::to_string(run.id) + "): the IJ columns are empty.");
+                              " (hotref referral link --run " + std::to_string(run.id) +
+                              "): the IJ columns are empty.");
     }
     if (model.referrals_linked) {
         referral::KpiOptions ko;
@@ -625,12 +628,12 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         if (st.step()) {
             const auto evaluation_id = st.column_int(0);
             const auto params = nlohmann::json::parse(st.column_text(2), nullptr, false);
-            std::string when = "evaluation " + std::to_string(evaluation_id) + " (run " +
-                               std::to_string(st.column_int(1)) + ")";
+            std::string when =
+                "evaluation " + std::to_string(evaluation_id) + " (run " + std::to_string(st.column_int(1)) + ")";
             if (params.is_object() && params.contains("before") && params.contains("after")) {
-                when += ", " + params["before"][0].get<std::string>() + " to " + params["before"][1].get<std::string>() +
-                        " against " + params["after"][0].get<std::string>() + " to " +
-                        params["after"][1].get<std::string>();
+                when += ", " + params["before"][0].get<std::string>() + " to " +
+                        params["before"][1].get<std::string>() + " against " + params["after"][0].get<std::string>() +
+                        " to " + params["after"][1].get<std::string>();
             }
             auto describe = [&](const nlohmann::json& m) -> std::string {
                 const double before = m.value("target_before", nan), after = m.value("target_after", nan);

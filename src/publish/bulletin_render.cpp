@@ -22,8 +22,10 @@ using draw::Colour;
 
 constexpr double page_w = 595.28, page_h = 841.89, margin = 36;
 constexpr double content_w = page_w - 2 * margin;
-// An inset shows at most this many metres across, so that streets stay readable.
-constexpr double inset_max_span_m = 2000;
+// A hotspot wider than this is shown in its inset around its busiest places, across
+// inset_span_m, so that streets stay readable.
+constexpr double inset_zoom_above_m = 2500;
+constexpr double inset_span_m = 2000;
 
 constexpr Colour ink{0.12, 0.12, 0.14};
 constexpr Colour muted{0.38, 0.38, 0.42};
@@ -92,10 +94,10 @@ std::string fit_text(Canvas& c, const std::string& s, double size, bool bold, do
     while (!t.empty() && c.text_width(t + "...", size, bold) > width) {
         t.pop_back();
         while (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0x80) {
-            t.pop_back();  // a continuation byte: drop the rest of the character
+            t.pop_back(); // a continuation byte: drop the rest of the character
         }
         if (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0xC0) {
-            t.pop_back();  // the lead byte of the character cut above
+            t.pop_back(); // the lead byte of the character cut above
         }
     }
     return t + "...";
@@ -126,8 +128,7 @@ std::vector<std::vector<std::string>> table_rows(const Model& m) {
     for (const auto& item : m.items) {
         rows.push_back({std::to_string(item.rank), item.code, readable_name(item), count_text(m, item.now),
                         change_text(m, item.now, item.prev), change_text(m, item.now, item.last_year),
-                        item.confidence ? std::to_string(*item.confidence) + "%" : "n/a",
-                        trend_text(item.trend_class),
+                        item.confidence ? std::to_string(*item.confidence) + "%" : "n/a", trend_text(item.trend_class),
                         m.referrals_linked ? item.ij : "-",
                         m.referrals_linked ? (item.ij_completion.empty() ? "-" : item.ij_completion) : "-"});
     }
@@ -136,9 +137,10 @@ std::vector<std::vector<std::string>> table_rows(const Model& m) {
 
 // How withheld values are marked, when any are: "; * withheld".
 std::string withheld_key(const Model& m, const Item& item, bool week) {
-    const bool any = week ? std::any_of(item.week_shown.begin(), item.week_shown.end(), [](double v) { return std::isnan(v); })
-                          : std::any_of(item.per_month_shown.begin(), item.per_month_shown.end(),
-                                        [](double v) { return std::isnan(v); });
+    const bool any =
+        week ? std::any_of(item.week_shown.begin(), item.week_shown.end(), [](double v) { return std::isnan(v); })
+             : std::any_of(item.per_month_shown.begin(), item.per_month_shown.end(),
+                           [](double v) { return std::isnan(v); });
     if (!any) {
         return "";
     }
@@ -168,12 +170,13 @@ std::string windows_text(const Model& m, const Item& item) {
     for (std::size_t k = 0; k < item.windows.size(); ++k) {
         const auto& w = item.windows[k];
         s += (k == 0 ? "" : "; ") + window_label(w) + " (" +
-             (window_withheld(item, w) ? std::string{"count withheld"} : with_commas(std::llround(w.incidents)) + " incidents") +
+             (window_withheld(item, w) ? std::string{"count withheld"}
+                                       : with_commas(std::llround(w.incidents)) + " incidents") +
              ")";
     }
     if (item.windows.size() < 3) {
-        s += ". Only " + std::to_string(item.windows.size()) + " two-hour window" + (item.windows.size() == 1 ? "" : "s") +
-             " had any incident; patrol the rest of the week as usual";
+        s += ". Only " + std::to_string(item.windows.size()) + " two-hour window" +
+             (item.windows.size() == 1 ? "" : "s") + " had any incident; patrol the rest of the week as usual";
     }
     return s;
 }
@@ -195,8 +198,8 @@ std::string untimed_note(const Model& m, const Item& item) {
 // --- maps -------------------------------------------------------------------
 
 struct Frame {
-    double x = 0, y = 0, w = 0, h = 0;  // on the canvas
-    double cx = 0, cy = 0, scale = 1;   // BNG centre and points per metre
+    double x = 0, y = 0, w = 0, h = 0; // on the canvas
+    double cx = 0, cy = 0, scale = 1;  // BNG centre and points per metre
     [[nodiscard]] double X(double e) const { return x + w / 2 + (e - cx) * scale; }
     [[nodiscard]] double Y(double n) const { return y + h / 2 - (n - cy) * scale; }
     [[nodiscard]] Rings map(const Rings& rings) const {
@@ -401,7 +404,8 @@ std::vector<std::vector<std::array<double, 2>>> lines_near(const Frame& f, const
     for (const auto& ring : rings) {
         std::vector<std::array<double, 2>> line;
         for (std::size_t i = 0; i < ring.size(); ++i) {
-            const bool keep = near(ring[i]) || (i > 0 && near(ring[i - 1])) || (i + 1 < ring.size() && near(ring[i + 1]));
+            const bool keep =
+                near(ring[i]) || (i > 0 && near(ring[i - 1])) || (i + 1 < ring.size() && near(ring[i + 1]));
             if (keep) {
                 line.push_back({f.X(ring[i][0]), f.Y(ring[i][1])});
             } else if (!line.empty()) {
@@ -416,14 +420,13 @@ std::vector<std::vector<std::array<double, 2>>> lines_near(const Frame& f, const
     return out;
 }
 
-void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y, double w, double h,
-                bool print_ratio) {
+void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y, double w, double h, bool print_ratio) {
     const double dx = item.bbox[2] - item.bbox[0], dy = item.bbox[3] - item.bbox[1];
     const double margin_m = std::max({dx, dy, 400.0}) * 0.12;
     std::array<double, 4> e{item.bbox[0] - margin_m, item.bbox[1] - margin_m, item.bbox[2] + margin_m,
                             item.bbox[3] + margin_m};
     // A big hotspot is shown at street scale around its busiest places, not whole.
-    const bool zoomed = std::max(dx, dy) > inset_max_span_m;
+    const bool zoomed = std::max(dx, dy) > inset_zoom_above_m;
     if (zoomed) {
         double sx = 0, sy = 0, sn = 0;
         for (const auto& p : item.places) {
@@ -434,7 +437,7 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
             }
         }
         const double cx = sn > 0 ? sx / sn : item.anchor[0], cy = sn > 0 ? sy / sn : item.anchor[1];
-        const double span_x = w >= h ? inset_max_span_m : inset_max_span_m * w / h;
+        const double span_x = w >= h ? inset_span_m : inset_span_m * w / h;
         const double span_y = span_x * h / w;
         e = {cx - span_x / 2, cy - span_y / 2, cx + span_x / 2, cy + span_y / 2};
     }
@@ -538,15 +541,15 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
         }
         const double tw = c.text_width(p.street, size);
         const double px = f.X(p.x), py = f.Y(p.y), rr = radius(p.count) + 1.5;
-        const std::array<std::array<double, 2>, 6> tries{{{rr, 2}, {-rr - tw, 2}, {-tw / 2, -rr - 1.5},
-                                                          {-tw / 2, rr + size}, {rr, -rr}, {-rr - tw, rr + size - 1}}};
+        const std::array<std::array<double, 2>, 6> tries{
+            {{rr, 2}, {-rr - tw, 2}, {-tw / 2, -rr - 1.5}, {-tw / 2, rr + size}, {rr, -rr}, {-rr - tw, rr + size - 1}}};
         for (const auto& t : tries) {
             const Box b{px + t[0] - 1.5, py + t[1] - size, px + t[0] + tw + 1.5, py + t[1] + 2};
             const Box own{px - rr, py - rr, px + rr, py + rr};
             const bool in_frame = b.x0 > x + 2 && b.x1 < x + w - 2 && b.y0 > y + 2 && b.y1 < y + h - 14;
             const auto hits = [&](const Box& o) {
-                return o.overlaps(b) && !(o.x0 >= own.x0 - 1.5 && o.x1 <= own.x1 + 1.5 && o.y0 >= own.y0 - 1.5 &&
-                                          o.y1 <= own.y1 + 1.5);
+                return o.overlaps(b) &&
+                       !(o.x0 >= own.x0 - 1.5 && o.x1 <= own.x1 + 1.5 && o.y0 >= own.y0 - 1.5 && o.y1 <= own.y1 + 1.5);
             };
             if (in_frame && std::none_of(labels.begin(), labels.end(), [&](const Box& o) { return o.overlaps(b); }) &&
                 std::none_of(obstacles.begin(), obstacles.end(), hits)) {
@@ -569,8 +572,9 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
         const double denominator = 1.0 / f.scale / 0.000352778;
         const double step = denominator >= 10000 ? 1000 : 100;
         c.colour(muted);
-        c.halo_text(x + w - 4, y + h - 4, "1:" + with_commas(std::llround(std::round(denominator / step) * step)) +
-                                              " on A4", 5.5, false, Align::right);
+        c.halo_text(x + w - 4, y + h - 4,
+                    "1:" + with_commas(std::llround(std::round(denominator / step) * step)) + " on A4", 5.5, false,
+                    Align::right);
     }
     north_arrow(c, x + w - 10, y + 17, 9);
     c.colour(rule);
@@ -667,8 +671,9 @@ double draw_months(Canvas& c, const Model& m, const Item& item, double x, double
                Align::centre);
         c.colour(muted);
         const std::string& mo = item.months[k];
-        c.text(bx + bw / 2, base + 7, mo.substr(5, 2) + (mo.substr(5, 2) == "01" || k == 0 ? "/" + mo.substr(2, 2) : ""),
-               5.2, false, Align::centre);
+        c.text(bx + bw / 2, base + 7,
+               mo.substr(5, 2) + (mo.substr(5, 2) == "01" || k == 0 ? "/" + mo.substr(2, 2) : ""), 5.2, false,
+               Align::centre);
     }
     c.colour(rule);
     c.line_width(0.5);
@@ -700,9 +705,9 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
     c.line_to(margin + content_w, fy - 9);
     c.stroke();
     c.colour(muted);
-    c.text(margin, fy, "Data: " + m.categories + ", " + m.source + ". This period " + m.period + "; compared with " +
-                           m.previous + " and " + m.last_year + ". Hotspots, maps, trends and times from " +
-                           m.evidence + ".",
+    c.text(margin, fy,
+           "Data: " + m.categories + ", " + m.source + ". This period " + m.period + "; compared with " + m.previous +
+               " and " + m.last_year + ". Hotspots, maps, trends and times from " + m.evidence + ".",
            5.8);
     fy += 7.5;
     for (const auto& s : m.sources) {
@@ -726,8 +731,9 @@ void draw_table(Canvas& c, const Model& m, double x, double& y, std::size_t firs
     const std::vector<double> widths{26, 38, 136, 36, 56, 56, 30, 64, 37, 44};
     const std::vector<bool> right{true, false, false, true, true, true, true, false, true, true};
     c.colour(ink);
-    c.text(x, y, "Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
-                     " (ranked by incidents in " + m.evidence + ")" + (first > 0 ? ", continued" : ""),
+    c.text(x, y,
+           "Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
+               " (ranked by incidents in " + m.evidence + ")" + (first > 0 ? ", continued" : ""),
            10, true);
     y += 6;
     const double row_h = 13;
@@ -780,10 +786,13 @@ void draw_table(Canvas& c, const Model& m, double x, double& y, std::size_t firs
     c.colour(muted);
     y = c.paragraph(x, y, content_w,
                     "Change: incidents in the hotspot this period against " + m.previous + " (previous) and " +
-                        m.last_year + " (a year before). Gi* conf.: the confidence all its cells reach. Trend: the "
-                        "Emerging Hot Spot class of most of its incidents over " + m.evidence +
+                        m.last_year +
+                        " (a year before). Gi* conf.: the confidence all its cells reach. Trend: the "
+                        "Emerging Hot Spot class of most of its incidents over " +
+                        m.evidence +
                         ". IJ: Immediate Justice referrals linked to the hotspot, and the share of closed referrals "
-                        "completed" + (m.profile == Profile::published ? " (withheld under 10)." : "."),
+                        "completed" +
+                        (m.profile == Profile::published ? " (withheld under 10)." : "."),
                     6.2, false, 1.35);
 }
 
@@ -817,8 +826,8 @@ void draw_detail(Canvas& c, const Model& m, const Item& item, double x, double y
     c.text(tx + 16, ty, item.code + "  " + readable_name(item), 10, true);
     ty += 11;
     c.colour(muted);
-    std::string facts = count_text(m, item.now) + " incidents in " + m.period + " (" + count_text(m, item.run_incidents) +
-                        " in " + m.evidence + ")";
+    std::string facts = count_text(m, item.now) + " incidents in " + m.period + " (" +
+                        count_text(m, item.run_incidents) + " in " + m.evidence + ")";
     if (!item.streets.empty()) {
         facts += ". Busiest places (police.uk \"On or near\"): ";
         for (std::size_t k = 0; k < item.streets.size() && k < 4; ++k) {
@@ -848,7 +857,8 @@ void draw_detail(Canvas& c, const Model& m, const Item& item, double x, double y
         ty = c.paragraph(tx + lw, ty, tw - lw, windows_text(m, item), 7.2, false, 1.3);
     } else {
         c.colour(ink);
-        c.text(tx, ty + 3, "When: incidents by month (" + m.period + " in red" + withheld_key(m, item, false) + ")", 7, true);
+        c.text(tx, ty + 3, "When: incidents by month (" + m.period + " in red" + withheld_key(m, item, false) + ")", 7,
+               true);
         ty = draw_months(c, m, item, tx, ty + 3, tw, std::max(40.0, y + h - ty - 24));
     }
     const std::string note = untimed_note(m, item);
@@ -962,7 +972,8 @@ std::string render_pdf(const Model& m) {
     };
     key(top_fill, top_line, false, "Top " + std::to_string(m.items.size()) + " hotspots, numbered by rank");
     if (!m.others.empty()) {
-        key(other_fill, {0.75, 0.38, 0.10}, false, "Other hotspots of the run (" + std::to_string(m.others.size()) + ")");
+        key(other_fill, {0.75, 0.38, 0.10}, false,
+            "Other hotspots of the run (" + std::to_string(m.others.size()) + ")");
     }
     key(land, ink, false, "Force area");
     if (!m.districts.empty()) {
@@ -1070,12 +1081,14 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
 )";
     // The marking in the printed page margins where the browser supports @page margin boxes,
     // and in the page at the top of each printed section and at the end.
-    h += "@page { @top-center { content: \"" + e(m.classification) + "\"; font-weight: bold; } @bottom-center { content: \"" +
-         e(m.classification) + "\"; font-weight: bold; } }\n</style>\n</head>\n<body>\n";
+    h += "@page { @top-center { content: \"" + e(m.classification) +
+         "\"; font-weight: bold; } @bottom-center { content: \"" + e(m.classification) +
+         "\"; font-weight: bold; } }\n</style>\n</head>\n<body>\n";
     h += "<div class=\"marking top\">" + e(m.classification) + "</div>\n";
-    h += "<header><div><h1>" + e(m.title + (m.force.empty() ? "" : ": " + m.force)) + "</h1><p>Where to patrol: the hotspots of " +
-         e(m.evidence) + " and this period's incidents</p></div><div class=\"right\"><h1>" + e(m.period) +
-         "</h1><p>Valid " + e(m.valid_from) + " to " + e(m.valid_to) + "</p></div></header>\n";
+    h += "<header><div><h1>" + e(m.title + (m.force.empty() ? "" : ": " + m.force)) +
+         "</h1><p>Where to patrol: the hotspots of " + e(m.evidence) +
+         " and this period's incidents</p></div><div class=\"right\"><h1>" + e(m.period) + "</h1><p>Valid " +
+         e(m.valid_from) + " to " + e(m.valid_to) + "</p></div></header>\n";
     // Overview map and the figures beside it.
     {
         Canvas c = Canvas::in_memory_svg(300, 470);
@@ -1083,7 +1096,8 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         c.finish();
         h += "<div class=\"overview\">" + inline_svg(c.bytes(), "map-") + "<div>\n";
     }
-    h += "<h2>This period: " + e(m.period) + "</h2>\n<p>" + e(count_text(m, m.total_now)) + " incidents across the area";
+    h +=
+        "<h2>This period: " + e(m.period) + "</h2>\n<p>" + e(count_text(m, m.total_now)) + " incidents across the area";
     h += e(change_phrase(m, m.total_now, m.total_prev, m.previous));
     h += ".";
     if (!m.items.empty()) {
@@ -1166,7 +1180,8 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         h += "<section class=\"hotspot\">" + inline_svg(c.bytes(), "h" + std::to_string(i) + "-") +
              "<div class=\"body\">\n<h3><span class=\"rank\">" + std::to_string(item.rank) + "</span> " + e(item.code) +
              " " + e(readable_name(item)) + "</h3>\n<p class=\"small\">" + e(count_text(m, item.now)) +
-             " incidents in " + e(m.period) + " (" + e(count_text(m, item.run_incidents)) + " in " + e(m.evidence) + ")";
+             " incidents in " + e(m.period) + " (" + e(count_text(m, item.run_incidents)) + " in " + e(m.evidence) +
+             ")";
         if (!item.streets.empty()) {
             h += ". Busiest places (police.uk &quot;On or near&quot;): ";
             for (std::size_t k = 0; k < item.streets.size(); ++k) {
@@ -1202,9 +1217,9 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
                     const double v = item.week[slot];
                     const bool hide = std::isnan(item.week_shown[slot]);
                     const Colour bg = v <= 0 ? Colour{1, 1, 1} : hide ? Colour{0.93, 0.90, 0.88} : heat(v / max);
-                    h += "<td" + std::string{in_window[slot] ? " class=\"win\"" : ""} + " style=\"background:" +
-                         draw::hex(bg) + (v / max > 0.55 && !hide ? ";color:#fff" : "") + "\">" +
-                         (v > 0 && !hide ? with_commas(std::llround(v)) : "") + "</td>";
+                    h += "<td" + std::string{in_window[slot] ? " class=\"win\"" : ""} +
+                         " style=\"background:" + draw::hex(bg) + (v / max > 0.55 && !hide ? ";color:#fff" : "") +
+                         "\">" + (v > 0 && !hide ? with_commas(std::llround(v)) : "") + "</td>";
                 }
                 h += "</tr>\n";
             }
@@ -1212,7 +1227,8 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         } else {
             Canvas c2 = Canvas::in_memory_svg(330, 90);
             c2.colour(ink);
-            c2.text(0, 8, "When: incidents by month (" + m.period + " in red" + withheld_key(m, item, false) + ")", 7, true);
+            c2.text(0, 8, "When: incidents by month (" + m.period + " in red" + withheld_key(m, item, false) + ")", 7,
+                    true);
             draw_months(c2, m, item, 0, 8, 330, 80);
             c2.finish();
             h += inline_svg(c2.bytes(), "t" + std::to_string(i) + "-");
@@ -1223,9 +1239,9 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         }
         h += "</div></section>\n";
     }
-    h += "<footer class=\"small muted\"><p>Data: " + e(m.categories + ", " + m.source) + ". This period " + e(m.period) +
-         "; compared with " + e(m.previous) + " and " + e(m.last_year) + ". Hotspots, maps, trends and times from " +
-         e(m.evidence) + ".<br>\n";
+    h += "<footer class=\"small muted\"><p>Data: " + e(m.categories + ", " + m.source) + ". This period " +
+         e(m.period) + "; compared with " + e(m.previous) + " and " + e(m.last_year) +
+         ". Hotspots, maps, trends and times from " + e(m.evidence) + ".<br>\n";
     for (const auto& s : m.sources) {
         h += e(s) + "<br>\n";
     }

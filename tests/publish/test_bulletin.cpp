@@ -1,12 +1,12 @@
 #include "core/error.hpp"
 #include "evaluate/evaluation.hpp"
+#include "fixtures.hpp"
 #include "hotspot/pipeline.hpp"
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
 #include "publish/bulletin.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
-#include "fixtures.hpp"
 #include "support.hpp"
 
 #include <doctest/doctest.h>
@@ -24,9 +24,9 @@
 
 namespace t = hotref::test;
 using hotref::publish::BulletinOptions;
+using hotref::publish::patrol_windows;
 using hotref::publish::PatrolWindow;
 using hotref::publish::Profile;
-using hotref::publish::patrol_windows;
 using hotref::publish::render_bulletin;
 using hotref::publish::window_label;
 using hotref::publish::write_bulletin;
@@ -205,11 +205,11 @@ void ingest_force_export(hotref::store::Store& store, const t::TempDir& tmp) {
 TEST_CASE("bulletin: patrol windows are the busiest non-overlapping two-hour windows, wrapping over midnight") {
     std::array<double, 168> week{};
     auto at = [&week](int day, int hour) -> double& { return week[static_cast<std::size_t>(day * 24 + hour)]; };
-    at(4, 21) = 12;  // Fri 21
-    at(4, 22) = 10;  // Fri 22
-    at(6, 23) = 8;   // Sun 23
-    at(0, 0) = 7;    // Mon 00: the window from Sun 23:00 wraps into Monday
-    at(2, 15) = 9;   // Wed 15: 14-16 and 15-17 tie; the earlier start wins
+    at(4, 21) = 12; // Fri 21
+    at(4, 22) = 10; // Fri 22
+    at(6, 23) = 8;  // Sun 23
+    at(0, 0) = 7;   // Mon 00: the window from Sun 23:00 wraps into Monday
+    at(2, 15) = 9;  // Wed 15: 14-16 and 15-17 tie; the earlier start wins
     const auto w = patrol_windows(week, 3, 2);
     REQUIRE(w.size() == 3);
     CHECK(window_label(w[0]) == "Fri 21:00-23:00");
@@ -224,14 +224,13 @@ TEST_CASE("bulletin: patrol windows are the busiest non-overlapping two-hour win
     }
     // A quiet week: windows without incidents are never recommended.
     std::array<double, 168> quiet{};
-    quiet[30] = 1;  // Tue 06:00: windows from Tue 05:00 and Tue 06:00 both hold it; the earlier wins
+    quiet[30] = 1; // Tue 06:00: windows from Tue 05:00 and Tue 06:00 both hold it; the earlier wins
     const auto one = patrol_windows(quiet, 3, 2);
     REQUIRE(one.size() == 1);
     CHECK(window_label(one[0]) == "Tue 05:00-07:00");
     CHECK(patrol_windows(std::array<double, 168>{}, 3, 2).empty());
     CHECK_THROWS_AS(patrol_windows(week, 3, 0), hotref::UsageError);
 }
-
 
 TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered pixels and HTML") {
     t::TempDir tmp;
@@ -245,7 +244,7 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     opt.valid_from = "2026-01-05";
     const auto r = write_bulletin(store, opt);
     CHECK(r.run_id == run.run_id);
-    CHECK(r.period_from == "2025-12");  // the run's last month
+    CHECK(r.period_from == "2025-12"); // the run's last month
     CHECK(r.hotspots == 5);
     CHECK(r.seconds > 0);
     REQUIRE(std::filesystem::exists(r.pdf));
@@ -283,7 +282,8 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     const std::string minus = "\xE2\x88\x92";
     char pct[32];
     std::snprintf(pct, sizeof pct, "%.0f%%", std::fabs(100.0 * static_cast<double>(d) / static_cast<double>(nov)));
-    CHECK(t::contains(row, (d < 0 ? minus : "+") + with_commas(std::llabs(d)) + " (" + (d < 0 ? minus : "+") + pct + ")"));
+    CHECK(t::contains(row,
+                      (d < 0 ? minus : "+") + with_commas(std::llabs(d)) + " (" + (d < 0 ? minus : "+") + pct + ")"));
     CHECK(t::contains(row, "95%"));     // Gi* confidence of a hotspot at the default level
     CHECK(t::contains(row, "no data")); // December 2024 is not in the store
 
@@ -297,9 +297,9 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     CHECK(t::contains(text, "Koper, C. S. (1995). Just enough police presence"));
     CHECK(t::contains(text, "Justice Quarterly, 12(4)"));
     CHECK(t::contains(text, "about 15 minutes"));
-    CHECK(t::contains(text, "police.uk publishes months only"));  // no times: the monthly trend instead
+    CHECK(t::contains(text, "police.uk publishes months only")); // no times: the monthly trend instead
     CHECK(t::contains(text, "Page 2 of 2"));
-    CHECK(t::contains(text, "DERBYSHIRE DALES"));  // district names from geodata
+    CHECK(t::contains(text, "DERBYSHIRE DALES")); // district names from geodata
 
     // Rendered: the top hotspots' red is on both pages (map and insets), and the marking is black text.
     const auto red = pixels_like(r.pdf, {204, 26, 31}, 40);
@@ -369,9 +369,10 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     CHECK_THROWS_WITH_AS(write_bulletin(store, opt), doctest::Contains("no run 999 in the store"), hotref::Error);
     opt.run_id = 0;
     opt.from = opt.to = "2024-06";
-    CHECK_THROWS_WITH_AS(write_bulletin(store, opt),
-                         doctest::Contains("holds no police.uk incidents for 2024-06 to 2024-06 (it holds 2025-01 to 2025-12)"),
-                         hotref::Error);
+    CHECK_THROWS_WITH_AS(
+        write_bulletin(store, opt),
+        doctest::Contains("holds no police.uk incidents for 2024-06 to 2024-06 (it holds 2025-01 to 2025-12)"),
+        hotref::Error);
     opt.from = "2025-03-03";
     opt.to = "2025-03-09";
     CHECK_THROWS_WITH_AS(write_bulletin(store, opt), doctest::Contains("which has months only"), hotref::UsageError);
@@ -393,8 +394,9 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
         again.out_dir = tmp.file("evaluated");
         const auto evaluated = pdf_text(write_bulletin(store, again).pdf);
         CHECK(t::contains(evaluated, "Last evaluated (evaluation " + std::to_string(ev.evaluation_id) + " (run " +
-                                    std::to_string(run.run_id) + "), 2025-01 to 2025-06 against 2025-07 to 2025-12): " +
-                                    with_commas(before) + " to " + with_commas(after)));
+                                         std::to_string(run.run_id) +
+                                         "), 2025-01 to 2025-06 against 2025-07 to 2025-12): " + with_commas(before) +
+                                         " to " + with_commas(after)));
         CHECK(t::contains(evaluated, "All hotspots, evaluation " + std::to_string(ev.evaluation_id)));
     }
 
@@ -405,8 +407,8 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     CHECK(t::contains(ok.out, "bulletin for 2025-11 from run " + std::to_string(run.run_id) + ": 3 hotspot(s)"));
     CHECK(std::filesystem::exists(tmp.file("cli/nov.pdf")));
     CHECK(t::contains(pdf_text(tmp.file("cli/nov.pdf")), "November 2025"));
-    const auto missing = t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --run 999 --out '" +
-                                       tmp.file("cli") + "'");
+    const auto missing =
+        t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --run 999 --out '" + tmp.file("cli") + "'");
     CHECK(missing.code == 1);
     CHECK(t::contains(missing.err, "hotref bulletin: error: no run 999 in the store"));
     CHECK(t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --month 2025-13").code == 2);
@@ -434,10 +436,12 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     const auto text = pdf_text(r.pdf);
     CHECK(t::contains(text, "OFFICIAL-SENSITIVE"));
     CHECK(t::contains(text, "When: incidents by day and hour"));
-    CHECK(t::contains(text, "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (15 incidents); Wed 14:00-16:00 (9 incidents)"));
+    CHECK(t::contains(text,
+                      "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (15 incidents); Wed 14:00-16:00 (9 incidents)"));
     CHECK(t::contains(text, "incident export (force data, not open data)"));
     const auto html = t::read_file(r.html);
-    CHECK(t::contains(html, "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (15 incidents); Wed 14:00-16:00 (9 incidents)"));
+    CHECK(t::contains(html,
+                      "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (15 incidents); Wed 14:00-16:00 (9 incidents)"));
     CHECK(t::contains(html, "class=\"win\""));
 
     // A hotspot without a name is named after its busiest place (here Albert Street, 3 incidents at one point).
@@ -457,8 +461,9 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     opt.profile = Profile::published;
     const auto published = write_bulletin(store, opt);
     const auto published_text = pdf_text(published.pdf);
-    CHECK(t::contains(published_text,
-                      "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (count withheld); Wed 14:00-16:00 (9 incidents)"));
+    CHECK(
+        t::contains(published_text,
+                    "Fri 21:00-23:00 (22 incidents); Sun 23:00-01:00 (count withheld); Wed 14:00-16:00 (9 incidents)"));
     CHECK(t::contains(published_text, "Shaded without a number: withheld (under 5"));
     CHECK(!t::contains(published_text, "15 incidents"));
     opt.profile = Profile::internal;
@@ -493,7 +498,9 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     }
     INFO("row: " << row);
     CHECK(t::contains(row, " 0 "));
-    CHECK(t::contains(row, "\xE2\x88\x92" "49 (\xE2\x88\x92" "100%)"));  // against March's 49
+    CHECK(t::contains(row, "\xE2\x88\x92"
+                           "49 (\xE2\x88\x92"
+                           "100%)")); // against March's 49
     CHECK(pdf_pages(april.pdf) == 2);
 }
 
@@ -504,7 +511,7 @@ TEST_CASE("bulletin: a run without hotspots gives a one-page bulletin that says 
     hotref::hotspot::HotspotOptions hs;
     hs.method = "dbscan";
     hs.eps = 50;
-    hs.min_pts = 1000;  // more than all the incidents: no cluster
+    hs.min_pts = 1000; // more than all the incidents: no cluster
     const auto run = hotref::hotspot::run_hotspots(store, hs);
     REQUIRE(run.hotspots.empty());
     BulletinOptions opt;
