@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what hotref needs to build, run and test, from Debian 12 packages
-# (QGIS is for the real-client tests of the map layers).
+# (QGIS is for the real-client tests of the map layers, poppler-utils and QtWebKit for the
+# tests that read, render and print the bulletins).
 # Idempotent and quick when everything is already there. Run as root (or with sudo).
 set -euo pipefail
 
@@ -11,7 +12,7 @@ packages=(
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev nlohmann-json3-dev doctest-dev libcairo2-dev fonts-dejavu-core
-  poppler-utils
+  poppler-utils python3-pyqt5.qtwebkit
   qgis python3-qgis qgis-providers
   curl openssl
 )

@@ -505,12 +505,16 @@ void draw_inset(Canvas& c, const Model& m, const Item& item, double x, double y,
     // Small first, so big points stay on top.
     for (auto it = item.places.rbegin(); it != item.places.rend(); ++it) {
         const double r = radius(it->count);
+        const double px = f.X(it->x), py = f.Y(it->y);
+        if (px < x - r || px > x + w + r || py < y - r || py > y + h + r) {
+            continue;  // outside a zoomed inset: clipped anyway, and the SVG stays small
+        }
         if (it->inside) {
             c.colour(top_fill, 0.75);
         } else {
             c.colour({0.45, 0.45, 0.50}, 0.45);
         }
-        c.circle(f.X(it->x), f.Y(it->y), r);
+        c.circle(px, py, r);
         c.fill_even_odd(true);
         c.colour({1, 1, 1});
         c.line_width(0.4);
