@@ -687,8 +687,17 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
 
     // --- the map: force area and districts ---
     std::string boundaries = opt.boundaries;
+    if (!boundaries.empty() && !fs::exists(boundaries)) {
+        throw Error(boundaries + ": no such boundaries file; give --boundaries a GeoPackage with layers force_area "
+                                 "and districts (for example geodata/derbyshire_force_area.gpkg)");
+    }
     if (boundaries.empty() && fs::exists(run.area)) {
         boundaries = run.area;
+    }
+    if (boundaries.empty()) {
+        model.notes.push_back("District boundaries not drawn: the run's area (" + run.area +
+                              ") is not a file here; give --boundaries (for example "
+                              "geodata/derbyshire_force_area.gpkg).");
     }
     bool have_districts = false;
     if (!boundaries.empty()) {

@@ -468,6 +468,19 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     CHECK(!t::contains(published_text, "15 incidents"));
     opt.profile = Profile::internal;
 
+    // This run had no --area: the map says why it has no districts, and a bad --boundaries is an error.
+    CHECK(t::contains(pdf_text(r.pdf), "District boundaries not drawn: the run's area (data extent) is not a file here"));
+    {
+        BulletinOptions bad = opt;
+        bad.boundaries = tmp.file("nowhere.gpkg");
+        CHECK_THROWS_WITH_AS(write_bulletin(store, bad), doctest::Contains("no such boundaries file"), hotref::Error);
+        BulletinOptions good = opt;
+        good.boundaries = t::geodata("derbyshire_force_area.gpkg");
+        const auto with_districts = pdf_text(write_bulletin(store, good).pdf);
+        CHECK(t::contains(with_districts, "AMBER VALLEY"));
+        CHECK(!t::contains(with_districts, "District boundaries not drawn"));
+    }
+
     // A week as the period, by dates; a hotspot with no incidents in it.
     opt.from = "2025-03-01";
     opt.to = "2025-03-07";
