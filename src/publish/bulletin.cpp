@@ -722,6 +722,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     }
     if (model.force_area.empty() && !run.area_wkb.empty()) {
         model.force_area = ctx.from_wkb(run.area_wkb).rings();
+        model.area_label = "Study area of the run";
     }
     {
         double minx = 1e300, miny = 1e300, maxx = -1e300, maxy = -1e300;
@@ -761,7 +762,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     if (have_districts) {
         model.sources.push_back("Boundaries: " + opt.boundaries_attribution);
     }
-    model.sources.push_back("Hotspots, trends and windows: hotref " HOTREF_VERSION ", " + model.run_line + ".");
+    model.sources.push_back("Hotspots, maps, trends and patrol windows: hotref " HOTREF_VERSION ", " + model.run_line +
+                            " (the hotspots' evidence period).");
 
     BulletinDocuments docs;
     if (opt.pdf) {

@@ -73,6 +73,7 @@ struct Model {
     int run_hotspots = 0;
     double total_now = 0, total_prev = nan;
     Rings force_area;
+    std::string area_label = "Force area"; // "Study area" when no boundaries file was read
     struct District {
         std::string name;
         Rings rings;

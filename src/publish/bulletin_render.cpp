@@ -697,33 +697,45 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
     c.rectangle(margin, 28, content_w, 34);
     c.fill();
     c.colour({1, 1, 1});
-    c.text(margin + 8, 44, m.title + (m.force.empty() ? "" : ": " + m.force), 14, true);
+    const std::string title = m.title + (m.force.empty() ? "" : ": " + m.force);
+    c.text(margin + 8, 44, title, 14, true);
     c.text(margin + 8, 57, heading, 8.5);
-    c.text(margin + content_w - 8, 44, m.period, 12, true, Align::right);
+    // The period as large as it fits beside the title (a week's dates are long).
+    const double room = content_w - 16 - c.text_width(title, 14, true) - 16;
+    double period_size = 12;
+    while (period_size > 7 && c.text_width(m.period, period_size, true) > room) {
+        period_size -= 0.5;
+    }
+    c.text(margin + content_w - 8, 44, m.period, period_size, true, Align::right);
     c.text(margin + content_w - 8, 57, "Valid " + m.valid_from + " to " + m.valid_to, 8.5, false, Align::right);
-    // Footer: data, sources, generation.
-    double fy = page_h - 52;
+    // Footer: data, sources, generation; wrapped, ending just above the marking.
+    std::vector<std::string> lines;
+    auto add = [&](const std::string& text) {
+        for (auto& line : c.wrap(text, content_w - 40, 5.8)) {
+            lines.push_back(std::move(line));
+        }
+    };
+    add("Data: " + m.categories + ", " + m.source + ". This period " + m.period + "; compared with " + m.previous +
+        " and " + m.last_year + ".");
+    for (const auto& s : m.sources) {
+        add(s);
+    }
+    add("Generated " + m.generated + " by hotref. " + std::string{profile_name(m.profile)} + " profile" +
+        (m.profile == Profile::published
+             ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
+             : ": nothing withheld; not for publication."));
+    double fy = page_h - 29.5 - 7.5 * static_cast<double>(lines.size() - 1);
     c.colour(rule);
     c.line_width(0.5);
     c.move_to(margin, fy - 9);
     c.line_to(margin + content_w, fy - 9);
     c.stroke();
     c.colour(muted);
-    c.text(margin, fy,
-           "Data: " + m.categories + ", " + m.source + ". This period " + m.period + "; compared with " + m.previous +
-               " and " + m.last_year + ". Hotspots, maps, trends and times from " + m.evidence + ".",
-           5.8);
-    fy += 7.5;
-    for (const auto& s : m.sources) {
-        c.text(margin, fy, s, 5.8);
+    for (const auto& line : lines) {
+        c.text(margin, fy, line, 5.8);
         fy += 7.5;
     }
-    c.text(margin, fy,
-           "Generated " + m.generated + " by hotref. " + std::string{profile_name(m.profile)} + " profile" +
-               (m.profile == Profile::published
-                    ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
-                    : ": nothing withheld; not for publication."),
-           5.8);
+    fy -= 7.5;
     c.text(margin + content_w, fy, "Page " + std::to_string(page) + " of " + std::to_string(pages), 6.5, false,
            Align::right);
 }
@@ -979,7 +991,7 @@ std::string render_pdf(const Model& m) {
         key(other_fill, {0.75, 0.38, 0.10}, false,
             "Other hotspots of the run (" + std::to_string(m.others.size()) + ")");
     }
-    key(land, ink, false, "Force area");
+    key(land, ink, false, m.area_label);
     if (!m.districts.empty()) {
         key(land, district_line, true, "District boundaries");
     }
@@ -1121,7 +1133,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         h += "<span style=\"background:" + draw::hex(other_fill) + "\"></span>Other hotspots of the run (" +
              std::to_string(m.others.size()) + ")<br>";
     }
-    h += "<span style=\"background:" + draw::hex(land) + "\"></span>Force area";
+    h += "<span style=\"background:" + draw::hex(land) + "\"></span>" + e(m.area_label);
     if (!m.districts.empty()) {
         h += "<br><span style=\"background:" + draw::hex(land) + ";border-style:dashed\"></span>District boundaries";
     }
@@ -1244,8 +1256,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
         h += "</div></section>\n";
     }
     h += "<footer class=\"small muted\"><p>Data: " + e(m.categories + ", " + m.source) + ". This period " +
-         e(m.period) + "; compared with " + e(m.previous) + " and " + e(m.last_year) +
-         ". Hotspots, maps, trends and times from " + e(m.evidence) + ".<br>\n";
+         e(m.period) + "; compared with " + e(m.previous) + " and " + e(m.last_year) + ".<br>\n";
     for (const auto& s : m.sources) {
         h += e(s) + "<br>\n";
     }
