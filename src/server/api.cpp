@@ -464,7 +464,48 @@ void Service::evaluation(Call& call, const std::string& id) {
 
 void Service::bulletin(Call& call) {
     call.require(Permission::read_published, m_options.anonymous);
-    throw HttpError{404, "not_found", "no bulletin has been published for the current run"};
+    const auto snap = snapshot();
+    if (snap->bulletin_pdf.empty() && snap->bulletin_html.empty()) {
+        std::string why;
+        for (const auto& n : snap->notes) {
+            if (n.rfind("no bulletin", 0) == 0) {
+                why = " (" + n + ")";
+            }
+        }
+        throw HttpError{404, "not_found", "no bulletin for the current run" + why};
+    }
+    std::string format;
+    for (const auto& [key, value] : call.target.params) {
+        if (key != "f") {
+            throw bad_request("unknown query parameter '" + key + "' (the bulletin takes f=pdf or f=html)");
+        }
+        if (value != "pdf" && value != "html") {
+            throw bad_request("f must be pdf or html");
+        }
+        format = value;
+    }
+    const auto accept = lower(std::string{call.req[http::field::accept]});
+    if (format.empty() && header_has(accept, "application/pdf")) {
+        format = "pdf";
+    } else if (format.empty() && header_has(accept, "text/html")) {
+        format = "html";
+    }
+    const std::string name = "hotref-bulletin-run-" + std::to_string(snap->run_id);
+    if (format == "pdf") {
+        call.ex.response.set(http::field::content_disposition, "inline; filename=\"" + name + ".pdf\"");
+        call.send(200, snap->bulletin_pdf, "application/pdf");
+        return;
+    }
+    if (format == "html") {
+        call.send(200, snap->bulletin_html, "text/html; charset=utf-8");
+        return;
+    }
+    v1::Bulletin b;
+    b.set_run_id(snap->run_id);
+    b.set_generated_at(snap->built_at);
+    b.set_html(snap->bulletin_html);
+    b.set_pdf(snap->bulletin_pdf);
+    call.send_message(200, b);
 }
 
 } // namespace hotref::server

@@ -5,6 +5,7 @@
 #include "geo/gdal.hpp"
 #include "geo/geos.hpp"
 #include "geo/vector.hpp"
+#include "publish/bulletin.hpp"
 #include "publish/disclosure.hpp"
 #include "publish/layers.hpp"
 #include "store/store.hpp"
@@ -466,6 +467,18 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
             }
         }
         snap->collections.push_back(referral_collection(store, run->id));
+        // The patrol bulletin of the run's last month, made now so that no request waits for it.
+        try {
+            publish::BulletinOptions bo;
+            bo.run_id = run->id;
+            bo.method = run->method;
+            auto docs = publish::render_bulletin(store, bo);
+            snap->bulletin_pdf = std::move(docs.pdf);
+            snap->bulletin_html = std::move(docs.html);
+            snap->bulletin_period = docs.report.period_from + " to " + docs.report.period_to;
+        } catch (const Error& e) {
+            snap->notes.push_back(std::string{"no bulletin: "} + e.what());
+        }
     }
     if (auto e = evaluation_collection(store)) {
         snap->collections.push_back(std::move(*e));

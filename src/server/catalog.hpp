@@ -67,6 +67,8 @@ struct Snapshot {
     std::string attribution;
     std::vector<Collection> collections;
     std::vector<std::string> notes;  // why a collection is missing, ...
+    // The current run's patrol bulletin (publish::render_bulletin, published profile).
+    std::string bulletin_pdf, bulletin_html, bulletin_period;
     double build_seconds = 0;
 
     [[nodiscard]] const Collection* find(const std::string& id) const;

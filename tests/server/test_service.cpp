@@ -589,8 +589,33 @@ void check_reads_during_ingest() { // reads keep working while an ingest writes
     CHECK(ok == total);
 }
 
+void check_bulletin() { // the current run's patrol bulletin, as PDF, HTML and the Bulletin message
+    auto& s = served();
+    const auto pdf = s.service->handle(request(http::verb::get, "/v1/bulletins/latest", s.planner, "", "",
+                                               "application/pdf")).response;
+    REQUIRE_MESSAGE(pdf.result_int() == 200, pdf.body().substr(0, 300));
+    CHECK(pdf[http::field::content_type] == "application/pdf");
+    CHECK(pdf.body().rfind("%PDF-", 0) == 0);
+    const auto html = get("/v1/bulletins/latest?f=html", s.planner);
+    CHECK(html[http::field::content_type] == "text/html; charset=utf-8");
+    CHECK(html.body().find("<svg") != std::string::npos);
+    CHECK(html.body().find("OFFICIAL") != std::string::npos);
+    const auto pb = s.service->handle(request(http::verb::get, "/v1/bulletins/latest", s.planner, "", "",
+                                              "application/x-protobuf")).response;
+    hotref::v1::Bulletin b;
+    REQUIRE(b.ParseFromString(pb.body()));
+    CHECK(b.run_id() == s.run_id);
+    CHECK(b.pdf() == pdf.body());
+    CHECK(b.html() == html.body());
+    CHECK(get("/v1/bulletins/latest?f=doc", s.planner).result_int() == 400);
+    CHECK(get("/v1/bulletins/latest", "").result_int() == 401);
+}
+
 // One test case, so that the served store (ingest, Gi*, referrals, evaluation, layers) is built once.
 TEST_CASE("serve: the service over the real Derbyshire run") {
+    SUBCASE("the current run's patrol bulletin") {
+        check_bulletin();
+    }
     SUBCASE("reads keep working while an ingest writes") {
         check_reads_during_ingest();
     }
