@@ -720,6 +720,7 @@ private:
             m_report.feed_id = 0;
             m_report.rows_stored = 0;
             m_report.rows_rejected = 0;
+            m_report.locations_added = 0; // rolled back with everything else
             m_report.rejects_by_code.clear();
             m_report.reject_examples.clear();
             return; // tx rolls back

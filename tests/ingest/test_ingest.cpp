@@ -190,6 +190,14 @@ TEST_CASE("ingest: the area option rejects points outside a boundary layer") {
     CHECK(r.rows_rejected == r.rejects_by_code.at("outside_area"));
     CHECK(r.rows_rejected > 0);
     CHECK(count(store, "SELECT sum(n) FROM incident") == 7793 - r.rows_rejected);
+
+    // The same file again without the area: identical content, so nothing changes, and the
+    // report does not claim the locations it would have added outside the area.
+    const auto locations = count(store, "SELECT count(*) FROM location");
+    const auto again = ingest_one(store, t::geodata("police-uk/derbyshire-2025/2025-01-derbyshire-street.csv.gz"));
+    CHECK(again.status == "unchanged");
+    CHECK(again.locations_added == 0);
+    CHECK(count(store, "SELECT count(*) FROM location") == locations);
 }
 
 TEST_CASE("ingest: police.uk API JSON") {
