@@ -7,6 +7,7 @@
 #include "publish/styles.hpp"
 #include "geo/geos.hpp"
 #include "store/incidents.hpp"
+#include "store/runs.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -197,7 +198,7 @@ void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const 
 EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) {
     auto& db = store.db();
     EvaluationSummary out;
-    out.run_id = opt.run_id != 0 ? opt.run_id : db.query_int("SELECT coalesce(max(id), 0) FROM run WHERE method = 'gistar'");
+    out.run_id = opt.run_id != 0 ? opt.run_id : store::latest_run_id(store, "gistar");
     if (out.run_id == 0) {
         throw Error("no Gi* run to evaluate; run 'hotref hotspots' first");
     }

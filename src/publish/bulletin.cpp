@@ -8,6 +8,7 @@
 #include "publish/bulletin_model.hpp"
 #include "referral/kpi.hpp"
 #include "store/incidents.hpp"
+#include "store/runs.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -90,48 +91,21 @@ Period shifted_days(const Period& p, long long days) {
     return out;
 }
 
-struct RunRow {
-    std::int64_t id = 0;
-    std::string method, params, period_from, period_to, categories, source, area;
-    double cell_size = 0;
-    int hotspots = 0;
-    std::string area_wkb;
-};
+using RunRow = store::StoredRun;
 
 RunRow find_run(store::Store& store, const BulletinOptions& opt) {
-    auto& db = store.db();
-    std::int64_t id = opt.run_id;
+    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::latest_run_id(store, opt.method);
     if (id == 0) {
-        store::Statement st{db, "SELECT max(id) FROM run WHERE method = ?"};
-        st.bind(1, opt.method);
-        if (!st.step() || st.column_is_null(0)) {
-            throw Error("no " + opt.method + " run in the store " + store.path() +
-                        "; find hotspots first: hotref hotspots --store " + store.path() + " --method " + opt.method);
-        }
-        id = st.column_int(0);
+        throw Error("no " + opt.method + " run in the store " + store.path() +
+                    "; find hotspots first: hotref hotspots --store " + store.path() + " --method " + opt.method);
     }
-    store::Statement st{db,
-                        "SELECT id, method, params, period_from, period_to, categories, source, area, "
-                        "coalesce(cell_size, 0), hotspots, coalesce(AsBinary(area_geom), '') FROM run WHERE id = ?"};
-    st.bind(1, id);
-    if (!st.step()) {
+    auto run = store::read_run(store, id);
+    if (!run) {
         throw Error("no run " + std::to_string(id) + " in the store " + store.path() +
                     "; give --run with the id of a stored run (hotref hotspots prints it), or leave it out for the "
                     "latest");
     }
-    RunRow r;
-    r.id = st.column_int(0);
-    r.method = st.column_text(1);
-    r.params = st.column_text(2);
-    r.period_from = st.column_text(3);
-    r.period_to = st.column_text(4);
-    r.categories = st.column_text(5);
-    r.source = st.column_text(6);
-    r.area = st.column_text(7);
-    r.cell_size = st.column_double(8);
-    r.hotspots = static_cast<int>(st.column_int(9));
-    r.area_wkb = st.column_blob(10);
-    return r;
+    return std::move(*run);
 }
 
 std::string method_title(const RunRow& run) {
@@ -326,7 +300,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     }
     model.run_line = method_title(run);
     model.run_id = run.id;
-    model.run_hotspots = run.hotspots;
+    model.run_hotspots = static_cast<int>(run.hotspots);
 
     // Validity: from the given date (else today) for as long as the period.
     model.valid_from = opt.valid_from.empty() ? today_utc() : parse_date(opt.valid_from, "--valid-from").iso();

@@ -31,52 +31,19 @@ constexpr const char* licence = "Open Government Licence v3.0";
 constexpr const char* attribution =
     "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).";
 
-struct RunInfo {
-    std::int64_t id = 0;
-    std::string method, params, period_from, period_to, categories, source, area, created_at, area_wkb;
-    double cell_size = 0, origin_x = 0, origin_y = 0;
-    std::int64_t columns = 0, rows = 0;
-    double incidents = 0;
-};
+using RunInfo = store::StoredRun;
 
 RunInfo find_run(store::Store& store, const LayersOptions& opt) {
-    auto& db = store.db();
-    std::int64_t id = opt.run_id;
+    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::latest_run_id(store, opt.method);
     if (id == 0) {
-        store::Statement st{db, "SELECT max(id) FROM run WHERE method = ?"};
-        st.bind(1, opt.method);
-        if (!st.step() || st.column_is_null(0)) {
-            throw Error("no " + opt.method + " run in the store; run 'hotref hotspots --method " + opt.method +
-                        "' first");
-        }
-        id = st.column_int(0);
+        throw Error("no " + opt.method + " run in the store; run 'hotref hotspots --method " + opt.method +
+                    "' first");
     }
-    store::Statement st{db, "SELECT id, method, params, period_from, period_to, categories, source, area, created_at, "
-                            "coalesce(cell_size, 0), coalesce(grid_origin_x, 0), coalesce(grid_origin_y, 0), "
-                            "coalesce(grid_columns, 0), coalesce(grid_rows, 0), incidents, AsBinary(area_geom) "
-                            "FROM run WHERE id = ?"};
-    st.bind(1, id);
-    if (!st.step()) {
+    auto run = store::read_run(store, id);
+    if (!run) {
         throw Error("no run " + std::to_string(id) + " in the store (see the runs with: hotref status)");
     }
-    RunInfo r;
-    r.id = st.column_int(0);
-    r.method = st.column_text(1);
-    r.params = st.column_text(2);
-    r.period_from = st.column_text(3);
-    r.period_to = st.column_text(4);
-    r.categories = st.column_text(5);
-    r.source = st.column_text(6);
-    r.area = st.column_text(7);
-    r.created_at = st.column_text(8);
-    r.cell_size = st.column_double(9);
-    r.origin_x = st.column_double(10);
-    r.origin_y = st.column_double(11);
-    r.columns = st.column_int(12);
-    r.rows = st.column_int(13);
-    r.incidents = st.column_double(14);
-    r.area_wkb = st.column_blob(15);
-    return r;
+    return std::move(*run);
 }
 
 FieldValue real_or_null(double v) {

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/month.hpp"
 #include "geo/geos.hpp"
+#include "store/runs.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -22,7 +23,7 @@ std::int64_t resolve_run(store::Store& store, std::int64_t run_id) {
         }
         return run_id;
     }
-    const auto id = store.db().query_int("SELECT coalesce(max(id), 0) FROM run WHERE method = 'gistar'");
+    const auto id = store::latest_run_id(store, "gistar");
     if (id == 0) {
         throw Error("no Gi* run to link referrals to; run 'hotref hotspots' first");
     }

@@ -13,11 +13,8 @@
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
 #include "ingest/report.hpp"
-#include "publish/disclosure.hpp"
 #include "referral/registry.hpp"
 
-#include <cmath>
-#include <set>
 
 namespace hotref::server {
 
@@ -105,15 +102,7 @@ bool valid_file_name(const std::string& name) {
 
 // Published evaluation measures: an area with any count from 1 to 4 shows no number made from counts.
 void publish_measures(json& measures) {
-    static const std::set<std::string> counts{"target_before", "target_after", "buffer_before",
-                                              "buffer_after",  "control_before", "control_after"};
-    bool withheld = false;
-    for (const auto& name : counts) {
-        if (measures.contains(name) && measures[name].is_number()) {
-            withheld = withheld || std::isnan(publish::suppress_value(measures[name].get<double>(), 5));
-        }
-    }
-    if (!withheld) {
+    if (!withholds_small_counts(measures)) {
         return;
     }
     for (auto& [name, value] : measures.items()) {
@@ -361,53 +350,7 @@ void Service::hotspots(Call& call) {
     if (!call.target.params.empty()) {
         throw bad_request("hotspots take no parameters: they are the current run's (see /readyz)");
     }
-    const auto snap = snapshot();
-    v1::HotspotList list;
-    list.set_run_id(snap->run_id);
-    list.set_method(snap->method);
-    list.set_period_from(snap->period_from);
-    list.set_period_to(snap->period_to);
-    list.set_categories(snap->categories);
-    list.set_classification(publish::classification(publish::Profile::published));
-    list.set_attribution(snap->attribution);
-    if (const auto* c = snap->find("hotspots")) {
-        for (const auto& f : c->features) {
-            const json feature = json::parse(f.json);
-            const auto& p = feature["properties"];
-            auto* h = list.add_hotspots();
-            h->set_code(p.value("code", ""));
-            h->set_rank(p.value("rank", 0));
-            h->set_name(p.value("name", json{}).is_string() ? p["name"].get<std::string>() : "");
-            auto real = [&p](const char* key, auto setter) {
-                if (p.contains(key) && p[key].is_number()) {
-                    setter(p[key].get<double>());
-                }
-            };
-            real("incidents", [h](double v) { h->set_incidents(v); });
-            real("share", [h](double v) { h->set_share(v); });
-            real("area_km2", [h](double v) { h->set_area_km2(v); });
-            real("density_km2", [h](double v) { h->set_density_km2(v); });
-            real("pai", [h](double v) { h->set_pai(v); });
-            real("mean_z", [h](double v) { h->set_mean_z(v); });
-            real("max_z", [h](double v) { h->set_max_z(v); });
-            real("confidence", [h](double v) { h->set_confidence(static_cast<int>(v)); });
-            real("ij_referrals", [h](double v) { h->set_ij_referrals(v); });
-            real("ij_contacted_48h_pct", [h](double v) { h->set_ij_contacted_48h_pct(v); });
-            real("ij_completed_pct", [h](double v) { h->set_ij_completed_pct(v); });
-            real("ij_not_reoffended_pct", [h](double v) { h->set_ij_not_reoffended_pct(v); });
-            real("ij_victim_satisfied_pct", [h](double v) { h->set_ij_victim_satisfied_pct(v); });
-            if (p.contains("trend") && p["trend"].is_string()) {
-                h->set_trend(p["trend"].get<std::string>());
-            }
-            if (p.contains("trend_class") && p["trend_class"].is_string()) {
-                h->set_trend_class(p["trend_class"].get<std::string>());
-            }
-            for (const double v : {f.bbox.min_x, f.bbox.min_y, f.bbox.max_x, f.bbox.max_y}) {
-                h->add_bbox(v);
-            }
-        }
-    }
-    call.send_message(200, list);
+    call.send_message(200, *snapshot()->hotspot_list);
 }
 
 void Service::evaluations(Call& call) {

@@ -5,9 +5,11 @@
 #include "geo/gdal.hpp"
 #include "geo/geos.hpp"
 #include "geo/vector.hpp"
+#include "hotref/v1/api.pb.h"
 #include "publish/bulletin.hpp"
 #include "publish/disclosure.hpp"
 #include "publish/layers.hpp"
+#include "store/runs.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -177,28 +179,22 @@ std::shared_ptr<const TileSet> make_tiles(const std::string& gpkg, const std::st
     return tiles;
 }
 
-struct RunRow {
-    std::int64_t id = 0;
-    std::string method, period_from, period_to, categories;
-};
-
-std::optional<RunRow> choose_run(store::Store& store, const CatalogOptions& o) {
-    auto& db = store.db();
+// The run to publish: --run, else the current run of the method (the latest period, then the latest run).
+std::optional<store::StoredRun> choose_run(store::Store& store, const CatalogOptions& o) {
     std::int64_t id = o.run_id;
     if (id == 0) {
-        store::Statement st{db, "SELECT id FROM run WHERE method = ? ORDER BY period_to DESC, id DESC LIMIT 1"};
+        store::Statement st{store.db(), "SELECT id FROM run WHERE method = ? ORDER BY period_to DESC, id DESC LIMIT 1"};
         st.bind(1, o.method);
         if (!st.step()) {
             return std::nullopt;
         }
         id = st.column_int(0);
     }
-    store::Statement st{db, "SELECT id, method, period_from, period_to, categories FROM run WHERE id = ?"};
-    st.bind(1, id);
-    if (!st.step()) {
+    auto run = store::read_run(store, id);
+    if (!run) {
         throw Error("no run " + std::to_string(id) + " in the store (see the runs with: hotref status)");
     }
-    return RunRow{st.column_int(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)};
+    return run;
 }
 
 // KPIs of the Immediate Justice scheme per hotspot: the hotspots' own KPI fields.
@@ -269,8 +265,6 @@ std::optional<Collection> evaluation_collection(store::Store& store) {
     st.bind(1, run_id).bind(2, evaluation_id);
     bool any = false;
     BBox extent;
-    const std::set<std::string> counts{"target_before", "target_after", "buffer_before",
-                                       "buffer_after",  "control_before", "control_after"};
     while (st.step()) {
         const json measures = json::parse(st.column_text(2), nullptr, false);
         json props;
@@ -280,12 +274,8 @@ std::optional<Collection> evaluation_collection(store::Store& store) {
         props["run_id"] = run_id;
         props["before"] = before;
         props["after"] = after;
-        bool withheld = false;
+        const bool withheld = measures.is_object() && withholds_small_counts(measures);
         if (measures.is_object()) {
-            for (const auto& name : counts) {
-                const double v = measures.contains(name) && measures[name].is_number() ? measures[name].get<double>() : 0;
-                withheld = withheld || std::isnan(publish::suppress_value(v, 5));
-            }
             for (const auto& [name, value] : measures.items()) {
                 if (value.is_array() || value.is_object()) {
                     continue; // monthly series and intervals: in the CSV and the API
@@ -363,7 +353,70 @@ Collection referral_collection(store::Store& store, std::int64_t run_id) {
     return c;
 }
 
+// GET /v1/hotspots answers this message, built once per publication from the published layer.
+std::shared_ptr<const v1::HotspotList> hotspot_list(const Snapshot& snap) {
+    auto out = std::make_shared<v1::HotspotList>();
+    auto& list = *out;
+    list.set_run_id(snap.run_id);
+    list.set_method(snap.method);
+    list.set_period_from(snap.period_from);
+    list.set_period_to(snap.period_to);
+    list.set_categories(snap.categories);
+    list.set_classification(publish::classification(publish::Profile::published));
+    list.set_attribution(snap.attribution);
+    if (const auto* c = snap.find("hotspots")) {
+        for (const auto& f : c->features) {
+            const json feature = json::parse(f.json);
+            const auto& p = feature["properties"];
+            auto* h = list.add_hotspots();
+            h->set_code(p.value("code", ""));
+            h->set_rank(p.value("rank", 0));
+            h->set_name(p.value("name", json{}).is_string() ? p["name"].get<std::string>() : "");
+            auto real = [&p](const char* key, auto setter) {
+                if (p.contains(key) && p[key].is_number()) {
+                    setter(p[key].get<double>());
+                }
+            };
+            real("incidents", [h](double v) { h->set_incidents(v); });
+            real("share", [h](double v) { h->set_share(v); });
+            real("area_km2", [h](double v) { h->set_area_km2(v); });
+            real("density_km2", [h](double v) { h->set_density_km2(v); });
+            real("pai", [h](double v) { h->set_pai(v); });
+            real("mean_z", [h](double v) { h->set_mean_z(v); });
+            real("max_z", [h](double v) { h->set_max_z(v); });
+            real("confidence", [h](double v) { h->set_confidence(static_cast<int>(v)); });
+            real("ij_referrals", [h](double v) { h->set_ij_referrals(v); });
+            real("ij_contacted_48h_pct", [h](double v) { h->set_ij_contacted_48h_pct(v); });
+            real("ij_completed_pct", [h](double v) { h->set_ij_completed_pct(v); });
+            real("ij_not_reoffended_pct", [h](double v) { h->set_ij_not_reoffended_pct(v); });
+            real("ij_victim_satisfied_pct", [h](double v) { h->set_ij_victim_satisfied_pct(v); });
+            if (p.contains("trend") && p["trend"].is_string()) {
+                h->set_trend(p["trend"].get<std::string>());
+            }
+            if (p.contains("trend_class") && p["trend_class"].is_string()) {
+                h->set_trend_class(p["trend_class"].get<std::string>());
+            }
+            for (const double v : {f.bbox.min_x, f.bbox.min_y, f.bbox.max_x, f.bbox.max_y}) {
+                h->add_bbox(v);
+            }
+        }
+    }
+    return out;
+}
+
 } // namespace
+
+bool withholds_small_counts(const json& measures) {
+    static const std::set<std::string> counts{"target_before", "target_after", "buffer_before",
+                                              "buffer_after",  "control_before", "control_after"};
+    bool withheld = false;
+    for (const auto& name : counts) {
+        if (measures.contains(name) && measures[name].is_number()) {
+            withheld = withheld || std::isnan(publish::suppress_value(measures[name].get<double>(), 5));
+        }
+    }
+    return withheld;
+}
 
 const Collection* Snapshot::find(const std::string& id) const {
     for (const auto& c : collections) {
@@ -485,6 +538,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     } else {
         snap->notes.push_back("no evaluation in the store: no evaluation collection (hotref evaluate)");
     }
+    snap->hotspot_list = hotspot_list(*snap);
     snap->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return snap;
 }

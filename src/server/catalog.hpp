@@ -12,6 +12,8 @@
 #include "server/auth.hpp"
 #include "server/query.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,6 +25,10 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+namespace hotref::v1 {
+class HotspotList;
+}
 
 namespace hotref::server {
 
@@ -69,6 +75,8 @@ struct Snapshot {
     std::vector<std::string> notes;  // why a collection is missing, ...
     // The current run's patrol bulletin (publish::render_bulletin, published profile).
     std::string bulletin_pdf, bulletin_html, bulletin_period;
+    // What GET /v1/hotspots answers: the published hotspots with their statistics and KPIs.
+    std::shared_ptr<const v1::HotspotList> hotspot_list;
     double build_seconds = 0;
 
     [[nodiscard]] const Collection* find(const std::string& id) const;
@@ -86,6 +94,10 @@ struct CatalogOptions {
     /// updates does not keep the service publishing (each takes seconds of CPU).
     int min_interval_ms = 10000;
 };
+
+/// Whether an evaluation area's stored measures hold a count from 1 to 4 (target, buffer or
+/// control, before or after): then the published profile shows none of its numbers.
+bool withholds_small_counts(const nlohmann::ordered_json& measures);
 
 /// Builds a snapshot from the store (seconds: it writes the layers). Throws Error.
 std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& options);

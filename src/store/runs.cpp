@@ -85,6 +85,43 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
     return run_id;
 }
 
+std::optional<StoredRun> read_run(Store& store, std::int64_t id) {
+    Statement st{store.db(), "SELECT id, method, params, period_from, period_to, categories, source, area, created_at, "
+                             "coalesce(AsBinary(area_geom), ''), coalesce(cell_size, 0), coalesce(grid_origin_x, 0), "
+                             "coalesce(grid_origin_y, 0), coalesce(grid_columns, 0), coalesce(grid_rows, 0), "
+                             "incidents, hotspots FROM run WHERE id = ?"};
+    st.bind(1, id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    StoredRun r;
+    r.id = st.column_int(0);
+    r.method = st.column_text(1);
+    r.params = st.column_text(2);
+    r.period_from = st.column_text(3);
+    r.period_to = st.column_text(4);
+    r.categories = st.column_text(5);
+    r.source = st.column_text(6);
+    r.area = st.column_text(7);
+    r.created_at = st.column_text(8);
+    r.area_wkb = st.column_blob(9);
+    r.cell_size = st.column_double(10);
+    r.origin_x = st.column_double(11);
+    r.origin_y = st.column_double(12);
+    r.columns = st.column_int(13);
+    r.rows = st.column_int(14);
+    r.incidents = st.column_double(15);
+    r.hotspots = st.column_int(16);
+    return r;
+}
+
+std::int64_t latest_run_id(Store& store, const std::string& method) {
+    Statement st{store.db(), "SELECT coalesce(max(id), 0) FROM run WHERE method = ?"};
+    st.bind(1, method);
+    st.step();
+    return st.column_int(0);
+}
+
 std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name) {
     Statement st{store.db(), "SELECT columns, rows, origin_x, origin_y, cell_size, data FROM run_raster "
                              "WHERE run_id = ? AND name = ?"};

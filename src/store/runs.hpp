@@ -93,6 +93,23 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
                         const std::vector<LocationRecord>& locations, const std::vector<HotspotRecord>& hotspots,
                         const std::vector<LineageRecord>& lineage, const std::vector<RasterRecord>& rasters = {});
 
+/// A stored run as the layers, the bulletin and the service read it back.
+struct StoredRun {
+    std::int64_t id = 0;
+    std::string method, params, period_from, period_to, categories, source, area, created_at;
+    std::string area_wkb;            // EPSG:27700; empty when the run has no area geometry
+    double cell_size = 0, origin_x = 0, origin_y = 0; // 0 for methods without a grid
+    std::int64_t columns = 0, rows = 0;
+    double incidents = 0;
+    std::int64_t hotspots = 0;
+};
+
+/// Run `id`, or nullopt when there is none.
+std::optional<StoredRun> read_run(Store& store, std::int64_t id);
+
+/// The latest (highest id) run of `method`; 0 when there is none.
+std::int64_t latest_run_id(Store& store, const std::string& method);
+
 /// A raster of a run, if stored.
 std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name);
 

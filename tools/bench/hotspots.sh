@@ -5,6 +5,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=tools/bench/common.sh
+. "$root/tools/bench/common.sh"
 here="$root/tools/bench"
 
 SEED=7
@@ -492,16 +494,6 @@ echo "$table"
 
 # ---------------------------------------------------------------- --out ----
 if [ -n "$out" ]; then
-  q() {
-    local a s="" sq="'"
-    for a in "$@"; do
-      if [[ "$a" =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then s+="$a "
-      elif [[ "$a" != *"$sq"* ]]; then s+="'$a' "
-      else a=${a//\\/\\\\}; a=${a//\"/\\\"}; a=${a//\$/\\\$}; a=${a//\`/\\\`}; s+="\"$a\" "
-      fi
-    done
-    printf '%s' "${s% }"
-  }
   cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
   mem=$(free -g | awk '/^Mem:/ { print $2 }')
   rver=$(Rscript -e 'cat(R.version.string)' 2>/dev/null || echo "not installed")
