@@ -18,9 +18,16 @@ echo "== status"
 "$hotref" status --store "$store" --limit 12
 
 echo
-echo "== hotspots: Gi* with FDR on 250 m cells in the force area, ASB, all of 2025, with monthly trends"
-"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 --trends --top 10 \
-  | tee out/hotspots.txt
+echo "== analytical hotspots: Gi* with FDR on 250 m cells in the force area, ASB, all of 2025, with monthly trends"
+"$hotref" hotspots --method gistar --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 \
+  --trends --top 5 | tee out/hotspots-gistar.txt
+gi_run="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hotspots-gistar.txt | tail -1)"
+"$hotref" layers --store "$store" --run "$gi_run" --out out/layers-gistar --overwrite > /dev/null
+echo "(out/layers-gistar: the Gi* cells and hotspots as map layers for the hotspot manager)"
+
+echo
+echo "== patrol hotspots: the 20 micro-places (at most 0.25 km2 each) to patrol in January 2026"
+"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --top 20 | tee out/hotspots.txt
 run_id="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hotspots.txt | tail -1)"
 
 echo
@@ -44,8 +51,8 @@ fi
 echo "(out/layers/hotref.gpkg: the hotspots layer now carries the referral KPIs, shares only)"
 
 echo
-echo "== evaluation: hotspots of January-June 2025, before (Jan-Jun) and after (Jul-Dec)"
-"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg --cell-size 250 \
+echo "== evaluation: patrol hotspots chosen from January-June 2025, before (Jan-Jun) and after (Jul-Dec)"
+"$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg \
   --from 2025-01 --to 2025-06 --top 0 > out/hotspots-h1.txt 2>/dev/null
 rm -f out/evaluation.gpkg
 h1_run="$(sed -n 's/.*\(stored as\|unchanged:\) run \([0-9]*\) .*/\2/p' out/hotspots-h1.txt | tail -1)"

@@ -37,8 +37,9 @@ Examples:
 void BulletinCommand::add_options(po::options_description& options, po::positional_options_description&) {
     add_store_option(options);
     options.add_options()
-        ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "hotspot run (0: the latest of --method)")
-        ("method,m", po::value<std::string>(&m_options.method)->default_value("gistar"), "gistar, kde or dbscan")
+        ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "hotspot run (0: the current run of --method)")
+        ("method,m", po::value<std::string>(&m_options.method)->default_value(""),
+         "patrol, gistar, kde or dbscan (default: the current patrol run, else Gi*)")
         ("month", po::value<std::string>(&m_month), "the period is this month, YYYY-MM")
         ("week", po::value<std::string>(&m_week), "the period is the 7 days from this date, YYYY-MM-DD (force exports)")
         ("from", po::value<std::string>(&m_options.from), "the period's first month (YYYY-MM) or date (YYYY-MM-DD)")

@@ -13,7 +13,14 @@ namespace hotref::cli {
 
 const char* HotspotsCommand::details() const {
     return R"(Methods (docs/hotspots.md gives every formula and reference):
-  gistar  (default) counts incidents in square grid cells, computes each cell's
+  patrol  (default) --count micro-places a patrol can cover, each at most --max-area
+          (0.25 km2) and --max-diameter (800 m) across, made of 50 m cells that follow
+          where the incidents are, chosen so that together they hold the most expected
+          ASB of the coming month (each location's recency-weighted mean monthly count,
+          halving every --half-life months back). Each is ranked by its expected
+          incidents, with its PAI and the Gi* z of its core (100 m cells, FDR); the
+          bulletin, referral links, evaluation and the service use the latest patrol run.
+  gistar  counts incidents in square grid cells, computes each cell's
           Getis-Ord Gi* z-score (binary distance band, the cell itself included, as R
           spdep's localG), adjusts p for false discoveries (Benjamini-Hochberg) and bins
           like ArcGIS's Gi_Bin (+-3/2/1 for 99/95/90 %). Cells at or above --confidence
@@ -23,7 +30,8 @@ const char* HotspotsCommand::details() const {
           the surface.
   dbscan  density-based clusters of the incident locations (minPts counts the point
           itself and co-located incidents); each cluster's concave hull is a hotspot.
-Hotspots are ranked by incidents, named after their busiest street, and keep their
+Analytical hotspots are ranked by incidents; those larger than 0.25 km2 are reported,
+and --max-area splits them around their local peaks. Hotspots are named after their busiest street, and keep their
 code (H-0042) from one run of the same method and categories to the next.
 
 Defaults: ASB only; every month stored; the data's extent; cell size by sfhotspot's rule
@@ -31,7 +39,9 @@ Defaults: ASB only; every month stored; the data's extent; cell size by sfhotspo
 A run with the same parameters over unchanged feeds is not computed twice.
 
 Examples:
-  hotref hotspots --area geodata/derbyshire_force_area.gpkg --cell-size 250
+  hotref hotspots --area geodata/derbyshire_force_area.gpkg --from 2025-01 --to 2025-09
+  hotref hotspots --count 10 --max-area 0.1 --max-diameter 500
+  hotref hotspots --method gistar --area geodata/derbyshire_force_area.gpkg --cell-size 250
   hotref hotspots --from 2025-06 --to 2025-08 --categories ij
   hotref hotspots --method kde --cell-size 50 --bandwidth 400 --geotiff out/kde.tif
   hotref hotspots --method dbscan --eps 100 --min-pts 15
@@ -41,7 +51,14 @@ Examples:
 void HotspotsCommand::add_options(po::options_description& options, po::positional_options_description&) {
     add_store_option(options);
     options.add_options()
-        ("method,m", po::value<std::string>(&m_options.method)->default_value("gistar"), "gistar, kde or dbscan")
+        ("method,m", po::value<std::string>(&m_options.method)->default_value("patrol"), "patrol, gistar, kde or dbscan")
+        ("count,k", po::value<int>(&m_options.count)->default_value(20), "patrol: how many hotspots")
+        ("max-area", po::value<double>(&m_options.max_area_km2)->default_value(0),
+         "largest area of one hotspot in km2 (patrol: 0 means 0.25; gistar, kde, dbscan: splits larger ones)")
+        ("max-diameter", po::value<double>(&m_options.max_diameter)->default_value(0),
+         "patrol: largest distance across a hotspot in metres (0: 1.6 x sqrt(max area), 800 m)")
+        ("half-life", po::value<double>(&m_options.half_life)->default_value(6),
+         "patrol: months after which a month's incidents count half")
         ("from", po::value<std::string>(&m_options.from),
          "first month YYYY-MM, or day YYYY-MM-DD for sources with times (default: first stored)")
         ("to", po::value<std::string>(&m_options.to), "last month YYYY-MM or day YYYY-MM-DD (default: last stored)")
@@ -82,8 +99,9 @@ void HotspotsCommand::apply(const po::variables_map&) {
     if (m_options.cell_size < 0 || m_options.band < 0) {
         throw UsageError("--cell-size and --band must not be negative");
     }
-    if (m_options.method != "gistar" && m_options.method != "kde" && m_options.method != "dbscan") {
-        throw UsageError("--method must be gistar, kde or dbscan, not '" + m_options.method + "'");
+    if (m_options.method != "patrol" && m_options.method != "gistar" && m_options.method != "kde" &&
+        m_options.method != "dbscan") {
+        throw UsageError("--method must be patrol, gistar, kde or dbscan, not '" + m_options.method + "'");
     }
     if (m_options.confidence != 90 && m_options.confidence != 95 && m_options.confidence != 99) {
         throw UsageError("--confidence must be 90, 95 or 99");
@@ -102,7 +120,8 @@ int HotspotsCommand::run() {
     }
     const bool gistar = s.method == "gistar";
     const bool kde = s.method == "kde";
-    const char* title = gistar ? "Gi* hotspots" : kde ? "KDE hotspots" : "DBSCAN hotspots";
+    const bool patrol = s.method == "patrol";
+    const char* title = patrol ? "Patrol hotspots" : gistar ? "Gi* hotspots" : kde ? "KDE hotspots" : "DBSCAN hotspots";
     std::printf("%s: %s, %s to %s, source %s\n", title, cats.c_str(), s.period_from.c_str(), s.period_to.c_str(),
                 s.source.c_str());
     std::printf("  area       %s\n", s.area.c_str());
@@ -119,6 +138,21 @@ int HotspotsCommand::run() {
                     with_commas(s.study_cells).c_str());
     }
     std::printf("  method     %s\n", s.parameters.c_str());
+    if (patrol) {
+        double covered = 0, expected = 0;
+        for (const auto& h : s.hotspots) {
+            covered += h.area_m2;
+            expected += h.expected;
+        }
+        std::printf("  covers     %.2f km2 holding %.1f of the %.1f incidents expected per month (%.1f%%)\n",
+                    covered / 1e6, expected, s.expected_total, s.expected_total > 0 ? 100 * expected / s.expected_total : 0.0);
+    }
+    if (s.oversized > 0) {
+        std::printf("  too big    %d hotspot%s larger than %.2f km2 (the largest %.2f km2): more than a patrol can "
+                    "cover; --max-area %.2f splits them around their local peaks\n",
+                    s.oversized, s.oversized == 1 ? " is" : "s are", hotspot::default_max_area_km2, s.largest_km2,
+                    hotspot::default_max_area_km2);
+    }
     if (gistar) {
         std::printf("  cells      hot: %s at 99%%, %s at 95%%, %s at 90%%; cold: %s, %s, %s (FDR-adjusted)\n",
                     with_commas(s.hot_cells[3]).c_str(), with_commas(s.hot_cells[2]).c_str(),
@@ -152,7 +186,9 @@ int HotspotsCommand::run() {
         std::printf(" (the top %d):\n\n", std::min<int>(m_top, static_cast<int>(s.hotspots.size())));
         std::printf("%4s  %-7s %-36s %9s %7s %8s %9s %7s", "rank", "id", "name", "incidents", "share", "area km2",
                     "per km2", "PAI");
-        if (gistar) {
+        if (patrol) {
+            std::printf(" %9s %6s %5s", "exp/month", "core z", "conf");
+        } else if (gistar) {
             std::printf(" %6s %5s", "mean z", "conf");
             if (s.trend_months > 0) {
                 std::printf("  %s", "trend");
@@ -169,7 +205,10 @@ int HotspotsCommand::run() {
                         h.name.substr(0, 36).c_str(), with_commas(static_cast<std::int64_t>(h.incidents)).c_str(),
                         100 * h.share, h.area_m2 / 1e6,
                         with_commas(static_cast<std::int64_t>(h.density_km2 + 0.5)).c_str(), h.pai);
-            if (gistar) {
+            if (patrol) {
+                std::printf(" %9.1f %6.2f %4s", h.expected, h.max_z,
+                            h.confidence > 0 ? (std::to_string(h.confidence) + "%").c_str() : "n.s.");
+            } else if (gistar) {
                 std::printf(" %6.2f %4d%%", h.mean_z, h.confidence);
                 if (s.trend_months > 0) {
                     std::printf("  %s", h.trend.c_str());

@@ -31,8 +31,9 @@ Examples:
 void LayersCommand::add_options(po::options_description& options, po::positional_options_description&) {
     add_store_option(options);
     options.add_options()
-        ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "run id (0: the latest of --method)")
-        ("method,m", po::value<std::string>(&m_options.method)->default_value("gistar"), "gistar, kde or dbscan")
+        ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "run id (0: the current run of --method)")
+        ("method,m", po::value<std::string>(&m_options.method)->default_value(""),
+         "patrol, gistar, kde or dbscan (default: the current patrol run, else Gi*)")
         ("out,o", po::value<std::string>(&m_options.out_dir)->default_value("out/layers"), "output folder")
         ("profile", po::value<std::string>(&m_profile)->default_value("published"), "published or internal")
         ("min-count", po::value<double>(&m_options.rules.min_count)->default_value(5),

@@ -48,7 +48,8 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("port", po::value<int>(&m_port)->default_value(8080), "port (0: any free port; see --port-file)")
         ("port-file", po::value<std::string>(&m_port_file), "write the port listened on to this file")
         ("threads", po::value<int>(&m_threads)->default_value(4), "worker threads")
-        ("method", po::value<std::string>(&m_method)->default_value("gistar"), "publish the current run of this method")
+        ("method", po::value<std::string>(&m_method)->default_value(""),
+         "publish the current run of this method (default: patrol, else gistar)")
         ("run", po::value<std::int64_t>(&m_run)->default_value(0), "publish this run (0: the current run of --method)")
         ("anonymous", po::bool_switch(&m_anonymous), "published layers and tiles may be read without a token")
         ("public-url", po::value<std::string>(&m_public_url), "base of links (behind a reverse proxy), e.g. https://maps.example.org/hotref")
@@ -88,8 +89,8 @@ void ServeCommand::apply(const po::variables_map&) {
     if (m_tls_cert.empty() != m_tls_key.empty()) {
         throw UsageError("HTTPS needs both --tls-cert and --tls-key");
     }
-    if (m_method != "gistar" && m_method != "kde" && m_method != "dbscan") {
-        throw UsageError("--method must be gistar, kde or dbscan");
+    if (!m_method.empty() && m_method != "patrol" && m_method != "gistar" && m_method != "kde" && m_method != "dbscan") {
+        throw UsageError("--method must be patrol, gistar, kde or dbscan");
     }
     if (m_access_log == "off") {
         m_access_log.clear();

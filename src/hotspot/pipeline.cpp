@@ -11,6 +11,7 @@
 #include "hotspot/grid_gistar.hpp"
 #include "hotspot/identity.hpp"
 #include "hotspot/kde.hpp"
+#include "hotspot/patrol.hpp"
 #include "hotspot/trend.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
@@ -26,6 +27,7 @@
 #include <numeric>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 namespace hotref::hotspot {
@@ -216,6 +218,13 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
     sum.threshold_density = params.value("threshold_density_km2", 0.0);
     sum.eps = params.value("eps_m", 0.0);
     sum.min_pts = params.value("min_pts", 0.0);
+    sum.count = params.value("count", 0);
+    sum.max_area_km2 = params.value("max_area_km2", 0.0);
+    sum.max_diameter = params.value("max_diameter_m", 0.0);
+    sum.half_life = params.value("half_life_months", 0.0);
+    sum.expected_total = params.value("expected_total_per_month", 0.0);
+    sum.oversized = params.value("oversized", 0);
+    sum.largest_km2 = params.value("largest_km2", 0.0);
     if (params.contains("trends")) {
         sum.trend_months = params["trends"].value("months", 0);
         store::Statement t{db, "SELECT trend, count(*) FROM run_cell WHERE run_id = ? AND trend IS NOT NULL AND "
@@ -233,7 +242,7 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
     }
     store::Statement h{db, "SELECT code, rank, coalesce(name, ''), coalesce(cells, 0), area_m2, incidents, density_km2, "
                            "share, pai, mean_z, max_z, coalesce(confidence, 0), coalesce(peak_density, 0), "
-                           "coalesce(trend, ''), coalesce(trend_class, '') FROM hotspot WHERE run_id = ? ORDER BY rank"};
+                           "coalesce(trend, ''), coalesce(trend_class, ''), expected FROM hotspot WHERE run_id = ? ORDER BY rank"};
     h.bind(1, run_id);
     while (h.step()) {
         HotspotSummary hs;
@@ -253,6 +262,7 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
         hs.peak_density = h.column_double(12);
         hs.trend = h.column_text(13);
         hs.trend_class = h.column_text(14);
+        hs.expected = h.column_is_null(15) ? nan : h.column_double(15);
         sum.hotspots.push_back(std::move(hs));
     }
     return sum;
@@ -419,10 +429,236 @@ void add_trends(store::Store& store, const store::IncidentQuery& query, const Gr
 
 } // namespace
 
+namespace {
+
+// Patrol hotspots (hotspot/patrol.hpp): each location weighted by its recency-weighted
+// mean monthly count over the stored months of the period; the core of each hotspot
+// tested with Gi* on 100 m cells (band 100 x sqrt(2) m: the 3 x 3 block) with FDR.
+void patrol_candidates(store::Store& store, const store::IncidentQuery& query, const std::vector<std::string>& months,
+                       const std::string& month_from, const std::string& month_to, const HotspotOptions& opt,
+                       const geo::StudyArea& area, const std::vector<WeightedPoint>& points,
+                       const std::vector<std::int64_t>& point_location, const geo::Context& ctx, RunSummary& sum,
+                       nlohmann::json& params, std::vector<Candidate>& candidates) {
+    std::vector<std::string> period_months;
+    for (const auto& m : months) {
+        if (m >= month_from && m <= month_to) {
+            period_months.push_back(m);
+        }
+    }
+    const auto weights = recency_weights(period_months, opt.half_life);
+    double weight_sum = 0;
+    std::unordered_map<std::string, double> weight_of;
+    for (std::size_t i = 0; i < period_months.size(); ++i) {
+        weight_of.emplace(period_months[i], weights[i]);
+        weight_sum += weights[i];
+    }
+    std::unordered_map<std::int64_t, double> rate;
+    for (const auto& c : store::location_month_counts(store, query)) {
+        if (const auto it = weight_of.find(c.month); it != weight_of.end()) {
+            rate[c.location_id] += it->second * c.count / weight_sum;
+        }
+    }
+    std::vector<WeightedPoint> expected(points.size());
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        const auto it = rate.find(point_location[i]);
+        expected[i] = WeightedPoint{points[i].x, points[i].y, it == rate.end() ? 0.0 : it->second};
+    }
+    PatrolOptions po;
+    po.count = opt.count;
+    po.max_area_m2 = (opt.max_area_km2 > 0 ? opt.max_area_km2 : default_max_area_km2) * 1e6;
+    po.max_diameter_m = opt.max_diameter;
+    po.cell_size = opt.patrol_cell;
+    const auto result = patrol_hotspots(expected, po);
+    sum.count = opt.count;
+    sum.max_area_km2 = po.max_area_m2 / 1e6;
+    sum.max_diameter = result.max_diameter;
+    sum.half_life = opt.half_life;
+    sum.expected_total = result.total;
+    sum.cell_size = 0;
+
+    // Gi* of the cores: 100 m cells over the study area.
+    constexpr double core_cell = 100;
+    const auto ab = area.bounds();
+    const Grid grid{Bounds{ab[0], ab[1], ab[2], ab[3]}, core_cell};
+    std::optional<GistarResult> gi;
+    std::unordered_map<std::int64_t, std::size_t> gi_pos;
+    if (grid.size() <= 40'000'000) {
+        const auto mask = study_mask(grid, area);
+        gi.emplace(gistar_grid(grid, mask, grid.counts(points), core_cell * std::sqrt(2.0)));
+        for (std::size_t i = 0; i < gi->cells.size(); ++i) {
+            gi_pos.emplace(gi->cells[i].cell, i);
+        }
+    } else {
+        sum.notes.push_back("the study area is too large for the Gi* test of the hotspot cores (" +
+                            with_commas(grid.size()) + " cells of 100 m): give --area");
+    }
+    for (const auto& h : result.hotspots) {
+        Candidate cand;
+        std::vector<std::array<double, 4>> boxes;
+        for (const auto& c : h.cells) {
+            const double x0 = static_cast<double>(c.col) * po.cell_size;
+            const double y0 = static_cast<double>(c.row) * po.cell_size;
+            boxes.push_back({x0, y0, x0 + po.cell_size, y0 + po.cell_size});
+        }
+        cand.wkb = ctx.dissolve_boxes(boxes).wkb();
+        cand.points = h.points;
+        cand.s.cells = static_cast<std::int64_t>(h.cells.size());
+        cand.s.area_m2 = static_cast<double>(h.cells.size()) * po.cell_size * po.cell_size;
+        cand.s.expected = h.expected;
+        std::map<std::int64_t, double> per_core;
+        for (const auto i : h.points) {
+            cand.s.incidents += points[i].weight;
+            per_core[grid.index_of(points[i].x, points[i].y)] += points[i].weight;
+        }
+        cand.s.mean_z = cand.s.max_z = std::numeric_limits<double>::quiet_NaN();
+        if (gi) {
+            // The core: the 100 m cell holding most of the hotspot's incidents.
+            const auto core = std::max_element(per_core.begin(), per_core.end(),
+                                               [](const auto& a, const auto& b) { return a.second < b.second; });
+            double zsum = 0;
+            int zn = 0;
+            for (const auto& [cell, n] : per_core) {
+                if (const auto it = gi_pos.find(cell); it != gi_pos.end()) {
+                    zsum += gi->cells[it->second].z;
+                    ++zn;
+                }
+            }
+            if (zn > 0) {
+                cand.s.mean_z = zsum / zn;
+            }
+            if (core != per_core.end()) {
+                if (const auto it = gi_pos.find(core->first); it != gi_pos.end()) {
+                    const auto& c = gi->cells[it->second];
+                    cand.s.max_z = c.z;
+                    cand.s.confidence = c.bin >= 3 ? 99 : c.bin == 2 ? 95 : c.bin == 1 ? 90 : 0;
+                }
+            }
+            if (cand.s.confidence < 95) {
+                ++sum.not_significant;
+            }
+        }
+        candidates.push_back(std::move(cand));
+    }
+    if (static_cast<int>(result.hotspots.size()) < opt.count) {
+        sum.notes.push_back("only " + std::to_string(result.hotspots.size()) + " of the " + std::to_string(opt.count) +
+                            " hotspots asked for: the other places hold no incidents in the period");
+    }
+    if (sum.not_significant > 0) {
+        sum.notes.push_back(std::to_string(sum.not_significant) +
+                            " hotspot(s) are not significant: the core (the 100 m cell holding most of the "
+                            "hotspot's incidents) is not a Gi* hot spot at 95 % after the FDR adjustment; "
+                            "read them as busy places, not as proven concentrations");
+    }
+    params["count"] = opt.count;
+    params["max_area_km2"] = sum.max_area_km2;
+    params["max_diameter_m"] = sum.max_diameter;
+    params["fine_cell_m"] = po.cell_size;
+    params["bridge_m"] = po.bridge;
+    params["half_life_months"] = opt.half_life;
+    params["weighting"] = "expected rate per location = sum_m w_m n_m / sum_m w_m, w_m = 2^(-age_m / half_life), "
+                          "over the stored months of the period";
+    params["selection"] = "lazy greedy maximum coverage of rook-connected fine cells grown from seeds";
+    params["core_test"] = "Gi* on 100 m cells, band 141.4 m, normal p, Benjamini-Hochberg FDR";
+    params["months_weighted"] = period_months.size();
+    params["expected_total_per_month"] = result.total;
+    char line[240];
+    std::snprintf(line, sizeof line,
+                  "%d hotspots of at most %.2f km2 and %.0f m across, %g m cells, recency half-life %g months",
+                  opt.count, sum.max_area_km2, sum.max_diameter, po.cell_size, opt.half_life);
+    sum.parameters = line;
+}
+
+} // namespace
+
+namespace {
+
+// Splits hotspots larger than `cap` m2: patrol hotspots grown from the parent's own
+// incidents (as many as it takes), each clipped to the parent's polygon.
+std::vector<Candidate> split_oversized(std::vector<Candidate> candidates, const std::vector<WeightedPoint>& points,
+                                       double cap, const geo::Context& ctx) {
+    std::vector<Candidate> out;
+    for (auto& c : candidates) {
+        if (!(c.s.area_m2 > cap + 1e-6)) {
+            out.push_back(std::move(c));
+            continue;
+        }
+        std::vector<WeightedPoint> own;
+        for (const auto i : c.points) {
+            own.push_back(points[i]);
+        }
+        PatrolOptions po;
+        po.count = 100000;
+        po.max_area_m2 = cap;
+        po.cell_size = std::min(50.0, std::sqrt(cap));
+        const auto pieces = patrol_hotspots(own, po);
+        const geo::PreparedGeometry parent{ctx, ctx.from_wkb(c.wkb)};
+        for (const auto& piece : pieces.hotspots) {
+            // The piece's fine cells whose centres lie in the parent (cells of 50 m nest in grid
+            // cells of multiples of 50 m, so a grid hotspot's piece lies wholly inside it).
+            std::vector<std::array<double, 4>> boxes;
+            std::set<std::pair<std::int64_t, std::int64_t>> kept;
+            for (const auto& cell : piece.cells) {
+                const double x0 = static_cast<double>(cell.col) * po.cell_size;
+                const double y0 = static_cast<double>(cell.row) * po.cell_size;
+                if (parent.covers_point(x0 + po.cell_size / 2, y0 + po.cell_size / 2)) {
+                    boxes.push_back({x0, y0, x0 + po.cell_size, y0 + po.cell_size});
+                    kept.emplace(cell.col, cell.row);
+                }
+            }
+            if (boxes.empty()) {
+                continue;
+            }
+            const auto clipped = ctx.dissolve_boxes(boxes);
+            Candidate part;
+            part.s = c.s;
+            part.s.cells = 0;
+            part.s.incidents = 0;
+            part.s.area_m2 = clipped.area();
+            if (!(part.s.area_m2 > 0)) {
+                continue;
+            }
+            for (const auto j : piece.points) {
+                const auto& pt = points[c.points[j]];
+                const auto col = static_cast<std::int64_t>(std::floor(pt.x / po.cell_size));
+                const auto row = static_cast<std::int64_t>(std::floor(pt.y / po.cell_size));
+                if (kept.count({col, row}) != 0) {
+                    part.points.push_back(c.points[j]);
+                    part.s.incidents += pt.weight;
+                }
+            }
+            part.wkb = clipped.wkb();
+            out.push_back(std::move(part));
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     const auto start = std::chrono::steady_clock::now();
-    if (opt.method != "gistar" && opt.method != "kde" && opt.method != "dbscan") {
-        throw UsageError("unknown method '" + opt.method + "'; use gistar, kde or dbscan");
+    if (opt.method != "patrol" && opt.method != "gistar" && opt.method != "kde" && opt.method != "dbscan") {
+        throw UsageError("unknown method '" + opt.method + "'; use patrol, gistar, kde or dbscan");
+    }
+    if (opt.method == "patrol") {
+        if (opt.count < 1 || opt.count > 500) {
+            throw UsageError("--count must be between 1 and 500, not " + std::to_string(opt.count));
+        }
+        if (opt.max_area_km2 < 0 || opt.max_area_km2 > 25) {
+            throw UsageError("--max-area is in km2 and must be above 0 and at most 25 (a patrol covers 0.05 to 1 km2)");
+        }
+        if (opt.max_diameter < 0) {
+            throw UsageError("--max-diameter must be above 0 metres");
+        }
+        if (!(opt.half_life > 0)) {
+            throw UsageError("--half-life must be above 0 months");
+        }
+        if (opt.cell_size > 0 || opt.band > 0) {
+            throw UsageError("--cell-size and --band are for --method gistar or kde; patrol hotspots are made of " +
+                             std::to_string(static_cast<int>(opt.patrol_cell)) + " m cells (size them with --max-area)");
+        }
+    } else if (opt.max_area_km2 < 0) {
+        throw UsageError("--max-area must be above 0 km2");
     }
     const int min_bin = bin_for_confidence(opt.confidence);
     const Kernel kernel = kernel_from_name(opt.kernel);
@@ -509,10 +745,16 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             request["kernel"] = kernel_name(kernel);
             request["bandwidth"] = opt.bandwidth;
             request["threshold"] = opt.threshold;
-        } else {
+        } else if (opt.method == "dbscan") {
             request["eps"] = opt.eps;
             request["min_pts"] = opt.min_pts;
+        } else {
+            request["count"] = opt.count;
+            request["max_diameter"] = opt.max_diameter;
+            request["half_life"] = opt.half_life;
+            request["patrol_cell"] = opt.patrol_cell;
         }
+        request["max_area_km2"] = opt.max_area_km2;
         sum.fingerprint = store::run_fingerprint(store, request.dump(), sum.source, month_from, month_to);
         if (!opt.rerun && opt.geotiff.empty()) {
             if (const auto existing = store::run_with_fingerprint(store, sum.fingerprint)) {
@@ -535,7 +777,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
     sum.locations = static_cast<std::int64_t>(points.size());
     if (sum.incidents < min_incidents || points.size() < 3) {
-        const char* label = opt.method == "gistar" ? "Gi*" : opt.method == "kde" ? "KDE" : "DBSCAN";
+        const char* label = opt.method == "gistar" ? "Gi*" : opt.method == "kde" ? "KDE" : opt.method == "dbscan" ? "DBSCAN" : "patrol hotspots";
         throw Error(std::string{"too few incidents for "} + label + " to mean anything: " +
                     with_commas(static_cast<std::int64_t>(sum.incidents)) + " at " + std::to_string(points.size()) +
                     " locations (at least " + std::to_string(static_cast<int>(min_incidents)) +
@@ -830,6 +1072,12 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
                                 " group(s) of hot cells hold no incident of their own (hot only through their "
                                 "neighbours): kept in the cells, not made hotspots");
         }
+    } else if (opt.method == "patrol") {
+        patrol_candidates(store, query, months, month_from, month_to, opt, *area, points, point_location, ctx, sum,
+                          params, candidates);
+        if (!area->has_polygon()) {
+            study_area_m2 = (data_bounds.width() + 100) * (data_bounds.height() + 100);
+        }
     } else {
         // DBSCAN on the weighted locations.
         sum.eps = opt.eps;
@@ -883,6 +1131,29 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         sum.parameters = line;
     }
 
+    // --- Hotspots too big for a patrol: reported, and split around their peaks with --max-area ---
+    if (opt.method != "patrol") {
+        const double cap = (opt.max_area_km2 > 0 ? opt.max_area_km2 : default_max_area_km2) * 1e6;
+        for (const auto& c : candidates) {
+            if (c.s.area_m2 > cap + 1e-6) {
+                ++sum.oversized;
+                sum.largest_km2 = std::max(sum.largest_km2, c.s.area_m2 / 1e6);
+            }
+        }
+        params["oversized"] = sum.oversized;
+        params["largest_km2"] = sum.largest_km2;
+        if (opt.max_area_km2 > 0 && sum.oversized > 0) {
+            candidates = split_oversized(std::move(candidates), points, cap, ctx);
+            params["split"] = "hotspots over " + std::to_string(opt.max_area_km2) +
+                              " km2 split into patrol hotspots of their own incidents (hotspot/patrol.hpp), "
+                              "keeping the fine cells whose centres lie in the hotspot";
+            sum.notes.push_back(std::to_string(sum.oversized) + " hotspot(s) larger than the cap were split around "
+                                "their local peaks into pieces of at most " + std::to_string(opt.max_area_km2) +
+                                " km2; their cells without incidents are left out");
+            sum.oversized = 0;
+        }
+    }
+
     // --- Rank, measure and name ---------------------------------------------------
     for (auto& c : candidates) {
         c.s.density_km2 = c.s.incidents / (c.s.area_m2 / 1e6);
@@ -894,6 +1165,9 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
         const auto& x = candidates[a].s;
         const auto& y = candidates[b].s;
+        if (opt.method == "patrol" && x.expected != y.expected) {
+            return x.expected > y.expected; // the order picked: most expected incidents first
+        }
         if (x.incidents != y.incidents) {
             return x.incidents > y.incidents;
         }
@@ -1061,6 +1335,12 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         }
         if (opt.method == "kde") {
             r.peak_density = b.s.peak_density;
+        }
+        if (opt.method == "patrol") {
+            r.mean_z = b.s.mean_z;
+            r.max_z = b.s.max_z;
+            r.confidence = b.s.confidence;
+            r.expected = b.s.expected;
         }
         r.trend = b.s.trend;
         r.trend_class = b.s.trend_class;

@@ -14,7 +14,7 @@
 namespace hotref::hotspot {
 
 struct HotspotOptions {
-    std::string method = "gistar"; // gistar, kde, dbscan
+    std::string method = "gistar"; // patrol, gistar, kde, dbscan (the command line defaults to patrol)
     std::string from;          // YYYY-MM; empty: the first month stored
     std::string to;            // YYYY-MM; empty: the last month stored
     std::string categories = "asb";
@@ -36,7 +36,17 @@ struct HotspotOptions {
     bool trends = false;       // gistar: monthly Gi*, Emerging Hot Spot categories and classes
     int permutations = 0;      // gistar: > 0 for pseudo p-values by conditional randomisation
     std::uint64_t seed = 1;    // gistar: the permutations' seed
+    // patrol
+    int count = 20;            // K hotspots
+    double max_area_km2 = 0;   // the largest area of any one hotspot (0: 0.25 km2; for the
+                               // analytical methods 0 only reports larger hotspots, > 0 splits them)
+    double max_diameter = 0;   // metres; 0: 1.6 x sqrt(max area)
+    double half_life = 6;      // months: the weight of a month halves every half_life months back
+    double patrol_cell = 50;   // metres: the fine cells hotspots are made of
 };
+
+/// The default area cap of a patrol hotspot (km2).
+constexpr double default_max_area_km2 = 0.25;
 
 struct HotspotSummary {
     std::string code;
@@ -52,6 +62,7 @@ struct HotspotSummary {
     double max_z = 0;
     int confidence = 0;        // Gi*; 0 for other methods
     double peak_density = 0;   // KDE: highest cell density (per km2); 0 for other methods
+    double expected = 0;       // patrol: expected incidents per month (recency-weighted rate); NaN for others
     std::string trend;         // Emerging Hot Spot Analysis category of most of its incidents
     std::string trend_class;   // sfhotspot-style class of most of its incidents
 };
@@ -87,6 +98,13 @@ struct RunSummary {
     double eps = 0, min_pts = 0;
     int clusters = 0;
     double noise = 0;                 // incidents in noise points
+    // patrol
+    int count = 0;
+    double max_area_km2 = 0, max_diameter = 0, half_life = 0;
+    double expected_total = 0;        // expected incidents per month in the whole area
+    int not_significant = 0;          // hotspots whose core is not a Gi* hot spot at 95 %
+    int oversized = 0;                // analytical methods: hotspots larger than the cap
+    double largest_km2 = 0;
     int trend_months = 0;             // time steps of the trend analysis (0: none)
     std::map<std::string, std::int64_t> trend_cells; // study cells per EHSA category (hot and cold ones)
     std::vector<HotspotSummary> hotspots;

@@ -94,10 +94,11 @@ Period shifted_days(const Period& p, long long days) {
 using RunRow = store::StoredRun;
 
 RunRow find_run(store::Store& store, const BulletinOptions& opt) {
-    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::latest_run_id(store, opt.method);
+    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::default_run_id(store, opt.method);
     if (id == 0) {
-        throw Error("no " + opt.method + " run in the store " + store.path() +
-                    "; find hotspots first: hotref hotspots --store " + store.path() + " --method " + opt.method);
+        const std::string m = opt.method.empty() ? "patrol" : opt.method;
+        throw Error("no " + (opt.method.empty() ? std::string{"patrol or gistar"} : opt.method) + " run in the store " +
+                    store.path() + "; find hotspots first: hotref hotspots --store " + store.path() + " --method " + m);
     }
     auto run = store::read_run(store, id);
     if (!run) {
@@ -108,14 +109,23 @@ RunRow find_run(store::Store& store, const BulletinOptions& opt) {
     return std::move(*run);
 }
 
+// The area cap of a patrol run, from its parameters ("0.25").
+std::string patrol_cap(const RunRow& run) {
+    const auto params = nlohmann::json::parse(run.params, nullptr, false);
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", params.is_object() ? params.value("max_area_km2", 0.25) : 0.25);
+    return text;
+}
+
 std::string method_title(const RunRow& run) {
     char cell[64] = "";
     if (run.cell_size > 0) {
         std::snprintf(cell, sizeof cell, ", %.0f m cells", run.cell_size);
     }
-    const std::string m = run.method == "gistar" ? "Getis-Ord Gi* with FDR"
-                          : run.method == "kde"  ? "kernel density (KDE)"
-                                                 : "DBSCAN";
+    const std::string m = run.method == "patrol"   ? "patrol hotspots of at most " + patrol_cap(run) + " km2"
+                          : run.method == "gistar" ? "Getis-Ord Gi* with FDR"
+                          : run.method == "kde"    ? "kernel density (KDE)"
+                                                   : "DBSCAN";
     return "run " + std::to_string(run.id) + ": " + m + cell + ", " + run.period_from + " to " + run.period_to;
 }
 

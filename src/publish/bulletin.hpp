@@ -20,8 +20,8 @@
 namespace hotref::publish {
 
 struct BulletinOptions {
-    std::int64_t run_id = 0;         // 0: the latest run of `method`
-    std::string method = "gistar";
+    std::int64_t run_id = 0;         // 0: the current run of `method` (store::default_run_id)
+    std::string method;               // empty: the current patrol run, else the current Gi* run
     std::string from, to;            // the period: YYYY-MM, or YYYY-MM-DD for sources with dates; empty: the run's last month
     int top = 5;                     // hotspots in the table and with a detail panel
     std::string out_dir = "out";

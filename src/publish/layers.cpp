@@ -34,10 +34,11 @@ constexpr const char* attribution =
 using RunInfo = store::StoredRun;
 
 RunInfo find_run(store::Store& store, const LayersOptions& opt) {
-    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::latest_run_id(store, opt.method);
+    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::default_run_id(store, opt.method);
     if (id == 0) {
-        throw Error("no " + opt.method + " run in the store; run 'hotref hotspots --method " + opt.method +
-                    "' first");
+        const std::string m = opt.method.empty() ? "patrol" : opt.method;
+        throw Error("no " + (opt.method.empty() ? std::string{"patrol or gistar"} : opt.method) +
+                    " run in the store; run 'hotref hotspots --method " + m + "' first");
     }
     auto run = store::read_run(store, id);
     if (!run) {
@@ -55,7 +56,10 @@ FieldValue text_or_null(const std::string& s) {
 }
 
 std::string method_title(const std::string& method) {
-    return method == "gistar" ? "Getis-Ord Gi* with FDR" : method == "kde" ? "kernel density (KDE)" : "DBSCAN";
+    return method == "patrol"   ? "patrol hotspots (micro-places chosen for the coming month)"
+           : method == "gistar" ? "Getis-Ord Gi* with FDR"
+           : method == "kde"    ? "kernel density (KDE)"
+                                : "DBSCAN";
 }
 
 // Metadata every layer carries, in the layer (gpkg_metadata) and in gpkg_contents.

@@ -16,8 +16,8 @@
 namespace hotref::publish {
 
 struct LayersOptions {
-    std::int64_t run_id = 0;          // 0: the latest run of `method`
-    std::string method = "gistar";
+    std::int64_t run_id = 0;          // 0: the current run of `method` (store::default_run_id)
+    std::string method;               // empty: the current patrol run, else the current Gi* run
     std::string out_dir = "out/layers";
     Profile profile = Profile::published;
     DisclosureRules rules;

@@ -23,9 +23,9 @@ std::int64_t resolve_run(store::Store& store, std::int64_t run_id) {
         }
         return run_id;
     }
-    const auto id = store::latest_run_id(store, "gistar");
+    const auto id = store::default_run_id(store);
     if (id == 0) {
-        throw Error("no Gi* run to link referrals to; run 'hotref hotspots' first");
+        throw Error("no patrol (or Gi*) run to link referrals to; run 'hotref hotspots' first");
     }
     return id;
 }

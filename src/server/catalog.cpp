@@ -183,12 +183,10 @@ std::shared_ptr<const TileSet> make_tiles(const std::string& gpkg, const std::st
 std::optional<store::StoredRun> choose_run(store::Store& store, const CatalogOptions& o) {
     std::int64_t id = o.run_id;
     if (id == 0) {
-        store::Statement st{store.db(), "SELECT id FROM run WHERE method = ? ORDER BY period_to DESC, id DESC LIMIT 1"};
-        st.bind(1, o.method);
-        if (!st.step()) {
+        id = store::default_run_id(store, o.method);
+        if (id == 0) {
             return std::nullopt;
         }
-        id = st.column_int(0);
     }
     auto run = store::read_run(store, id);
     if (!run) {
@@ -461,7 +459,8 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     } cleanup{work};
 
     if (!run) {
-        snap->notes.push_back("no " + o.method + " run in the store yet: run 'hotref hotspots --method " + o.method +
+        const std::string m = o.method.empty() ? "patrol" : o.method;
+        snap->notes.push_back("no " + m + " run in the store yet: run 'hotref hotspots --method " + m +
                               "' and the service picks it up");
     } else {
         snap->run_id = run->id;

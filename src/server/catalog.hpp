@@ -85,7 +85,7 @@ struct Snapshot {
 struct CatalogOptions {
     std::string store_path;
     std::string work_dir;        // where layers are written while building
-    std::string method = "gistar";
+    std::string method;          // empty: patrol, else Gi*
     std::int64_t run_id = 0;     // 0: the current run of `method` (latest period, then latest id)
     int tiles_min_zoom = 6;
     int tiles_max_zoom = 14;

@@ -34,14 +34,14 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
 
     std::vector<std::int64_t> hotspot_ids;
     Statement h{db, "INSERT INTO hotspot (run_id, code, rank, name, cells, area_m2, incidents, density_km2, share, "
-                    "mean_z, max_z, confidence, pai, geom, peak_density, trend, trend_class) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, 27700)), ?, ?, ?)"};
+                    "mean_z, max_z, confidence, pai, geom, peak_density, trend, trend_class, expected) VALUES (?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, 27700)), ?, ?, ?, ?)"};
     for (const auto& hs : hotspots) {
         h.bind(1, run_id).bind(2, hs.code).bind(3, hs.rank).bind(4, hs.name, true).bind(5, hs.cells);
         h.bind(6, hs.area_m2).bind(7, hs.incidents).bind(8, hs.density_km2).bind(9, hs.share);
         h.bind(10, hs.mean_z).bind(11, hs.max_z).bind(12, hs.confidence).bind(13, hs.pai);
         h.bind_blob(14, hs.wkb.data(), hs.wkb.size());
-        h.bind(15, hs.peak_density).bind(16, hs.trend, true).bind(17, hs.trend_class, true);
+        h.bind(15, hs.peak_density).bind(16, hs.trend, true).bind(17, hs.trend_class, true).bind(18, hs.expected);
         h.run();
         hotspot_ids.push_back(db.last_insert_rowid());
     }
@@ -113,6 +113,44 @@ std::optional<StoredRun> read_run(Store& store, std::int64_t id) {
     r.incidents = st.column_double(15);
     r.hotspots = st.column_int(16);
     return r;
+}
+
+std::int64_t default_run_id(Store& store, const std::string& method) {
+    Statement st{store.db(), "SELECT id FROM run WHERE method = ? ORDER BY period_to DESC, id DESC LIMIT 1"};
+    const std::vector<std::string> methods = method.empty() ? std::vector<std::string>{"patrol", "gistar"}
+                                                            : std::vector<std::string>{method};
+    for (const auto& m : methods) {
+        st.bind(1, m);
+        if (st.step()) {
+            const auto id = st.column_int(0);
+            st.reset();
+            return id;
+        }
+        st.reset();
+    }
+    return 0;
+}
+
+std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id) {
+    Statement st{store.db(), "SELECT id, code, rank, coalesce(name, ''), area_m2, incidents, expected, AsBinary(geom) "
+                             "FROM hotspot WHERE run_id = ? ORDER BY rank"};
+    st.bind(1, run_id);
+    std::vector<StoredHotspot> out;
+    while (st.step()) {
+        StoredHotspot h;
+        h.id = st.column_int(0);
+        h.code = st.column_text(1);
+        h.rank = static_cast<int>(st.column_int(2));
+        h.name = st.column_text(3);
+        h.area_m2 = st.column_double(4);
+        h.incidents = st.column_double(5);
+        if (!st.column_is_null(6)) {
+            h.expected = st.column_double(6);
+        }
+        h.wkb = st.column_blob(7);
+        out.push_back(std::move(h));
+    }
+    return out;
 }
 
 std::int64_t latest_run_id(Store& store, const std::string& method) {

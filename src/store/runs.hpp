@@ -65,6 +65,7 @@ struct HotspotRecord {
     std::optional<double> mean_z, max_z;
     std::optional<int> confidence;
     std::optional<double> peak_density;
+    std::optional<double> expected;   // patrol: expected incidents per month
     std::string trend;
     std::string trend_class;
     double pai = 0;
@@ -109,6 +110,27 @@ std::optional<StoredRun> read_run(Store& store, std::int64_t id);
 
 /// The latest (highest id) run of `method`; 0 when there is none.
 std::int64_t latest_run_id(Store& store, const std::string& method);
+
+/// The run downstream commands use when none is named: the current run of `method`
+/// (the one whose period ends last, then the latest stored), or with an empty method
+/// the current patrol run (hotspots a patrol can cover), else the current Gi* run;
+/// 0 when there is none.
+std::int64_t default_run_id(Store& store, const std::string& method = "");
+
+/// A stored hotspot with its polygon.
+struct StoredHotspot {
+    std::int64_t id = 0;
+    std::string code;
+    int rank = 0;
+    std::string name;
+    double area_m2 = 0;
+    double incidents = 0;
+    std::optional<double> expected;
+    std::string wkb;                 // EPSG:27700
+};
+
+/// The hotspots of run `run_id`, by rank.
+std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id);
 
 /// A raster of a run, if stored.
 std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name);

@@ -368,6 +368,11 @@ CREATE TABLE evaluation_area (
 
 // Service access: bearer tokens (only their SHA-256 is kept) and an audit of
 // every write made through the service, with the token's name.
+// Version 6: patrol hotspots carry their expected incidents per month.
+constexpr const char* schema_v6_sql = R"SQL(
+ALTER TABLE hotspot ADD COLUMN expected REAL;
+)SQL";
+
 constexpr const char* schema_v5_sql = R"SQL(
 CREATE TABLE api_token (
   id           INTEGER PRIMARY KEY,
@@ -470,28 +475,21 @@ void Store::migrate() {
                          "); upgrade hotref");
     }
     // Each step brings the store up one version, in a transaction of its own.
-    if (version < 2) {
+    struct Step {
+        int version;
+        const char* sql;
+    };
+    static const Step steps[] = {
+        {2, schema_v2_sql}, {3, schema_v3_sql}, {4, schema_v4_sql}, {5, schema_v5_sql}, {6, schema_v6_sql},
+    };
+    static_assert(std::size(steps) == schema_version - 1, "one migration step per schema version");
+    for (const auto& step : steps) {
+        if (version >= step.version) {
+            continue;
+        }
         Transaction tx{m_db};
-        m_db.exec(schema_v2_sql);
-        m_db.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
-        tx.commit();
-    }
-    if (version < 3) {
-        Transaction tx{m_db};
-        m_db.exec(schema_v3_sql);
-        m_db.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
-        tx.commit();
-    }
-    if (version < 4) {
-        Transaction tx{m_db};
-        m_db.exec(schema_v4_sql);
-        m_db.exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
-        tx.commit();
-    }
-    if (version < 5) {
-        Transaction tx{m_db};
-        m_db.exec(schema_v5_sql);
-        m_db.exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'");
+        m_db.exec(step.sql);
+        m_db.exec("UPDATE meta SET value = '" + std::to_string(step.version) + "' WHERE key = 'schema_version'");
         tx.commit();
     }
 }

@@ -22,7 +22,7 @@
 
 namespace hotref::store {
 
-inline constexpr int schema_version = 5;
+inline constexpr int schema_version = 6;
 
 struct FeedRecord {
     std::string path;

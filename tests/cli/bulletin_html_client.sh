@@ -12,7 +12,7 @@ mkdir -p "$out"
 export HOTREF_NO_PROGRESS=1
 "$hotref" ingest -q --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" \
   "$root/geodata/police-uk/derbyshire-2025" 2>/dev/null
-"$hotref" hotspots --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 250 \
+"$hotref" hotspots --method gistar --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 250 \
   --top 0 >/dev/null 2>&1
 "$hotref" bulletin --store "$work/s.sqlite" --month 2025-12 --out "$work" --name bulletin >/dev/null 2>&1
 /usr/bin/python3 "$root/tools/html_check.py" "$work/bulletin.html" --png "$out/bulletin_html.png" \

@@ -11,7 +11,7 @@ export HOTREF_NO_PROGRESS=1 HOTREF_REFERRAL_SECRET=test-secret-for-the-e2e-run
 /usr/bin/python3 "$root/tools/gen/gen_referrals.py" --count 720 --seed 7 --as-of 2026-12-31 --out "$work/r.csv" 2>/dev/null
 "$hotref" ingest -q --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" \
   "$root/geodata/police-uk/derbyshire-2025" 2>/dev/null
-"$hotref" hotspots --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 250 \
+"$hotref" hotspots --method gistar --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 250 \
   --top 0 >/dev/null 2>&1
 "$hotref" referral import --store "$work/s.sqlite" "$work/r.csv" | tee "$work/import.txt"
 grep -q "720 rows: 720 created, 0 updated, 0 unchanged, 0 with errors" "$work/import.txt"

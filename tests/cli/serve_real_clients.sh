@@ -21,7 +21,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 store="$work/s.sqlite"
 "$hotref" ingest -q --store "$store" --area "$root/geodata/derbyshire_force_area.gpkg" \
   "$root/geodata/police-uk/derbyshire-2025" 2>/dev/null
-"$hotref" hotspots --store "$store" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 500 \
+"$hotref" hotspots --method gistar --store "$store" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 500 \
   --top 0 >/dev/null 2>&1
 admin="$("$hotref" token create --store "$store" --role admin --name "Test admin" 2>/dev/null)"
 planner="$("$hotref" token create --store "$store" --role patrol-planner --name "Test planner" 2>/dev/null)"

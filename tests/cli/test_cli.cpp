@@ -156,13 +156,13 @@ TEST_CASE("cli: layers says what is wrong, with the right exit codes") {
     REQUIRE(run_hotref("ingest -q --store " + store + " " + q(t::geodata("police-uk/derbyshire-2025/2025-01-derbyshire-street.csv.gz"))).code == 0);
     const auto none = run_hotref("layers --store " + store + " --out " + q(tmp.file("l")));
     CHECK(none.code == 1);
-    CHECK(contains(none.err, "no gistar run in the store; run 'hotref hotspots --method gistar' first"));
+    CHECK(contains(none.err, "no patrol or gistar run in the store; run 'hotref hotspots --method patrol' first"));
     const auto bad = run_hotref("layers --store " + store + " --profile public");
     CHECK(bad.code == 2);
     CHECK(contains(bad.err, "unknown profile 'public'"));
     const auto low = run_hotref("layers --store " + store + " --min-count 3");
     CHECK(low.code == 2);
-    REQUIRE(run_hotref("hotspots --store " + store + " --cell-size 500").code == 0);
+    REQUIRE(run_hotref("hotspots --method gistar --store " + store + " --cell-size 500").code == 0);
     const auto ok = run_hotref("layers --store " + store + " --out " + q(tmp.file("l")) + " --no-tiles");
     CHECK(ok.code == 0);
     CHECK(contains(ok.out, "published profile (OFFICIAL)"));

@@ -11,7 +11,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace t = hotref::test;
 using hotref::hotspot::HotspotOptions;
@@ -325,4 +327,121 @@ TEST_CASE("hotspots: a run without hotspots does not retire the codes; category 
     bad.geotiff.clear();
     bad.from = "2026-01";
     CHECK_THROWS_WITH_AS(run_hotspots(store, bad), doctest::Contains("nothing stored from 2026-01 on"), hotref::Error);
+}
+
+TEST_CASE("hotspots: patrol on the real Derbyshire data: K hotspots within the cap, counted, coded from run to run") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    HotspotOptions opt;
+    opt.method = "patrol";
+    opt.area_path = t::geodata("derbyshire_force_area.gpkg");
+    opt.from = "2025-01";
+    opt.to = "2025-09";
+    const auto s = run_hotspots(store, opt);
+    auto& db = store.db();
+    REQUIRE(s.hotspots.size() == 20);
+    const auto rid = std::to_string(s.run_id);
+    CHECK(db.query_int("SELECT count(*) FROM hotspot WHERE run_id = " + rid + " AND ST_IsValid(geom) AND "
+                       "ST_SRID(geom) = 27700 AND ST_Area(geom) <= 250000.001") == 20);
+    // No two hotspots overlap.
+    CHECK(db.query_int("SELECT count(*) FROM hotspot a JOIN hotspot b ON a.run_id = b.run_id AND a.id < b.id WHERE "
+                       "a.run_id = " + rid + " AND ST_Area(ST_Intersection(a.geom, b.geom)) > 0") == 0);
+    double previous = 1e300;
+    for (const auto& h : s.hotspots) {
+        CAPTURE(h.code);
+        CHECK(h.area_m2 <= 250000);
+        CHECK(h.expected <= previous);
+        previous = h.expected;
+        // The incidents inside, counted independently by SpatiaLite (half-open 50 m cells:
+        // a point on the boundary counts in one cell only, so count the points strictly inside
+        // a polygon shrunk by 1 mm and those on the boundary apart).
+        const auto inside = db.query_int(
+            "SELECT coalesce(sum(i.n), 0) FROM incident_v i, hotspot h WHERE h.run_id = " + rid + " AND h.code = '" +
+            h.code + "' AND i.category = 'Anti-social behaviour' AND i.month BETWEEN '2025-01' AND '2025-09' AND "
+            "i.source = 'police.uk' AND ST_Covers(h.geom, MakePoint(i.easting, i.northing, 27700))");
+        CHECK(static_cast<double>(inside) >= h.incidents);
+        CHECK(static_cast<double>(inside) <= h.incidents + 5); // only points exactly on a shared cell edge differ
+        CHECK(h.share == doctest::Approx(h.incidents / s.incidents));
+        CHECK(!h.name.empty());
+        CHECK((h.confidence == 0 || h.confidence >= 90));
+    }
+    // The top hotspot's expected rate is the recency-weighted monthly mean of its locations, by hand.
+    {
+        const auto& top = s.hotspots.front();
+        hotref::store::Statement st{db, "SELECT i.month, sum(i.n) FROM incident_v i, hotspot h WHERE h.run_id = " +
+                                            rid + " AND h.code = '" + top.code +
+                                            "' AND i.category = 'Anti-social behaviour' AND i.month BETWEEN '2025-01' "
+                                            "AND '2025-09' AND ST_Covers(h.geom, MakePoint(i.easting, i.northing, "
+                                            "27700)) GROUP BY i.month"};
+        double num = 0, den = 0;
+        std::map<std::string, double> by_month;
+        while (st.step()) {
+            by_month[st.column_text(0)] = st.column_double(1);
+        }
+        for (int m = 1; m <= 9; ++m) {
+            const double w = std::exp2(-(9.0 - m) / 6.0);
+            char key[8];
+            std::snprintf(key, sizeof key, "2025-%02d", m);
+            num += w * by_month[key];
+            den += w;
+        }
+        CHECK(top.expected == doctest::Approx(num / den).epsilon(0.02));
+    }
+    // Deterministic: the same request again is the same stored run; a forced rerun gives the same hotspots.
+    const auto again = run_hotspots(store, opt);
+    CHECK(again.unchanged);
+    CHECK(again.run_id == s.run_id);
+    // One month more: most codes carry over, and the codes name the same places.
+    opt.to = "2025-10";
+    const auto next = run_hotspots(store, opt);
+    REQUIRE(next.hotspots.size() == 20);
+    int kept = 0;
+    for (const auto& h : next.hotspots) {
+        for (const auto& p : s.hotspots) {
+            kept += h.code == p.code ? 1 : 0;
+        }
+    }
+    CHECK(kept >= 15);
+    CHECK(next.lineage_counts.count("continues") == 1);
+    // Downstream commands use the current patrol run.
+    CHECK(hotref::store::default_run_id(store) == next.run_id);
+    // Bad patrol options are usage errors that name the option.
+    HotspotOptions bad = opt;
+    bad.count = 0;
+    CHECK_THROWS_WITH_AS(run_hotspots(store, bad), doctest::Contains("--count"), hotref::UsageError);
+    bad = opt;
+    bad.cell_size = 250;
+    CHECK_THROWS_WITH_AS(run_hotspots(store, bad), doctest::Contains("--cell-size"), hotref::UsageError);
+}
+
+TEST_CASE("hotspots: Gi* hotspots larger than the cap are reported, and --max-area splits them") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    auto opt = t::force_area_gistar(250);
+    const auto whole = run_hotspots(store, opt);
+    REQUIRE(whole.oversized > 0);
+    double largest = 0;
+    for (const auto& h : whole.hotspots) {
+        largest = std::max(largest, h.area_m2);
+    }
+    CHECK(whole.largest_km2 == doctest::Approx(largest / 1e6));
+    opt.max_area_km2 = 0.25;
+    const auto split = run_hotspots(store, opt);
+    CHECK(split.oversized == 0);
+    REQUIRE(split.hotspots.size() > whole.hotspots.size());
+    double total_split = 0, total_whole = 0;
+    for (const auto& h : split.hotspots) {
+        CHECK(h.area_m2 <= 250000 + 1e-3);
+        total_split += h.incidents;
+    }
+    for (const auto& h : whole.hotspots) {
+        total_whole += h.incidents;
+    }
+    // The pieces hold the incidents of the hotspots they came from, no more.
+    CHECK(total_split <= total_whole + 1e-9);
+    CHECK(total_split > 0.8 * total_whole);
+    CHECK(store.db().query_int("SELECT count(*) FROM hotspot WHERE run_id = " + std::to_string(split.run_id) +
+                               " AND ST_IsValid(geom)") == static_cast<std::int64_t>(split.hotspots.size()));
 }
