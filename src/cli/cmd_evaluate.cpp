@@ -12,8 +12,10 @@ namespace hotref::cli {
 const char* EvaluateCommand::details() const {
     return R"DOC(Compares --months months before the intervention month --date with --months months from
 it, for each hotspot of a run (the latest Gi* run unless --run) and for all of them: the
-target (the hotspot), a buffer ring of --buffer metres around it outside every hotspot,
-and a control (the run's study area outside every hotspot and buffer). Measures: counts,
+target (the hotspot), a buffer ring of --buffer metres around it outside every hotspot
+(close hotspots' rings overlap: a location counts in every ring that holds it, and once
+in the scheme's buffer), and a control (the run's study area outside every hotspot and
+buffer). Measures: counts,
 % change, the rate ratio with its 95 % interval and exact conditional test, the incidence
 rate ratio against the control, the success and buffer-displacement measures and the
 Weighted Displacement Quotient with its reading, the Total Net Effect, the Weighted

@@ -344,6 +344,9 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     const std::size_t n = targets.size();
     std::vector<std::vector<double>> t_month(n, std::vector<double>(static_cast<std::size_t>(steps), 0.0));
     std::vector<std::vector<double>> b_month = t_month;
+    // The scheme's buffer, the union of the evaluated hotspots' rings: each location once, in
+    // the series of one hotspot whose ring holds it (the first targeted; of those, the first by rank).
+    std::vector<std::vector<double>> u_month = t_month;
     std::vector<double> c_month(static_cast<std::size_t>(steps), 0.0);
     std::map<std::int64_t, std::pair<double, double>> xy;
     {
@@ -352,8 +355,16 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
             xy[st.column_int(0)] = {st.column_double(1), st.column_double(2)};
         }
     }
-    // Where each location falls, decided once.
-    std::map<std::int64_t, std::pair<int, int>> where; // (target index or -1, buffer index or -1); -2: control
+    // Where each location falls, decided once. A location inside a hotspot (boundary included)
+    // is that hotspot's target and nobody's buffer, as the rings are drawn outside every hotspot;
+    // otherwise it counts in the ring of every hotspot whose ring holds it (rings overlap).
+    struct Place {
+        int target = -1;        // the hotspot holding it; -1: none
+        std::vector<int> rings; // the hotspots whose rings hold it
+        int scheme_ring = -1;   // the evaluated hotspot whose series carries it in the scheme's buffer
+        bool control = false;
+    };
+    std::map<std::int64_t, Place> where;
     const int first = Month::parse(out.before_from)->index();
     double after_total = 0;
     double after_in_hotspots = 0;
@@ -361,38 +372,45 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         auto it = where.find(c.location_id);
         if (it == where.end()) {
             const auto [x, y] = xy[c.location_id];
-            std::pair<int, int> w{-1, -1};
-            for (std::size_t i = 0; i < n && w.first < 0; ++i) {
+            Place w;
+            for (std::size_t i = 0; i < n && w.target < 0; ++i) {
                 if (p_targets[i].covers_point(x, y)) {
-                    w.first = static_cast<int>(i);
+                    w.target = static_cast<int>(i);
                 }
             }
-            for (std::size_t i = 0; i < n && w.first < 0 && w.second < 0; ++i) {
-                if (p_buffers[i].covers_point(x, y)) {
-                    w.second = static_cast<int>(i);
+            for (std::size_t i = 0; i < n && w.target < 0; ++i) {
+                if (!p_buffers[i].covers_point(x, y)) {
+                    continue;
+                }
+                w.rings.push_back(static_cast<int>(i));
+                if (starts[i] && (w.scheme_ring < 0 || *starts[i] < *starts[static_cast<std::size_t>(w.scheme_ring)])) {
+                    w.scheme_ring = static_cast<int>(i);
                 }
             }
-            if (w.first < 0 && w.second < 0 && p_control.covers_point(x, y)) {
-                w = {-2, -2};
-            }
-            it = where.emplace(c.location_id, w).first;
+            w.control = w.target < 0 && w.rings.empty() && p_control.covers_point(x, y);
+            it = where.emplace(c.location_id, std::move(w)).first;
         }
         const int step = Month::parse(c.month)->index() - first;
         if (step < 0 || step >= steps) {
             continue;
         }
         const auto s = static_cast<std::size_t>(step);
-        const auto [ti, bi] = it->second;
-        if (ti >= 0) {
-            t_month[static_cast<std::size_t>(ti)][s] += c.count;
-        } else if (bi >= 0) {
-            b_month[static_cast<std::size_t>(bi)][s] += c.count;
-        } else if (ti == -2) {
+        const auto& w = it->second;
+        if (w.target >= 0) {
+            t_month[static_cast<std::size_t>(w.target)][s] += c.count;
+        }
+        for (const int r : w.rings) {
+            b_month[static_cast<std::size_t>(r)][s] += c.count;
+        }
+        if (w.scheme_ring >= 0) {
+            u_month[static_cast<std::size_t>(w.scheme_ring)][s] += c.count;
+        }
+        if (w.control) {
             c_month[s] += c.count;
         }
         if (step >= opt.months) {
             after_total += c.count;
-            after_in_hotspots += ti >= 0 ? c.count : 0;
+            after_in_hotspots += w.target >= 0 ? c.count : 0;
         }
     }
     // Each hotspot's window: its 2 x months months from (its start - months), within the counted range.
@@ -431,9 +449,10 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         a.buffer = split(a.monthly_buffer);
         a.control = split(a.monthly_control);
         finish(a, opt.months);
+        const auto united = slice(u_month[i], *starts[i]);
         for (std::size_t k = 0; k < window; ++k) {
             scheme.monthly_target[k] += a.monthly_target[k];
-            scheme.monthly_buffer[k] += a.monthly_buffer[k];
+            scheme.monthly_buffer[k] += united[k];
         }
         per.push_back(std::move(a));
     }

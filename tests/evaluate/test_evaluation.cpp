@@ -1,4 +1,5 @@
 #include "core/error.hpp"
+#include "core/month.hpp"
 #include "evaluate/evaluation.hpp"
 #include "fixtures.hpp"
 #include "hotspot/pipeline.hpp"
@@ -9,8 +10,13 @@
 #include "support.hpp"
 
 #include <doctest/doctest.h>
+#include <gdal.h>
+#include <ogr_api.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <numeric>
 
 namespace t = hotref::test;
 
@@ -113,4 +119,173 @@ TEST_CASE("evaluate: each hotspot from the month it was first targeted (its firs
     store.db().exec("DELETE FROM referral_link");
     CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("link referrals first"),
                          hotref::Error);
+}
+
+namespace {
+
+// Independent readers for the checks below: OGR's C API (and GEOS beneath it) on the
+// published GeoPackage and on the store's WKB, plain SQL on the store's incidents;
+// nothing of hotref's own geometry code.
+struct OgrGeometryDeleter {
+    void operator()(void* g) const noexcept { OGR_G_DestroyGeometry(static_cast<OGRGeometryH>(g)); }
+};
+using OgrGeometry = std::unique_ptr<void, OgrGeometryDeleter>;
+
+struct OgrArea {
+    std::string code;
+    OgrGeometry geom;
+    OGREnvelope box{};
+    [[nodiscard]] bool holds(OGRGeometryH point, double x, double y) const {
+        return x >= box.MinX && x <= box.MaxX && y >= box.MinY && y <= box.MaxY && OGR_G_Intersects(geom.get(), point);
+    }
+    [[nodiscard]] bool holds_inside(OGRGeometryH point, double x, double y) const {
+        return x >= box.MinX && x <= box.MaxX && y >= box.MinY && y <= box.MaxY && OGR_G_Contains(geom.get(), point);
+    }
+};
+
+OgrArea ogr_area(std::string code, OGRGeometryH g) {
+    OgrArea a{std::move(code), OgrGeometry{g}, {}};
+    REQUIRE(a.geom != nullptr);
+    OGR_G_GetEnvelope(g, &a.box);
+    return a;
+}
+
+std::vector<OgrArea> read_gpkg_layer(const std::string& path, const std::string& layer) {
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+    REQUIRE(ds != nullptr);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, layer.c_str());
+    REQUIRE(l != nullptr);
+    std::vector<OgrArea> out;
+    OGR_L_ResetReading(l);
+    while (OGRFeatureH f = OGR_L_GetNextFeature(l)) {
+        const int code = OGR_F_GetFieldIndex(f, "code");
+        out.push_back(ogr_area(code >= 0 ? OGR_F_GetFieldAsString(f, code) : "", OGR_F_StealGeometry(f)));
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return out;
+}
+
+// ASB incidents per location and month, straight from the store.
+struct LocationMonth {
+    double x = 0, y = 0;
+    std::string month;
+    double n = 0;
+};
+std::vector<LocationMonth> asb_by_location_month(hotref::store::Store& store, const std::string& from,
+                                                 const std::string& to) {
+    hotref::store::Statement st{store.db(), "SELECT easting, northing, month, sum(n) FROM incident_v "
+                                            "WHERE category = 'Anti-social behaviour' AND month BETWEEN ? AND ? "
+                                            "GROUP BY location_id, month"};
+    st.bind(1, from).bind(2, to);
+    std::vector<LocationMonth> out;
+    while (st.step()) {
+        out.push_back({st.column_double(0), st.column_double(1), st.column_text(2), st.column_double(3)});
+    }
+    return out;
+}
+
+int month_step(const std::string& month, const std::string& first) {
+    const auto m = *hotref::Month::parse(month);
+    const auto f = *hotref::Month::parse(first);
+    return m.index() - f.index();
+}
+
+} // namespace
+
+TEST_CASE("evaluate: overlapping buffer rings counted as published (an OGR recount of the GeoPackage)") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    // Small cells give small, close hotspots whose 250 m rings overlap.
+    auto hs = t::force_area_gistar(100);
+    hs.from = "2025-01";
+    hs.to = "2025-06";
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+    REQUIRE(run.hotspots.size() > 10);
+
+    hotref::evaluate::EvaluateOptions opt;
+    opt.date = "2025-07";
+    opt.months = 6;
+    opt.gpkg = tmp.file("evaluation.gpkg");
+    const auto e = hotref::evaluate::evaluate_run(store, opt);
+    REQUIRE(e.areas.size() == run.hotspots.size() + 1);
+
+    const auto rings = read_gpkg_layer(opt.gpkg, "evaluation_buffers");
+    const auto hotspots = read_gpkg_layer(opt.gpkg, "evaluation_hotspots");
+    const auto control = read_gpkg_layer(opt.gpkg, "evaluation_control");
+    REQUIRE(rings.size() == run.hotspots.size());
+    REQUIRE(hotspots.size() == run.hotspots.size());
+    REQUIRE(control.size() == 1);
+    // Recount: every location in every published ring that holds it, unless inside a hotspot.
+    std::map<std::string, std::vector<double>> ring_month, target_month;
+    for (const auto& r : rings) {
+        ring_month[r.code].assign(12, 0.0);
+        target_month[r.code].assign(12, 0.0);
+    }
+    std::vector<double> union_month(12, 0.0), control_month(12, 0.0);
+    std::size_t in_two_rings = 0;
+    std::size_t on_an_edge = 0;
+    OgrGeometry point{OGR_G_CreateGeometry(wkbPoint)};
+    for (const auto& c : asb_by_location_month(store, "2025-01", "2025-12")) {
+        OGR_G_SetPoint_2D(point.get(), 0, c.x, c.y);
+        const auto s = static_cast<std::size_t>(month_step(c.month, "2025-01"));
+        std::vector<const OgrArea*> holding;
+        const OgrArea* target = nullptr;
+        for (const auto& h : hotspots) {
+            if (h.holds(point.get(), c.x, c.y)) {
+                target = &h;
+                on_an_edge += h.holds_inside(point.get(), c.x, c.y) ? 0 : 1;
+            }
+        }
+        for (const auto& r : rings) {
+            if (r.holds(point.get(), c.x, c.y)) {
+                holding.push_back(&r);
+                on_an_edge += r.holds_inside(point.get(), c.x, c.y) ? 0 : 1;
+            }
+        }
+        if (target != nullptr) {
+            // The rings are drawn outside every hotspot: a hotspot's location is no ring's.
+            CHECK(holding.empty());
+            target_month[target->code][s] += c.n;
+            continue;
+        }
+        for (const auto* r : holding) {
+            ring_month[r->code][s] += c.n;
+        }
+        in_two_rings += holding.size() > 1 ? 1 : 0;
+        if (!holding.empty()) {
+            union_month[s] += c.n;
+        } else if (control.front().holds(point.get(), c.x, c.y)) {
+            control_month[s] += c.n;
+        }
+    }
+    // No location sits on an edge (where "inside" could be read two ways), and rings overlap.
+    CHECK(on_an_edge == 0);
+    REQUIRE(in_two_rings > 0);
+    double ring_sum = 0;
+    for (std::size_t k = 1; k < e.areas.size(); ++k) {
+        const auto& a = e.areas[k];
+        CAPTURE(a.code);
+        REQUIRE(ring_month.count(a.code) == 1);
+        CHECK(a.monthly_buffer == ring_month[a.code]);
+        CHECK(a.monthly_target == target_month[a.code]);
+        ring_sum += a.buffer.before + a.buffer.after;
+    }
+    // The scheme's buffer is the union of the rings, each location once.
+    const auto& scheme = e.areas.front();
+    CHECK(scheme.monthly_buffer == union_month);
+    CHECK(scheme.monthly_control == control_month);
+    CHECK(scheme.buffer.before + scheme.buffer.after < ring_sum);
+    // And the stored measures are the recounted ones.
+    const auto& top = e.areas[1];
+    hotref::store::Statement st{store.db(), "SELECT json_extract(measures, '$.buffer_before'), "
+                                            "json_extract(measures, '$.buffer_after') FROM evaluation_area "
+                                            "WHERE evaluation_id = ? AND code = ?"};
+    st.bind(1, e.evaluation_id).bind(2, top.code);
+    REQUIRE(st.step());
+    const auto& top_ring = ring_month[top.code];
+    CHECK(st.column_double(0) == doctest::Approx(std::accumulate(top_ring.begin(), top_ring.begin() + 6, 0.0)));
+    CHECK(st.column_double(1) == doctest::Approx(std::accumulate(top_ring.begin() + 6, top_ring.end(), 0.0)));
 }
