@@ -11,15 +11,18 @@ namespace hotref::cli {
 
 const char* EvaluateCommand::details() const {
     return R"DOC(Compares --months months before the intervention month --date with --months months from
-it, for each hotspot of a run (the latest Gi* run unless --run) and for all of them: the
-target (the hotspot), a buffer ring of --buffer metres around it outside every hotspot,
-and a control (the run's study area outside every hotspot and buffer). Measures: counts,
-% change, the rate ratio with its 95 % interval and exact conditional test, the incidence
-rate ratio against the control, the success and buffer-displacement measures and the
-Weighted Displacement Quotient with its reading, the Total Net Effect, the Weighted
-Displacement Difference with SE and Z, and the PAI of the hotspots for the "after"
-incidents. It warns when the hotspots were found on the "before" months (regression to
-the mean). Stored with the run; --csv writes the table. docs/evaluation.md has the formulas.
+it, for each hotspot of a run and for all of them: the target (the hotspot), a buffer ring
+of --buffer metres around it outside every hotspot, and a control (the run's study area
+outside every hotspot and buffer). Close hotspots' rings overlap: a location counts in
+every ring that holds it, and once in the scheme's buffer. Without --run: the latest
+patrol run, or when there is none the latest Gi* run. Measures: counts, % change, the
+rate ratio with its 95 % interval and exact conditional test, the incidence rate ratio
+against the control, the success and buffer-displacement measures and the Weighted
+Displacement Quotient with its reading, the Total Net Effect, the Weighted Displacement
+Difference with SE and Z, and the PAI of the hotspots for the "after" incidents. It warns
+when the hotspots were found on the "before" months (regression to the mean). Stored
+with the run; --csv writes the table, --gpkg the areas, --charts the series, the rate
+ratios and capture against area. docs/evaluation.md has the formulas.
 
 Examples:
   hotref evaluate --date 2025-07 --months 6
@@ -29,7 +32,7 @@ Examples:
 void EvaluateCommand::add_options(po::options_description& options, po::positional_options_description&) {
     add_store_option(options);
     options.add_options()
-        ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "hotspot run (0: the latest Gi* run)")
+        ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "hotspot run (0: the latest patrol run, else the latest Gi* run)")
         ("date", po::value<std::string>(&m_options.date),
          "intervention month, YYYY-MM (the first 'after' month); default: each hotspot from the month of its "
          "first linked referral")
@@ -39,7 +42,7 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
         ("gpkg", po::value<std::string>(&m_options.gpkg),
          "write a styled GeoPackage of the hotspots (before/after), buffers and control here")
         ("charts", po::value<std::string>(&m_options.charts),
-         "write PNG charts here: each top hotspot's monthly series, and the rate ratios");
+         "write PNG charts here: each top hotspot's monthly series, the rate ratios, and capture against area");
 }
 
 void EvaluateCommand::apply(const po::variables_map&) {
@@ -51,6 +54,10 @@ void EvaluateCommand::apply(const po::variables_map&) {
 int EvaluateCommand::run() {
     store::Store store{m_store_path, false};
     const auto e = evaluate::evaluate_run(store, m_options);
+    if (m_options.run_id == 0) {
+        std::printf("Evaluating run %lld (%s), %s\n", static_cast<long long>(e.run_id), e.run_method.c_str(),
+                    e.run_chosen.c_str());
+    }
     std::printf("Evaluation %lld of run %lld: before %s to %s, after %s to %s, buffer %.0f m\n",
                 static_cast<long long>(e.evaluation_id), static_cast<long long>(e.run_id), e.before_from.c_str(),
                 e.before_to.c_str(), e.after_from.c_str(), e.after_to.c_str(), m_options.buffer_m);
@@ -81,7 +88,8 @@ int EvaluateCommand::run() {
                     a.buffer.after, a.control.before, a.control.after, f(a.wdd.wdd, "%.0f").c_str(),
                     f(a.wdd.z, "%.2f").c_str(), a.wdq.reading);
     }
-    std::printf("\nPAI of the run's hotspots for the 'after' incidents: %.1f\n", e.pai_after);
+    std::printf("\nPAI of the run's hotspots for the 'after' incidents: %.1f (before: %.1f)\n", e.pai_after,
+                e.concentration.pai_before);
     if (!m_options.csv.empty()) {
         std::printf("wrote %s\n", m_options.csv.c_str());
     }

@@ -26,6 +26,18 @@ double nice_step(double range) {
     return 10 * mag;
 }
 
+// A round top for an axis of percentages holding `largest`: a multiple of its tick step, at most 100.
+double percent_axis_top(double largest, double& step) {
+    step = nice_step(std::max(largest, 1e-6));
+    return std::min(std::max(std::ceil(largest / step - 1e-9), 1.0) * step, 100.0);
+}
+
+std::string percent_label(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g%%", v);
+    return buf;
+}
+
 } // namespace
 
 void line_chart(const std::string& path, const std::string& title, const std::string& subtitle,
@@ -159,6 +171,121 @@ void ratio_chart(const std::string& path, const std::string& title, const std::s
             cairo_fill(cr);
         }
     }
+    c.finish();
+}
+
+void share_chart(const std::string& path, const std::string& title, const std::string& subtitle,
+                 const std::string& x_label, const std::string& y_label, const std::vector<Curve>& curves,
+                 const std::string& note) {
+    const double W = 900, H = 560, left = 80, right = 190, top = 70, bottom = 70;
+    double xlargest = 0;
+    double ylargest = 0;
+    for (const auto& k : curves) {
+        if (k.x.size() != k.y.size()) {
+            throw Error(path + ": the curve '" + k.name + "' has " + std::to_string(k.x.size()) + " x and " +
+                        std::to_string(k.y.size()) + " y values; give one y per x");
+        }
+        for (std::size_t i = 0; i < k.x.size(); ++i) {
+            if (std::isfinite(k.x[i]) && std::isfinite(k.y[i])) {
+                xlargest = std::max(xlargest, 100 * k.x[i]);
+                ylargest = std::max(ylargest, 100 * k.y[i]);
+            }
+        }
+    }
+    double xstep = 0;
+    double ystep = 0;
+    const double xmax = percent_axis_top(xlargest, xstep);
+    const double ymax = percent_axis_top(ylargest, ystep);
+    Canvas c{path, W, H};
+    auto* cr = c.cr();
+    const double pw = W - left - right;
+    const double ph = H - top - bottom;
+    auto X = [&](double share) { return left + pw * std::clamp(100 * share / xmax, 0.0, 1.0); };
+    auto Y = [&](double share) { return top + ph * (1 - std::clamp(100 * share / ymax, 0.0, 1.0)); };
+    c.colour(dark);
+    c.text(left, 30, title, 17, true);
+    c.colour(grey);
+    c.text(left, 52, subtitle, 12);
+    cairo_set_line_width(cr, 1);
+    for (double v = 0; v <= ymax + 1e-9; v += ystep) {
+        cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+        cairo_move_to(cr, left, Y(v / 100));
+        cairo_line_to(cr, left + pw, Y(v / 100));
+        cairo_stroke(cr);
+        c.colour(grey);
+        c.text(left - 8, Y(v / 100) + 4, percent_label(v), 11, false, Align::right);
+    }
+    for (double v = 0; v <= xmax + 1e-9; v += xstep) {
+        cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+        cairo_move_to(cr, X(v / 100), top);
+        cairo_line_to(cr, X(v / 100), top + ph);
+        cairo_stroke(cr);
+        c.colour(grey);
+        c.text(X(v / 100), H - bottom + 18, percent_label(v), 11, false, Align::centre);
+    }
+    c.colour(dark);
+    c.text(left + pw / 2, H - 18, x_label, 12, false, Align::centre);
+    c.save();
+    cairo_translate(cr, 22, top + ph / 2);
+    cairo_rotate(cr, -M_PI / 2);
+    c.text(0, 0, y_label, 12, false, Align::centre);
+    c.restore();
+    // The diagonal of no concentration: as large a share of y as of x.
+    const double diagonal = std::min(xmax, ymax) / 100;
+    c.colour(grey);
+    cairo_set_line_width(cr, 1.5);
+    const double dash[] = {4, 4};
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_move_to(cr, X(0), Y(0));
+    cairo_line_to(cr, X(diagonal), Y(diagonal));
+    cairo_stroke(cr);
+    cairo_set_dash(cr, nullptr, 0, 0);
+    double ly = top + 10;
+    auto legend = [&](const std::string& name) {
+        c.colour(dark);
+        c.text(W - right + 50, ly + 4, name, 11);
+        ly += 22;
+    };
+    cairo_move_to(cr, W - right + 20, ly);
+    cairo_line_to(cr, W - right + 44, ly);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, nullptr, 0, 0);
+    legend("no concentration");
+    for (const auto& k : curves) {
+        c.colour(k.colour);
+        cairo_set_line_width(cr, 2.5);
+        if (k.dashed) {
+            const double kdash[] = {6, 4};
+            cairo_set_dash(cr, kdash, 2, 0);
+        }
+        bool started = false;
+        for (std::size_t i = 0; i < k.x.size(); ++i) {
+            if (!std::isfinite(k.x[i]) || !std::isfinite(k.y[i])) {
+                continue;
+            }
+            if (started) {
+                cairo_line_to(cr, X(k.x[i]), Y(k.y[i]));
+            } else {
+                cairo_move_to(cr, X(k.x[i]), Y(k.y[i]));
+                started = true;
+            }
+        }
+        cairo_stroke(cr);
+        for (std::size_t i = 0; i < k.x.size() && k.x.size() <= 40; ++i) { // dots while they stay apart
+            if (std::isfinite(k.x[i]) && std::isfinite(k.y[i])) {
+                cairo_arc(cr, X(k.x[i]), Y(k.y[i]), 2.5, 0, 2 * M_PI);
+                cairo_fill(cr);
+            }
+        }
+        cairo_move_to(cr, W - right + 20, ly);
+        cairo_line_to(cr, W - right + 44, ly);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, nullptr, 0, 0);
+        legend(k.name);
+    }
+    c.colour(dark);
+    c.text(left + 10, top + 18, note, 13, true);
     c.finish();
 }
 

@@ -32,4 +32,18 @@ struct Estimate {
 void ratio_chart(const std::string& path, const std::string& title, const std::string& subtitle,
                  const std::vector<Estimate>& estimates);
 
+struct Curve {
+    std::string name;
+    std::vector<double> x, y; // shares, 0 to 1; the same length
+    Colour colour;
+    bool dashed = false;
+};
+
+/// Curves of shares (y against x, both as percentages) with the diagonal y = x of no
+/// concentration. The axes run from 0 to a round value above the largest x and y, so
+/// curves over a small share of x stay readable; `note` is written in the plot's corner.
+void share_chart(const std::string& path, const std::string& title, const std::string& subtitle,
+                 const std::string& x_label, const std::string& y_label, const std::vector<Curve>& curves,
+                 const std::string& note);
+
 } // namespace hotref::draw

@@ -90,6 +90,7 @@ void write_charts(EvaluationSummary& out, const EvaluateOptions& opt) {
     const draw::Colour red{0.84, 0.19, 0.15};
     const draw::Colour orange{0.93, 0.55, 0.24};
     const draw::Colour grey{0.45, 0.45, 0.45};
+    const draw::Colour blue{0.17, 0.45, 0.70};
     for (std::size_t k = 0; k < out.areas.size() && k <= static_cast<std::size_t>(opt.chart_hotspots); ++k) {
         const auto& a = out.areas[k];
         const double scale = a.control.before > 0 ? a.target.before / a.control.before : 0;
@@ -121,6 +122,22 @@ void write_charts(EvaluationSummary& out, const EvaluateOptions& opt) {
                                                               " (95 % intervals; coloured where significant)",
                       estimates);
     out.charts.push_back(file);
+
+    // Capture against area: the hotspots in rank order, "after" and "before".
+    const auto& k = out.concentration;
+    char note[64];
+    std::snprintf(note, sizeof note, "PAI %.1f after (%.1f before)", k.pai_after, k.pai_before);
+    char sub[240];
+    std::snprintf(sub, sizeof sub, "%zu hotspots by rank: after %s to %s (%.0f incidents), before %s to %s (%.0f)",
+                  k.codes.size(), out.after_from.c_str(), out.after_to.c_str(), k.after_total, out.before_from.c_str(),
+                  out.before_to.c_str(), k.before_total);
+    const auto curve_file = (std::filesystem::path{opt.charts} / "concentration.png").string();
+    draw::share_chart(curve_file, "Capture against area", sub, "share of the study area (hotspots by rank)",
+                      "share of the incidents captured",
+                      {{"after", k.area_share, k.after_share, red, false},
+                       {"before", k.area_share, k.before_share, blue, true}},
+                      note);
+    out.charts.push_back(curve_file);
 }
 
 // The areas as a styled GeoPackage (published profile: counts from 1 to 4 withheld).
@@ -193,15 +210,59 @@ void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const 
     ds.close();
 }
 
+// The run to evaluate: --run, else the latest patrol run, else the latest Gi* run.
+void choose_run(store::Store& store, const EvaluateOptions& opt, EvaluationSummary& out) {
+    if (opt.run_id != 0) {
+        out.run_id = opt.run_id;
+        out.run_chosen = "--run";
+        return;
+    }
+    out.run_id = store::latest_run_id(store, "patrol");
+    if (out.run_id != 0) {
+        out.run_chosen = "the latest patrol run";
+        return;
+    }
+    out.run_id = store::latest_run_id(store, "gistar");
+    if (out.run_id == 0) {
+        throw Error("no patrol or Gi* run to evaluate; run 'hotref hotspots' first, or give --run");
+    }
+    out.run_chosen = "the latest Gi* run (no patrol run stored)";
+}
+
+// Capture against area over the hotspots in rank order (the run's prediction).
+ConcentrationCurve concentration_curve(const std::vector<std::string>& codes, const std::vector<geo::Geometry>& targets,
+                                       double study_area, const std::vector<double>& before,
+                                       const std::vector<double>& after, double before_total, double after_total) {
+    ConcentrationCurve curve;
+    curve.before_total = before_total;
+    curve.after_total = after_total;
+    curve.area_share.push_back(0);
+    curve.before_share.push_back(0);
+    curve.after_share.push_back(0);
+    double area = 0;
+    double b = 0;
+    double a = 0;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        area += targets[i].area();
+        b += before[i];
+        a += after[i];
+        curve.codes.push_back(codes[i]);
+        curve.area_share.push_back(study_area > 0 ? area / study_area : 0);
+        curve.before_share.push_back(before_total > 0 ? b / before_total : 0);
+        curve.after_share.push_back(after_total > 0 ? a / after_total : 0);
+    }
+    const double x = curve.area_share.back();
+    curve.pai_after = x > 0 ? curve.after_share.back() / x : 0;
+    curve.pai_before = x > 0 ? curve.before_share.back() / x : 0;
+    return curve;
+}
+
 } // namespace
 
 EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) {
     auto& db = store.db();
     EvaluationSummary out;
-    out.run_id = opt.run_id != 0 ? opt.run_id : store::latest_run_id(store, "gistar");
-    if (out.run_id == 0) {
-        throw Error("no Gi* run to evaluate; run 'hotref hotspots' first");
-    }
+    choose_run(store, opt, out);
     const bool per_hotspot = opt.date.empty(); // each hotspot from the month it was first targeted
     const auto date = per_hotspot ? std::optional<Month>{} : Month::parse(opt.date);
     if (!per_hotspot && !date) {
@@ -214,16 +275,18 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     std::string source, categories, run_from, run_to;
     std::string area_wkb;
     {
-        store::Statement st{db, "SELECT source, categories, period_from, period_to, AsBinary(area_geom) FROM run WHERE id = ?"};
+        store::Statement st{db, "SELECT source, categories, period_from, period_to, AsBinary(area_geom), method "
+                                "FROM run WHERE id = ?"};
         st.bind(1, out.run_id);
         if (!st.step()) {
-            throw Error("no run " + std::to_string(out.run_id) + " in the store");
+            throw Error("no run " + std::to_string(out.run_id) + " in the store; 'hotref status' lists the runs");
         }
         source = st.column_text(0);
         categories = st.column_text(1);
         run_from = st.column_text(2).substr(0, 7);
         run_to = st.column_text(3).substr(0, 7);
         area_wkb = st.column_blob(4);
+        out.run_method = st.column_text(5);
     }
     const auto stored = store::stored_months(store, source);
 
@@ -333,6 +396,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         p_buffers.emplace_back(ctx, ctx.from_wkb(b.wkb()));
     }
     const geo::PreparedGeometry p_control{ctx, ctx.from_wkb(control.wkb())};
+    const geo::PreparedGeometry p_area{ctx, ctx.from_wkb(area_wkb)};
 
     // Incidents per location and month over the window, by area.
     store::IncidentQuery q;
@@ -344,6 +408,9 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     const std::size_t n = targets.size();
     std::vector<std::vector<double>> t_month(n, std::vector<double>(static_cast<std::size_t>(steps), 0.0));
     std::vector<std::vector<double>> b_month = t_month;
+    // The scheme's buffer, the union of the evaluated hotspots' rings: each location once, in
+    // the series of one hotspot whose ring holds it (the first targeted; of those, the first by rank).
+    std::vector<std::vector<double>> u_month = t_month;
     std::vector<double> c_month(static_cast<std::size_t>(steps), 0.0);
     std::map<std::int64_t, std::pair<double, double>> xy;
     {
@@ -352,47 +419,74 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
             xy[st.column_int(0)] = {st.column_double(1), st.column_double(2)};
         }
     }
-    // Where each location falls, decided once.
-    std::map<std::int64_t, std::pair<int, int>> where; // (target index or -1, buffer index or -1); -2: control
+    // Where each location falls, decided once. A location inside a hotspot (boundary included)
+    // is that hotspot's target and nobody's buffer, as the rings are drawn outside every hotspot;
+    // otherwise it counts in the ring of every hotspot whose ring holds it (rings overlap).
+    struct Place {
+        int target = -1;        // the hotspot holding it; -1: none
+        std::vector<int> rings; // the hotspots whose rings hold it
+        int scheme_ring = -1;   // the evaluated hotspot whose series carries it in the scheme's buffer
+        bool control = false;
+        bool counted = false;   // in the study area or a hotspot: in the PAI's and the curve's totals
+    };
+    std::map<std::int64_t, Place> where;
     const int first = Month::parse(out.before_from)->index();
+    const int before_steps = steps - opt.months; // before_from to before_to
+    std::vector<double> t_before(n, 0.0), t_after(n, 0.0);
+    double before_total = 0;
     double after_total = 0;
-    double after_in_hotspots = 0;
     for (const auto& c : store::location_month_counts(store, q)) {
         auto it = where.find(c.location_id);
         if (it == where.end()) {
             const auto [x, y] = xy[c.location_id];
-            std::pair<int, int> w{-1, -1};
-            for (std::size_t i = 0; i < n && w.first < 0; ++i) {
+            Place w;
+            for (std::size_t i = 0; i < n && w.target < 0; ++i) {
                 if (p_targets[i].covers_point(x, y)) {
-                    w.first = static_cast<int>(i);
+                    w.target = static_cast<int>(i);
                 }
             }
-            for (std::size_t i = 0; i < n && w.first < 0 && w.second < 0; ++i) {
-                if (p_buffers[i].covers_point(x, y)) {
-                    w.second = static_cast<int>(i);
+            for (std::size_t i = 0; i < n && w.target < 0; ++i) {
+                if (!p_buffers[i].covers_point(x, y)) {
+                    continue;
+                }
+                w.rings.push_back(static_cast<int>(i));
+                if (starts[i] && (w.scheme_ring < 0 || *starts[i] < *starts[static_cast<std::size_t>(w.scheme_ring)])) {
+                    w.scheme_ring = static_cast<int>(i);
                 }
             }
-            if (w.first < 0 && w.second < 0 && p_control.covers_point(x, y)) {
-                w = {-2, -2};
-            }
-            it = where.emplace(c.location_id, w).first;
+            w.control = w.target < 0 && w.rings.empty() && p_control.covers_point(x, y);
+            w.counted = w.target >= 0 || p_area.covers_point(x, y);
+            it = where.emplace(c.location_id, std::move(w)).first;
         }
         const int step = Month::parse(c.month)->index() - first;
         if (step < 0 || step >= steps) {
             continue;
         }
         const auto s = static_cast<std::size_t>(step);
-        const auto [ti, bi] = it->second;
-        if (ti >= 0) {
-            t_month[static_cast<std::size_t>(ti)][s] += c.count;
-        } else if (bi >= 0) {
-            b_month[static_cast<std::size_t>(bi)][s] += c.count;
-        } else if (ti == -2) {
+        const auto& w = it->second;
+        if (w.target >= 0) {
+            t_month[static_cast<std::size_t>(w.target)][s] += c.count;
+        }
+        for (const int r : w.rings) {
+            b_month[static_cast<std::size_t>(r)][s] += c.count;
+        }
+        if (w.scheme_ring >= 0) {
+            u_month[static_cast<std::size_t>(w.scheme_ring)][s] += c.count;
+        }
+        if (w.control) {
             c_month[s] += c.count;
         }
-        if (step >= opt.months) {
+        if (w.counted && step < before_steps) {
+            before_total += c.count;
+            if (w.target >= 0) {
+                t_before[static_cast<std::size_t>(w.target)] += c.count;
+            }
+        }
+        if (w.counted && step >= opt.months) {
             after_total += c.count;
-            after_in_hotspots += ti >= 0 ? c.count : 0;
+            if (w.target >= 0) {
+                t_after[static_cast<std::size_t>(w.target)] += c.count;
+            }
         }
     }
     // Each hotspot's window: its 2 x months months from (its start - months), within the counted range.
@@ -431,9 +525,10 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         a.buffer = split(a.monthly_buffer);
         a.control = split(a.monthly_control);
         finish(a, opt.months);
+        const auto united = slice(u_month[i], *starts[i]);
         for (std::size_t k = 0; k < window; ++k) {
             scheme.monthly_target[k] += a.monthly_target[k];
-            scheme.monthly_buffer[k] += a.monthly_buffer[k];
+            scheme.monthly_buffer[k] += united[k];
         }
         per.push_back(std::move(a));
     }
@@ -457,9 +552,10 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     for (auto& a : per) {
         out.areas.push_back(std::move(a));
     }
-    // PAI of the run's hotspots for the "after" incidents.
-    const double area_share = all_targets.area() / ctx.from_wkb(area_wkb).area();
-    out.pai_after = after_total > 0 && area_share > 0 ? (after_in_hotspots / after_total) / area_share : 0;
+    // Capture against area, and the PAI of the run's hotspots for the "after" incidents.
+    out.concentration = concentration_curve(codes, targets, ctx.from_wkb(area_wkb).area(), t_before, t_after,
+                                            before_total, after_total);
+    out.pai_after = out.concentration.pai_after;
 
     // Store and write.
     store::Transaction tx{db};
@@ -468,7 +564,15 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
                                 {"before", {out.before_from, out.before_to}},
                                 {"after", {out.after_from, out.after_to}},
                                 {"control", "the run's study area outside every hotspot and buffer"},
-                                {"pai_after", out.pai_after},  {"warnings", out.warnings}};
+                                {"pai_after", out.pai_after},  {"warnings", out.warnings},
+                                {"concentration",
+                                 {{"codes", out.concentration.codes},
+                                  {"area_share", out.concentration.area_share},
+                                  {"before_share", out.concentration.before_share},
+                                  {"after_share", out.concentration.after_share},
+                                  {"before_total", out.concentration.before_total},
+                                  {"after_total", out.concentration.after_total},
+                                  {"pai_before", out.concentration.pai_before}}}};
     store::Statement ev{db, "INSERT INTO evaluation (run_id, created_at, params) VALUES (?, ?, ?)"};
     ev.bind(1, out.run_id).bind(2, store::utc_now()).bind(3, params.dump()).run();
     out.evaluation_id = db.last_insert_rowid();

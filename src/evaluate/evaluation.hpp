@@ -14,7 +14,7 @@
 namespace hotref::evaluate {
 
 struct EvaluateOptions {
-    std::int64_t run_id = 0;   // 0: the latest Gi* run
+    std::int64_t run_id = 0;   // 0: the latest patrol run, or without one the latest Gi* run
     std::string date;          // intervention month, YYYY-MM (the first "after" month); empty: each
                                // hotspot from the month of its first linked referral
     int months = 6;            // before and after window, months each
@@ -37,12 +37,29 @@ struct AreaResult {
     std::vector<double> monthly_target, monthly_buffer, monthly_control; // before then after
 };
 
+/// Capture against area: the run's hotspots in rank order, and the share of the study
+/// area's incidents they capture against the share of the study area they cover.
+/// Point 0 is the origin; point k (k >= 1) is the top k hotspots together.
+struct ConcentrationCurve {
+    std::vector<std::string> codes;   // by rank (codes[k - 1] is added at point k)
+    std::vector<double> area_share;   // cumulative hotspot area / study area
+    std::vector<double> after_share;  // cumulative "after" incidents in the hotspots / in the study area
+    std::vector<double> before_share; // the same for the "before" incidents
+    double after_total = 0;           // incidents in the study area (or a hotspot), "after" months
+    double before_total = 0;
+    double pai_after = 0;             // all hotspots: after_share.back() / area_share.back()
+    double pai_before = 0;
+};
+
 struct EvaluationSummary {
     std::int64_t evaluation_id = 0;
     std::int64_t run_id = 0;
+    std::string run_method;         // the run's method ("patrol", "gistar", ...)
+    std::string run_chosen;         // how the run was chosen, for people: "--run", "the latest patrol run", ...
     std::string before_from, before_to, after_from, after_to;
     std::vector<AreaResult> areas; // scheme first, then each hotspot by rank
     double pai_after = 0;          // the run's hotspots against the "after" incidents
+    ConcentrationCurve concentration;
     std::vector<std::string> warnings;
     std::vector<std::string> charts; // files written
     bool aligned = false;            // hotspots targeted in different months: series aligned on targeting

@@ -1,4 +1,5 @@
 #include "core/error.hpp"
+#include "core/month.hpp"
 #include "evaluate/evaluation.hpp"
 #include "fixtures.hpp"
 #include "hotspot/pipeline.hpp"
@@ -9,8 +10,13 @@
 #include "support.hpp"
 
 #include <doctest/doctest.h>
+#include <gdal.h>
+#include <ogr_api.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <numeric>
 
 namespace t = hotref::test;
 
@@ -63,7 +69,7 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
     opt.charts = tmp.file("charts");
     opt.chart_hotspots = 2;
     const auto charted = hotref::evaluate::evaluate_run(store, opt);
-    CHECK(charted.charts.size() == 4); // scheme, two hotspots, rate ratios
+    CHECK(charted.charts.size() == 5); // scheme, two hotspots, rate ratios, capture against area
     for (const auto& c : charted.charts) {
         const auto png = t::read_file(c);
         CHECK(png.size() > 5000);
@@ -113,4 +119,319 @@ TEST_CASE("evaluate: each hotspot from the month it was first targeted (its firs
     store.db().exec("DELETE FROM referral_link");
     CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("link referrals first"),
                          hotref::Error);
+}
+
+namespace {
+
+// Independent readers for the checks below: OGR's C API (and GEOS beneath it) on the
+// published GeoPackage and on the store's WKB, plain SQL on the store's incidents;
+// nothing of hotref's own geometry code.
+struct OgrGeometryDeleter {
+    void operator()(void* g) const noexcept { OGR_G_DestroyGeometry(static_cast<OGRGeometryH>(g)); }
+};
+using OgrGeometry = std::unique_ptr<void, OgrGeometryDeleter>;
+
+struct OgrArea {
+    std::string code;
+    OgrGeometry geom;
+    OGREnvelope box{};
+    [[nodiscard]] bool holds(OGRGeometryH point, double x, double y) const {
+        return x >= box.MinX && x <= box.MaxX && y >= box.MinY && y <= box.MaxY && OGR_G_Intersects(geom.get(), point);
+    }
+    [[nodiscard]] bool holds_inside(OGRGeometryH point, double x, double y) const {
+        return x >= box.MinX && x <= box.MaxX && y >= box.MinY && y <= box.MaxY && OGR_G_Contains(geom.get(), point);
+    }
+};
+
+OgrArea ogr_area(std::string code, OGRGeometryH g) {
+    OgrArea a{std::move(code), OgrGeometry{g}, {}};
+    REQUIRE(a.geom != nullptr);
+    OGR_G_GetEnvelope(g, &a.box);
+    return a;
+}
+
+std::vector<OgrArea> read_gpkg_layer(const std::string& path, const std::string& layer) {
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+    REQUIRE(ds != nullptr);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, layer.c_str());
+    REQUIRE(l != nullptr);
+    std::vector<OgrArea> out;
+    OGR_L_ResetReading(l);
+    while (OGRFeatureH f = OGR_L_GetNextFeature(l)) {
+        const int code = OGR_F_GetFieldIndex(f, "code");
+        out.push_back(ogr_area(code >= 0 ? OGR_F_GetFieldAsString(f, code) : "", OGR_F_StealGeometry(f)));
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return out;
+}
+
+OgrArea ogr_from_wkb(std::string code, const std::string& wkb) {
+    OGRGeometryH g = nullptr;
+    REQUIRE(OGR_G_CreateFromWkb(wkb.data(), nullptr, &g, static_cast<int>(wkb.size())) == OGRERR_NONE);
+    return ogr_area(std::move(code), g);
+}
+
+// ASB incidents per location and month, straight from the store.
+struct LocationMonth {
+    double x = 0, y = 0;
+    std::string month;
+    double n = 0;
+};
+std::vector<LocationMonth> asb_by_location_month(hotref::store::Store& store, const std::string& from,
+                                                 const std::string& to) {
+    hotref::store::Statement st{store.db(), "SELECT easting, northing, month, sum(n) FROM incident_v "
+                                            "WHERE category = 'Anti-social behaviour' AND month BETWEEN ? AND ? "
+                                            "GROUP BY location_id, month"};
+    st.bind(1, from).bind(2, to);
+    std::vector<LocationMonth> out;
+    while (st.step()) {
+        out.push_back({st.column_double(0), st.column_double(1), st.column_text(2), st.column_double(3)});
+    }
+    return out;
+}
+
+int month_step(const std::string& month, const std::string& first) {
+    const auto m = *hotref::Month::parse(month);
+    const auto f = *hotref::Month::parse(first);
+    return m.index() - f.index();
+}
+
+} // namespace
+
+TEST_CASE("evaluate: overlapping buffer rings counted as published (an OGR recount of the GeoPackage)") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    // Small cells give small, close hotspots whose 250 m rings overlap.
+    auto hs = t::force_area_gistar(100);
+    hs.from = "2025-01";
+    hs.to = "2025-06";
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+    REQUIRE(run.hotspots.size() > 10);
+
+    hotref::evaluate::EvaluateOptions opt;
+    opt.date = "2025-07";
+    opt.months = 6;
+    opt.gpkg = tmp.file("evaluation.gpkg");
+    const auto e = hotref::evaluate::evaluate_run(store, opt);
+    REQUIRE(e.areas.size() == run.hotspots.size() + 1);
+
+    const auto rings = read_gpkg_layer(opt.gpkg, "evaluation_buffers");
+    const auto hotspots = read_gpkg_layer(opt.gpkg, "evaluation_hotspots");
+    const auto control = read_gpkg_layer(opt.gpkg, "evaluation_control");
+    REQUIRE(rings.size() == run.hotspots.size());
+    REQUIRE(hotspots.size() == run.hotspots.size());
+    REQUIRE(control.size() == 1);
+    // Recount: every location in every published ring that holds it, unless inside a hotspot.
+    std::map<std::string, std::vector<double>> ring_month, target_month;
+    for (const auto& r : rings) {
+        ring_month[r.code].assign(12, 0.0);
+        target_month[r.code].assign(12, 0.0);
+    }
+    std::vector<double> union_month(12, 0.0), control_month(12, 0.0);
+    std::size_t in_two_rings = 0;
+    std::size_t on_an_edge = 0;
+    OgrGeometry point{OGR_G_CreateGeometry(wkbPoint)};
+    for (const auto& c : asb_by_location_month(store, "2025-01", "2025-12")) {
+        OGR_G_SetPoint_2D(point.get(), 0, c.x, c.y);
+        const auto s = static_cast<std::size_t>(month_step(c.month, "2025-01"));
+        std::vector<const OgrArea*> holding;
+        const OgrArea* target = nullptr;
+        for (const auto& h : hotspots) {
+            if (h.holds(point.get(), c.x, c.y)) {
+                target = &h;
+                on_an_edge += h.holds_inside(point.get(), c.x, c.y) ? 0 : 1;
+            }
+        }
+        for (const auto& r : rings) {
+            if (r.holds(point.get(), c.x, c.y)) {
+                holding.push_back(&r);
+                on_an_edge += r.holds_inside(point.get(), c.x, c.y) ? 0 : 1;
+            }
+        }
+        if (target != nullptr) {
+            // The rings are drawn outside every hotspot: a hotspot's location is no ring's.
+            CHECK(holding.empty());
+            target_month[target->code][s] += c.n;
+            continue;
+        }
+        for (const auto* r : holding) {
+            ring_month[r->code][s] += c.n;
+        }
+        in_two_rings += holding.size() > 1 ? 1 : 0;
+        if (!holding.empty()) {
+            union_month[s] += c.n;
+        } else if (control.front().holds(point.get(), c.x, c.y)) {
+            control_month[s] += c.n;
+        }
+    }
+    // No location sits on an edge (where "inside" could be read two ways), and rings overlap.
+    CHECK(on_an_edge == 0);
+    REQUIRE(in_two_rings > 0);
+    double ring_sum = 0;
+    for (std::size_t k = 1; k < e.areas.size(); ++k) {
+        const auto& a = e.areas[k];
+        CAPTURE(a.code);
+        REQUIRE(ring_month.count(a.code) == 1);
+        CHECK(a.monthly_buffer == ring_month[a.code]);
+        CHECK(a.monthly_target == target_month[a.code]);
+        ring_sum += a.buffer.before + a.buffer.after;
+    }
+    // The scheme's buffer is the union of the rings, each location once.
+    const auto& scheme = e.areas.front();
+    CHECK(scheme.monthly_buffer == union_month);
+    CHECK(scheme.monthly_control == control_month);
+    CHECK(scheme.buffer.before + scheme.buffer.after < ring_sum);
+    // And the stored measures are the recounted ones.
+    const auto& top = e.areas[1];
+    hotref::store::Statement st{store.db(), "SELECT json_extract(measures, '$.buffer_before'), "
+                                            "json_extract(measures, '$.buffer_after') FROM evaluation_area "
+                                            "WHERE evaluation_id = ? AND code = ?"};
+    st.bind(1, e.evaluation_id).bind(2, top.code);
+    REQUIRE(st.step());
+    const auto& top_ring = ring_month[top.code];
+    CHECK(st.column_double(0) == doctest::Approx(std::accumulate(top_ring.begin(), top_ring.begin() + 6, 0.0)));
+    CHECK(st.column_double(1) == doctest::Approx(std::accumulate(top_ring.begin() + 6, top_ring.end(), 0.0)));
+}
+
+TEST_CASE("evaluate: capture against area, charted, equals a recount from the store") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    auto hs = t::force_area_gistar(250);
+    hs.from = "2025-01";
+    hs.to = "2025-06";
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+
+    hotref::evaluate::EvaluateOptions opt;
+    opt.date = "2025-07";
+    opt.months = 6;
+    opt.charts = tmp.file("charts");
+    opt.chart_hotspots = 0;
+    const auto e = hotref::evaluate::evaluate_run(store, opt);
+    const auto file = (tmp.path() / "charts" / "concentration.png").string();
+    CHECK(std::find(e.charts.begin(), e.charts.end(), file) != e.charts.end());
+    const auto png = t::read_file(file);
+    CHECK(png.size() > 5000);
+    CHECK(png.substr(1, 3) == "PNG");
+
+    // The recount: the run's hotspots by rank and its study area from the store's WKB (OGR),
+    // the incidents in them from SQL.
+    std::vector<OgrArea> hotspots;
+    {
+        hotref::store::Statement st{store.db(), "SELECT code, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+        st.bind(1, run.run_id);
+        while (st.step()) {
+            hotspots.push_back(ogr_from_wkb(st.column_text(0), st.column_blob(1)));
+        }
+    }
+    hotref::store::Statement st{store.db(), "SELECT AsBinary(area_geom) FROM run WHERE id = ?"};
+    st.bind(1, run.run_id);
+    REQUIRE(st.step());
+    const auto study = ogr_from_wkb("study area", st.column_blob(0));
+    std::vector<double> before(hotspots.size(), 0.0), after(hotspots.size(), 0.0);
+    double before_total = 0;
+    double after_total = 0;
+    OgrGeometry point{OGR_G_CreateGeometry(wkbPoint)};
+    for (const auto& c : asb_by_location_month(store, "2025-01", "2025-12")) {
+        OGR_G_SetPoint_2D(point.get(), 0, c.x, c.y);
+        const bool is_after = c.month >= "2025-07";
+        std::size_t holder = hotspots.size();
+        for (std::size_t i = 0; i < hotspots.size() && holder == hotspots.size(); ++i) {
+            holder = hotspots[i].holds(point.get(), c.x, c.y) ? i : holder;
+        }
+        if (holder == hotspots.size() && !study.holds(point.get(), c.x, c.y)) {
+            continue;
+        }
+        (is_after ? after_total : before_total) += c.n;
+        if (holder < hotspots.size()) {
+            (is_after ? after : before)[holder] += c.n;
+        }
+    }
+    const auto& k = e.concentration;
+    REQUIRE(k.codes.size() == hotspots.size());
+    REQUIRE(k.area_share.size() == hotspots.size() + 1);
+    REQUIRE(k.after_share.size() == hotspots.size() + 1);
+    REQUIRE(k.before_share.size() == hotspots.size() + 1);
+    CHECK(k.area_share.front() == 0);
+    CHECK(k.after_share.front() == 0);
+    CHECK(k.after_total == doctest::Approx(after_total));
+    CHECK(k.before_total == doctest::Approx(before_total));
+    const double study_area = OGR_G_Area(study.geom.get());
+    double area = 0, b = 0, a = 0;
+    for (std::size_t i = 0; i < hotspots.size(); ++i) {
+        CAPTURE(i);
+        CHECK(k.codes[i] == hotspots[i].code);
+        area += OGR_G_Area(hotspots[i].geom.get());
+        b += before[i];
+        a += after[i];
+        CHECK(k.area_share[i + 1] == doctest::Approx(area / study_area));
+        CHECK(k.before_share[i + 1] == doctest::Approx(b / before_total));
+        CHECK(k.after_share[i + 1] == doctest::Approx(a / after_total));
+    }
+    // The label: the whole set's PAI, which is the evaluation's.
+    CHECK(k.pai_after == doctest::Approx((a / after_total) / (area / study_area)));
+    CHECK(k.pai_before == doctest::Approx((b / before_total) / (area / study_area)));
+    CHECK(e.pai_after == doctest::Approx(k.pai_after));
+    // The hotspots were found on the "before" months: they held more of them.
+    CHECK(k.pai_before > k.pai_after);
+    CHECK(k.pai_after > 1);
+}
+
+TEST_CASE("evaluate: without --run, the latest patrol run, else the latest Gi* run") {
+    t::TempDir tmp;
+    {
+        hotref::store::Store empty{tmp.file("empty.sqlite"), true};
+        CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(empty, {}), doctest::Contains("no patrol or Gi* run"),
+                             hotref::Error);
+    }
+    const auto path = tmp.file("s.sqlite");
+    hotref::store::Store store{path, true};
+    t::ingest_geodata(store);
+    auto hs = t::force_area_gistar(250);
+    hs.from = "2025-01";
+    hs.to = "2025-06";
+    const auto gistar = hotref::hotspot::run_hotspots(store, hs).run_id;
+    hotref::evaluate::EvaluateOptions opt;
+    opt.date = "2025-07";
+    const auto e = hotref::evaluate::evaluate_run(store, opt);
+    CHECK(e.run_id == gistar);
+    CHECK(e.run_method == "gistar");
+    CHECK(e.run_chosen == "the latest Gi* run (no patrol run stored)");
+
+    // A stand-in patrol run (the Gi* run's rows under method 'patrol'), then a newer Gi* run:
+    // the patrol run is still the one evaluated.
+    auto copy_run = [&](const std::string& method) {
+        auto& db = store.db();
+        hotref::store::Statement run{db, "INSERT INTO run (method, params, period_from, period_to, categories, source, "
+                                         "area, incidents, incidents_outside, locations, hotspots, fingerprint, "
+                                         "software, created_at, seconds, area_geom) SELECT ?, params, period_from, "
+                                         "period_to, categories, source, area, incidents, incidents_outside, "
+                                         "locations, hotspots, fingerprint, software, created_at, seconds, area_geom "
+                                         "FROM run WHERE id = ?"};
+        run.bind(1, method).bind(2, gistar).run();
+        const auto id = db.last_insert_rowid();
+        hotref::store::Statement spots{db, "INSERT INTO hotspot (run_id, code, rank, name, area_m2, incidents, "
+                                           "density_km2, share, pai, geom) SELECT ?, code, rank, name, area_m2, "
+                                           "incidents, density_km2, share, pai, geom FROM hotspot WHERE run_id = ?"};
+        spots.bind(1, id).bind(2, gistar).run();
+        return id;
+    };
+    const auto patrol = copy_run("patrol");
+    const auto newer_gistar = copy_run("gistar");
+    REQUIRE(newer_gistar > patrol);
+    const auto p = hotref::evaluate::evaluate_run(store, opt);
+    CHECK(p.run_id == patrol);
+    CHECK(p.run_method == "patrol");
+    CHECK(p.run_chosen == "the latest patrol run");
+    // The same hotspots: the same counts.
+    CHECK(p.areas.front().target.after == e.areas.front().target.after);
+    // --run still wins, and the command names the run it chose.
+    opt.run_id = newer_gistar;
+    CHECK(hotref::evaluate::evaluate_run(store, opt).run_id == newer_gistar);
+    const auto r = t::run_hotref("evaluate --store '" + path + "' --date 2025-07 --months 6");
+    CHECK(r.code == 0);
+    CHECK(t::contains(r.out, "Evaluating run " + std::to_string(patrol) + " (patrol), the latest patrol run"));
 }
