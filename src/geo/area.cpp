@@ -40,6 +40,15 @@ StudyArea StudyArea::from_file(const std::string& path, const std::string& layer
     return a;
 }
 
+StudyArea StudyArea::from_wkb(const std::string& name, const std::string& wkb) {
+    StudyArea a;
+    a.m_name = name;
+    Geometry g = a.m_impl->ctx.from_wkb(wkb);
+    g.bounds(a.m_minx, a.m_miny, a.m_maxx, a.m_maxy);
+    a.m_impl->polygon.emplace(a.m_impl->ctx, std::move(g));
+    return a;
+}
+
 bool StudyArea::contains(double easting, double northing) const {
     if (easting < m_minx || easting > m_maxx || northing < m_miny || northing > m_maxy) {
         return false;

@@ -21,6 +21,9 @@ public:
     /// The union of the polygons of `layer` (empty: the first) in `path`.
     static StudyArea from_file(const std::string& path, const std::string& layer = "");
 
+    /// A (multi)polygon given as ISO WKB in EPSG:27700 (for example a union of districts).
+    static StudyArea from_wkb(const std::string& name, const std::string& wkb);
+
     ~StudyArea();
     StudyArea(StudyArea&&) noexcept;
     StudyArea& operator=(StudyArea&&) noexcept;

@@ -167,6 +167,12 @@ std::string read_whole_file(const std::string& path) {
     return out;
 }
 
+namespace {
+std::vector<PolygonFeature> read_polygons(const std::string& path, const std::string& layer_name,
+                                          const std::string& target_crs, const std::vector<std::string>& fields,
+                                          bool fields_required);
+} // namespace
+
 std::vector<std::string> read_polygons_wkb(const std::string& path, const std::string& layer_name,
                                            const std::string& target_crs) {
     std::vector<std::string> out;
@@ -178,6 +184,24 @@ std::vector<std::string> read_polygons_wkb(const std::string& path, const std::s
 
 std::vector<NamedPolygon> read_named_polygons(const std::string& path, const std::string& layer_name,
                                               const std::string& target_crs, const std::string& name_field) {
+    std::vector<NamedPolygon> out;
+    for (auto& f : read_polygons(path, layer_name, target_crs, {name_field}, false)) {
+        out.push_back(NamedPolygon{std::move(f.values.front()), std::move(f.wkb)});
+    }
+    return out;
+}
+
+std::vector<PolygonFeature> read_polygon_features(const std::string& path, const std::string& layer_name,
+                                                  const std::string& target_crs,
+                                                  const std::vector<std::string>& fields) {
+    return read_polygons(path, layer_name, target_crs, fields, true);
+}
+
+namespace {
+
+std::vector<PolygonFeature> read_polygons(const std::string& path, const std::string& layer_name,
+                                          const std::string& target_crs, const std::vector<std::string>& fields,
+                                          bool fields_required) {
     gdal_init();
     CPLErrorReset();
     std::unique_ptr<void, DatasetCloser> ds{
@@ -207,8 +231,15 @@ std::vector<NamedPolygon> read_named_polygons(const std::string& path, const std
             throw GeoError(path + ": cannot transform the layer to " + target_crs + " (" + last_gdal_error() + ")");
         }
     }
-    const int name_index = name_field.empty() ? -1 : OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), name_field.c_str());
-    std::vector<NamedPolygon> out;
+    std::vector<int> indices;
+    for (const auto& field : fields) {
+        const int index = field.empty() ? -1 : OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), field.c_str());
+        if (index < 0 && fields_required) {
+            throw InputError(path + ": layer '" + OGR_L_GetName(layer) + "' has no field '" + field + "'");
+        }
+        indices.push_back(index);
+    }
+    std::vector<PolygonFeature> out;
     OGR_L_ResetReading(layer);
     while (true) {
         std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, FeatureDeleter> feature{OGR_L_GetNextFeature(layer)};
@@ -229,17 +260,21 @@ std::vector<NamedPolygon> read_named_polygons(const std::string& path, const std
         }
         std::string wkb(static_cast<std::size_t>(OGR_G_WkbSize(copy.get())), '\0');
         OGR_G_ExportToIsoWkb(copy.get(), wkbNDR, reinterpret_cast<unsigned char*>(wkb.data()));
-        std::string name;
-        if (name_index >= 0 && OGR_F_IsFieldSetAndNotNull(feature.get(), name_index) != 0) {
-            name = OGR_F_GetFieldAsString(feature.get(), name_index);
+        PolygonFeature f;
+        for (const int index : indices) {
+            const bool set = index >= 0 && OGR_F_IsFieldSetAndNotNull(feature.get(), index) != 0;
+            f.values.emplace_back(set ? OGR_F_GetFieldAsString(feature.get(), index) : "");
         }
-        out.push_back(NamedPolygon{std::move(name), std::move(wkb)});
+        f.wkb = std::move(wkb);
+        out.push_back(std::move(f));
     }
     if (out.empty()) {
         throw InputError(path + ": layer '" + OGR_L_GetName(layer) + "' holds no polygons");
     }
     return out;
 }
+
+} // namespace
 
 void write_geotiff(const std::string& path, const std::vector<double>& values, int columns, int rows,
                    double origin_x, double origin_y, double cell_size, const std::string& description) {

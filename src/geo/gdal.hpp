@@ -75,6 +75,15 @@ struct NamedPolygon {
 /// As read_polygons_wkb, with each feature's `name_field` (for example the districts' `name`).
 std::vector<NamedPolygon> read_named_polygons(const std::string& path, const std::string& layer,
                                               const std::string& target_crs, const std::string& name_field);
+struct PolygonFeature {
+    std::vector<std::string> values;  // the requested fields as text, in order ("" when NULL)
+    std::string wkb;                  // ISO WKB in the target CRS
+};
+/// As read_polygons_wkb, with the values of `fields`. Throws InputError naming the
+/// file, layer and field when a field is missing.
+std::vector<PolygonFeature> read_polygon_features(const std::string& path, const std::string& layer,
+                                                  const std::string& target_crs,
+                                                  const std::vector<std::string>& fields);
 
 /// Writes a single-band Float32 GeoTIFF in EPSG:27700. `values` are row-major
 /// from the south-west cell (as hotref's grids are); `origin_x`, `origin_y` are
