@@ -8,5 +8,9 @@ sanitize="${HOTREF_SANITIZE:-OFF}"
 if [ ! -f "$build/CMakeCache.txt" ] || ! grep -q "HOTREF_SANITIZE:BOOL=$sanitize" "$build/CMakeCache.txt"; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOTREF_SANITIZE="$sanitize" >/dev/null
 fi
-cmake --build "$build" -j "$(nproc)" -- --no-print-directory 2>&1 | grep -vE '^\[ *[0-9]+%\]|^Consolidate|^Built target' || true
-test "${PIPESTATUS[0]}" -eq 0
+# The build's exit status, not grep's: a compile error must fail the script.
+set +e +o pipefail
+cmake --build "$build" -j "$(nproc)" -- --no-print-directory 2>&1 | grep -vE '^\[ *[0-9]+%\]|^Consolidate|^Built target'
+rc="${PIPESTATUS[0]}"
+set -e -o pipefail
+exit "$rc"

@@ -4,6 +4,7 @@
 #include "core/month.hpp"
 #include "core/text.hpp"
 #include "geo/area.hpp"
+#include "geo/force_area.hpp"
 #include "geo/gdal.hpp"
 #include "geo/geos.hpp"
 #include "hotspot/grid.hpp"
@@ -572,6 +573,65 @@ void patrol_candidates(store::Store& store, const store::IncidentQuery& query, c
 
 namespace {
 
+// The study area of a run without --area, derived from the bundled force areas; the
+// points far outside it are reported (how many, how far, where) and left out.
+std::optional<geo::StudyArea> derived_area(store::Store& store, const store::IncidentQuery& query,
+                                           const std::vector<store::LocationCount>& located, RunSummary& sum) {
+    std::string path;
+    try {
+        path = geo::bundled_geodata();
+    } catch (const Error& e) {
+        sum.notes.push_back(std::string{"no study area: "} + e.what() +
+                            "; the data's extent is used, so stray points stretch the grid: give --area");
+        return std::nullopt;
+    }
+    std::vector<std::array<double, 3>> xyw;
+    xyw.reserve(located.size());
+    for (const auto& l : located) {
+        xyw.push_back({l.easting, l.northing, l.count});
+    }
+    if (xyw.empty()) {
+        return std::nullopt;
+    }
+    auto d = geo::derive_study_area(xyw, store::stored_forces(store, query.source, query.from, query.to), path);
+    sum.notes.push_back("study area: " + d.how);
+    if (d.hull) {
+        sum.notes.push_back("no bundled boundary fits this feed: the study area is a hull of its points; give --area "
+                            "with the force's own boundary for PAI and Gi* over the true force area");
+    }
+    if (d.outside_points > 0) {
+        std::vector<std::size_t> by_weight = d.outside;
+        std::sort(by_weight.begin(), by_weight.end(), [&](std::size_t a, std::size_t b) {
+            return located[a].count != located[b].count ? located[a].count > located[b].count : a < b;
+        });
+        by_weight.resize(std::min<std::size_t>(by_weight.size(), 3));
+        std::vector<std::int64_t> ids;
+        for (const auto i : by_weight) {
+            ids.push_back(located[i].location_id);
+        }
+        const auto labels = store::location_labels(store, ids);
+        std::string where;
+        for (std::size_t k = 0; k < by_weight.size(); ++k) {
+            char one[200];
+            std::snprintf(one, sizeof one, "%s%s (%.0f, %.0f: %s)", k == 0 ? "" : "; ",
+                          labels[k].lsoa_name.empty() ? "?" : labels[k].lsoa_name.c_str(),
+                          located[by_weight[k]].easting, located[by_weight[k]].northing,
+                          with_commas(static_cast<std::int64_t>(located[by_weight[k]].count)).c_str());
+            where += one;
+        }
+        char msg[600];
+        std::snprintf(msg, sizeof msg,
+                      "%s incident(s) at %zu location(s) lie outside the study area, up to %.1f km away, and are left "
+                      "out of the grid (busiest: %s); 'hotref status --rejects' lists lines rejected at ingest",
+                      with_commas(static_cast<std::int64_t>(d.outside_weight)).c_str(), d.outside_points,
+                      d.farthest_km, where.c_str());
+        sum.notes.push_back(msg);
+        sum.stray_points = static_cast<std::int64_t>(d.outside_points);
+        sum.stray_km = d.farthest_km;
+    }
+    return std::move(d.area);
+}
+
 // Splits hotspots larger than `cap` m2: patrol hotspots grown from the parent's own
 // incidents (as many as it takes), each clipped to the parent's polygon.
 std::vector<Candidate> split_oversized(std::vector<Candidate> candidates, const std::vector<WeightedPoint>& points,
@@ -728,6 +788,11 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     if (!opt.area_path.empty()) {
         area.emplace(geo::StudyArea::from_file(opt.area_path, opt.area_layer));
     }
+    const auto located = store::location_counts(store, query);
+    if (!area) {
+        // Never the bounding box of every point: the force's own districts (geo/force_area.hpp).
+        area = derived_area(store, query, located, sum);
+    }
     {
         // Same request, same feeds, same software: the stored run is the answer.
         nlohmann::json request{{"method", opt.method}, {"from", sum.period_from},   {"to", sum.period_to},
@@ -762,7 +827,6 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             }
         }
     }
-    const auto located = store::location_counts(store, query);
     std::vector<WeightedPoint> points;
     std::vector<std::int64_t> point_location;
     points.reserve(located.size());

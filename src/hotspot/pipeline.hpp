@@ -19,7 +19,7 @@ struct HotspotOptions {
     std::string to;            // YYYY-MM; empty: the last month stored
     std::string categories = "asb";
     std::string source;        // empty: police.uk when stored, else the only source
-    std::string area_path;     // empty: the data's extent
+    std::string area_path;     // empty: derived from the bundled force areas (geo/force_area.hpp)
     std::string area_layer;
     double cell_size = 0;      // 0: sfhotspot's rule
     double band = 0;           // 0: cell size x sqrt(2)
@@ -103,6 +103,8 @@ struct RunSummary {
     double max_area_km2 = 0, max_diameter = 0, half_life = 0;
     double expected_total = 0;        // expected incidents per month in the whole area
     int not_significant = 0;          // hotspots whose core is not a Gi* hot spot at 95 %
+    std::int64_t stray_points = 0;    // locations far outside the derived study area, left out
+    double stray_km = 0;              // the farthest of them (km)
     int oversized = 0;                // analytical methods: hotspots larger than the cap
     double largest_km2 = 0;
     int trend_months = 0;             // time steps of the trend analysis (0: none)

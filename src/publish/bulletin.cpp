@@ -4,6 +4,7 @@
 #include "core/month.hpp"
 #include "core/text.hpp"
 #include "geo/gdal.hpp"
+#include "geo/force_area.hpp"
 #include "geo/geos.hpp"
 #include "publish/bulletin_model.hpp"
 #include "referral/kpi.hpp"
@@ -11,6 +12,8 @@
 #include "store/runs.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <optional>
 
 #include <algorithm>
 #include <chrono>
@@ -678,6 +681,16 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     if (boundaries.empty() && fs::exists(run.area)) {
         boundaries = run.area;
     }
+    bool bundled = false;
+    if (boundaries.empty()) {
+        // A study area derived from the bundled force areas (no --area): their districts.
+        try {
+            boundaries = geo::bundled_geodata();
+            bundled = true;
+        } catch (const Error&) {
+            // not bundled here: said below
+        }
+    }
     if (boundaries.empty()) {
         model.notes.push_back("District boundaries not drawn: the run's area (" + run.area +
                               ") is not a file here; give --boundaries (for example "
@@ -686,9 +699,18 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     bool have_districts = false;
     if (!boundaries.empty()) {
         try {
+            // The bundled file holds every English district: draw those of the run's area only.
+            std::optional<geo::PreparedGeometry> within;
+            if (bundled && !run.area_wkb.empty()) {
+                within.emplace(ctx, ctx.from_wkb(run.area_wkb));
+            }
             for (const auto& d : geo::read_named_polygons(boundaries, "districts", "EPSG:27700", "name")) {
                 const auto g = ctx.from_wkb(d.wkb);
-                model.districts.push_back(Model::District{d.name, g.rings(), g.interior_point()});
+                const auto inside = g.interior_point();
+                if (within && !within->covers_point(inside[0], inside[1])) {
+                    continue;
+                }
+                model.districts.push_back(Model::District{d.name, g.rings(), inside});
             }
             have_districts = true;
         } catch (const Error& e) {
@@ -702,6 +724,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             }
         } catch (const Error&) {
             model.force_area.clear();
+        }
+        if (model.force_area.empty() && !run.area_wkb.empty()) {
+            model.force_area = ctx.from_wkb(run.area_wkb).rings(); // the run's own (derived) area
         }
     }
     if (model.force_area.empty() && !run.area_wkb.empty()) {

@@ -156,22 +156,31 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
              {"confidence", FieldType::integer}, {"peak_density", FieldType::real}, {"trend", FieldType::text},
              {"trend_class", FieldType::text}, {"ij_referrals", FieldType::real},
              {"ij_contacted_48h_pct", FieldType::real}, {"ij_completed_pct", FieldType::real},
-             {"ij_not_reoffended_pct", FieldType::real}, {"ij_victim_satisfied_pct", FieldType::real}},
+             {"ij_not_reoffended_pct", FieldType::real}, {"ij_victim_satisfied_pct", FieldType::real},
+             {"expected", FieldType::real}},
             layer_options(title, desc));
         describe(layer, run, opt, title, desc, generated);
         store::Statement st{db, "SELECT code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
                                 "mean_z, max_z, confidence, peak_density, coalesce(trend, ''), coalesce(trend_class, ''), "
-                                "AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+                                "AsBinary(geom), expected FROM hotspot WHERE run_id = ? ORDER BY rank"};
         st.bind(1, run.id);
         std::int64_t n = 0;
         while (st.step()) {
             double incidents = st.column_double(3);
             double share = st.column_double(4);
             double density = st.column_double(6);
+            // Derived values are published only where the counts they are made from are:
+            // PAI = share / area share and the expected rate give a withheld count back
+            // (incidents = PAI x area x N / study area), and Gi* z is linear in the local sum,
+            // so z is internal only and the published profile keeps the confidence bin.
+            double pai = st.column_double(7);
+            double expected = st.column_is_null(15) ? std::numeric_limits<double>::quiet_NaN() : st.column_double(15);
+            const double nan = std::numeric_limits<double>::quiet_NaN();
             if (published && std::isnan(suppress_value(incidents, min_count))) {
-                incidents = share = density = std::numeric_limits<double>::quiet_NaN();
+                incidents = share = density = pai = expected = nan;
                 ++report.suppressed_primary;
             }
+            const bool z_published = !published;
             // Referral KPIs: shares only, withheld below the referral threshold (published profile).
             FieldValue ij_n;
             std::vector<FieldValue> ij_pct(4);
@@ -193,13 +202,13 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
             }
             layer.add({st.column_text(0), st.column_int(1), text_or_null(st.column_text(2)), run.method, run.id,
                        run.period_from, run.period_to, run.categories, real_or_null(incidents), real_or_null(share),
-                       st.column_double(5) / 1e6, real_or_null(density), st.column_double(7),
-                       st.column_is_null(8) ? FieldValue{} : real_or_null(st.column_double(8)),
-                       st.column_is_null(9) ? FieldValue{} : real_or_null(st.column_double(9)),
+                       st.column_double(5) / 1e6, real_or_null(density), real_or_null(pai),
+                       st.column_is_null(8) || !z_published ? FieldValue{} : real_or_null(st.column_double(8)),
+                       st.column_is_null(9) || !z_published ? FieldValue{} : real_or_null(st.column_double(9)),
                        st.column_is_null(10) ? FieldValue{} : FieldValue{st.column_int(10)},
                        st.column_is_null(11) ? FieldValue{} : real_or_null(st.column_double(11)),
                        text_or_null(st.column_text(12)), text_or_null(st.column_text(13)), ij_n, ij_pct[0], ij_pct[1],
-                       ij_pct[2], ij_pct[3]},
+                       ij_pct[2], ij_pct[3], real_or_null(expected)},
                       st.column_blob(14));
             ++n;
         }
@@ -241,8 +250,12 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
             if (!st.column_is_null(8)) {
                 densities.push_back(st.column_double(8));
             }
-            layer.add({st.column_int(0), st.column_int(1), st.column_int(2), real_or_null(count), opt_real(4),
-                       opt_real(5), opt_real(6), st.column_int(7), opt_real(8), text_or_null(st.column_text(9)),
+            // z, p and q are functions of the local sums: internal only (the bin is published).
+            const FieldValue z = published ? FieldValue{} : opt_real(4);
+            const FieldValue p = published ? FieldValue{} : opt_real(5);
+            const FieldValue q = published ? FieldValue{} : opt_real(6);
+            layer.add({st.column_int(0), st.column_int(1), st.column_int(2), real_or_null(count), z, p, q,
+                       st.column_int(7), opt_real(8), text_or_null(st.column_text(9)),
                        text_or_null(st.column_text(10)), text_or_null(st.column_text(11))},
                       ctx.box(x0, y0, x0 + run.cell_size, y0 + run.cell_size).wkb());
             ++n;

@@ -148,6 +148,18 @@ std::vector<std::string> stored_sources(Store& store) {
     return out;
 }
 
+std::vector<std::string> stored_forces(Store& store, const std::string& source, const std::string& from,
+                                       const std::string& to) {
+    Statement st{store.db(), "SELECT DISTINCT f.name FROM feed_partition p JOIN force f ON f.id = p.force_id "
+                             "WHERE (? = '' OR p.source = ?) AND p.month BETWEEN ? AND ? ORDER BY f.name"};
+    st.bind(1, source).bind(2, source).bind(3, from).bind(4, to);
+    std::vector<std::string> out;
+    while (st.step()) {
+        out.push_back(st.column_text(0));
+    }
+    return out;
+}
+
 std::vector<LocationLabel> location_labels(Store& store, const std::vector<std::int64_t>& ids) {
     Statement st{store.db(), "SELECT coalesce(street, ''), coalesce(lsoa_name, '') FROM location WHERE id = ?"};
     std::vector<LocationLabel> out;

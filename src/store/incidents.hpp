@@ -70,6 +70,10 @@ std::vector<std::string> stored_months(Store& store, const std::string& source);
 /// Partition sources present in the store, sorted.
 std::vector<std::string> stored_sources(Store& store);
 
+/// Forces ("Reported by") holding partitions of `source` (empty: any) in months from..to, sorted.
+std::vector<std::string> stored_forces(Store& store, const std::string& source, const std::string& from,
+                                       const std::string& to);
+
 struct LocationLabel {
     std::string street;     // "On or near Albert Street"
     std::string lsoa_name;  // "Derby 015B"

@@ -290,12 +290,14 @@ TEST_CASE("hotspots: a period in dates where the source has times (force export)
     opt.to = "2025-03-15";
     const auto s = run_hotspots(store, opt);
     CHECK(s.source == "force-export");
-    CHECK(s.incidents == in_first_half);
+    // Every incident of the days is read: inside the derived force area, or counted outside it.
+    CHECK(s.incidents + s.incidents_outside == in_first_half);
     REQUIRE(!s.hotspots.empty());
     CHECK(s.hotspots.front().name.find("Albert Street") == 0);
     // Months work too, and dates are refused where the source has none.
     opt.from = opt.to = "2025-03";
-    CHECK(run_hotspots(store, opt).incidents == 500);
+    const auto month = run_hotspots(store, opt);
+    CHECK(month.incidents + month.incidents_outside == 500);
 }
 
 TEST_CASE("hotspots: a run without hotspots does not retire the codes; category order does not matter") {
@@ -444,4 +446,50 @@ TEST_CASE("hotspots: Gi* hotspots larger than the cap are reported, and --max-ar
     CHECK(total_split > 0.8 * total_whole);
     CHECK(store.db().query_int("SELECT count(*) FROM hotspot WHERE run_id = " + std::to_string(split.run_id) +
                                " AND ST_IsValid(geom)") == static_cast<std::int64_t>(split.hotspots.size()));
+}
+
+TEST_CASE("hotspots: without --area the study area is the force's districts, and stray points far away change nothing") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    {
+        // Everything stored, strays included (no area at ingest), as a new user would.
+        hotref::ingest::Ingester ingester{store, hotref::ingest::IngestOptions{}};
+        for (const auto& f : hotref::ingest::plan_inputs({t::geodata("police-uk/derbyshire-2025")}, false).files) {
+            REQUIRE(ingester.ingest(f).status == "stored");
+        }
+        // Ten ASB rows in December 2024 in Margate and Truro, 200-300 km away.
+        for (const auto& f : hotref::ingest::plan_inputs({t::data("policeuk/2024-12-strays-street.csv")}, false).files) {
+            REQUIRE(ingester.ingest(f).status == "stored");
+        }
+    }
+    HotspotOptions opt;
+    opt.method = "gistar";
+    opt.cell_size = 250;
+    opt.from = "2025-01";
+    const auto clean = run_hotspots(store, opt);
+    opt.from = "2024-12";
+    const auto strays = run_hotspots(store, opt);
+    // The same grid: the nine Derbyshire districts, not a box reaching Cornwall and Kent.
+    CHECK(strays.columns == clean.columns);
+    CHECK(strays.rows == clean.rows);
+    CHECK(strays.study_cells == clean.study_cells);
+    CHECK(clean.area.find("Derbyshire") != std::string::npos);
+    const double force_km2 = hotref::geo::StudyArea::from_file(t::geodata("derbyshire_force_area.gpkg")).area_m2() / 1e6;
+    CHECK(static_cast<double>(clean.study_cells) * 0.0625 == doctest::Approx(force_km2).epsilon(0.05));
+    // The strays are reported: two more locations, the farthest over 200 km away, ten more incidents left out.
+    CHECK(strays.stray_points == clean.stray_points + 2);
+    CHECK(strays.stray_km > 200);
+    CHECK(strays.incidents_outside == doctest::Approx(clean.incidents_outside + 10));
+    bool said = false;
+    for (const auto& n : strays.notes) {
+        said = said || n.find("lie outside the study area") != std::string::npos;
+    }
+    CHECK(said);
+    // Patrol runs use the same area.
+    HotspotOptions patrol;
+    patrol.from = "2024-12";
+    patrol.method = "patrol";
+    const auto p = run_hotspots(store, patrol);
+    CHECK(p.area == strays.area);
+    CHECK(p.hotspots.size() == 20);
 }

@@ -468,8 +468,9 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     CHECK(!t::contains(published_text, "15 incidents"));
     opt.profile = Profile::internal;
 
-    // This run had no --area: the map says why it has no districts, and a bad --boundaries is an error.
-    CHECK(t::contains(pdf_text(r.pdf), "District boundaries not drawn: the run's area (data extent) is not a file here"));
+    // This run had no --area: the map draws the bundled districts of the derived force area,
+    // and a bad --boundaries is an error.
+    CHECK(!t::contains(pdf_text(r.pdf), "District boundaries not drawn"));
     {
         BulletinOptions bad = opt;
         bad.boundaries = tmp.file("nowhere.gpkg");
