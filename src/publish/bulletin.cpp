@@ -310,6 +310,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         evidence.to = run.period_to;
         evidence.dated = run_dated;
         model.evidence = evidence.label();
+        if (run.method == "patrol") {
+            model.ranking = "ranked by expected ASB, from";
+        }
     }
     model.run_line = method_title(run);
     model.run_id = run.id;

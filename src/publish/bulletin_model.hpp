@@ -68,6 +68,7 @@ struct Model {
     std::string categories;
     std::string source;              // police.uk / force-export
     std::string evidence;            // "2025-01 to 2025-12": the run's period (insets, windows, trends)
+    std::string ranking = "ranked by incidents in"; // how the run's hotspots are ranked, before the period
     std::string run_line;            // "run 3: Getis-Ord Gi* with FDR, 250 m cells, 2025-01 to 2025-12"
     std::int64_t run_id = 0;
     int run_hotspots = 0;

@@ -749,7 +749,7 @@ void draw_table(Canvas& c, const Model& m, double x, double& y, std::size_t firs
     c.colour(ink);
     c.text(x, y,
            "Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
-               " (ranked by incidents in " + m.evidence + ")" + (first > 0 ? ", continued" : ""),
+               " (" + m.ranking + " " + m.evidence + ")" + (first > 0 ? ", continued" : ""),
            10, true);
     y += 6;
     const double row_h = 13;
@@ -1155,7 +1155,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     } else {
         const auto rows = table_rows(m);
         h += "<h2>Top " + std::to_string(m.items.size()) + " hotspots of " + std::to_string(m.run_hotspots) +
-             " (ranked by incidents in " + e(m.evidence) + ")</h2>\n<table>\n<tr>";
+             " (" + e(m.ranking) + " " + e(m.evidence) + ")</h2>\n<table>\n<tr>";
         for (std::size_t k = 0; k < rows[0].size(); ++k) {
             std::string head = e(rows[0][k]);
             if (const auto bar = head.find('|'); bar != std::string::npos) {
