@@ -23,9 +23,11 @@ const char* ReferralCommand::details() const {
   show REF            one referral with its audit trail
   link                link every referral to a hotspot of a run (--run, default the latest
                       Gi* run): the one containing it, else the nearest within --within m
-  purge               retention: remove personal data (person key, needs, exact location,
-                      escalation note, provider) from referrals older than --months
-                      months before --as-of; the KPI fields stay; audited
+  purge               retention: remove personal data (person key, needs, interpreter, exact
+                      location, incident time and references, escalation note, provider,
+                      the old/new values in the audit) from referrals older than --months
+                      months before --as-of; the KPI fields stay; audited; then VACUUM and
+                      an emptied WAL (docs/referrals.md#purge)
   kpis                the scheme's KPIs, for the whole scheme and per hotspot, each with its
                       numerator and denominator (published profile: figures from fewer than
                       10 referrals withheld)

@@ -7,13 +7,12 @@
 #include "server/server.hpp"
 #include "server/service.hpp"
 #include "store/store.hpp"
+#include "util/private_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
-#include <unistd.h>
 
 namespace hotref::cli {
 
@@ -66,7 +65,7 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("secret-file", po::value<std::string>(&m_secret_file), "referral person-hash secret (else $HOTREF_REFERRAL_SECRET)")
         ("area", po::value<std::string>(&m_area), "submitted incidents must fall in this area (a polygon file)")
         ("mapping", po::value<std::string>(&m_mapping), "column mapping for submitted force exports (JSON)")
-        ("work-dir", po::value<std::string>(&m_work_dir), "folder for the layers being published (default: a temporary one)")
+        ("work-dir", po::value<std::string>(&m_work_dir), "folder in which a private folder (0700) for the layers being published is made (default: $TMPDIR)")
         ("poll", po::value<int>(&m_poll_ms)->default_value(2000), "ms between checks of the store for changes");
 }
 
@@ -129,15 +128,14 @@ int ServeCommand::run() {
     }
     so.mapping_path = m_mapping;
 
-    bool temporary = m_work_dir.empty();
-    const fs::path work = temporary ? fs::temp_directory_path() / ("hotref-serve-" + std::to_string(::getpid()))
-                                    : fs::path{m_work_dir};
-    fs::create_directories(work);
-    so.bulletin_dir = (work / "bulletins").string();
+    // The working files (internal layers among them) go into a private folder
+    // (mode 0700, made by mkdtemp) in --work-dir or $TMPDIR, removed on the way out.
+    PrivateDir work{m_work_dir, "hotref-serve-"};
+    so.bulletin_dir = (work.path() / "bulletins").string();
 
     server::CatalogOptions co;
     co.store_path = m_store_path;
-    co.work_dir = (work / "layers").string();
+    co.work_dir = work.path().string();
     co.method = m_method;
     co.run_id = m_run;
     server::Catalog catalog{co, m_poll_ms};
@@ -166,10 +164,6 @@ int ServeCommand::run() {
     catalog.start();
     server.run();
     catalog.stop();
-    if (temporary) {
-        std::error_code ec;
-        fs::remove_all(work, ec);
-    }
     std::cerr << "hotref serve: stopped\n";
     return 0;
 }

@@ -66,6 +66,10 @@ std::map<std::string, std::string> as_fields(const Referral& r) {
             {"consent_evaluation", opt_text(r.consent_evaluation)}};
 }
 
+// The template columns whose values purge_personal_data removes.
+constexpr const char* purged_columns[] = {"person_id", "needs", "interpreter", "easting", "northing",
+                                          "escalation", "provider", "incident_at", "incident_refs"};
+
 constexpr const char* select_sql =
     "SELECT r.id, r.reference, r.created_at, coalesce(r.incident_at, ''), r.offence, coalesce(r.asb_qualifier, ''), "
     "r.easting, r.northing, r.disposal, r.age_band, r.first_time_entrant, coalesce(r.provider, ''), r.person_key, "
@@ -210,6 +214,15 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
         throw Rejected(errors);
     }
     const auto stored = find(given.reference);
+    if (stored && stored->r.person_key == "purged") {
+        for (const char* k : purged_columns) {
+            if (const auto it = fields.find(k); it != fields.end() && !trim(it->second).empty()) {
+                errors.push_back({k, "the personal data of " + given.reference +
+                                         " was removed on retention (hotref referral purge) and is not recorded "
+                                         "again; leave this column empty for it (or drop its row)"});
+            }
+        }
+    }
     const Referral next = stored ? merged(stored->r, given, fields) : given;
     for (auto& e : validate(next)) {
         errors.push_back(std::move(e));
@@ -350,25 +363,45 @@ std::int64_t purge_personal_data(store::Store& store, int months, const std::str
     char cutoff[48];
     std::snprintf(cutoff, sizeof cutoff, "%04d-%02d-%02d", y, m, std::min(day->day, days_in_month(y, m)));
     auto& db = store.db();
-    store::Transaction tx{db};
     std::vector<std::int64_t> ids;
     {
-        store::Statement st{db, "SELECT id FROM referral WHERE substr(created_at, 1, 10) < ? AND person_key != 'purged'"};
-        st.bind(1, std::string{cutoff});
-        while (st.step()) {
-            ids.push_back(st.column_int(0));
+        store::Transaction tx{db};
+        {
+            store::Statement st{db, "SELECT id FROM referral WHERE substr(created_at, 1, 10) < ? "
+                                    "AND person_key != 'purged'"};
+            st.bind(1, std::string{cutoff});
+            while (st.step()) {
+                ids.push_back(st.column_int(0));
+            }
         }
+        // The personal columns (docs/referrals.md#purge); the KPI fields stay.
+        store::Statement upd{db, "UPDATE referral SET person_key = 'purged', needs = NULL, interpreter = NULL, "
+                                 "easting = NULL, northing = NULL, escalation = NULL, provider = NULL, "
+                                 "incident_at = NULL, updated_at = ? WHERE id = ?"};
+        store::Statement log{db, "INSERT INTO referral_audit (referral_id, at, actor, action, field, old_value, "
+                                 "new_value) VALUES (?, ?, ?, 'purge', 'person data', NULL, ?)"};
+        const std::string now = store::utc_now();
+        for (const auto id : ids) {
+            upd.bind(1, now).bind(2, id).run();
+        }
+        // Of every purged referral (also those purged by a hotref that left these behind):
+        // the audit trail keeps who, when, the action and the field, not the values; the
+        // incident references (they lead to the incident's exact place and time) go; a
+        // link keeps its hotspot and kind (the KPIs per hotspot), not the distance.
+        db.exec("UPDATE referral_audit SET old_value = NULL, new_value = NULL WHERE referral_id IN "
+                "(SELECT id FROM referral WHERE person_key = 'purged') AND action != 'purge' "
+                "AND (old_value IS NOT NULL OR new_value IS NOT NULL)");
+        db.exec("DELETE FROM referral_incident WHERE referral_id IN (SELECT id FROM referral WHERE person_key = 'purged')");
+        db.exec("UPDATE referral_link SET distance_m = NULL WHERE distance_m IS NOT NULL AND referral_id IN "
+                "(SELECT id FROM referral WHERE person_key = 'purged')");
+        for (const auto id : ids) {
+            log.bind(1, id).bind(2, now).bind(3, actor).bind(4, std::string{"retention: created before "} + cutoff).run();
+        }
+        tx.commit();
     }
-    store::Statement upd{db, "UPDATE referral SET person_key = 'purged', needs = NULL, easting = NULL, northing = NULL, "
-                             "escalation = NULL, provider = NULL, updated_at = ? WHERE id = ?"};
-    store::Statement log{db, "INSERT INTO referral_audit (referral_id, at, actor, action, field, old_value, new_value) "
-                             "VALUES (?, ?, ?, 'purge', 'person data', NULL, ?)"};
-    const std::string now = store::utc_now();
-    for (const auto id : ids) {
-        upd.bind(1, now).bind(2, id).run();
-        log.bind(1, id).bind(2, now).bind(3, actor).bind(4, std::string{"retention: created before "} + cutoff).run();
-    }
-    tx.commit();
+    // secure_delete zeroed the old values in their pages; this removes the free pages and
+    // the earlier page versions in the WAL.
+    store.erase_free_space();
     return static_cast<std::int64_t>(ids.size());
 }
 

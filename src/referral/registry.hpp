@@ -82,8 +82,12 @@ ImportReport import_csv(store::Store& store, const std::string& path, const Regi
                         bool skip_bad_rows);
 
 /// Retention: referrals created more than `months` months before `as_of`
-/// (YYYY-MM-DD) lose their personal data (person key, needs, exact location,
-/// escalation note); the KPI fields stay. Each is audited. Returns how many.
+/// (YYYY-MM-DD) lose their personal data (person key, needs, interpreter, exact
+/// location, incident time and references, escalation note, provider) and their
+/// audit rows the old and new values; the KPI fields stay. Each is audited. Then
+/// the store is vacuumed and its WAL emptied, so nothing of the values stays in
+/// the files (docs/referrals.md#purge). Returns how many referrals were purged now.
+/// Throws StoreError when another connection keeps the WAL from being emptied.
 std::int64_t purge_personal_data(store::Store& store, int months, const std::string& as_of, const std::string& actor);
 
 /// The key of the person hash from HOTREF_REFERRAL_SECRET or a file; throws

@@ -11,6 +11,7 @@
 #include "publish/layers.hpp"
 #include "store/runs.hpp"
 #include "store/store.hpp"
+#include "util/private_dir.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,8 +22,6 @@
 #include <iomanip>
 #include <iostream>
 #include <set>
-
-#include <unistd.h>
 
 namespace hotref::server {
 
@@ -444,19 +443,14 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     snap->attribution = attribution;
     store::Store store{o.store_path, false};
     const auto run = choose_run(store, o);
-    static std::atomic<int> counter{0};
-    const fs::path work = fs::path{o.work_dir} / ("snapshot-" + std::to_string(::getpid()) + "-" +
-                                                  std::to_string(counter.fetch_add(1)));
-    std::error_code ec;
-    fs::remove_all(work, ec);
-    fs::create_directories(work);
-    struct Cleanup {
-        fs::path dir;
-        ~Cleanup() {
-            std::error_code e;
-            fs::remove_all(dir, e);
-        }
-    } cleanup{work};
+    // The internal layers are OFFICIAL-SENSITIVE: written into a folder only this user
+    // can enter, as files only this user can read, and removed when built.
+    PrivateDir work_dir{o.work_dir, "hotref-snapshot-"};
+    if (o.keep_work_dir) {
+        work_dir.keep();
+    }
+    const PrivateUmask private_files;
+    const fs::path& work = work_dir.path();
 
     if (!run) {
         const std::string m = o.method.empty() ? "patrol" : o.method;

@@ -84,7 +84,10 @@ struct Snapshot {
 
 struct CatalogOptions {
     std::string store_path;
-    std::string work_dir;        // where layers are written while building
+    /// Where the layers are written while building: a private folder (mode 0700, files
+    /// 0600) made in it for each build and removed after; empty: in $TMPDIR.
+    std::string work_dir;
+    bool keep_work_dir = false;  // leave each build's folder in place (tests, debugging)
     std::string method;          // empty: patrol, else Gi*
     std::int64_t run_id = 0;     // 0: the current run of `method` (latest period, then latest id)
     int tiles_min_zoom = 6;

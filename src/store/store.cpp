@@ -437,6 +437,9 @@ Store::Store(const std::string& path, bool create) : m_db(path, create) {
     m_db.exec("PRAGMA page_size = 16384");
     m_db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
               "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
+    // Deleted and overwritten content is zeroed in its page, so that removed personal
+    // data (referral purge) is not left readable in free space (docs/referrals.md#purge).
+    m_db.exec("PRAGMA secure_delete = ON");
     const bool fresh = m_db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") == 0;
     if (fresh) {
         const bool empty = m_db.query_int("SELECT count(*) FROM sqlite_master") == 0;
@@ -491,6 +494,19 @@ void Store::migrate() {
         m_db.exec(step.sql);
         m_db.exec("UPDATE meta SET value = '" + std::to_string(step.version) + "' WHERE key = 'schema_version'");
         tx.commit();
+    }
+}
+
+void Store::erase_free_space() {
+    // VACUUM rebuilds the file without free pages or free space in pages; in WAL mode it
+    // writes the new pages to the WAL, so the TRUNCATE checkpoint then copies them into
+    // the file and empties the WAL (which also held every earlier version of the pages).
+    m_db.exec("VACUUM");
+    Statement st{m_db, "PRAGMA wal_checkpoint(TRUNCATE)"};
+    if (st.step() && st.column_int(0) != 0) {
+        throw StoreError(m_db.path() + ": cannot empty the write-ahead log (" + m_db.path() +
+                         "-wal): another connection is reading the store (is 'hotref serve' running?); stop it "
+                         "and run the command again: until then earlier versions of changed rows stay in the WAL");
     }
 }
 

@@ -118,6 +118,12 @@ public:
     static constexpr int incident_batch = 64;
     void insert_reject(std::int64_t feed_id, const RejectRow& row);
 
+    // --- erasure ---
+    /// Leaves nothing of deleted or overwritten rows in the files: VACUUM, then a
+    /// TRUNCATE checkpoint that empties the -wal file. Call outside a transaction.
+    /// Throws StoreError when another connection keeps the WAL from being emptied.
+    void erase_free_space();
+
 private:
     void create_schema();
     static void bind_incident(Statement& st, int base, const IncidentRow& row);
