@@ -15,6 +15,7 @@
 
 #include "hotspot/grid.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +38,13 @@ struct PatrolCell {
     std::int64_t col = 0;  // fine-grid column: x from col * cell_size to (col + 1) * cell_size
     std::int64_t row = 0;
 };
+
+/// The square of a fine cell: minx, miny, maxx, maxy (m).
+inline std::array<double, 4> cell_box(const PatrolCell& c, double cell_size) noexcept {
+    const double x0 = static_cast<double>(c.col) * cell_size;
+    const double y0 = static_cast<double>(c.row) * cell_size;
+    return {x0, y0, x0 + cell_size, y0 + cell_size};
+}
 
 struct PatrolHotspot {
     std::vector<PatrolCell> cells;       // sorted by (row, col)

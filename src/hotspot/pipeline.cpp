@@ -497,9 +497,7 @@ void patrol_candidates(store::Store& store, const store::IncidentQuery& query, c
         Candidate cand;
         std::vector<std::array<double, 4>> boxes;
         for (const auto& c : h.cells) {
-            const double x0 = static_cast<double>(c.col) * po.cell_size;
-            const double y0 = static_cast<double>(c.row) * po.cell_size;
-            boxes.push_back({x0, y0, x0 + po.cell_size, y0 + po.cell_size});
+            boxes.push_back(cell_box(c, po.cell_size));
         }
         cand.wkb = ctx.dissolve_boxes(boxes).wkb();
         cand.points = h.points;
@@ -658,10 +656,9 @@ std::vector<Candidate> split_oversized(std::vector<Candidate> candidates, const 
             std::vector<std::array<double, 4>> boxes;
             std::set<std::pair<std::int64_t, std::int64_t>> kept;
             for (const auto& cell : piece.cells) {
-                const double x0 = static_cast<double>(cell.col) * po.cell_size;
-                const double y0 = static_cast<double>(cell.row) * po.cell_size;
-                if (parent.covers_point(x0 + po.cell_size / 2, y0 + po.cell_size / 2)) {
-                    boxes.push_back({x0, y0, x0 + po.cell_size, y0 + po.cell_size});
+                const auto b = cell_box(cell, po.cell_size);
+                if (parent.covers_point((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)) {
+                    boxes.push_back(b);
                     kept.emplace(cell.col, cell.row);
                 }
             }

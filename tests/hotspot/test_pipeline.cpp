@@ -390,7 +390,7 @@ TEST_CASE("hotspots: patrol on the real Derbyshire data: K hotspots within the c
         }
         CHECK(top.expected == doctest::Approx(num / den).epsilon(0.02));
     }
-    // Deterministic: the same request again is the same stored run; a forced rerun gives the same hotspots.
+    // The same request again is the same stored run, not a new computation.
     const auto again = run_hotspots(store, opt);
     CHECK(again.unchanged);
     CHECK(again.run_id == s.run_id);
