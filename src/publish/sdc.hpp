@@ -1,0 +1,100 @@
+#pragma once
+// Statistical disclosure control for everything hotref publishes: the one place
+// that decides what a published count is.
+//
+//  - Cell-key perturbation (ONS, Census 2021): every record has a key 0..255 from
+//    a keyed hash of its identity (HMAC-SHA-256 with the store's secret); a cell's
+//    key is the sum of its records' keys mod 256; the published value is the true
+//    value plus the noise a perturbation table gives for (value, cell key). The
+//    same set of records always gets the same noise, so two runs, two periods or
+//    two --as-of dates that hold the same records publish the same figure, and
+//    figures that differ by one record differ by an unpredictable amount.
+//  - Primary suppression: a true count from 1 to threshold - 1 is withheld.
+//  - Complementary (secondary) suppression across every published margin
+//    (totals = sums of parts), checked by an audit: for every withheld value the
+//    published figures (each known only to within the perturbation table's
+//    bounds) and the margins must leave a feasible interval at least `threshold`
+//    wide. The audit solves the linear programme min/max x_i subject to the
+//    margins and the bounds (GLPK), component by component.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hotref::publish::sdc {
+
+/// A record's key, 0..255: HMAC-SHA-256(secret, identity), first byte.
+std::uint8_t record_key(std::string_view secret, std::string_view identity);
+
+/// Sums record keys mod 256 (the cell key).
+class CellKey {
+public:
+    void add(std::uint8_t record) noexcept { m_sum = static_cast<std::uint8_t>(m_sum + record); }
+    void add(const CellKey& other) noexcept { m_sum = static_cast<std::uint8_t>(m_sum + other.m_sum); }
+    [[nodiscard]] std::uint8_t value() const noexcept { return m_sum; }
+
+private:
+    std::uint8_t m_sum = 0;
+};
+
+/// The perturbation table: for a true value v >= threshold and a cell key, the
+/// noise in [-max_noise, max_noise], with v + noise >= threshold, mean zero for
+/// v >= threshold + max_noise. Zero stays zero; 1..threshold-1 is never published.
+struct PTable {
+    int threshold = 5;
+    int max_noise = 2;
+    /// The published value of a true count v >= threshold with cell key `key`.
+    [[nodiscard]] std::int64_t perturb(std::int64_t v, std::uint8_t key) const;
+    /// What an attacker who knows this table learns of the true value from a published value p.
+    [[nodiscard]] double lower(double p) const;
+    [[nodiscard]] double upper(double p) const;
+};
+
+/// One count in a table to be protected.
+struct Cell {
+    double value = 0;          // the true count
+    CellKey key;               // the cell key (sum of its records' keys)
+    // Filled by protect():
+    bool withheld = false;     // not published
+    bool secondary = false;    // withheld to protect another
+    double published = 0;      // the published (perturbed) value, when not withheld
+};
+
+/// A margin: cells[total] = sum of cells[parts].
+struct Margin {
+    std::size_t total = 0;
+    std::vector<std::size_t> parts;
+};
+
+struct Table {
+    std::vector<Cell> cells;
+    std::vector<Margin> margins;
+    /// Adds a cell; returns its index.
+    std::size_t add(double value, CellKey key = {});
+    void add_margin(std::size_t total, std::vector<std::size_t> parts);
+};
+
+struct Interval {
+    double lo = 0;
+    double hi = std::numeric_limits<double>::infinity();
+    [[nodiscard]] double width() const noexcept { return hi - lo; }
+};
+
+/// What an attacker can infer of each cell from what is published: published cells
+/// are bounded by the ptable (or exact when `perturbed` is false); withheld cells are
+/// bounded by >= 0 only, then narrowed by the margins (LP). Returns one interval per cell.
+std::vector<Interval> audit(const Table& table, const PTable& ptable, bool perturbed = true);
+
+struct Protection {
+    std::int64_t primary = 0;
+    std::int64_t secondary = 0;
+    std::int64_t perturbed = 0;  // published values that differ from the truth
+};
+
+/// Perturbs (when `perturb`), suppresses 1..threshold-1, then withholds complementary
+/// cells until audit() gives every withheld cell an interval at least threshold wide.
+Protection protect(Table& table, const PTable& ptable, bool perturb = true);
+
+} // namespace hotref::publish::sdc
