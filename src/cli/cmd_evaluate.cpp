@@ -4,7 +4,10 @@
 #include "core/text.hpp"
 #include "store/store.hpp"
 
+#include "publish/model.hpp"
+
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 
 namespace hotref::cli {
@@ -38,14 +41,21 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
          "first linked referral")
         ("months", po::value<int>(&m_options.months)->default_value(6), "months before and after")
         ("buffer", po::value<double>(&m_options.buffer_m)->default_value(250), "buffer ring width in metres")
-        ("csv", po::value<std::string>(&m_options.csv), "write the table as CSV here")
-        ("gpkg", po::value<std::string>(&m_options.gpkg),
+        ("csv", po::value<std::string>(&m_files.csv), "write the table as CSV here")
+        ("gpkg", po::value<std::string>(&m_files.gpkg),
          "write a styled GeoPackage of the hotspots (before/after), buffers and control here")
-        ("charts", po::value<std::string>(&m_options.charts),
-         "write PNG charts here: each top hotspot's monthly series, the rate ratios, and capture against area");
+        ("charts", po::value<std::string>(&m_files.charts),
+         "write PNG charts here: each top hotspot's monthly series, the rate ratios, and capture against area")
+        ("profile", po::value<std::string>(&m_profile)->default_value("published"),
+         "published (counts 1-4 withheld, the rest with cell-key noise, measures from published counts) or "
+         "internal (true figures, OFFICIAL-SENSITIVE)");
 }
 
 void EvaluateCommand::apply(const po::variables_map&) {
+    publish::profile_from_name(m_profile);
+    if (!m_files.gpkg.empty() && std::filesystem::exists(m_files.gpkg)) {
+        throw UsageError(m_files.gpkg + " exists; remove it or choose another --gpkg");
+    }
     if (!(m_options.buffer_m > 0)) {
         throw UsageError("--buffer must be above 0 metres");
     }
@@ -53,7 +63,11 @@ void EvaluateCommand::apply(const po::variables_map&) {
 
 int EvaluateCommand::run() {
     store::Store store{m_store_path, false};
-    const auto e = evaluate::evaluate_run(store, m_options);
+    const auto profile = publish::profile_from_name(m_profile);
+    // Compute and store the true figures; everything shown or written is the profile's.
+    const auto e = publish::disclose_evaluation(evaluate::evaluate_run(store, m_options), profile,
+                                                publish::DisclosureRules{}, store::disclosure_secret(store));
+    const auto written = publish::write_evaluation(e, m_files, profile);
     if (m_options.run_id == 0) {
         std::printf("Evaluating run %lld (%s), %s\n", static_cast<long long>(e.run_id), e.run_method.c_str(),
                     e.run_chosen.c_str());
@@ -65,6 +79,7 @@ int EvaluateCommand::run() {
     for (const auto& w : e.warnings) {
         std::fprintf(stderr, "warning: %s\n", w.c_str());
     }
+    std::printf("%s\n", e.profile_note.c_str());
     auto f = [](double v, const char* fmt) {
         char buf[32];
         if (!std::isfinite(v)) {
@@ -81,23 +96,22 @@ int EvaluateCommand::run() {
             std::printf("(%zu more hotspots in the store and --csv)\n", e.areas.size() - 16);
             break;
         }
-        std::printf("%-8s %-30s %6.0f %6.0f %6s%% %6s %8s %6s %3.0f>%-3.0f %3.0f>%-3.0f %7s %6s  %s\n", a.code.c_str(),
-                    a.name.substr(0, 30).c_str(), a.target.before, a.target.after,
+        // Withheld counts print as "<5".
+        auto c = [&f](double v) { return std::isfinite(v) ? f(v, "%.0f") : std::string{"<5"}; };
+        const std::string buffer = c(a.buffer.before) + ">" + c(a.buffer.after);
+        const std::string control = c(a.control.before) + ">" + c(a.control.after);
+        std::printf("%-8s %-30s %6s %6s %6s%% %6s %8s %6s %7s %7s %7s %6s  %s\n", a.code.c_str(),
+                    a.name.substr(0, 30).c_str(), c(a.target.before).c_str(), c(a.target.after).c_str(),
                     f(a.target.percent_change(), "%+.0f").c_str(), f(a.target_ratio.ratio.estimate, "%.2f").c_str(),
-                    f(a.target_ratio.p_exact, "%.3g").c_str(), f(a.irr.estimate, "%.2f").c_str(), a.buffer.before,
-                    a.buffer.after, a.control.before, a.control.after, f(a.wdd.wdd, "%.0f").c_str(),
-                    f(a.wdd.z, "%.2f").c_str(), a.wdq.reading);
+                    f(a.target_ratio.p_exact, "%.3g").c_str(), f(a.irr.estimate, "%.2f").c_str(), buffer.c_str(),
+                    control.c_str(), f(a.wdd.wdd, "%.0f").c_str(), f(a.wdd.z, "%.2f").c_str(), a.wdq.reading);
     }
-    std::printf("\nPAI of the run's hotspots for the 'after' incidents: %.1f (before: %.1f)\n", e.pai_after,
-                e.concentration.pai_before);
-    if (!m_options.csv.empty()) {
-        std::printf("wrote %s\n", m_options.csv.c_str());
+    if (std::isfinite(e.pai_after)) {
+        std::printf("\nPAI of the run's hotspots for the 'after' incidents: %.1f (before: %.1f)\n", e.pai_after,
+                    e.concentration.pai_before);
     }
-    if (!m_options.gpkg.empty()) {
-        std::printf("wrote %s\n", m_options.gpkg.c_str());
-    }
-    for (const auto& c : e.charts) {
-        std::printf("wrote %s\n", c.c_str());
+    for (const auto& w : written) {
+        std::printf("wrote %s\n", w.c_str());
     }
     return 0;
 }

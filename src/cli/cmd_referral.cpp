@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "publish/model.hpp"
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -159,9 +160,10 @@ int ReferralCommand::run() {
         ko.run_id = m_run;
         ko.follow_up_months = m_months;
         ko.as_of = m_as_of;
-        ko.profile = publish::profile_from_name(m_profile);
         ko.by_month = m_by_month;
-        const auto all = referral::referral_kpis(store, ko);
+        const auto profile = publish::profile_from_name(m_profile);
+        const auto all = publish::disclose_kpis(referral::referral_kpis(store, ko), profile, publish::DisclosureRules{},
+                                                store::disclosure_secret(store));
         auto ratio = [](const referral::Ratio& r) {
             char buf[48];
             if (r.suppressed) {
@@ -175,13 +177,12 @@ int ReferralCommand::run() {
             return std::string{buf};
         };
         std::printf("Immediate Justice KPIs (%s profile, %s; reoffending within %d months; * withheld: fewer than 10)\n",
-                    publish::profile_name(ko.profile), publish::classification(ko.profile), m_months);
+                    publish::profile_name(profile), publish::classification(profile), m_months);
         std::printf("%-18s %9s %-17s %-17s %-15s %-17s %-15s %-15s %6s\n", "group", "referrals", "contact<=48h",
                     "completed", "refused", "not reoffended", "victim satisf.", "first-time", "days");
         for (const auto& k : all) {
-            const bool small = ko.profile == publish::Profile::published && k.referrals < 10;
             char refs[16];
-            std::snprintf(refs, sizeof refs, "%s", small && k.referrals > 0 ? "<10" : std::to_string(static_cast<long long>(k.referrals)).c_str());
+            std::snprintf(refs, sizeof refs, "%s", std::isnan(k.referrals) ? "<10" : std::to_string(static_cast<long long>(k.referrals)).c_str());
             std::printf("%-18s %9s %-17s %-17s %-15s %-17s %-15s %-15s %6s\n", k.group.substr(0, 18).c_str(), refs,
                         ratio(k.contacted_48h).c_str(), ratio(k.completed).c_str(), ratio(k.refused).c_str(),
                         ratio(k.not_reoffended).c_str(), ratio(k.victim_satisfied).c_str(),

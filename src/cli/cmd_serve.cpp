@@ -65,7 +65,6 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("secret-file", po::value<std::string>(&m_secret_file), "referral person-hash secret (else $HOTREF_REFERRAL_SECRET)")
         ("area", po::value<std::string>(&m_area), "submitted incidents must fall in this area (a polygon file)")
         ("mapping", po::value<std::string>(&m_mapping), "column mapping for submitted force exports (JSON)")
-        ("work-dir", po::value<std::string>(&m_work_dir), "folder in which a private folder (0700) for the layers being published is made (default: $TMPDIR)")
         ("poll", po::value<int>(&m_poll_ms)->default_value(2000), "ms between checks of the store for changes");
 }
 
@@ -128,14 +127,8 @@ int ServeCommand::run() {
     }
     so.mapping_path = m_mapping;
 
-    // The working files (internal layers among them) go into a private folder
-    // (mode 0700, made by mkdtemp) in --work-dir or $TMPDIR, removed on the way out.
-    PrivateDir work{m_work_dir, "hotref-serve-"};
-    so.bulletin_dir = (work.path() / "bulletins").string();
-
     server::CatalogOptions co;
     co.store_path = m_store_path;
-    co.work_dir = work.path().string();
     co.method = m_method;
     co.run_id = m_run;
     server::Catalog catalog{co, m_poll_ms};

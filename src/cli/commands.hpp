@@ -3,6 +3,7 @@
 
 #include "cli/command.hpp"
 #include "evaluate/evaluation.hpp"
+#include "publish/evaluation_files.hpp"
 #include "hotspot/pipeline.hpp"
 #include "publish/bulletin.hpp"
 #include "publish/layers.hpp"
@@ -140,6 +141,8 @@ protected:
 
 private:
     evaluate::EvaluateOptions m_options;
+    publish::EvaluationFiles m_files;
+    std::string m_profile = "published";
 };
 
 class ServeCommand final : public Command {
@@ -177,7 +180,6 @@ private:
     std::string m_secret_file;
     std::string m_area;
     std::string m_mapping;
-    std::string m_work_dir;
     std::string m_port_file;
     int m_poll_ms = 2000;
 };

@@ -2,9 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/month.hpp"
-#include "draw/chart.hpp"
 #include "geo/vector.hpp"
-#include "publish/styles.hpp"
 #include "geo/geos.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
@@ -27,7 +25,9 @@ std::string month_add(const Month& m, int delta) {
     return Month{index / 12, index % 12 + 1}.str();
 }
 
-nlohmann::json to_json(const AreaResult& a) {
+} // namespace
+
+nlohmann::json area_json(const AreaResult& a) {
     auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     return {{"target_before", a.target.before},
             {"target_after", a.target.after},
@@ -56,7 +56,7 @@ nlohmann::json to_json(const AreaResult& a) {
             {"monthly_control", a.monthly_control}};
 }
 
-void finish(AreaResult& a, int months) {
+void compute_measures(AreaResult& a, int months) {
     a.target_ratio = rate_ratio(a.target.after, months, a.target.before, months);
     a.irr = irr_against_control(a.target, a.control);
     a.wdq = weighted_displacement_quotient(a.target, a.buffer, a.control);
@@ -65,150 +65,7 @@ void finish(AreaResult& a, int months) {
     a.wdd = weighted_displacement_difference_scaled(a.target, a.buffer, a.control);
 }
 
-std::string safe_name(const std::string& code) {
-    std::string out;
-    for (const char c : code) {
-        out += std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' ? c : '_';
-    }
-    return out;
-}
-
-// Each area's monthly series (the control scaled to the area's "before" level, so the
-// lines are comparable) and a chart of the rate ratios across hotspots.
-void write_charts(EvaluationSummary& out, const EvaluateOptions& opt) {
-    std::error_code ec;
-    std::filesystem::create_directories(opt.charts, ec);
-    if (ec) {
-        throw Error(opt.charts + ": cannot create the chart folder (" + ec.message() + ")");
-    }
-    std::vector<std::string> labels;
-    const auto start = *Month::parse(out.before_from);
-    for (int i = 0; i < 2 * opt.months; ++i) {
-        // With hotspots targeted in different months, the x axis is months since targeting.
-        labels.push_back(out.aligned ? std::to_string(i - opt.months) : month_add(start, i));
-    }
-    const draw::Colour red{0.84, 0.19, 0.15};
-    const draw::Colour orange{0.93, 0.55, 0.24};
-    const draw::Colour grey{0.45, 0.45, 0.45};
-    const draw::Colour blue{0.17, 0.45, 0.70};
-    for (std::size_t k = 0; k < out.areas.size() && k <= static_cast<std::size_t>(opt.chart_hotspots); ++k) {
-        const auto& a = out.areas[k];
-        const double scale = a.control.before > 0 ? a.target.before / a.control.before : 0;
-        std::vector<double> control(a.monthly_control.size());
-        for (std::size_t i = 0; i < control.size(); ++i) {
-            control[i] = a.monthly_control[i] * scale;
-        }
-        char sub[200];
-        std::snprintf(sub, sizeof sub, "incidents per month; %+.0f%% after, rate ratio %.2f (p %.2g); %s",
-                      a.target.percent_change(), a.target_ratio.ratio.estimate, a.target_ratio.p_exact,
-                      a.wdq.reading);
-        const auto file = (std::filesystem::path{opt.charts} / (safe_name(a.code) + ".png")).string();
-        draw::line_chart(file, a.code == "scheme" ? std::string{"All hotspots"} : a.code + "  " + a.name, sub, labels,
-                         {{"hotspot", a.monthly_target, red, false},
-                          {"buffer ring", a.monthly_buffer, orange, false},
-                          {"control (scaled)", control, grey, true}},
-                         opt.months);
-        out.charts.push_back(file);
-    }
-    std::vector<draw::Estimate> estimates;
-    for (std::size_t k = 0; k < out.areas.size() && k <= 20; ++k) {
-        const auto& a = out.areas[k];
-        estimates.push_back({a.code == "scheme" ? "all hotspots" : a.code + "  " + a.name.substr(0, 24),
-                             a.target_ratio.ratio.estimate, a.target_ratio.ratio.lower, a.target_ratio.ratio.upper});
-    }
-    const auto file = (std::filesystem::path{opt.charts} / "rate_ratios.png").string();
-    draw::ratio_chart(file, "After / before, per hotspot", out.after_from + " to " + out.after_to + " against " +
-                                                              out.before_from + " to " + out.before_to +
-                                                              " (95 % intervals; coloured where significant)",
-                      estimates);
-    out.charts.push_back(file);
-
-    // Capture against area: the hotspots in rank order, "after" and "before".
-    const auto& k = out.concentration;
-    char note[64];
-    std::snprintf(note, sizeof note, "PAI %.1f after (%.1f before)", k.pai_after, k.pai_before);
-    char sub[240];
-    std::snprintf(sub, sizeof sub, "%zu hotspots by rank: after %s to %s (%.0f incidents), before %s to %s (%.0f)",
-                  k.codes.size(), out.after_from.c_str(), out.after_to.c_str(), k.after_total, out.before_from.c_str(),
-                  out.before_to.c_str(), k.before_total);
-    const auto curve_file = (std::filesystem::path{opt.charts} / "concentration.png").string();
-    draw::share_chart(curve_file, "Capture against area", sub, "share of the study area (hotspots by rank)",
-                      "share of the incidents captured",
-                      {{"after", k.area_share, k.after_share, red, false},
-                       {"before", k.area_share, k.before_share, blue, true}},
-                      note);
-    out.charts.push_back(curve_file);
-}
-
-// The areas as a styled GeoPackage (published profile: counts from 1 to 4 withheld).
-void write_gpkg(const EvaluationSummary& out, const EvaluateOptions& opt, const std::vector<std::string>& codes,
-                const std::vector<geo::Geometry>& targets, const std::vector<geo::Geometry>& buffers,
-                const geo::Geometry& control) {
-    auto index_of = [&codes](const std::string& code) {
-        return static_cast<std::size_t>(std::find(codes.begin(), codes.end(), code) - codes.begin());
-    };
-    if (std::filesystem::exists(opt.gpkg)) {
-        throw Error(opt.gpkg + " exists; remove it or choose another --gpkg");
-    }
-    using geo::FieldType;
-    using geo::FieldValue;
-    auto count = [](double v) { return v > 0 && v < 5 ? FieldValue{} : FieldValue{v}; };
-    auto real = [](double v) { return std::isfinite(v) ? FieldValue{v} : FieldValue{}; };
-    const std::string period = "before " + out.before_from + " to " + out.before_to + ", after " + out.after_from +
-                               " to " + out.after_to;
-    geo::VectorDataset ds{opt.gpkg, "GPKG"};
-    auto describe = [&](geo::VectorLayer& l, const std::string& title) {
-        l.set_metadata("TITLE", title);
-        l.set_metadata("PERIOD", period);
-        l.set_metadata("RUN", std::to_string(out.run_id));
-        l.set_metadata("LICENCE", "Open Government Licence v3.0");
-        l.set_metadata("ATTRIBUTION", "Contains public sector information licensed under the Open Government Licence "
-                                      "v3.0 (data.police.uk).");
-        l.set_metadata("CLASSIFICATION", "OFFICIAL");
-        l.set_metadata("DISCLOSURE", "counts from 1 to 4 withheld");
-    };
-    const std::vector<std::string> lco{"GEOMETRY_NAME=geom", "SPATIAL_INDEX=YES"};
-    auto& hs = ds.create_layer("evaluation_hotspots", geo::GeometryKind::multipolygon, 27700,
-                               {{"code", FieldType::text},        {"name", FieldType::text},
-                                {"before", FieldType::real},      {"after", FieldType::real},
-                                {"pct_change", FieldType::real},  {"rate_ratio", FieldType::real},
-                                {"p_exact", FieldType::real},     {"irr_vs_control", FieldType::real},
-                                {"buffer_before", FieldType::real}, {"buffer_after", FieldType::real},
-                                {"wdq", FieldType::real},         {"wdq_reading", FieldType::text},
-                                {"tne", FieldType::real},         {"wdd", FieldType::real},
-                                {"wdd_z", FieldType::real}},
-                               lco);
-    describe(hs, "Hotspots before and after");
-    for (std::size_t k = 1; k < out.areas.size(); ++k) {
-        const auto& a = out.areas[k];
-        const auto i = index_of(a.code);
-        const bool small = (a.target.before > 0 && a.target.before < 5) || (a.target.after > 0 && a.target.after < 5);
-        hs.add({a.code, a.name, count(a.target.before), count(a.target.after),
-                small ? FieldValue{} : real(a.target.percent_change()), real(a.target_ratio.ratio.estimate),
-                real(a.target_ratio.p_exact), real(a.irr.estimate), count(a.buffer.before), count(a.buffer.after),
-                real(a.wdq.wdq), std::string{a.wdq.reading}, real(a.tne), real(a.wdd.wdd), real(a.wdd.z)},
-               targets[i].wkb());
-    }
-    auto& bs = ds.create_layer("evaluation_buffers", geo::GeometryKind::multipolygon, 27700,
-                               {{"code", FieldType::text}, {"before", FieldType::real}, {"after", FieldType::real}},
-                               lco);
-    describe(bs, "Buffer rings");
-    for (std::size_t k = 1; k < out.areas.size(); ++k) {
-        const auto& a = out.areas[k];
-        bs.add({a.code, count(a.buffer.before), count(a.buffer.after)}, buffers[index_of(a.code)].wkb());
-    }
-    auto& cs = ds.create_layer("evaluation_control", geo::GeometryKind::multipolygon, 27700,
-                               {{"before", FieldType::real}, {"after", FieldType::real}}, lco);
-    describe(cs, "Control area");
-    cs.add({count(out.areas.front().control.before), count(out.areas.front().control.after)}, control.wkb());
-    publish::write_layer_styles(
-        ds,
-        {{"evaluation_hotspots", publish::change_qml("pct_change", "\"code\" || ' ' || round(\"pct_change\") || '%'")},
-         {"evaluation_buffers", publish::outline_qml("237,117,81", true)},
-         {"evaluation_control", publish::outline_qml("150,150,150", true)}},
-        store::utc_now());
-    ds.close();
-}
+namespace {
 
 // The run to evaluate: --run, else the latest patrol run, else the latest Gi* run.
 void choose_run(store::Store& store, const EvaluateOptions& opt, EvaluationSummary& out) {
@@ -229,8 +86,10 @@ void choose_run(store::Store& store, const EvaluateOptions& opt, EvaluationSumma
     out.run_chosen = "the latest Gi* run (no patrol run stored)";
 }
 
+} // namespace
+
 // Capture against area over the hotspots in rank order (the run's prediction).
-ConcentrationCurve concentration_curve(const std::vector<std::string>& codes, const std::vector<geo::Geometry>& targets,
+ConcentrationCurve concentration_curve(const std::vector<std::string>& codes, const std::vector<double>& target_areas,
                                        double study_area, const std::vector<double>& before,
                                        const std::vector<double>& after, double before_total, double after_total) {
     ConcentrationCurve curve;
@@ -242,8 +101,8 @@ ConcentrationCurve concentration_curve(const std::vector<std::string>& codes, co
     double area = 0;
     double b = 0;
     double a = 0;
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        area += targets[i].area();
+    for (std::size_t i = 0; i < target_areas.size(); ++i) {
+        area += target_areas[i];
         b += before[i];
         a += after[i];
         curve.codes.push_back(codes[i]);
@@ -256,8 +115,6 @@ ConcentrationCurve concentration_curve(const std::vector<std::string>& codes, co
     curve.pai_before = x > 0 ? curve.before_share.back() / x : 0;
     return curve;
 }
-
-} // namespace
 
 EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) {
     auto& db = store.db();
@@ -524,7 +381,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         a.target = split(a.monthly_target);
         a.buffer = split(a.monthly_buffer);
         a.control = split(a.monthly_control);
-        finish(a, opt.months);
+        compute_measures(a, opt.months);
         const auto united = slice(u_month[i], *starts[i]);
         for (std::size_t k = 0; k < window; ++k) {
             scheme.monthly_target[k] += a.monthly_target[k];
@@ -546,20 +403,24 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     scheme.target = split(scheme.monthly_target);
     scheme.buffer = split(scheme.monthly_buffer);
     scheme.control = split(scheme.monthly_control);
-    finish(scheme, opt.months);
+    compute_measures(scheme, opt.months);
     out.aligned = !one_start;
     out.areas.push_back(std::move(scheme));
     for (auto& a : per) {
         out.areas.push_back(std::move(a));
     }
     // Capture against area, and the PAI of the run's hotspots for the "after" incidents.
-    out.concentration = concentration_curve(codes, targets, ctx.from_wkb(area_wkb).area(), t_before, t_after,
+    std::vector<double> target_areas;
+    for (const auto& t : targets) {
+        target_areas.push_back(t.area());
+    }
+    out.concentration = concentration_curve(codes, target_areas, ctx.from_wkb(area_wkb).area(), t_before, t_after,
                                             before_total, after_total);
     out.pai_after = out.concentration.pai_after;
 
     // Store and write.
     store::Transaction tx{db};
-    const nlohmann::json params{{"run_id", out.run_id},         {"date", opt.date},
+    const nlohmann::json params{{"run_id", out.run_id},         {"date", opt.date}, {"aligned", out.aligned},
                                 {"months", opt.months},         {"buffer_m", opt.buffer_m},
                                 {"before", {out.before_from, out.before_to}},
                                 {"after", {out.after_from, out.after_to}},
@@ -578,32 +439,111 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     out.evaluation_id = db.last_insert_rowid();
     store::Statement area_row{db, "INSERT INTO evaluation_area (evaluation_id, code, name, measures) VALUES (?, ?, ?, ?)"};
     for (const auto& a : out.areas) {
-        area_row.bind(1, out.evaluation_id).bind(2, a.code).bind(3, a.name, true).bind(4, to_json(a).dump()).run();
+        area_row.bind(1, out.evaluation_id).bind(2, a.code).bind(3, a.name, true).bind(4, area_json(a).dump()).run();
     }
     tx.commit();
-    if (!opt.csv.empty()) {
-        std::ofstream csv{opt.csv};
-        csv << "code,name,target_before,target_after,percent_change,rate_ratio,p_exact,irr_vs_control,buffer_before,"
-               "buffer_after,control_before,control_after,gross_effect,net_effect,wdq,wdq_reading,tne,wdd,wdd_se,wdd_z\n";
-        for (const auto& a : out.areas) {
-            auto f = [](double v) { return std::isfinite(v) ? std::to_string(v) : std::string{}; };
-            csv << a.code << ",\"" << a.name << "\"," << a.target.before << "," << a.target.after << ","
-                << f(a.target.percent_change()) << "," << f(a.target_ratio.ratio.estimate) << ","
-                << f(a.target_ratio.p_exact) << "," << f(a.irr.estimate) << "," << a.buffer.before << ","
-                << a.buffer.after << "," << a.control.before << "," << a.control.after << ","
-                << f(gross_effect(a.target)) << "," << f(net_effect(a.target, a.control)) << "," << f(a.wdq.wdq)
-                << ",\"" << a.wdq.reading << "\"," << f(a.tne) << "," << f(a.wdd.wdd) << "," << f(a.wdd.se) << ","
-                << f(a.wdd.z) << "\n";
-        }
-        if (!csv) {
-            throw Error(opt.csv + ": cannot write the evaluation CSV");
+    // What the writers (publish/evaluation_files.hpp) draw the areas with.
+    out.months = opt.months;
+    out.area_codes = codes;
+    for (const auto& t : targets) {
+        out.target_wkb.push_back(t.wkb());
+    }
+    for (const auto& b : buffers) {
+        out.buffer_wkb.push_back(b.wkb());
+    }
+    out.control_wkb = control.wkb();
+    out.study_area_m2 = ctx.from_wkb(area_wkb).area();
+    return out;
+}
+
+std::optional<EvaluationSummary> read_evaluation(store::Store& store, std::int64_t evaluation_id) {
+    auto& db = store.db();
+    store::Statement ev{db, evaluation_id == 0
+                                ? "SELECT id, run_id, params FROM evaluation ORDER BY id DESC LIMIT 1"
+                                : "SELECT id, run_id, params FROM evaluation WHERE id = ?"};
+    if (evaluation_id != 0) {
+        ev.bind(1, evaluation_id);
+    }
+    if (!ev.step()) {
+        return std::nullopt;
+    }
+    EvaluationSummary out;
+    out.evaluation_id = ev.column_int(0);
+    out.run_id = ev.column_int(1);
+    const auto params = nlohmann::json::parse(ev.column_text(2), nullptr, false);
+    auto text_at = [&](const char* key, std::size_t i) {
+        return params.is_object() && params.contains(key) && params[key].is_array() && params[key].size() > i &&
+                       params[key][i].is_string()
+                   ? params[key][i].get<std::string>()
+                   : std::string{};
+    };
+    out.before_from = text_at("before", 0);
+    out.before_to = text_at("before", 1);
+    out.after_from = text_at("after", 0);
+    out.after_to = text_at("after", 1);
+    if (params.is_object()) {
+        out.months = params.value("months", 0);
+        out.aligned = params.value("aligned", false);
+        out.pai_after = params.value("pai_after", 0.0);
+        if (params.contains("concentration") && params["concentration"].is_object()) {
+            const auto& c = params["concentration"];
+            out.concentration.codes = c.value("codes", std::vector<std::string>{});
+            out.concentration.area_share = c.value("area_share", std::vector<double>{});
+            out.concentration.before_share = c.value("before_share", std::vector<double>{});
+            out.concentration.after_share = c.value("after_share", std::vector<double>{});
+            out.concentration.before_total = c.value("before_total", 0.0);
+            out.concentration.after_total = c.value("after_total", 0.0);
+            out.concentration.pai_before = c.value("pai_before", 0.0);
+            out.concentration.pai_after = out.pai_after;
         }
     }
-    if (!opt.gpkg.empty()) {
-        write_gpkg(out, opt, codes, targets, buffers, control);
+    {
+        store::Statement run{db, "SELECT method, AsBinary(area_geom) FROM run WHERE id = ?"};
+        run.bind(1, out.run_id);
+        if (run.step()) {
+            out.run_method = run.column_text(0);
+            if (!run.column_is_null(1)) {
+                geo::Context ctx;
+                out.study_area_m2 = ctx.from_wkb(run.column_blob(1)).area();
+            }
+        }
     }
-    if (!opt.charts.empty()) {
-        write_charts(out, opt);
+    store::Statement areas{db, "SELECT a.code, coalesce(a.name, ''), a.measures, AsBinary(h.geom) FROM evaluation_area a "
+                               "LEFT JOIN hotspot h ON h.run_id = ? AND h.code = a.code "
+                               "WHERE a.evaluation_id = ? ORDER BY coalesce(h.rank, 0), a.code"};
+    areas.bind(1, out.run_id).bind(2, out.evaluation_id);
+    auto number = [](const nlohmann::json& j, const char* key) {
+        return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
+    };
+    auto series = [](const nlohmann::json& j, const char* key) {
+        std::vector<double> v;
+        if (j.contains(key) && j[key].is_array()) {
+            for (const auto& x : j[key]) {
+                v.push_back(x.is_number() ? x.get<double>() : std::nan(""));
+            }
+        }
+        return v;
+    };
+    while (areas.step()) {
+        const auto m = nlohmann::json::parse(areas.column_text(2), nullptr, false);
+        if (!m.is_object()) {
+            continue;
+        }
+        AreaResult a;
+        a.code = areas.column_text(0);
+        a.name = areas.column_text(1);
+        a.target = {number(m, "target_before"), number(m, "target_after")};
+        a.buffer = {number(m, "buffer_before"), number(m, "buffer_after")};
+        a.control = {number(m, "control_before"), number(m, "control_after")};
+        a.monthly_target = series(m, "monthly_target");
+        a.monthly_buffer = series(m, "monthly_buffer");
+        a.monthly_control = series(m, "monthly_control");
+        compute_measures(a, out.months);
+        if (a.code != "scheme" && !areas.column_is_null(3)) {
+            out.area_codes.push_back(a.code);
+            out.target_wkb.push_back(areas.column_blob(3));
+        }
+        out.areas.push_back(std::move(a));
     }
     return out;
 }

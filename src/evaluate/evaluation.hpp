@@ -7,7 +7,10 @@
 #include "evaluate/measures.hpp"
 #include "store/store.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +22,6 @@ struct EvaluateOptions {
                                // hotspot from the month of its first linked referral
     int months = 6;            // before and after window, months each
     double buffer_m = 250;
-    std::string csv;           // write the table here (optional)
-    std::string charts;        // write PNG charts into this folder (optional)
-    std::string gpkg;          // write a styled GeoPackage of the areas here (optional; must not exist)
-    int chart_hotspots = 10;   // how many hotspots get a chart of their own
 };
 
 struct AreaResult {
@@ -61,10 +60,33 @@ struct EvaluationSummary {
     double pai_after = 0;          // the run's hotspots against the "after" incidents
     ConcentrationCurve concentration;
     std::vector<std::string> warnings;
-    std::vector<std::string> charts; // files written
     bool aligned = false;            // hotspots targeted in different months: series aligned on targeting
+    int months = 0;                  // before and after window, months each
+    // The areas, for the writers: codes by rank with their target and buffer (EPSG:27700 WKB).
+    std::vector<std::string> area_codes, target_wkb, buffer_wkb;
+    std::string control_wkb;
+    double study_area_m2 = 0;
+    std::string profile_note;        // set by disclosure control: what the figures are
 };
 
+/// Computes and stores an evaluation (true values: what a profile publishes of it is
+/// publish::disclose_evaluation's to say, and publish::write_evaluation writes it).
 EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& options);
+
+/// A stored evaluation (0: the latest) read back, measures computed again from the stored
+/// counts; geometry of the targets only (no buffers or control). nullopt when there is none.
+std::optional<EvaluationSummary> read_evaluation(store::Store& store, std::int64_t evaluation_id);
+
+/// The measures of an area from its counts (rate ratio, IRR, WDQ, TNE, WDD).
+void compute_measures(AreaResult& area, int months);
+
+/// The capture-against-area curve of the hotspots (codes by rank), from their "after" and
+/// "before" counts inside each target (areas in m2) against the study area's totals.
+ConcentrationCurve concentration_curve(const std::vector<std::string>& codes, const std::vector<double>& target_areas,
+                                       double study_area, const std::vector<double>& before,
+                                       const std::vector<double>& after, double before_total, double after_total);
+
+/// An area's counts, measures and series as stored (evaluation_area.measures).
+nlohmann::json area_json(const AreaResult& area);
 
 } // namespace hotref::evaluate

@@ -157,6 +157,10 @@ void remove_vsi_file(const std::string& path) {
     VSIUnlink(path.c_str());
 }
 
+void remove_vsi_tree(const std::string& path) {
+    VSIRmdirRecursive(path.c_str());
+}
+
 std::string read_whole_file(const std::string& path) {
     VsiFile f{path};
     std::string out;

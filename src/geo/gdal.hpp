@@ -52,6 +52,9 @@ std::string crs_proj4(int epsg);
 /// Removes a file (for example one in /vsimem/); no error if it is not there.
 void remove_vsi_file(const std::string& path);
 
+/// Removes a folder and everything in it (for example one in /vsimem/); no error if it is not there.
+void remove_vsi_tree(const std::string& path);
+
 /// Reads a whole (small) file through VSI.
 std::string read_whole_file(const std::string& path);
 

@@ -1,4 +1,5 @@
 #include "publish/bulletin.hpp"
+#include "publish/model.hpp"
 
 #include "core/error.hpp"
 #include "core/month.hpp"
@@ -576,10 +577,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     if (model.referrals_linked) {
         referral::KpiOptions ko;
         ko.run_id = run.id;
-        ko.profile = opt.profile;
-        ko.min_count = opt.rules.min_referral_count;
         std::map<std::string, referral::Kpis> kpis;
-        for (auto& k : referral::referral_kpis(store, ko)) {
+        for (auto& k : disclose_kpis(referral::referral_kpis(store, ko), opt.profile, opt.rules,
+                                     store::disclosure_secret(store))) {
             kpis.emplace(k.group, std::move(k));
         }
         for (auto& item : model.items) {
@@ -589,7 +589,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 continue;
             }
             const double n = k->second.referrals;
-            if (published && n < opt.rules.min_referral_count) {
+            if (std::isnan(n)) {
                 char buf[32];
                 std::snprintf(buf, sizeof buf, "<%.0f", opt.rules.min_referral_count);
                 item.ij = buf;
@@ -598,7 +598,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             }
             item.ij = with_commas(std::llround(n));
             const auto& c = k->second.completed;
-            if (c.suppressed || (published && c.denominator < opt.rules.min_referral_count)) {
+            if (c.suppressed) {
                 item.ij_completion = "withheld";
             } else if (c.denominator <= 0) {
                 item.ij_completion = "none closed";

@@ -23,6 +23,7 @@ const char* classification(Profile p) noexcept;
 struct DisclosureRules {
     double min_count = 5;           // incidents
     double min_referral_count = 10; // anything derived from referrals
+    int max_noise = 2;              // cell-key perturbation: published counts within +/- this of the truth
 };
 
 struct Suppressed {

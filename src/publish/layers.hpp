@@ -3,9 +3,11 @@
 // GeoPackage in EPSG:27700 with QGIS styles and metadata, GeoJSON (RFC 7946,
 // WGS84) and FlatGeobuf of each vector layer, a CSV of hotspot statistics,
 // vector tiles (MVT) of hotspots and cells, and the KDE surface as a GeoTIFF.
-// Everything passes disclosure control first (publish/disclosure.hpp).
+// They are written from the publication model (publish/model.hpp), which has
+// passed disclosure control already: this file only serialises it.
 
 #include "publish/disclosure.hpp"
+#include "publish/model.hpp"
 #include "store/store.hpp"
 
 #include <cstdint>
@@ -37,8 +39,23 @@ struct LayersReport {
     std::int64_t suppressed_secondary = 0;
     std::int64_t locations_withheld = 0;     // incident locations with fewer than min_count incidents
     std::int64_t points_generalised = 0;     // exact points folded into 100 m squares
+    std::int64_t perturbed = 0;              // published counts carrying cell-key noise
+    std::int64_t hotspots_withheld = 0;      // hotspots of fewer than k locations or incidents
+    std::vector<std::string> notes;          // layers left out of the profile and why
 };
 
+/// build_model + write_model.
 LayersReport write_layers(store::Store& store, const LayersOptions& options);
+
+/// Writes a model's layers into options.out_dir (run_id, method, profile and rules are the model's).
+LayersReport write_model(const RunModel& model, const LayersOptions& options);
+
+/// The model's layers (all, or those named in `only`) as a GeoPackage at `path` (a file or
+/// /vsimem/...): `tiled_only` keeps the features drawn in tiles; `with_styles` adds QGIS styles.
+void write_model_gpkg(const RunModel& model, const std::string& path, const std::vector<std::string>& only = {},
+                      bool tiled_only = false, bool with_styles = true);
+
+/// A fresh /vsimem/ path for a GeoPackage.
+std::string vsimem_name(const std::string& stem);
 
 } // namespace hotref::publish

@@ -42,14 +42,31 @@ private:
 /// The perturbation table: for a true value v >= threshold and a cell key, the
 /// noise in [-max_noise, max_noise], with v + noise >= threshold, mean zero for
 /// v >= threshold + max_noise. Zero stays zero; 1..threshold-1 is never published.
+///
+/// Built deterministically from (threshold, max_noise): noise n has weight 2^-|n|
+/// (0.1, 0.2, 0.4, 0.2, 0.1 for max_noise 2); for v = threshold + k with k < max_noise
+/// the noises below -k are dropped and the positive side is scaled down so the mean
+/// stays zero (k >= 1), or just renormalised (k = 0, v = threshold, where the noise
+/// can only be >= 0). Each row is then rounded to counts of the 256 cell keys (every
+/// allowed noise keeps at least one key, the mean is exactly zero where it is meant
+/// to be) and a cell key picks its noise from the row's cumulative counts, keys
+/// 0.. going to the most negative noise first. See docs/disclosure.md.
+/// Requires threshold >= 1 and 0 <= max_noise <= 16 (else std::invalid_argument).
 struct PTable {
     int threshold = 5;
     int max_noise = 2;
-    /// The published value of a true count v >= threshold with cell key `key`.
+    /// The published value of a true count v >= threshold with cell key `key`; 0 for v == 0.
+    /// Throws std::invalid_argument for v < 0 and for 1 <= v < threshold (those are
+    /// withheld by protect(), never published).
     [[nodiscard]] std::int64_t perturb(std::int64_t v, std::uint8_t key) const;
-    /// What an attacker who knows this table learns of the true value from a published value p.
+    /// What an attacker who knows this table learns of the true value from a published value p:
+    /// [max(threshold, p - max_noise), p + max_noise], and [0, 0] for p == 0. Exact: every
+    /// value in the interval can give p with some key.
     [[nodiscard]] double lower(double p) const;
     [[nodiscard]] double upper(double p) const;
+    /// The table itself: rows()[k][n + max_noise] is how many of the 256 keys give noise n to
+    /// v = threshold + k (k = 0..max_noise; the last row holds for every larger v too).
+    [[nodiscard]] std::vector<std::vector<int>> rows() const;
 };
 
 /// One count in a table to be protected.
@@ -85,16 +102,28 @@ struct Interval {
 /// What an attacker can infer of each cell from what is published: published cells
 /// are bounded by the ptable (or exact when `perturbed` is false); withheld cells are
 /// bounded by >= 0 only, then narrowed by the margins (LP). Returns one interval per cell.
+/// Published cells get their box ([lower(published), upper(published)], or [value, value]
+/// when not `perturbed`), not narrowed further. Withheld cells are solved per connected
+/// component of the margin graph: a single-margin component in closed form, any other by
+/// GLPK simplex runs (a max and, unless a solution already put the cell at 0, a min per
+/// withheld cell); hi is +inf when unbounded. Throws
+/// std::invalid_argument when the figures admit no table (inconsistent margins).
 std::vector<Interval> audit(const Table& table, const PTable& ptable, bool perturbed = true);
 
 struct Protection {
     std::int64_t primary = 0;
     std::int64_t secondary = 0;
     std::int64_t perturbed = 0;  // published values that differ from the truth
+    std::int64_t unprotected = 0; // withheld cells still narrower than threshold (nothing left to withhold)
 };
 
 /// Perturbs (when `perturb`), suppresses 1..threshold-1, then withholds complementary
 /// cells until audit() gives every withheld cell an interval at least threshold wide.
+/// Recomputes withheld/secondary/published from scratch (withheld cells get NaN).
+/// Counts must be finite and >= 0 (whole numbers when perturbing), else std::invalid_argument.
+/// A complement for an unsafe withheld cell is the not-withheld cell, in a margin holding
+/// it, that is a part rather than a total, non-zero rather than zero, and smallest; if
+/// those margins are all withheld, the search widens to the margins next to them.
 Protection protect(Table& table, const PTable& ptable, bool perturb = true);
 
 } // namespace hotref::publish::sdc

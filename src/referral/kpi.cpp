@@ -229,23 +229,6 @@ std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
             const auto n = days.size();
             k.median_days_to_completion = n % 2 == 1 ? days[n / 2] : (days[n / 2 - 1] + days[n / 2]) / 2;
         }
-        if (opt.profile == publish::Profile::published) {
-            // Referral-derived figures: withhold a ratio when its numerator or denominator is below
-            // the threshold, or when its complement (denominator - numerator) is (so it cannot be
-            // worked out by subtraction).
-            for (auto* ratio : {&k.contacted_48h, &k.completed, &k.refused, &k.withdrawn, &k.not_reoffended,
-                                &k.victim_satisfied, &k.first_time_entrants, &k.youth}) {
-                const double rest = ratio->denominator - ratio->numerator;
-                if (ratio->denominator < opt.min_count || (ratio->numerator > 0 && ratio->numerator < opt.min_count) ||
-                    (rest > 0 && rest < opt.min_count)) {
-                    ratio->suppressed = true;
-                }
-            }
-            if (k.referrals < opt.min_count) {
-                k.median_days_to_completion = -1;
-                k.reparation_hours = -1;
-            }
-        }
         return k;
     };
     std::vector<Kpis> out;

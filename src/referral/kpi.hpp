@@ -2,7 +2,6 @@
 // Linking referrals to hotspots, and the scheme's key performance indicators
 // per hotspot and for the whole scheme, each with numerator and denominator.
 
-#include "publish/disclosure.hpp"
 #include "referral/registry.hpp"
 #include "store/store.hpp"
 
@@ -25,7 +24,7 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
 struct Ratio {
     double numerator = 0;
     double denominator = 0;
-    bool suppressed = false; // published profile: withheld (small counts)
+    bool suppressed = false; // withheld by disclosure control (publish::disclose_kpis); then both are NaN
 };
 
 struct Kpis {
@@ -48,11 +47,10 @@ struct KpiOptions {
     std::int64_t run_id = 0;         // grouping by the hotspots of this run (0: latest Gi* run)
     int follow_up_months = 12;
     std::string as_of;               // YYYY-MM-DD; empty: today
-    publish::Profile profile = publish::Profile::published;
-    double min_count = 10;           // published: referral-derived figures below this are withheld
     bool by_month = false;           // groups: months of referral (YYYY-MM) instead of hotspots
 };
 
+/// True values: what a profile publishes of them is publish::disclose_kpis's to say.
 /// The scheme first, then each hotspot with referrals (by rank) and "outside hotspots",
 /// or, with by_month, each month in which referrals were made.
 std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& options);

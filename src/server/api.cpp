@@ -6,6 +6,9 @@
 #include "server/call.hpp"
 #include "server/service.hpp"
 
+#include "evaluate/evaluation.hpp"
+#include "publish/model.hpp"
+
 #include "core/error.hpp"
 #include "geo/gdal.hpp"
 #include "hotref/v1/api.pb.h"
@@ -101,16 +104,26 @@ bool valid_file_name(const std::string& name) {
 }
 
 // Published evaluation measures: an area with any count from 1 to 4 shows no number made from counts.
-void publish_measures(json& measures) {
-    if (!withholds_small_counts(measures)) {
+// An evaluation's parameters as published: the capture-against-area curve and the PAI
+// are figures made from counts, so they are the disclosed ones (or left out of a list).
+void publish_params(json& params, const evaluate::EvaluationSummary* shown) {
+    params.erase("concentration");
+    params.erase("pai_after");
+    if (shown == nullptr) {
         return;
     }
-    for (auto& [name, value] : measures.items()) {
-        if (value.is_number() || value.is_array()) {
-            value = nullptr;
-        }
+    const auto& c = shown->concentration;
+    if (!c.codes.empty()) {
+        params["concentration"] = {{"codes", c.codes},
+                                   {"area_share", c.area_share},
+                                   {"before_share", c.before_share},
+                                   {"after_share", c.after_share},
+                                   {"before_total", c.before_total},
+                                   {"after_total", c.after_total},
+                                   {"pai_before", c.pai_before}};
+        params["pai_after"] = shown->pai_after;
     }
-    measures["withheld"] = "counts from 1 to 4: withheld with the measures made from them";
+    params["disclosure"] = shown->profile_note;
 }
 
 void struct_from_json(const json& j, pb::Struct& out) {
@@ -363,8 +376,9 @@ void Service::evaluations(Call& call) {
         e->set_id(st.column_int(0));
         e->set_run_id(st.column_int(1));
         e->set_created_at(st.column_text(2));
-        const json params = json::parse(st.column_text(3), nullptr, false);
+        json params = json::parse(st.column_text(3), nullptr, false);
         if (params.is_object()) {
+            publish_params(params, nullptr);
             struct_from_json(params, *e->mutable_params());
         }
     }
@@ -375,32 +389,33 @@ void Service::evaluation(Call& call, const std::string& id) {
     call.require(Permission::read_published, m_options.anonymous);
     const auto evaluation_id = parse_count(id, "evaluation id", 1, std::numeric_limits<std::int64_t>::max() / 2);
     auto& store = thread_store(m_options.store_path);
-    store::Statement st{store.db(), "SELECT id, run_id, created_at, params FROM evaluation WHERE id = ?"};
-    st.bind(1, evaluation_id);
-    if (!st.step()) {
+    const auto stored = evaluate::read_evaluation(store, evaluation_id);
+    if (!stored) {
         throw HttpError{404, "not_found", "no evaluation " + id + " (see /v1/evaluations)"};
     }
+    // What the published profile shows of it: the same gate as every other output.
+    const auto shown = publish::disclose_evaluation(*stored, publish::Profile::published, publish::DisclosureRules{},
+                                                    store::disclosure_secret(store));
+    store::Statement st{store.db(), "SELECT created_at, params FROM evaluation WHERE id = ?"};
+    st.bind(1, evaluation_id);
+    st.step();
     v1::Evaluation e;
-    e.set_id(st.column_int(0));
-    e.set_run_id(st.column_int(1));
-    e.set_created_at(st.column_text(2));
-    const json params = json::parse(st.column_text(3), nullptr, false);
+    e.set_id(evaluation_id);
+    e.set_run_id(shown.run_id);
+    e.set_created_at(st.column_text(0));
+    json params = json::parse(st.column_text(1), nullptr, false);
     if (params.is_object()) {
+        publish_params(params, &shown);
         struct_from_json(params, *e.mutable_params());
     }
-    store::Statement areas{store.db(), "SELECT a.code, coalesce(a.name, ''), a.measures FROM evaluation_area a "
-                                       "LEFT JOIN hotspot h ON h.run_id = ? AND h.code = a.code "
-                                       "WHERE a.evaluation_id = ? ORDER BY coalesce(h.rank, 0), a.code"};
-    areas.bind(1, e.run_id()).bind(2, evaluation_id);
-    while (areas.step()) {
+    for (const auto& area : shown.areas) {
         auto* a = e.add_areas();
-        a->set_code(areas.column_text(0));
-        a->set_name(areas.column_text(1));
-        json measures = json::parse(areas.column_text(2), nullptr, false);
-        if (measures.is_object()) {
-            publish_measures(measures);
-            struct_from_json(measures, *a->mutable_measures());
-        }
+        a->set_code(area.code);
+        a->set_name(area.name);
+        json measures = evaluate::area_json(area);
+        measures["classification"] = publish::classification(publish::Profile::published);
+        measures["disclosure"] = shown.profile_note;
+        struct_from_json(measures, *a->mutable_measures());
     }
     call.send_message(200, e);
 }

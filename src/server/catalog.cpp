@@ -9,9 +9,10 @@
 #include "publish/bulletin.hpp"
 #include "publish/disclosure.hpp"
 #include "publish/layers.hpp"
+#include "publish/model.hpp"
+#include "evaluate/evaluation.hpp"
 #include "store/runs.hpp"
 #include "store/store.hpp"
-#include "util/private_dir.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -118,28 +119,44 @@ void add_feature(Collection& c, std::string id, json geometry, json properties, 
     c.features.push_back(std::move(f));
 }
 
-// A layer written by write_layers (GeoJSON, RFC 7946) as a collection.
-Collection load_geojson(const fs::path& path, const std::string& id, const TimeInterval& run_time) {
-    std::ifstream in{path};
-    if (!in) {
-        throw Error(path.string() + ": cannot read the layer written for the service");
+json value_json(const geo::FieldValue& v) {
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        return *i;
     }
-    const json doc = json::parse(in);
+    if (const auto* d = std::get_if<double>(&v)) {
+        return std::isfinite(*d) ? json(*d) : json{};
+    }
+    if (const auto* t = std::get_if<std::string>(&v)) {
+        return *t;
+    }
+    return json{};
+}
+
+// A layer of the publication model as a collection: each feature serialised once, in memory.
+Collection model_collection(const publish::ModelLayer& layer, const std::string& id, const TimeInterval& run_time) {
     Collection c;
     c.id = id;
     bool any = false;
     BBox extent;
+    const int id_field = layer.id_field.empty() ? -1 : layer.field(layer.id_field);
     std::size_t index = 0;
-    for (const auto& f : doc.at("features")) {
+    for (const auto& f : layer.features) {
         ++index;
-        json properties = f.value("properties", json::object());
-        std::string fid = properties.contains("code") && properties["code"].is_string()
-                              ? properties["code"].get<std::string>()
-                              : std::to_string(index);
-        add_feature(c, std::move(fid), f.value("geometry", json{}), std::move(properties), run_time, any, extent);
-        if (c.geometry.empty() && f.contains("geometry") && f["geometry"].is_object()) {
-            c.geometry = f["geometry"].value("type", "");
+        json properties = json::object();
+        for (std::size_t i = 0; i < layer.fields.size(); ++i) {
+            properties[layer.fields[i].name] = value_json(f.values[i]);
         }
+        std::string fid = std::to_string(index);
+        if (id_field >= 0) {
+            if (const auto* t = std::get_if<std::string>(&f.values[static_cast<std::size_t>(id_field)])) {
+                fid = *t;
+            }
+        }
+        json geometry = f.wkb.empty() ? json{} : json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
+        if (c.geometry.empty() && geometry.is_object()) {
+            c.geometry = geometry.value("type", "");
+        }
+        add_feature(c, std::move(fid), std::move(geometry), std::move(properties), run_time, any, extent);
     }
     if (any) {
         c.extent = extent;
@@ -148,33 +165,39 @@ Collection load_geojson(const fs::path& path, const std::string& id, const TimeI
     return c;
 }
 
-std::shared_ptr<const TileSet> make_tiles(const std::string& gpkg, const std::string& sql, const std::string& layer,
-                                          const fs::path& dir, const CatalogOptions& o,
+// Vector tiles of a model layer, made in memory (/vsimem/): never a file on disk.
+std::shared_ptr<const TileSet> make_tiles(const publish::RunModel& model, const std::string& layer_name,
+                                          const std::string& tile_layer, const CatalogOptions& o,
                                           const std::vector<std::pair<std::string, std::string>>& fields) {
-    fs::create_directories(dir.parent_path());
-    geo::vector_translate(gpkg, dir.string(),
-                          {"-f", "MVT", "-t_srs", "EPSG:3857", "-sql", sql, "-nln", layer, "-dsco",
+    const std::string source = publish::vsimem_name("catalog");
+    const std::string dir = source.substr(0, source.size() - 5) + "-tiles";
+    publish::write_model_gpkg(model, source, {layer_name}, true, false);
+    geo::vector_translate(source, dir,
+                          {"-f", "MVT", "-t_srs", "EPSG:3857", "-nln", tile_layer, "-dsco",
                            "MINZOOM=" + std::to_string(o.tiles_min_zoom), "-dsco",
-                           "MAXZOOM=" + std::to_string(o.tiles_max_zoom), "-dsco", "COMPRESS=NO"});
+                           "MAXZOOM=" + std::to_string(o.tiles_max_zoom), "-dsco", "COMPRESS=NO", layer_name});
+    geo::remove_vsi_file(source);
     auto tiles = std::make_shared<TileSet>();
     tiles->min_zoom = o.tiles_min_zoom;
     tiles->max_zoom = o.tiles_max_zoom;
-    tiles->layer = layer;
+    tiles->layer = tile_layer;
     tiles->fields = fields;
-    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-        if (!entry.is_regular_file() || entry.path().extension() != ".pbf") {
+    for (const auto& rel : geo::list_files_recursive(dir)) {
+        // z/x/y.pbf
+        if (rel.size() < 4 || rel.compare(rel.size() - 4, 4, ".pbf") != 0) {
             continue;
         }
-        // dir/z/x/y.pbf
-        const auto y = entry.path().stem().string();
-        const auto x = entry.path().parent_path().filename().string();
-        const auto z = entry.path().parent_path().parent_path().filename().string();
-        std::ifstream in{entry.path(), std::ios::binary};
-        std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-        tiles->tiles.emplace(TileSet::key(std::stoi(z), static_cast<std::uint32_t>(std::stoul(x)),
-                                          static_cast<std::uint32_t>(std::stoul(y))),
-                             std::move(bytes));
+        const auto s1 = rel.find('/');
+        const auto s2 = rel.find('/', s1 + 1);
+        if (s1 == std::string::npos || s2 == std::string::npos) {
+            continue;
+        }
+        const int z = std::stoi(rel.substr(0, s1));
+        const auto x = static_cast<std::uint32_t>(std::stoul(rel.substr(s1 + 1, s2 - s1 - 1)));
+        const auto y = static_cast<std::uint32_t>(std::stoul(rel.substr(s2 + 1, rel.size() - 4 - s2 - 1)));
+        tiles->tiles.emplace(TileSet::key(z, x, y), geo::read_whole_file(dir + "/" + rel));
     }
+    geo::remove_vsi_tree(dir);
     return tiles;
 }
 
@@ -231,59 +254,54 @@ std::optional<Collection> kpi_collection(const Collection& hotspots, const TimeI
     return c;
 }
 
-// The latest evaluation's areas (the evaluated run's hotspots) with their measures.
+// The latest evaluation's areas (the evaluated run's hotspots) with their measures, as the
+// published profile shows them (publish::disclose_evaluation).
 std::optional<Collection> evaluation_collection(store::Store& store) {
-    auto& db = store.db();
-    store::Statement ev{db, "SELECT id, run_id, params FROM evaluation ORDER BY id DESC LIMIT 1"};
-    if (!ev.step()) {
+    const auto stored = evaluate::read_evaluation(store, 0);
+    if (!stored) {
         return std::nullopt;
     }
-    const std::int64_t evaluation_id = ev.column_int(0);
-    const std::int64_t run_id = ev.column_int(1);
-    const json params = json::parse(ev.column_text(2), nullptr, false);
+    const auto e = publish::disclose_evaluation(*stored, publish::Profile::published, publish::DisclosureRules{},
+                                                store::disclosure_secret(store));
     Collection c;
     c.id = "evaluation";
     c.title = "Evaluation: before and after, per hotspot";
     c.classification = publish::classification(publish::Profile::published);
-    std::string before, after;
-    if (params.is_object() && params.contains("before") && params.contains("after")) {
-        before = params["before"][0].get<std::string>() + " to " + params["before"][1].get<std::string>();
-        after = params["after"][0].get<std::string>() + " to " + params["after"][1].get<std::string>();
-        c.interval = month_interval(params["before"][0].get<std::string>(), params["after"][1].get<std::string>());
-    }
-    c.description = "Evaluation " + std::to_string(evaluation_id) + " of run " + std::to_string(run_id) +
+    const std::string before = e.before_from + " to " + e.before_to;
+    const std::string after = e.after_from + " to " + e.after_to;
+    c.interval = month_interval(e.before_from, e.after_to);
+    c.description = "Evaluation " + std::to_string(e.evaluation_id) + " of run " + std::to_string(e.run_id) +
                     ": incidents before (" + before + ") and after (" + after +
-                    ") in each hotspot, its buffer and the control area, with rate ratios, WDQ, TNE and WDD "
-                    "(counts from 1 to 4 withheld, with the measures made from them)";
+                    ") in each hotspot, its buffer and the control area, with rate ratios, WDQ, TNE and WDD; " +
+                    e.profile_note + "; measures only where every count they are made from is published";
     const TimeInterval time = c.interval.value_or(TimeInterval{});
-    store::Statement st{db, "SELECT a.code, coalesce(a.name, ''), a.measures, AsBinary(h.geom) FROM evaluation_area a "
-                            "JOIN hotspot h ON h.run_id = ? AND h.code = a.code WHERE a.evaluation_id = ? "
-                            "ORDER BY h.rank"};
-    st.bind(1, run_id).bind(2, evaluation_id);
     bool any = false;
     BBox extent;
-    while (st.step()) {
-        const json measures = json::parse(st.column_text(2), nullptr, false);
+    for (const auto& area : e.areas) {
+        const auto at = std::find(e.area_codes.begin(), e.area_codes.end(), area.code);
+        if (at == e.area_codes.end()) {
+            continue;  // the scheme has no outline of its own
+        }
+        const json measures = evaluate::area_json(area);
         json props;
-        props["code"] = st.column_text(0);
-        props["name"] = st.column_text(1);
-        props["evaluation_id"] = evaluation_id;
-        props["run_id"] = run_id;
+        props["code"] = area.code;
+        props["name"] = area.name;
+        props["evaluation_id"] = e.evaluation_id;
+        props["run_id"] = e.run_id;
         props["before"] = before;
         props["after"] = after;
-        const bool withheld = measures.is_object() && withholds_small_counts(measures);
-        if (measures.is_object()) {
-            for (const auto& [name, value] : measures.items()) {
-                if (value.is_array() || value.is_object()) {
-                    continue; // monthly series and intervals: in the CSV and the API
-                }
-                props[name] = withheld && !value.is_string() ? json{} : value;
+        for (const auto& [name, value] : measures.items()) {
+            if (value.is_array() || value.is_object()) {
+                continue; // monthly series and intervals: in the CSV and the API
             }
+            props[name] = value;
         }
-        props["withheld"] = withheld;
-        json geometry = json::parse(geo::wkb_to_geojson_wgs84(st.column_blob(3), 27700));
+        props["withheld"] = !std::isfinite(area.target.before) || !std::isfinite(area.target.after) ||
+                            !std::isfinite(area.target_ratio.ratio.estimate);
+        json geometry = json::parse(geo::wkb_to_geojson_wgs84(
+            e.target_wkb[static_cast<std::size_t>(at - e.area_codes.begin())], 27700));
         c.geometry = geometry.value("type", "");
-        add_feature(c, st.column_text(0), std::move(geometry), std::move(props), time, any, extent);
+        add_feature(c, area.code, std::move(geometry), std::move(props), time, any, extent);
     }
     if (any) {
         c.extent = extent;
@@ -403,18 +421,6 @@ std::shared_ptr<const v1::HotspotList> hotspot_list(const Snapshot& snap) {
 
 } // namespace
 
-bool withholds_small_counts(const json& measures) {
-    static const std::set<std::string> counts{"target_before", "target_after", "buffer_before",
-                                              "buffer_after",  "control_before", "control_after"};
-    bool withheld = false;
-    for (const auto& name : counts) {
-        if (measures.contains(name) && measures[name].is_number()) {
-            withheld = withheld || std::isnan(publish::suppress_value(measures[name].get<double>(), 5));
-        }
-    }
-    return withheld;
-}
-
 const Collection* Snapshot::find(const std::string& id) const {
     for (const auto& c : collections) {
         if (c.id == id) {
@@ -443,15 +449,6 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     snap->attribution = attribution;
     store::Store store{o.store_path, false};
     const auto run = choose_run(store, o);
-    // The internal layers are OFFICIAL-SENSITIVE: written into a folder only this user
-    // can enter, as files only this user can read, and removed when built.
-    PrivateDir work_dir{o.work_dir, "hotref-snapshot-"};
-    if (o.keep_work_dir) {
-        work_dir.keep();
-    }
-    const PrivateUmask private_files;
-    const fs::path& work = work_dir.path();
-
     if (!run) {
         const std::string m = o.method.empty() ? "patrol" : o.method;
         snap->notes.push_back("no " + m + " run in the store yet: run 'hotref hotspots --method " + m +
@@ -472,36 +469,35 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
             {"hotspot_cells", run->method == "gistar" ? "Gi* grid cells" : "Hotspot grid cells"},
             {"incidents", "Incidents by location and month"},
             {"study_area", "Study area"}};
+        // One load of the run; the gate makes each profile's model; the collections and tiles
+        // are serialised from the models in memory.
+        publish::LoadOptions load;
+        load.run_id = run->id;
+        const auto raw = publish::load_run(store, load);
         for (const auto profile : {publish::Profile::published, publish::Profile::internal}) {
-            publish::LayersOptions lo;
-            lo.run_id = run->id;
-            lo.out_dir = (work / publish::profile_name(profile)).string();
-            lo.overwrite = true;
-            lo.profile = profile;
-            lo.vector_tiles = false;
-            const auto report = publish::write_layers(store, lo);
+            const auto model = publish::disclose(raw, profile, publish::DisclosureRules{});
             const bool published = profile == publish::Profile::published;
-            for (const auto& [layer, count] : report.features) {
-                const auto id_it = ids.find(layer);
+            for (const auto& layer : model.layers) {
+                const auto id_it = ids.find(layer.name);
                 if (id_it == ids.end()) {
                     continue;
                 }
-                auto c = load_geojson(fs::path{lo.out_dir} / "geojson" / (layer + ".geojson"),
-                                      id_it->second + (published ? "" : "-internal"), run_time);
-                c.title = titles.at(layer) + (published ? "" : " (internal)");
-                c.description = titles.at(layer) + " of " + run->categories + ", " + run->period_from + " to " +
+                auto c = model_collection(layer, id_it->second + (published ? "" : "-internal"), run_time);
+                c.title = titles.at(layer.name) + (published ? "" : " (internal)");
+                c.description = titles.at(layer.name) + " of " + run->categories + ", " + run->period_from + " to " +
                                 run->period_to + ", run " + std::to_string(run->id) + " (" + run->method + "); " +
-                                (published ? "published profile: counts from 1 to 4 withheld"
-                                           : "internal profile: nothing suppressed, not for publication");
+                                model.disclosure.rule;
                 c.access = published ? Permission::read_published : Permission::read_internal;
                 c.classification = publish::classification(profile);
-                if (published && (layer == "hotspots" || layer == "hotspot_cells")) {
-                    const std::string sql = layer == "hotspot_cells" && run->method == "gistar"
-                                                ? "SELECT * FROM hotspot_cells WHERE bin != 0"
-                                                : "SELECT * FROM " + layer;
-                    c.tiles = make_tiles(report.gpkg, sql, c.id, work / "tiles" / c.id, o, c.fields);
+                if (published && (layer.name == "hotspots" || layer.name == "hotspot_cells")) {
+                    c.tiles = make_tiles(model, layer.name, c.id, o, c.fields);
                 }
                 snap->collections.push_back(std::move(c));
+            }
+            if (published) {
+                for (const auto& n : model.disclosure.notes) {
+                    snap->notes.push_back(n);
+                }
             }
         }
         if (const auto* hotspots = snap->find("hotspots")) {

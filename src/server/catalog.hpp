@@ -6,8 +6,9 @@
 // and their vector tiles in memory. A request never recomputes anything: it
 // filters and concatenates.
 //
-// The layers are the ones `hotref layers` writes (publish::write_layers), so
-// the service and the files pass the same disclosure control.
+// The layers are the publication model's (publish/model.hpp), the same that
+// `hotref layers` writes: one load, one disclosure gate, serialised in memory
+// (tiles through /vsimem/); nothing is written to disk.
 
 #include "server/auth.hpp"
 #include "server/query.hpp"
@@ -84,10 +85,6 @@ struct Snapshot {
 
 struct CatalogOptions {
     std::string store_path;
-    /// Where the layers are written while building: a private folder (mode 0700, files
-    /// 0600) made in it for each build and removed after; empty: in $TMPDIR.
-    std::string work_dir;
-    bool keep_work_dir = false;  // leave each build's folder in place (tests, debugging)
     std::string method;          // empty: patrol, else Gi*
     std::int64_t run_id = 0;     // 0: the current run of `method` (latest period, then latest id)
     int tiles_min_zoom = 6;
@@ -98,11 +95,7 @@ struct CatalogOptions {
     int min_interval_ms = 10000;
 };
 
-/// Whether an evaluation area's stored measures hold a count from 1 to 4 (target, buffer or
-/// control, before or after): then the published profile shows none of its numbers.
-bool withholds_small_counts(const nlohmann::ordered_json& measures);
-
-/// Builds a snapshot from the store (seconds: it writes the layers). Throws Error.
+/// Builds a snapshot from the store (seconds: the gate audits every count). Throws Error.
 std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& options);
 
 /// What the store holds that the snapshot depends on (runs, referrals, links,

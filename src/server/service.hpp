@@ -37,7 +37,6 @@ struct ServiceOptions {
     std::string referral_secret;       // key of the person hash; empty: referrals with person_id are refused
     const geo::StudyArea* area = nullptr; // where submitted incidents must fall
     std::string mapping_path;          // force export column mapping for submitted force exports
-    std::string bulletin_dir;          // where bulletins are written (work folder)
 };
 
 /// What a request came to: the response, the route (for metrics) and who asked (for the access log).

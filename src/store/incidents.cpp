@@ -105,6 +105,35 @@ std::vector<LocationCategoryCount> location_category_counts(Store& store, const 
     return out;
 }
 
+std::vector<LocationMonthCategoryCount> location_month_category_counts(Store& store, const IncidentQuery& q) {
+    std::map<std::tuple<std::int64_t, std::string, std::int64_t>, double> per;
+    for_each_incident(store, q, false,
+                      [&](std::int64_t location, const std::string& month, double n, std::int64_t category,
+                          const std::string&) { per[{location, month, category}] += n; });
+    std::vector<LocationMonthCategoryCount> out;
+    out.reserve(per.size());
+    for (const auto& [key, n] : per) {
+        out.push_back(LocationMonthCategoryCount{std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+    }
+    return out;
+}
+
+std::vector<LocationDetail> location_details(Store& store, const std::vector<std::int64_t>& ids) {
+    Statement st{store.db(), "SELECT id, easting, northing, coalesce(street, ''), coalesce(lsoa_code, ''), "
+                             "coalesce(lsoa_name, ''), exact FROM location WHERE id = ?"};
+    std::vector<LocationDetail> out;
+    out.reserve(ids.size());
+    for (const auto id : ids) {
+        st.bind(1, id);
+        if (st.step()) {
+            out.push_back(LocationDetail{st.column_int(0), st.column_double(1), st.column_double(2), st.column_text(3),
+                                         st.column_text(4), st.column_text(5), st.column_int(6) != 0});
+        }
+        st.reset();
+    }
+    return out;
+}
+
 TimedCounts location_weekday_hour_counts(Store& store, const IncidentQuery& q) {
     TimedCounts out;
     std::map<std::tuple<std::int64_t, int, int>, double> per;

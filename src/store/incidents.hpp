@@ -48,6 +48,27 @@ struct LocationCategoryCount {
 /// Incidents per location and category for the query.
 std::vector<LocationCategoryCount> location_category_counts(Store& store, const IncidentQuery& query);
 
+struct LocationMonthCategoryCount {
+    std::int64_t location_id = 0;
+    std::string month;  // YYYY-MM
+    std::int64_t category_id = 0;
+    double count = 0;
+};
+
+/// Incidents per location, month and category: the finest counts anything is published from.
+std::vector<LocationMonthCategoryCount> location_month_category_counts(Store& store, const IncidentQuery& query);
+
+/// A location as stored.
+struct LocationDetail {
+    std::int64_t id = 0;
+    double easting = 0, northing = 0;
+    std::string street, lsoa_code, lsoa_name;
+    bool exact = false;  // a force's own point (not a police.uk snap point)
+};
+
+/// The locations with these ids (unknown ids left out).
+std::vector<LocationDetail> location_details(Store& store, const std::vector<std::int64_t>& ids);
+
 struct LocationTimeCount {
     std::int64_t location_id = 0;
     int weekday = 0;  // 0 = Monday ... 6 = Sunday (local time, as the force recorded it)

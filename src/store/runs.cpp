@@ -153,6 +153,69 @@ std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id) {
     return out;
 }
 
+namespace {
+std::optional<double> optional_real(Statement& st, int col) {
+    return st.column_is_null(col) ? std::nullopt : std::optional<double>{st.column_double(col)};
+}
+} // namespace
+
+std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id) {
+    Statement st{store.db(), "SELECT code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
+                             "mean_z, max_z, confidence, peak_density, coalesce(trend, ''), coalesce(trend_class, ''), "
+                             "AsBinary(geom), expected FROM hotspot WHERE run_id = ? ORDER BY rank"};
+    st.bind(1, run_id);
+    std::vector<HotspotStats> out;
+    while (st.step()) {
+        HotspotStats h;
+        h.code = st.column_text(0);
+        h.rank = static_cast<int>(st.column_int(1));
+        h.name = st.column_text(2);
+        h.incidents = st.column_double(3);
+        h.share = st.column_double(4);
+        h.area_m2 = st.column_double(5);
+        h.density_km2 = st.column_double(6);
+        h.pai = st.column_double(7);
+        h.mean_z = optional_real(st, 8);
+        h.max_z = optional_real(st, 9);
+        if (!st.column_is_null(10)) {
+            h.confidence = static_cast<int>(st.column_int(10));
+        }
+        h.peak_density = optional_real(st, 11);
+        h.trend = st.column_text(12);
+        h.trend_class = st.column_text(13);
+        h.wkb = st.column_blob(14);
+        h.expected = optional_real(st, 15);
+        out.push_back(std::move(h));
+    }
+    return out;
+}
+
+std::vector<RunCell> read_run_cells(Store& store, std::int64_t run_id) {
+    Statement st{store.db(), "SELECT c.cell, c.col, c.row, c.count, c.z, c.p, c.q, c.bin, c.density, "
+                             "coalesce(c.trend, ''), coalesce(c.trend_class, ''), coalesce(h.code, '') "
+                             "FROM run_cell c LEFT JOIN hotspot h ON h.id = c.hotspot_id WHERE c.run_id = ? "
+                             "ORDER BY c.cell"};
+    st.bind(1, run_id);
+    std::vector<RunCell> out;
+    while (st.step()) {
+        RunCell c;
+        c.cell = st.column_int(0);
+        c.col = st.column_int(1);
+        c.row = st.column_int(2);
+        c.count = st.column_double(3);
+        c.z = optional_real(st, 4);
+        c.p = optional_real(st, 5);
+        c.q = optional_real(st, 6);
+        c.bin = static_cast<int>(st.column_int(7));
+        c.density = optional_real(st, 8);
+        c.trend = st.column_text(9);
+        c.trend_class = st.column_text(10);
+        c.hotspot = st.column_text(11);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 std::int64_t latest_run_id(Store& store, const std::string& method) {
     Statement st{store.db(), "SELECT coalesce(max(id), 0) FROM run WHERE method = ?"};
     st.bind(1, method);

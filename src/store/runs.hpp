@@ -132,6 +132,29 @@ struct StoredHotspot {
 /// The hotspots of run `run_id`, by rank.
 std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id);
 
+/// A hotspot with every statistic the run stored for it (what the layers publish).
+struct HotspotStats {
+    std::string code;
+    int rank = 0;
+    std::string name;
+    double incidents = 0, share = 0, area_m2 = 0, density_km2 = 0, pai = 0;
+    std::optional<double> mean_z, max_z, peak_density, expected;
+    std::optional<int> confidence;
+    std::string trend, trend_class;
+    std::string wkb;                 // EPSG:27700
+};
+std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id);
+
+/// A grid cell of a run (Gi*, KDE) with its statistics and the code of its hotspot ("" when none).
+struct RunCell {
+    std::int64_t cell = 0, col = 0, row = 0;
+    double count = 0;
+    std::optional<double> z, p, q, density;
+    int bin = 0;
+    std::string trend, trend_class, hotspot;
+};
+std::vector<RunCell> read_run_cells(Store& store, std::int64_t run_id);
+
 /// A raster of a run, if stored.
 std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name);
 

@@ -369,6 +369,11 @@ CREATE TABLE evaluation_area (
 // Service access: bearer tokens (only their SHA-256 is kept) and an audit of
 // every write made through the service, with the token's name.
 // Version 6: patrol hotspots carry their expected incidents per month.
+// v7: the key of the cell-key perturbation (publish/sdc.hpp): random, per store, never published.
+constexpr const char* schema_v7_sql = R"SQL(
+INSERT OR IGNORE INTO meta (key, value) VALUES ('disclosure_secret', lower(hex(randomblob(32))));
+)SQL";
+
 constexpr const char* schema_v6_sql = R"SQL(
 ALTER TABLE hotspot ADD COLUMN expected REAL;
 )SQL";
@@ -483,7 +488,7 @@ void Store::migrate() {
         const char* sql;
     };
     static const Step steps[] = {
-        {2, schema_v2_sql}, {3, schema_v3_sql}, {4, schema_v4_sql}, {5, schema_v5_sql}, {6, schema_v6_sql},
+        {2, schema_v2_sql}, {3, schema_v3_sql}, {4, schema_v4_sql}, {5, schema_v5_sql}, {6, schema_v6_sql}, {7, schema_v7_sql},
     };
     static_assert(std::size(steps) == schema_version - 1, "one migration step per schema version");
     for (const auto& step : steps) {
@@ -495,6 +500,25 @@ void Store::migrate() {
         m_db.exec("UPDATE meta SET value = '" + std::to_string(step.version) + "' WHERE key = 'schema_version'");
         tx.commit();
     }
+}
+
+std::string disclosure_secret(Store& store) {
+    Statement st{store.db(), "SELECT value FROM meta WHERE key = 'disclosure_secret'"};
+    if (!st.step() || st.column_text(0).size() < 32) {
+        throw StoreError(store.db().path() + ": the store has no disclosure key (meta.disclosure_secret); "
+                         "open it once with this hotref to migrate it");
+    }
+    return st.column_text(0);
+}
+
+bool run_has_referral_links(Store& store, std::int64_t run_id) {
+    auto& db = store.db();
+    if (db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_link'") == 0) {
+        return false;
+    }
+    Statement st{db, "SELECT count(*) FROM referral_link WHERE run_id = ?"};
+    st.bind(1, run_id);
+    return st.step() && st.column_int(0) > 0;
 }
 
 void Store::erase_free_space() {

@@ -22,7 +22,7 @@
 
 namespace hotref::store {
 
-inline constexpr int schema_version = 6;
+inline constexpr int schema_version = 7;
 
 struct FeedRecord {
     std::string path;
@@ -150,6 +150,13 @@ private:
 
 /// Current UTC time as ISO 8601 ("2026-11-21T05:32:00Z").
 std::string utc_now();
+
+/// The store's key for disclosure control's record keys (publish/sdc.hpp): 64 hex
+/// digits made at random when the store was created (schema v7); never published.
+std::string disclosure_secret(Store& store);
+
+/// Whether any referral is linked to the hotspots of run `run_id`.
+bool run_has_referral_links(Store& store, std::int64_t run_id);
 
 /// The police.uk API slug for a category name: lower case, words joined by '-'.
 std::string slug_of(const std::string& name);

@@ -3,6 +3,8 @@
 #include "evaluate/evaluation.hpp"
 #include "fixtures.hpp"
 #include "hotspot/pipeline.hpp"
+#include "publish/evaluation_files.hpp"
+#include "publish/model.hpp"
 #include "referral/kpi.hpp"
 #include "referral/registry.hpp"
 #include "store/sqlite.hpp"
@@ -14,6 +16,7 @@
 #include <ogr_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -32,7 +35,6 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
     hotref::evaluate::EvaluateOptions opt;
     opt.date = "2025-07";
     opt.months = 6;
-    opt.csv = tmp.file("evaluation.csv");
     const auto e = hotref::evaluate::evaluate_run(store, opt);
     CHECK(e.before_from == "2025-01");
     CHECK(e.after_to == "2025-12");
@@ -62,32 +64,48 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
     // Stored and written.
     CHECK(store.db().query_int("SELECT count(*) FROM evaluation_area WHERE evaluation_id = " +
                                std::to_string(e.evaluation_id)) == static_cast<std::int64_t>(e.areas.size()));
-    CHECK(t::read_file(opt.csv).rfind("code,name,target_before", 0) == 0);
     CHECK(e.pai_after > 1);
+    // The files are written from what disclosure control publishes.
+    const auto published = hotref::publish::disclose_evaluation(e, hotref::publish::Profile::published, {},
+                                                                hotref::store::disclosure_secret(store));
+    hotref::publish::EvaluationFiles files;
+    files.csv = tmp.file("evaluation.csv");
+    hotref::publish::write_evaluation(published, files, hotref::publish::Profile::published);
+    CHECK(t::read_file(files.csv).rfind("code,name,target_before", 0) == 0);
+    CHECK(t::read_file(files.csv).find(",OFFICIAL\n") != std::string::npos);
 
     // Charts: PNGs of the series and of the rate ratios.
-    opt.charts = tmp.file("charts");
-    opt.chart_hotspots = 2;
-    const auto charted = hotref::evaluate::evaluate_run(store, opt);
-    CHECK(charted.charts.size() == 5); // scheme, two hotspots, rate ratios, capture against area
-    for (const auto& c : charted.charts) {
+    files = {};
+    files.charts = tmp.file("charts");
+    files.chart_hotspots = 2;
+    const auto charted = hotref::publish::write_evaluation(published, files, hotref::publish::Profile::published);
+    // Scheme, two hotspots, rate ratios, and capture against area unless a hotspot's counts are
+    // withheld (then its share could be got back from the curve).
+    const bool curve = std::isfinite(published.pai_after);
+    CHECK(charted.size() == (curve ? 5U : 4U));
+    bool small = false;
+    for (std::size_t i = 1; i < e.areas.size(); ++i) {
+        small = small || e.areas[i].target.before < 5 || e.areas[i].target.after < 5;
+    }
+    CHECK(curve == !small);
+    for (const auto& c : charted) {
         const auto png = t::read_file(c);
         CHECK(png.size() > 5000);
         CHECK(png.substr(1, 3) == "PNG");
     }
-    opt.charts.clear();
     // A styled GeoPackage of the areas; refused when it exists.
-    opt.gpkg = tmp.file("evaluation.gpkg");
-    hotref::evaluate::evaluate_run(store, opt);
-    hotref::store::Database g{opt.gpkg, false};
+    files = {};
+    files.gpkg = tmp.file("evaluation.gpkg");
+    hotref::publish::write_evaluation(published, files, hotref::publish::Profile::published);
+    hotref::store::Database g{files.gpkg, false};
     CHECK(g.query_int("SELECT count(*) FROM evaluation_hotspots") == static_cast<std::int64_t>(run.hotspots.size()));
     CHECK(g.query_int("SELECT count(*) FROM evaluation_buffers") == static_cast<std::int64_t>(run.hotspots.size()));
     CHECK(g.query_int("SELECT count(*) FROM evaluation_control") == 1);
     CHECK(g.query_int("SELECT count(*) FROM evaluation_hotspots WHERE (before > 0 AND before < 5) OR "
                       "(after > 0 AND after < 5)") == 0);
     CHECK(g.query_int("SELECT count(*) FROM layer_styles WHERE f_table_schema = '' AND f_geometry_column = 'geom'") == 3);
-    CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("exists"), hotref::Error);
-    opt.gpkg.clear();
+    CHECK_THROWS_WITH_AS(hotref::publish::write_evaluation(published, files, hotref::publish::Profile::published),
+                         doctest::Contains("exists"), hotref::Error);
     opt.date = "2025-11";
     CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("does not hold"), hotref::Error);
     opt.date = "July";
@@ -214,13 +232,18 @@ TEST_CASE("evaluate: overlapping buffer rings counted as published (an OGR recou
     hotref::evaluate::EvaluateOptions opt;
     opt.date = "2025-07";
     opt.months = 6;
-    opt.gpkg = tmp.file("evaluation.gpkg");
     const auto e = hotref::evaluate::evaluate_run(store, opt);
     REQUIRE(e.areas.size() == run.hotspots.size() + 1);
+    // The internal profile's GeoPackage: the true counts to recount against.
+    hotref::publish::EvaluationFiles files;
+    files.gpkg = tmp.file("evaluation.gpkg");
+    hotref::publish::write_evaluation(
+        hotref::publish::disclose_evaluation(e, hotref::publish::Profile::internal, {}, ""), files,
+        hotref::publish::Profile::internal);
 
-    const auto rings = read_gpkg_layer(opt.gpkg, "evaluation_buffers");
-    const auto hotspots = read_gpkg_layer(opt.gpkg, "evaluation_hotspots");
-    const auto control = read_gpkg_layer(opt.gpkg, "evaluation_control");
+    const auto rings = read_gpkg_layer(files.gpkg, "evaluation_buffers");
+    const auto hotspots = read_gpkg_layer(files.gpkg, "evaluation_hotspots");
+    const auto control = read_gpkg_layer(files.gpkg, "evaluation_control");
     REQUIRE(rings.size() == run.hotspots.size());
     REQUIRE(hotspots.size() == run.hotspots.size());
     REQUIRE(control.size() == 1);
@@ -308,11 +331,15 @@ TEST_CASE("evaluate: capture against area, charted, equals a recount from the st
     hotref::evaluate::EvaluateOptions opt;
     opt.date = "2025-07";
     opt.months = 6;
-    opt.charts = tmp.file("charts");
-    opt.chart_hotspots = 0;
     const auto e = hotref::evaluate::evaluate_run(store, opt);
+    hotref::publish::EvaluationFiles files;
+    files.charts = tmp.file("charts");
+    files.chart_hotspots = 0;
+    const auto charts = hotref::publish::write_evaluation(
+        hotref::publish::disclose_evaluation(e, hotref::publish::Profile::internal, {}, ""), files,
+        hotref::publish::Profile::internal);
     const auto file = (tmp.path() / "charts" / "concentration.png").string();
-    CHECK(std::find(e.charts.begin(), e.charts.end(), file) != e.charts.end());
+    CHECK(std::find(charts.begin(), charts.end(), file) != charts.end());
     const auto png = t::read_file(file);
     CHECK(png.size() > 5000);
     CHECK(png.substr(1, 3) == "PNG");

@@ -46,12 +46,43 @@ TEST_CASE("privacy: PAI, the expected rate and z do not give a withheld hotspot 
         opt.vector_tiles = false;
         const auto r = hotref::publish::write_layers(store, opt);
         hotref::store::Database gpkg{r.gpkg, false};
-        // The attack: incidents = PAI x area x N / study area, with N and the study area from
-        // any visible hotspot (share = incidents / N).
-        const auto withheld = gpkg.query_int("SELECT count(*) FROM hotspots WHERE incidents IS NULL");
-        REQUIRE(withheld > 0); // the fixture must hold small hotspots, or the test proves nothing
-        CHECK(gpkg.query_int("SELECT count(*) FROM hotspots WHERE incidents IS NULL AND (pai IS NOT NULL OR share IS "
-                             "NOT NULL OR density_km2 IS NOT NULL OR expected IS NOT NULL)") == 0);
+        hotref::publish::LayersOptions iopt = opt;
+        iopt.profile = hotref::publish::Profile::internal;
+        iopt.out_dir = tmp.file("internal");
+        const auto in = hotref::publish::write_layers(store, iopt);
+        hotref::store::Database igpkg{in.gpkg, false};
+        // The fixture holds small hotspots, or the test proves nothing; none is published.
+        REQUIRE(igpkg.query_int("SELECT count(*) FROM hotspots WHERE incidents < 5") > 0);
+        gpkg.exec("ATTACH DATABASE '" + in.gpkg + "' AS internal");
+        CHECK(gpkg.query_int("SELECT count(*) FROM hotspots p JOIN internal.hotspots i USING (code) "
+                             "WHERE i.incidents < 5") == 0);
+        CHECK(r.hotspots_withheld > 0);
+        // The attack: incidents = PAI x area x N / study area, with N = incidents / share from any
+        // visible hotspot. It gives back the published (perturbed) count, never anything finer.
+        hotref::store::Statement st{gpkg, "SELECT incidents, share, pai, area_km2, density_km2 FROM hotspots"};
+        double study_km2 = 0;
+        {
+            hotref::store::Statement a{gpkg, "SELECT area_km2 FROM study_area"};
+            REQUIRE(a.step());
+            study_km2 = a.column_double(0);
+        }
+        int published = 0, noisy = 0;
+        while (st.step()) {
+            const double n = st.column_double(0);
+            const double total = n / st.column_double(1);
+            const double from_pai = st.column_double(2) * st.column_double(3) * total / study_km2;
+            CHECK(from_pai == doctest::Approx(n).epsilon(1e-6));
+            CHECK(st.column_double(4) * st.column_double(3) == doctest::Approx(n).epsilon(1e-6));
+            ++published;
+        }
+        hotref::store::Statement both{gpkg, "SELECT p.incidents, i.incidents FROM hotspots p JOIN internal.hotspots i "
+                                            "USING (code)"};
+        while (both.step()) {
+            CHECK(std::abs(both.column_double(0) - both.column_double(1)) <= 2);
+            noisy += both.column_double(0) != both.column_double(1) ? 1 : 0;
+        }
+        CHECK(published > 0);
+        CHECK(noisy > 0);  // the published counts carry the cell-key noise
         // z is linear in the local sum: none published, the confidence bin is.
         CHECK(gpkg.query_int("SELECT count(*) FROM hotspots WHERE mean_z IS NOT NULL OR max_z IS NOT NULL") == 0);
         if (std::string{method} == "gistar") {
@@ -63,10 +94,6 @@ TEST_CASE("privacy: PAI, the expected rate and z do not give a withheld hotspot 
                   gpkg.query_int("SELECT count(*) FROM hotspot_cells"));
         }
         // The analysts' internal profile keeps everything.
-        opt.profile = hotref::publish::Profile::internal;
-        opt.out_dir = tmp.file("internal");
-        const auto in = hotref::publish::write_layers(store, opt);
-        hotref::store::Database igpkg{in.gpkg, false};
         CHECK(igpkg.query_int("SELECT count(*) FROM hotspots WHERE incidents IS NULL OR pai IS NULL") == 0);
         CHECK(igpkg.query_int("SELECT count(*) FROM hotspots WHERE max_z IS NOT NULL") > 0);
     }

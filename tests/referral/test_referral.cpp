@@ -1,6 +1,7 @@
 #include "core/error.hpp"
 #include "fixtures.hpp"
 #include "hotspot/pipeline.hpp"
+#include "publish/model.hpp"
 #include "referral/kpi.hpp"
 #include "referral/registry.hpp"
 #include "store/sqlite.hpp"
@@ -9,6 +10,8 @@
 #include "util/sha256.hpp"
 
 #include <doctest/doctest.h>
+
+#include <cmath>
 
 #include <algorithm>
 
@@ -168,7 +171,6 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
 
     hotref::referral::KpiOptions ko;
     ko.as_of = "2026-06-30";
-    ko.profile = hotref::publish::Profile::internal;
     const auto k = hotref::referral::referral_kpis(store, ko);
     REQUIRE(k.size() == 3); // scheme, H-0001, outside
     const auto& scheme = k.front();
@@ -202,8 +204,11 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
     ko.as_of = "2025-12-31";
     CHECK(hotref::referral::referral_kpis(store, ko).front().not_reoffended.denominator == 0);
     // Published: every figure from fewer than 10 referrals is withheld.
-    ko.profile = hotref::publish::Profile::published;
-    for (const auto& group : hotref::referral::referral_kpis(store, ko)) {
+    const auto published = hotref::publish::disclose_kpis(hotref::referral::referral_kpis(store, ko),
+                                                          hotref::publish::Profile::published, {},
+                                                          hotref::store::disclosure_secret(store));
+    for (const auto& group : published) {
+        CHECK(std::isnan(group.referrals));
         CHECK(group.completed.suppressed);
         CHECK(group.contacted_48h.suppressed);
         CHECK(group.median_days_to_completion < 0);

@@ -50,7 +50,6 @@ struct Running {
         }
         srv::CatalogOptions co;
         co.store_path = path;
-        co.work_dir = tmp.file("work");
         co.quiet = true;
         catalog = std::make_unique<srv::Catalog>(co, 200);
         catalog->start();

@@ -1,0 +1,842 @@
+// The disclosure gate (publish/model.hpp): the only place where what a profile
+// publishes is decided. docs/disclosure.md states the rules and their sources.
+
+#include "core/error.hpp"
+#include "geo/geos.hpp"
+#include "hotspot/pipeline.hpp"
+#include "publish/model.hpp"
+#include "publish/sdc.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace hotref::publish {
+
+namespace {
+
+using geo::FieldType;
+using geo::FieldValue;
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+FieldValue real_or_null(double v) {
+    return std::isfinite(v) ? FieldValue{v} : FieldValue{};
+}
+FieldValue optional_or_null(const std::optional<double>& v) {
+    return v ? real_or_null(*v) : FieldValue{};
+}
+FieldValue text_or_null(const std::string& s) {
+    return s.empty() ? FieldValue{} : FieldValue{s};
+}
+
+std::string method_title(const std::string& method) {
+    return method == "patrol"   ? "patrol hotspots (micro-places chosen for the coming month)"
+           : method == "gistar" ? "Getis-Ord Gi* with FDR"
+           : method == "kde"    ? "kernel density (KDE)"
+                                : "DBSCAN";
+}
+
+std::string place_identity(const RawPlace& p) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f,%.0f", p.x, p.y);
+    return buf;
+}
+
+// The places a profile shows: the published profile folds a force's exact points
+// into the centres of 100 m squares (police.uk's snap points are kept as they are).
+std::vector<RawPlace> generalise_places(const RawRun& raw, bool published, double grid, DisclosureSummary& s) {
+    if (!published) {
+        return raw.places;
+    }
+    std::vector<RawPlace> out;
+    std::map<std::pair<long long, long long>, std::size_t> squares;
+    for (const auto& p : raw.places) {
+        if (!p.exact) {
+            out.push_back(p);
+            continue;
+        }
+        ++s.points_generalised;
+        const auto cx = static_cast<long long>(std::floor(p.x / grid));
+        const auto cy = static_cast<long long>(std::floor(p.y / grid));
+        auto [it, fresh] = squares.emplace(std::pair{cx, cy}, out.size());
+        if (fresh) {
+            RawPlace q;
+            q.x = (static_cast<double>(cx) + 0.5) * grid;
+            q.y = (static_cast<double>(cy) + 0.5) * grid;
+            q.lsoa_code = p.lsoa_code;
+            q.lsoa_name = p.lsoa_name;
+            q.exact = true;
+            q.hotspot = p.hotspot;
+            q.cell = p.cell;
+            out.push_back(std::move(q));
+        }
+        auto& q = out[it->second];
+        for (const auto& [k, n] : p.counts) {
+            q.counts[k] += n;
+        }
+        // A square across two hotspots (or cells) belongs to neither margin exactly.
+        if (q.hotspot != p.hotspot) {
+            q.hotspot = -2;
+        }
+        if (q.cell != p.cell) {
+            q.cell = -2;
+        }
+    }
+    return out;
+}
+
+// The hotspot's name from police.uk streets only ("On or near ..."): never a force's free text.
+std::string published_name(const RawRun& raw, int h, const std::string& stored) {
+    std::map<std::string, std::pair<double, std::string>> streets;
+    bool any_exact = false;
+    std::string lsoa;
+    for (const auto& p : raw.places) {
+        if (p.hotspot != h) {
+            continue;
+        }
+        if (lsoa.empty()) {
+            lsoa = p.lsoa_name;
+        }
+        if (p.exact) {
+            any_exact = true;
+            continue;
+        }
+        if (p.street.rfind("On or near ", 0) == 0) {
+            auto& e = streets[p.street];
+            e.first += p.total();
+            if (e.second.empty()) {
+                e.second = p.lsoa_name;
+            }
+        }
+    }
+    if (!any_exact) {
+        return stored;  // named from police.uk locations already
+    }
+    if (!streets.empty()) {
+        const auto best = std::max_element(streets.begin(), streets.end(),
+                                           [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
+        return hotspot::readable_name(best->first, best->second.second);
+    }
+    const auto name = hotspot::readable_name("", lsoa);
+    return name.empty() ? "Hotspot " + raw.hotspots[static_cast<std::size_t>(h)].code : name;
+}
+
+// The outline snapped out to the 100 m grid: the union of the grid squares it covers
+// more than a sliver of, so it never draws anything finer than the published grid.
+std::string snap_outline(const geo::Context& ctx, const std::string& wkb, double grid) {
+    geo::PreparedGeometry shape{ctx, ctx.from_wkb(wkb)};
+    double minx = 0, miny = 0, maxx = 0, maxy = 0;
+    shape.geometry().bounds(minx, miny, maxx, maxy);
+    std::vector<std::array<double, 4>> boxes;
+    for (double x = std::floor(minx / grid) * grid; x < maxx; x += grid) {
+        for (double y = std::floor(miny / grid) * grid; y < maxy; y += grid) {
+            if (!shape.intersects_box(x, y, x + grid, y + grid)) {
+                continue;
+            }
+            if (shape.covers_box(x, y, x + grid, y + grid) ||
+                ctx.intersection_area(shape.geometry(), ctx.box(x, y, x + grid, y + grid)) > 0.01 * grid * grid) {
+                boxes.push_back({x, y, x + grid, y + grid});
+            }
+        }
+    }
+    if (boxes.empty()) {  // a sliver everywhere: the square of its centre
+        const double cx = std::floor((minx + maxx) / 2 / grid) * grid;
+        const double cy = std::floor((miny + maxy) / 2 / grid) * grid;
+        boxes.push_back({cx, cy, cx + grid, cy + grid});
+    }
+    return ctx.dissolve_boxes(boxes).wkb();
+}
+
+// The record-set identity of an aggregate: the same records always give the same key.
+sdc::CellKey key_of(const std::string& secret, const std::string& identity) {
+    sdc::CellKey k;
+    k.add(sdc::record_key(secret, identity));
+    return k;
+}
+
+std::string rule_line(Profile profile, const DisclosureRules& rules) {
+    if (profile == Profile::internal) {
+        return "internal profile: nothing suppressed; not for publication";
+    }
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "published profile: counts from 1 to %.0f withheld, the rest carry cell-key noise of at most +/-%d "
+                  "(ONS Census 2021 method), complementary suppression audited so that no withheld count can be "
+                  "narrowed below %.0f; PAI, share and density from published counts only; Gi* as its confidence "
+                  "bin; hotspots of fewer than %.0f locations withheld; nothing finer than 100 m; no exact times",
+                  rules.min_count - 1, rules.max_noise, rules.min_count, rules.min_count);
+    return buf;
+}
+
+} // namespace
+
+const ModelLayer* RunModel::find(const std::string& name) const {
+    for (const auto& l : layers) {
+        if (l.name == name) {
+            return &l;
+        }
+    }
+    return nullptr;
+}
+
+int ModelLayer::field(const std::string& wanted) const {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i].name == wanted) {
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+double RawPlace::total() const {
+    double t = 0;
+    for (const auto& [k, n] : counts) {
+        t += n;
+    }
+    return t;
+}
+
+std::vector<referral::Kpis> disclose_kpis(const std::vector<referral::Kpis>& kpis, Profile profile,
+                                          const DisclosureRules& rules, const std::string& secret) {
+    if (profile == Profile::internal || kpis.empty()) {
+        return kpis;
+    }
+    auto out = kpis;
+    const double k = rules.min_referral_count;
+    sdc::PTable ptable{static_cast<int>(k), rules.max_noise};
+    sdc::Table table;
+    // Per group: referrals, then numerator and denominator of each ratio.
+    auto ratios = [](referral::Kpis& g) {
+        return std::array<referral::Ratio*, 8>{&g.contacted_48h, &g.completed,      &g.refused,
+                                               &g.withdrawn,     &g.not_reoffended, &g.victim_satisfied,
+                                               &g.first_time_entrants, &g.youth};
+    };
+    constexpr const char* ratio_names[] = {"contacted_48h", "completed", "refused", "withdrawn",
+                                           "not_reoffended", "victim_satisfied", "fte", "youth"};
+    std::vector<std::array<std::size_t, 17>> ids(out.size());
+    for (std::size_t g = 0; g < out.size(); ++g) {
+        const std::string base = "kpi|" + out[g].group + "|";
+        auto add = [&](const std::string& what, double v) {
+            char n[32];
+            std::snprintf(n, sizeof n, "|%.0f", v);
+            return table.add(v, key_of(secret, base + what + n));
+        };
+        ids[g][0] = add("referrals", out[g].referrals);
+        const auto rs = ratios(out[g]);
+        for (std::size_t r = 0; r < rs.size(); ++r) {
+            ids[g][1 + 2 * r] = add(std::string{ratio_names[r]} + "/n", rs[r]->numerator);
+            ids[g][2 + 2 * r] = add(std::string{ratio_names[r]} + "/d", rs[r]->denominator);
+        }
+    }
+    // The first group is the scheme; the others partition it (hotspots and outside, or months).
+    if (out.size() > 1 && out.front().group == "scheme") {
+        for (std::size_t f = 0; f < 17; ++f) {
+            std::vector<std::size_t> parts;
+            for (std::size_t g = 1; g < out.size(); ++g) {
+                parts.push_back(ids[g][f]);
+            }
+            table.add_margin(ids[0][f], parts);
+        }
+    }
+    sdc::protect(table, ptable, true);
+    auto pub = [&](std::size_t id) {
+        const auto& c = table.cells[id];
+        return c.withheld ? nan : c.published;
+    };
+    for (std::size_t g = 0; g < out.size(); ++g) {
+        auto& grp = out[g];
+        const double true_completed = grp.completed.numerator;
+        grp.referrals = pub(ids[g][0]);
+        const auto rs = ratios(grp);
+        for (std::size_t r = 0; r < rs.size(); ++r) {
+            const double n = pub(ids[g][1 + 2 * r]);
+            const double d = pub(ids[g][2 + 2 * r]);
+            if (std::isnan(n) || std::isnan(d)) {
+                rs[r]->suppressed = true;
+                rs[r]->numerator = rs[r]->denominator = nan;
+            } else {
+                rs[r]->numerator = std::min(n, d);
+                rs[r]->denominator = d;
+            }
+        }
+        // A median is one person's figure: only over at least k completions.
+        if (std::isnan(grp.referrals) || true_completed < k) {
+            grp.median_days_to_completion = -1;
+        }
+        // Hours: a sum over people, rounded to tens where the group is published.
+        grp.reparation_hours = std::isnan(grp.referrals) ? -1 : std::round(grp.reparation_hours / 10) * 10;
+    }
+    return out;
+}
+
+evaluate::EvaluationSummary disclose_evaluation(const evaluate::EvaluationSummary& in, Profile profile,
+                                                const DisclosureRules& rules, const std::string& secret) {
+    auto out = in;
+    if (profile == Profile::internal) {
+        out.profile_note = "internal profile (OFFICIAL-SENSITIVE): nothing suppressed; not for publication";
+        return out;
+    }
+    out.profile_note = "published profile (OFFICIAL): counts 1-" + std::to_string(static_cast<int>(rules.min_count) - 1) +
+                       " withheld, others within +/-" + std::to_string(rules.max_noise) + " (cell-key noise)";
+    const double k = rules.min_count;
+    sdc::PTable ptable{static_cast<int>(k), rules.max_noise};
+    sdc::Table table;
+    // Cell keys from what the count is of: the same area, window and value give the same
+    // noise in every evaluation (the control is one area: the same figure everywhere).
+    const std::string windows[2] = {in.before_from + ".." + in.before_to, in.after_from + ".." + in.after_to};
+    auto add = [&](const std::string& what, double v) {
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "|%.3f", v);
+        return table.add(std::round(v), key_of(secret, "evaluation|" + what + buf));
+    };
+    struct Ids {
+        std::size_t counts[6];  // target, buffer, control x before, after
+        std::vector<std::size_t> months[3];
+    };
+    std::vector<Ids> ids(out.areas.size());
+    const int m = in.months;
+    for (std::size_t a = 0; a < out.areas.size(); ++a) {
+        const auto& area = out.areas[a];
+        const std::string code = area.code + "|";
+        const evaluate::BeforeAfter* parts[3] = {&area.target, &area.buffer, &area.control};
+        const std::vector<double>* series[3] = {&area.monthly_target, &area.monthly_buffer, &area.monthly_control};
+        const char* names[3] = {"target", "buffer", "control"};
+        for (int r = 0; r < 3; ++r) {
+            // The control is one area for every hotspot; the scheme's is its mean (not a count).
+            const std::string who = r == 2 ? std::string{"control|"} : code;
+            const std::string start = r == 2 ? std::string{} : (in.aligned ? area.code + "+" : std::string{});
+            ids[a].counts[2 * r] = add(who + names[r] + "|" + windows[0], parts[r]->before);
+            ids[a].counts[2 * r + 1] = add(who + names[r] + "|" + windows[1], parts[r]->after);
+            for (std::size_t i = 0; i < series[r]->size(); ++i) {
+                ids[a].months[r].push_back(
+                    add(who + names[r] + "|" + start + windows[0] + "#" + std::to_string(i), (*series[r])[i]));
+            }
+            // Each window is the sum of its months (when the series is whole and integral).
+            const auto& sv = *series[r];
+            if (static_cast<int>(sv.size()) == 2 * m) {
+                double sb = 0, sa = 0;
+                bool integral = true;
+                for (int i = 0; i < 2 * m; ++i) {
+                    integral = integral && std::abs(sv[static_cast<std::size_t>(i)] - std::round(sv[static_cast<std::size_t>(i)])) < 1e-9;
+                    (i < m ? sb : sa) += sv[static_cast<std::size_t>(i)];
+                }
+                if (integral && std::abs(sb - parts[r]->before) < 0.5) {
+                    table.add_margin(ids[a].counts[2 * r],
+                                     {ids[a].months[r].begin(), ids[a].months[r].begin() + m});
+                }
+                if (integral && std::abs(sa - parts[r]->after) < 0.5) {
+                    table.add_margin(ids[a].counts[2 * r + 1], {ids[a].months[r].begin() + m, ids[a].months[r].end()});
+                }
+            }
+        }
+    }
+    // The scheme's target (first area) is the sum of the hotspots' targets, window by window and month by month.
+    if (out.areas.size() > 1 && out.areas.front().code == "scheme") {
+        for (int c = 0; c < 2; ++c) {
+            double sum = 0;
+            std::vector<std::size_t> parts;
+            for (std::size_t a = 1; a < out.areas.size(); ++a) {
+                sum += c == 0 ? out.areas[a].target.before : out.areas[a].target.after;
+                parts.push_back(ids[a].counts[c]);
+            }
+            const double total = c == 0 ? out.areas.front().target.before : out.areas.front().target.after;
+            if (std::abs(sum - total) < 0.5) {
+                table.add_margin(ids[0].counts[c], parts);
+            }
+        }
+        for (std::size_t i = 0; i < ids[0].months[0].size(); ++i) {
+            double sum = 0;
+            std::vector<std::size_t> parts;
+            bool whole = true;
+            for (std::size_t a = 1; a < out.areas.size(); ++a) {
+                if (i >= out.areas[a].monthly_target.size()) {
+                    whole = false;
+                    break;
+                }
+                sum += out.areas[a].monthly_target[i];
+                parts.push_back(ids[a].months[0][i]);
+            }
+            if (whole && std::abs(sum - out.areas.front().monthly_target[i]) < 0.5) {
+                table.add_margin(ids[0].months[0][i], parts);
+            }
+        }
+    }
+    // The study area's totals (the curve's denominators).
+    const auto tb = add("study|" + windows[0], in.concentration.before_total);
+    const auto ta = add("study|" + windows[1], in.concentration.after_total);
+    sdc::protect(table, ptable, true);
+    auto pub = [&](std::size_t id) {
+        const auto& c = table.cells[id];
+        return c.withheld ? nan : c.published;
+    };
+    bool all_targets = true;
+    std::vector<double> before, after;
+    for (std::size_t a = 0; a < out.areas.size(); ++a) {
+        auto& area = out.areas[a];
+        evaluate::BeforeAfter* parts[3] = {&area.target, &area.buffer, &area.control};
+        std::vector<double>* series[3] = {&area.monthly_target, &area.monthly_buffer, &area.monthly_control};
+        bool whole = true;
+        for (int r = 0; r < 3; ++r) {
+            parts[r]->before = pub(ids[a].counts[2 * r]);
+            parts[r]->after = pub(ids[a].counts[2 * r + 1]);
+            whole = whole && std::isfinite(parts[r]->before) && std::isfinite(parts[r]->after);
+            for (std::size_t i = 0; i < series[r]->size(); ++i) {
+                (*series[r])[i] = pub(ids[a].months[r][i]);
+            }
+        }
+        if (whole) {
+            evaluate::compute_measures(area, m);
+        } else {
+            area.target_ratio = {};
+            area.target_ratio.ratio = {nan, nan, nan};
+            area.target_ratio.p_exact = nan;
+            area.irr = {nan, nan, nan};
+            area.wdq = {};
+            area.wdq.success = area.wdq.buffer_displacement = area.wdq.wdq = nan;
+            area.wdq.reading = "withheld (small counts)";
+            area.tne = nan;
+            area.wdd = {};
+            area.wdd.wdd = area.wdd.se = area.wdd.z = nan;
+        }
+        if (a > 0) {
+            all_targets = all_targets && std::isfinite(area.target.before) && std::isfinite(area.target.after);
+            before.push_back(area.target.before);
+            after.push_back(area.target.after);
+        }
+    }
+    // Capture against area from the published counts; the totals are the study area's, perturbed.
+    if (all_targets && out.area_codes.size() == before.size()) {
+        std::vector<double> areas;
+        geo::Context ctx;
+        for (const auto& w : out.target_wkb) {
+            areas.push_back(ctx.from_wkb(w).area());
+        }
+        out.concentration = evaluate::concentration_curve(out.area_codes, areas, out.study_area_m2, before, after,
+                                                          pub(tb), pub(ta));
+        out.pai_after = out.concentration.pai_after;
+    } else {
+        out.concentration = {};
+        out.pai_after = nan;
+        out.warnings.push_back("capture against area withheld: a hotspot's counts are withheld");
+    }
+    return out;
+}
+
+RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rules) {
+    const bool published = profile == Profile::published;
+    const double k = rules.min_count;
+    constexpr double grid = 100.0;  // nothing published finer than this (m)
+    const auto& run = raw.run;
+    RunModel model;
+    model.profile = profile;
+    model.rules = rules;
+    model.run = run;
+    model.generated = store::utc_now();
+    auto& s = model.disclosure;
+    s.rule = rule_line(profile, rules);
+    geo::Context ctx;
+    sdc::PTable ptable{static_cast<int>(k), rules.max_noise};
+
+    const auto places = generalise_places(raw, published, grid, s);
+    const std::size_t months = raw.months.size();
+    const std::size_t cats = raw.categories.size();
+    const bool by_category = cats > 1;
+    const bool grid_method = run.method == "gistar" || run.method == "kde";
+    const bool cells_published = grid_method && (!published || run.cell_size >= grid);
+    if (grid_method && !cells_published) {
+        s.notes.push_back("the run's " + std::to_string(static_cast<int>(run.cell_size)) +
+                          " m cells are finer than the published minimum of 100 m: the cells layer is internal only");
+    }
+
+    // --- which hotspots may be published: at least k locations and k incidents ---
+    std::vector<int> locations_in(raw.hotspots.size(), 0);
+    for (const auto& p : raw.places) {
+        if (p.hotspot >= 0) {
+            ++locations_in[static_cast<std::size_t>(p.hotspot)];
+        }
+    }
+    std::vector<char> hotspot_shown(raw.hotspots.size(), 1);
+    if (published) {
+        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
+            if (locations_in[h] < k || raw.hotspots[h].incidents < k) {
+                hotspot_shown[h] = 0;
+                ++s.hotspots_withheld;
+            }
+        }
+    }
+
+    // --- the table of every published count, with its margins ---
+    sdc::Table table;
+    std::vector<std::size_t> place_total(places.size(), none);
+    std::vector<std::vector<std::size_t>> place_month(places.size()), place_cat(places.size());
+    std::vector<sdc::CellKey> place_key(places.size());
+    std::vector<double> place_sum(places.size(), 0);
+    for (std::size_t i = 0; i < places.size(); ++i) {
+        const auto& p = places[i];
+        const std::string id = place_identity(p) + "|";
+        std::vector<double> per_month(months, 0), per_cat(cats, 0);
+        std::vector<sdc::CellKey> month_key(months), cat_key(cats);
+        for (const auto& [mc, n] : p.counts) {
+            char atom[96];
+            std::snprintf(atom, sizeof atom, "%s|%d|%.0f", raw.months[static_cast<std::size_t>(mc.first)].c_str(),
+                          static_cast<int>(raw.categories[static_cast<std::size_t>(mc.second)].id), n);
+            const auto rk = sdc::record_key(raw.secret, id + atom);
+            per_month[static_cast<std::size_t>(mc.first)] += n;
+            per_cat[static_cast<std::size_t>(mc.second)] += n;
+            month_key[static_cast<std::size_t>(mc.first)].add(rk);
+            cat_key[static_cast<std::size_t>(mc.second)].add(rk);
+            place_key[i].add(rk);
+            place_sum[i] += n;
+        }
+        place_total[i] = table.add(place_sum[i], place_key[i]);
+        if (published && place_sum[i] < k) {
+            continue;  // not drawn at all: its parts are never published
+        }
+        for (std::size_t m = 0; m < months; ++m) {
+            place_month[i].push_back(table.add(per_month[m], month_key[m]));
+        }
+        table.add_margin(place_total[i], place_month[i]);
+        if (by_category) {
+            for (std::size_t c = 0; c < cats; ++c) {
+                place_cat[i].push_back(table.add(per_cat[c], cat_key[c]));
+            }
+            table.add_margin(place_total[i], place_cat[i]);
+        }
+    }
+    // Grid cells: each the sum of the places in it.
+    std::unordered_map<std::int64_t, std::size_t> cell_index;  // col + row * columns -> table
+    std::vector<std::size_t> cell_table(raw.cells.size(), none);
+    if (cells_published) {
+        std::unordered_map<std::int64_t, std::vector<std::size_t>> parts;
+        std::unordered_map<std::int64_t, double> sums;
+        std::unordered_map<std::int64_t, sdc::CellKey> keys;
+        for (std::size_t i = 0; i < places.size(); ++i) {
+            if (places[i].cell == -2) {
+                continue;
+            }
+            parts[places[i].cell].push_back(place_total[i]);
+            sums[places[i].cell] += place_sum[i];
+            keys[places[i].cell].add(place_key[i]);
+        }
+        for (std::size_t c = 0; c < raw.cells.size(); ++c) {
+            const auto& cell = raw.cells[c];
+            const std::int64_t id = cell.col + cell.row * run.columns;
+            cell_table[c] = table.add(cell.count, keys[id]);
+            cell_index[id] = cell_table[c];
+            if (const auto it = sums.find(id); it != sums.end() && std::abs(it->second - cell.count) < 0.5) {
+                table.add_margin(cell_table[c], parts[id]);
+            }
+        }
+    }
+    // Hotspots: each the sum of its places (and of its cells).
+    std::vector<std::size_t> hotspot_table(raw.hotspots.size(), none);
+    {
+        std::vector<std::vector<std::size_t>> parts(raw.hotspots.size()), cell_parts(raw.hotspots.size());
+        std::vector<double> sums(raw.hotspots.size(), 0), cell_sums(raw.hotspots.size(), 0);
+        std::vector<sdc::CellKey> keys(raw.hotspots.size());
+        for (std::size_t i = 0; i < places.size(); ++i) {
+            const int h = places[i].hotspot;
+            if (h >= 0) {
+                parts[static_cast<std::size_t>(h)].push_back(place_total[i]);
+                sums[static_cast<std::size_t>(h)] += place_sum[i];
+                keys[static_cast<std::size_t>(h)].add(place_key[i]);
+            }
+        }
+        // A square that spans hotspots (hotspot -2) is in neither margin: those hotspots' sums
+        // fall short of their totals and their place margins are left out (the attacker cannot
+        // split the square either).
+        std::map<std::string, std::size_t> by_code;
+        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
+            by_code[raw.hotspots[h].code] = h;
+        }
+        for (std::size_t c = 0; c < raw.cells.size(); ++c) {
+            if (cell_table[c] == none || raw.cells[c].hotspot.empty()) {
+                continue;
+            }
+            if (const auto it = by_code.find(raw.cells[c].hotspot); it != by_code.end()) {
+                cell_parts[it->second].push_back(cell_table[c]);
+                cell_sums[it->second] += raw.cells[c].count;
+            }
+        }
+        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
+            if (!hotspot_shown[h]) {
+                continue;
+            }
+            const double t = raw.hotspots[h].incidents;
+            hotspot_table[h] = table.add(t, keys[h]);
+            if (std::abs(sums[h] - t) < 0.5) {
+                table.add_margin(hotspot_table[h], parts[h]);
+            }
+            if (!cell_parts[h].empty() && std::abs(cell_sums[h] - t) < 0.5) {
+                table.add_margin(hotspot_table[h], cell_parts[h]);
+            }
+        }
+    }
+    // The run's total (the denominator of shares): perturbed like any count.
+    double total_true = 0;
+    sdc::CellKey total_key;
+    for (std::size_t i = 0; i < places.size(); ++i) {
+        total_true += place_sum[i];
+        total_key.add(place_key[i]);
+    }
+    const std::size_t total_id = table.add(total_true, total_key);
+
+    if (published) {
+        const auto p = sdc::protect(table, ptable, true);
+        s.primary = p.primary;
+        s.secondary = p.secondary;
+        s.perturbed = p.perturbed;
+    }
+    auto value = [&](std::size_t id) -> double {
+        if (id == none) {
+            return nan;
+        }
+        const auto& c = table.cells[id];
+        if (!published) {
+            return c.value;
+        }
+        return c.withheld ? nan : c.published;
+    };
+    const double total_pub = value(total_id);
+
+    // --- hotspots ---
+    std::map<std::string, referral::Kpis> kpis;
+    for (auto& g : disclose_kpis(raw.kpis, profile, rules, raw.secret)) {
+        kpis.emplace(g.group, std::move(g));
+    }
+    {
+        ModelLayer layer;
+        layer.name = "hotspots";
+        layer.id_field = "code";
+        layer.title = "Hotspots (" + method_title(run.method) + ")";
+        layer.description = "Hotspots of " + run.categories + ", " + run.period_from + " to " + run.period_to +
+                            ", ranked by incidents; code = the same place from run to run";
+        layer.geometry = geo::GeometryKind::multipolygon;
+        layer.fields = {{"code", FieldType::text},        {"rank", FieldType::integer},
+                        {"name", FieldType::text},        {"method", FieldType::text},
+                        {"run_id", FieldType::integer},   {"period_from", FieldType::text},
+                        {"period_to", FieldType::text},   {"categories", FieldType::text},
+                        {"incidents", FieldType::real},   {"share", FieldType::real},
+                        {"area_km2", FieldType::real},    {"density_km2", FieldType::real},
+                        {"pai", FieldType::real},         {"mean_z", FieldType::real},
+                        {"max_z", FieldType::real},       {"confidence", FieldType::integer},
+                        {"peak_density", FieldType::real}, {"trend", FieldType::text},
+                        {"trend_class", FieldType::text}, {"ij_referrals", FieldType::real},
+                        {"ij_contacted_48h_pct", FieldType::real}, {"ij_completed_pct", FieldType::real},
+                        {"ij_not_reoffended_pct", FieldType::real}, {"ij_victim_satisfied_pct", FieldType::real},
+                        {"expected", FieldType::real}};
+        const bool snap = published && (run.method == "dbscan" || run.method == "kde" ||
+                                        (run.method == "gistar" && run.cell_size < grid));
+        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
+            if (!hotspot_shown[h]) {
+                continue;
+            }
+            const auto& hs = raw.hotspots[h];
+            const double area_km2 = hs.area_m2 / 1e6;
+            double incidents = hs.incidents, share = hs.share, density = hs.density_km2, pai = hs.pai;
+            double expected = hs.expected.value_or(nan);
+            std::string name = hs.name;
+            std::string wkb = hs.wkb;
+            if (published) {
+                // Everything derived comes from the published counts, so it gives back no more than they do.
+                incidents = value(hotspot_table[h]);
+                share = incidents / total_pub;
+                density = incidents / area_km2;
+                pai = raw.study_area_m2 > 0 ? share / (hs.area_m2 / raw.study_area_m2) : nan;
+                expected = hs.expected && hs.incidents > 0 ? *hs.expected * incidents / hs.incidents : nan;
+                const auto n = published_name(raw, static_cast<int>(h), hs.name);
+                if (n != hs.name) {
+                    ++s.names_replaced;
+                    name = n;
+                }
+                if (snap) {
+                    wkb = snap_outline(ctx, hs.wkb, grid);
+                    ++s.outlines_generalised;
+                }
+            }
+            FieldValue ij_n;
+            std::array<FieldValue, 4> ij_pct;
+            if (const auto it = kpis.find(hs.code); it != kpis.end()) {
+                ij_n = real_or_null(it->second.referrals);
+                const referral::Ratio* ratios[] = {&it->second.contacted_48h, &it->second.completed,
+                                                   &it->second.not_reoffended, &it->second.victim_satisfied};
+                for (std::size_t i = 0; i < 4; ++i) {
+                    if (!ratios[i]->suppressed && ratios[i]->denominator > 0 && std::isfinite(it->second.referrals)) {
+                        ij_pct[i] = 100.0 * ratios[i]->numerator / ratios[i]->denominator;
+                    }
+                }
+            } else if (raw.referrals_linked) {
+                ij_n = FieldValue{0.0};
+            }
+            ModelFeature f;
+            f.values = {hs.code, static_cast<std::int64_t>(hs.rank), text_or_null(name), run.method, run.id,
+                        run.period_from, run.period_to, run.categories, real_or_null(incidents),
+                        real_or_null(share), area_km2, real_or_null(density), real_or_null(pai),
+                        published ? FieldValue{} : optional_or_null(hs.mean_z),
+                        published ? FieldValue{} : optional_or_null(hs.max_z),
+                        hs.confidence ? FieldValue{static_cast<std::int64_t>(*hs.confidence)} : FieldValue{},
+                        published ? FieldValue{} : optional_or_null(hs.peak_density), text_or_null(hs.trend),
+                        text_or_null(hs.trend_class), ij_n, ij_pct[0], ij_pct[1], ij_pct[2], ij_pct[3],
+                        real_or_null(expected)};
+            f.wkb = std::move(wkb);
+            layer.features.push_back(std::move(f));
+        }
+        model.layers.push_back(std::move(layer));
+    }
+
+    // --- grid cells ---
+    if (cells_published) {
+        ModelLayer layer;
+        layer.name = "hotspot_cells";
+        layer.title = run.method == "gistar" ? "Gi* cells" : "KDE hotspot cells";
+        layer.description = run.method == "gistar"
+                                ? (published ? "Grid cells with their count and Gi* confidence bin (-3..3)"
+                                             : "Grid cells with their count, Gi* z, p, FDR-adjusted q and confidence "
+                                               "bin (-3..3)")
+                                : "Grid cells at or above the KDE threshold, with density per km2";
+        layer.geometry = geo::GeometryKind::polygon;
+        layer.fields = {{"cell", FieldType::integer}, {"col", FieldType::integer},   {"row", FieldType::integer},
+                        {"count", FieldType::real},   {"z", FieldType::real},         {"p", FieldType::real},
+                        {"q", FieldType::real},       {"bin", FieldType::integer},    {"density", FieldType::real},
+                        {"trend", FieldType::text},   {"trend_class", FieldType::text}, {"hotspot", FieldType::text}};
+        for (std::size_t c = 0; c < raw.cells.size(); ++c) {
+            const auto& cell = raw.cells[c];
+            const double x0 = run.origin_x + static_cast<double>(cell.col) * run.cell_size;
+            const double y0 = run.origin_y + static_cast<double>(cell.row) * run.cell_size;
+            // z, p and q are linear in (or functions of) the local sums, and a KDE density of a
+            // lone point gives its count back: internal only. The bin is published.
+            ModelFeature f;
+            f.values = {cell.cell, cell.col, cell.row, real_or_null(value(cell_table[c])),
+                        published ? FieldValue{} : optional_or_null(cell.z),
+                        published ? FieldValue{} : optional_or_null(cell.p),
+                        published ? FieldValue{} : optional_or_null(cell.q), static_cast<std::int64_t>(cell.bin),
+                        published ? FieldValue{} : optional_or_null(cell.density), text_or_null(cell.trend),
+                        text_or_null(cell.trend_class), text_or_null(cell.hotspot)};
+            f.wkb = ctx.box(x0, y0, x0 + run.cell_size, y0 + run.cell_size).wkb();
+            f.tiled = run.method != "gistar" || cell.bin != 0;
+            layer.features.push_back(std::move(f));
+        }
+        model.layers.push_back(std::move(layer));
+    }
+
+    // --- incidents by location ---
+    {
+        ModelLayer layer;
+        layer.name = "incidents";
+        layer.title = "Incidents by location";
+        layer.description = "Incidents of " + run.categories + " per police.uk location and month, " +
+                            run.period_from + " to " + run.period_to;
+        layer.geometry = geo::GeometryKind::point;
+        layer.fields = {{"street", FieldType::text},
+                        {"lsoa_code", FieldType::text},
+                        {"lsoa_name", FieldType::text},
+                        {"total", FieldType::real}};
+        for (const auto& m : raw.months) {
+            layer.fields.push_back({"m_" + m.substr(0, 4) + "_" + m.substr(5, 2), FieldType::real});
+        }
+        if (by_category) {
+            for (const auto& c : raw.categories) {
+                std::string name = "c_" + c.slug;
+                std::replace(name.begin(), name.end(), '-', '_');
+                layer.fields.push_back({name, FieldType::real});
+            }
+        }
+        // Ordered as before: police.uk locations, then generalised squares.
+        for (std::size_t i = 0; i < places.size(); ++i) {
+            const auto& p = places[i];
+            if (published && place_sum[i] < k) {
+                ++s.locations_withheld;
+                continue;
+            }
+            ModelFeature f;
+            f.values = {text_or_null(p.exact && published ? std::string{} : p.street), text_or_null(p.lsoa_code),
+                        text_or_null(p.lsoa_name), real_or_null(value(place_total[i]))};
+            for (const auto id : place_month[i]) {
+                f.values.push_back(real_or_null(value(id)));
+            }
+            if (by_category) {
+                for (const auto id : place_cat[i]) {
+                    f.values.push_back(real_or_null(value(id)));
+                }
+            }
+            f.wkb = ctx.point(p.x, p.y).wkb();
+            layer.features.push_back(std::move(f));
+        }
+        model.layers.push_back(std::move(layer));
+    }
+
+    // --- study area ---
+    if (!run.area_wkb.empty()) {
+        ModelLayer layer;
+        layer.name = "study_area";
+        layer.title = "Study area";
+        layer.description = "The area the run analysed: " + run.area;
+        layer.geometry = geo::GeometryKind::multipolygon;
+        layer.fields = {{"name", FieldType::text}, {"area_km2", FieldType::real}};
+        layer.features.push_back(ModelFeature{{run.area, raw.study_area_m2 / 1e6}, run.area_wkb, true});
+        model.layers.push_back(std::move(layer));
+    }
+
+    // --- the KDE surface ---
+    if (raw.kde) {
+        const auto& r = *raw.kde;
+        ModelRaster out;
+        if (!published) {
+            out.values.assign(r.values.begin(), r.values.end());
+            out.columns = r.columns;
+            out.rows = r.rows;
+            out.origin_x = r.origin_x;
+            out.origin_y = r.origin_y;
+            out.cell_size = r.cell_size;
+            out.description = "incidents per km2 (KDE)";
+        } else {
+            // Block means on cells of at least 100 m, then the quintile class (1..5) of each
+            // non-zero block: where the heat is, never a value that gives a count back.
+            const int f = std::max(1, static_cast<int>(std::ceil(grid / std::max(r.cell_size, 1e-9) - 1e-9)));
+            out.columns = (r.columns + f - 1) / f;
+            out.rows = (r.rows + f - 1) / f;
+            out.cell_size = r.cell_size * f;
+            out.origin_x = r.origin_x;
+            out.origin_y = r.origin_y;
+            out.values.assign(static_cast<std::size_t>(out.columns) * static_cast<std::size_t>(out.rows), 0.0);
+            std::vector<int> n(out.values.size(), 0);
+            for (int row = 0; row < r.rows; ++row) {
+                for (int col = 0; col < r.columns; ++col) {
+                    const auto o = static_cast<std::size_t>(row / f) * static_cast<std::size_t>(out.columns) +
+                                   static_cast<std::size_t>(col / f);
+                    out.values[o] += r.values[static_cast<std::size_t>(row) * static_cast<std::size_t>(r.columns) +
+                                              static_cast<std::size_t>(col)];
+                    ++n[o];
+                }
+            }
+            std::vector<double> positive;
+            for (std::size_t i = 0; i < out.values.size(); ++i) {
+                out.values[i] /= std::max(1, n[i]);
+                if (out.values[i] > 0) {
+                    positive.push_back(out.values[i]);
+                }
+            }
+            std::sort(positive.begin(), positive.end());
+            for (auto& v : out.values) {
+                if (v <= 0 || positive.empty()) {
+                    v = 0;
+                    continue;
+                }
+                const auto rank = static_cast<double>(std::upper_bound(positive.begin(), positive.end(), v) -
+                                                      positive.begin());
+                v = std::ceil(5 * rank / static_cast<double>(positive.size()));
+            }
+            out.description = "KDE heat class 1 (lowest fifth) to 5 (highest fifth) on 100 m cells";
+        }
+        model.kde = std::move(out);
+    }
+    return model;
+}
+
+} // namespace hotref::publish
