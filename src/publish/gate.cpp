@@ -495,6 +495,10 @@ RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rul
             place_sum[i] += n;
         }
         place_total[i] = table.add(place_sum[i], place_key[i]);
+        // A location's total over the run is never published as such: two runs over nested
+        // periods would give the difference of two totals, a withheld month, back. Its months
+        // (and categories) are; the total shown is their sum, where all are published.
+        table.cells[place_total[i]].hidden = published;
         if (published && place_sum[i] < k) {
             continue;  // not drawn at all: its parts are never published
         }
@@ -755,8 +759,14 @@ RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rul
                 continue;
             }
             ModelFeature f;
+            double total = published ? 0.0 : value(place_total[i]);
+            if (published) {
+                for (const auto id : place_month[i]) {
+                    total += value(id);  // NaN when any month is withheld
+                }
+            }
             f.values = {text_or_null(p.exact && published ? std::string{} : p.street), text_or_null(p.lsoa_code),
-                        text_or_null(p.lsoa_name), real_or_null(value(place_total[i]))};
+                        text_or_null(p.lsoa_name), real_or_null(total)};
             for (const auto id : place_month[i]) {
                 f.values.push_back(real_or_null(value(id)));
             }

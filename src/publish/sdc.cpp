@@ -509,7 +509,10 @@ Protection protect(Table& table, const PTable& ptable, bool perturb) {
         }
         c.withheld = false;
         c.secondary = false;
-        if (c.value == 0) {
+        if (c.hidden) {
+            c.withheld = true;
+            c.published = nan;
+        } else if (c.value == 0) {
             c.published = 0;
         } else if (c.value < threshold) {
             c.withheld = true;
@@ -614,11 +617,14 @@ Protection protect(Table& table, const PTable& ptable, bool perturb) {
     // so a withheld cell found wide enough stays so: after the first audit only the cells still
     // too narrow and the cells just withheld are solved again.
     std::vector<char> need(n, 1);
+    for (std::size_t i = 0; i < n; ++i) {
+        need[i] = table.cells[i].hidden ? 0 : 1;  // nothing to protect in a hidden sum
+    }
     for (;;) {
         const auto intervals = audit_cells(table, ptable, perturb, need);
         std::vector<std::size_t> unsafe;
         for (std::size_t i = 0; i < n; ++i) {
-            if (table.cells[i].withheld && need[i] && intervals[i].width() < threshold) {
+            if (table.cells[i].withheld && !table.cells[i].hidden && need[i] && intervals[i].width() < threshold) {
                 unsafe.push_back(i);
             }
         }

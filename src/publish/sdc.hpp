@@ -73,6 +73,10 @@ struct PTable {
 struct Cell {
     double value = 0;          // the true count
     CellKey key;               // the cell key (sum of its records' keys)
+    /// Never published (a sum the outputs do not show, such as a location's total over the
+    /// run): withheld from the start, not counted as suppressed, and not itself protected;
+    /// it still links its margins (the attacker knows it is the sum of its parts).
+    bool hidden = false;
     // Filled by protect():
     bool withheld = false;     // not published
     bool secondary = false;    // withheld to protect another
