@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "publish/model.hpp"
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -84,6 +85,9 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
         ("min-pts", po::value<double>(&m_options.min_pts)->default_value(15),
          "dbscan: incidents within eps for a core point, itself included")
         ("top", po::value<int>(&m_top)->default_value(10), "how many hotspots to list")
+        ("profile", po::value<std::string>(&m_profile)->default_value("published"),
+         "the list as published (counts with cell-key noise, small hotspots withheld, no z) or internal (true "
+         "figures, OFFICIAL-SENSITIVE); the store always holds the true run")
         ("rerun", po::bool_switch(&m_options.rerun), "compute again even when an identical run is stored")
         ("permutations", po::value<int>(&m_options.permutations)->default_value(0),
          "gistar: pseudo p-values from N conditional permutations (0: normal approximation)")
@@ -109,7 +113,67 @@ void HotspotsCommand::apply(const po::variables_map&) {
     if (!m_options.area_layer.empty() && m_options.area_path.empty()) {
         throw UsageError("--area-layer needs --area");
     }
+    publish::profile_from_name(m_profile);
 }
+
+namespace {
+
+// The run's hotspots as the published profile shows them (the same gate as the layers).
+void print_published(store::Store& store, const hotspot::RunSummary& s, bool patrol, bool gistar, int top) {
+    publish::LoadOptions load;
+    load.run_id = s.run_id;
+    const auto model = publish::build_model(store, load, publish::Profile::published, publish::DisclosureRules{});
+    const auto* layer = model.find("hotspots");
+    std::printf("\n%s (OFFICIAL)\n", model.disclosure.rule.c_str());
+    if (layer == nullptr || layer->features.empty() || top == 0) {
+        std::printf("%zu hotspots published.\n", layer == nullptr ? std::size_t{0} : layer->features.size());
+        return;
+    }
+    auto real = [&](const publish::ModelFeature& f, const char* field) {
+        const int i = layer->field(field);
+        const auto* v = i < 0 ? nullptr : std::get_if<double>(&f.values[static_cast<std::size_t>(i)]);
+        return v == nullptr ? std::nan("") : *v;
+    };
+    auto text = [&](const publish::ModelFeature& f, const char* field) {
+        const int i = layer->field(field);
+        const auto* v = i < 0 ? nullptr : std::get_if<std::string>(&f.values[static_cast<std::size_t>(i)]);
+        return v == nullptr ? std::string{} : *v;
+    };
+    auto integer = [&](const publish::ModelFeature& f, const char* field) {
+        const int i = layer->field(field);
+        const auto* v = i < 0 ? nullptr : std::get_if<std::int64_t>(&f.values[static_cast<std::size_t>(i)]);
+        return v == nullptr ? std::int64_t{0} : *v;
+    };
+    std::printf("\n%zu hotspots published", layer->features.size());
+    if (model.disclosure.hotspots_withheld > 0) {
+        std::printf(", %lld withheld (fewer than 5 locations or incidents)",
+                    static_cast<long long>(model.disclosure.hotspots_withheld));
+    }
+    std::printf(" (the top %d):\n\n", std::min<int>(top, static_cast<int>(layer->features.size())));
+    std::printf("%4s  %-7s %-36s %9s %7s %8s %9s %7s%s\n", "rank", "id", "name", "incidents", "share", "area km2",
+                "per km2", "PAI", patrol ? "  exp/month  conf" : gistar ? "  conf" : "");
+    int shown = 0;
+    for (const auto& f : layer->features) {
+        if (++shown > top) {
+            break;
+        }
+        const double n = real(f, "incidents");
+        std::printf("%4lld  %-7s %-36s %9s %6.1f%% %8.3f %9s %7.1f", static_cast<long long>(integer(f, "rank")),
+                    text(f, "code").c_str(), text(f, "name").substr(0, 36).c_str(),
+                    std::isfinite(n) ? with_commas(static_cast<std::int64_t>(n)).c_str() : "<5",
+                    100 * real(f, "share"), real(f, "area_km2"),
+                    with_commas(static_cast<std::int64_t>(real(f, "density_km2") + 0.5)).c_str(), real(f, "pai"));
+        const auto conf = integer(f, "confidence");
+        if (patrol) {
+            std::printf(" %10.1f %5s", real(f, "expected"), conf > 0 ? (std::to_string(conf) + "%").c_str() : "n.s.");
+        } else if (gistar) {
+            std::printf(" %5s", conf > 0 ? (std::to_string(conf) + "%").c_str() : "n.s.");
+        }
+        std::printf("\n");
+    }
+}
+
+} // namespace
 
 int HotspotsCommand::run() {
     store::Store store{m_store_path, false};
@@ -179,44 +243,50 @@ int HotspotsCommand::run() {
     for (const auto& note : s.notes) {
         std::fprintf(stderr, "note: %s\n", note.c_str());
     }
-    std::printf("\n%zu hotspot%s", s.hotspots.size(), s.hotspots.size() == 1 ? "" : "s");
-    if (s.hotspots.empty() || m_top == 0) {
-        std::printf(".\n");
+    const auto profile = publish::profile_from_name(m_profile);
+    if (profile == publish::Profile::published) {
+        print_published(store, s, patrol, gistar, m_top);
     } else {
-        std::printf(" (the top %d):\n\n", std::min<int>(m_top, static_cast<int>(s.hotspots.size())));
-        std::printf("%4s  %-7s %-36s %9s %7s %8s %9s %7s", "rank", "id", "name", "incidents", "share", "area km2",
-                    "per km2", "PAI");
-        if (patrol) {
-            std::printf(" %9s %6s %5s", "exp/month", "core z", "conf");
-        } else if (gistar) {
-            std::printf(" %6s %5s", "mean z", "conf");
-            if (s.trend_months > 0) {
-                std::printf("  %s", "trend");
-            }
-        } else if (kde) {
-            std::printf(" %10s", "peak/km2");
-        }
-        std::printf("\n");
-        for (const auto& h : s.hotspots) {
-            if (h.rank > m_top) {
-                break;
-            }
-            std::printf("%4d  %-7s %-36s %9s %6.1f%% %8.3f %9s %7.1f", h.rank, h.code.c_str(),
-                        h.name.substr(0, 36).c_str(), with_commas(static_cast<std::int64_t>(h.incidents)).c_str(),
-                        100 * h.share, h.area_m2 / 1e6,
-                        with_commas(static_cast<std::int64_t>(h.density_km2 + 0.5)).c_str(), h.pai);
+        std::printf("\nInternal profile (OFFICIAL-SENSITIVE): true figures, not for publication.\n");
+    std::printf("\n%zu hotspot%s", s.hotspots.size(), s.hotspots.size() == 1 ? "" : "s");
+        if (s.hotspots.empty() || m_top == 0) {
+            std::printf(".\n");
+        } else {
+            std::printf(" (the top %d):\n\n", std::min<int>(m_top, static_cast<int>(s.hotspots.size())));
+            std::printf("%4s  %-7s %-36s %9s %7s %8s %9s %7s", "rank", "id", "name", "incidents", "share", "area km2",
+                        "per km2", "PAI");
             if (patrol) {
-                std::printf(" %9.1f %6.2f %4s", h.expected, h.max_z,
-                            h.confidence > 0 ? (std::to_string(h.confidence) + "%").c_str() : "n.s.");
+                std::printf(" %9s %6s %5s", "exp/month", "core z", "conf");
             } else if (gistar) {
-                std::printf(" %6.2f %4d%%", h.mean_z, h.confidence);
+                std::printf(" %6s %5s", "mean z", "conf");
                 if (s.trend_months > 0) {
-                    std::printf("  %s", h.trend.c_str());
+                    std::printf("  %s", "trend");
                 }
             } else if (kde) {
-                std::printf(" %10s", with_commas(static_cast<std::int64_t>(h.peak_density + 0.5)).c_str());
+                std::printf(" %10s", "peak/km2");
             }
             std::printf("\n");
+            for (const auto& h : s.hotspots) {
+                if (h.rank > m_top) {
+                    break;
+                }
+                std::printf("%4d  %-7s %-36s %9s %6.1f%% %8.3f %9s %7.1f", h.rank, h.code.c_str(),
+                            h.name.substr(0, 36).c_str(), with_commas(static_cast<std::int64_t>(h.incidents)).c_str(),
+                            100 * h.share, h.area_m2 / 1e6,
+                            with_commas(static_cast<std::int64_t>(h.density_km2 + 0.5)).c_str(), h.pai);
+                if (patrol) {
+                    std::printf(" %9.1f %6.2f %4s", h.expected, h.max_z,
+                                h.confidence > 0 ? (std::to_string(h.confidence) + "%").c_str() : "n.s.");
+                } else if (gistar) {
+                    std::printf(" %6.2f %4d%%", h.mean_z, h.confidence);
+                    if (s.trend_months > 0) {
+                        std::printf("  %s", h.trend.c_str());
+                    }
+                } else if (kde) {
+                    std::printf(" %10s", with_commas(static_cast<std::int64_t>(h.peak_density + 0.5)).c_str());
+                }
+                std::printf("\n");
+            }
         }
     }
     if (s.previous_run > 0 && !s.lineage_counts.empty()) {

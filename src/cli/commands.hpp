@@ -74,6 +74,7 @@ protected:
 private:
     hotspot::HotspotOptions m_options;
     int m_top = 10;
+    std::string m_profile = "published";
 };
 
 class LayersCommand final : public Command {

@@ -375,7 +375,6 @@ evaluate::EvaluationSummary disclose_evaluation(const evaluate::EvaluationSummar
         const auto& c = table.cells[id];
         return c.withheld ? nan : c.published;
     };
-    bool all_targets = true;
     std::vector<double> before, after;
     for (std::size_t a = 0; a < out.areas.size(); ++a) {
         auto& area = out.areas[a];
@@ -405,25 +404,39 @@ evaluate::EvaluationSummary disclose_evaluation(const evaluate::EvaluationSummar
             area.wdd.wdd = area.wdd.se = area.wdd.z = nan;
         }
         if (a > 0) {
-            all_targets = all_targets && std::isfinite(area.target.before) && std::isfinite(area.target.after);
             before.push_back(area.target.before);
             after.push_back(area.target.after);
         }
     }
     // Capture against area from the published counts; the totals are the study area's, perturbed.
-    if (all_targets && out.area_codes.size() == before.size()) {
+    // The curve runs over the top hotspots down to the first whose counts are withheld (a
+    // point past it would give that count back as the difference of two points).
+    std::size_t prefix = 0;
+    while (prefix < before.size() && std::isfinite(before[prefix]) && std::isfinite(after[prefix])) {
+        ++prefix;
+    }
+    if (prefix > 0 && out.area_codes.size() == before.size() && std::isfinite(pub(tb)) && std::isfinite(pub(ta))) {
         std::vector<double> areas;
         geo::Context ctx;
-        for (const auto& w : out.target_wkb) {
-            areas.push_back(ctx.from_wkb(w).area());
+        for (std::size_t i = 0; i < prefix; ++i) {
+            areas.push_back(ctx.from_wkb(out.target_wkb[i]).area());
         }
-        out.concentration = evaluate::concentration_curve(out.area_codes, areas, out.study_area_m2, before, after,
-                                                          pub(tb), pub(ta));
+        const std::vector<std::string> codes(out.area_codes.begin(), out.area_codes.begin() + static_cast<long>(prefix));
+        before.resize(prefix);
+        after.resize(prefix);
+        out.concentration =
+            evaluate::concentration_curve(codes, areas, out.study_area_m2, before, after, pub(tb), pub(ta));
         out.pai_after = out.concentration.pai_after;
+        if (prefix < out.area_codes.size()) {
+            out.warnings.push_back("capture against area over the top " + std::to_string(prefix) + " of " +
+                                   std::to_string(out.area_codes.size()) +
+                                   " hotspots: the next one's counts are withheld (fewer than " +
+                                   std::to_string(static_cast<int>(k)) + ")");
+        }
     } else {
         out.concentration = {};
         out.pai_after = nan;
-        out.warnings.push_back("capture against area withheld: a hotspot's counts are withheld");
+        out.warnings.push_back("capture against area withheld: the top hotspot's counts are withheld");
     }
     return out;
 }
