@@ -88,11 +88,20 @@ VsiFile::~VsiFile() {
 std::size_t VsiFile::read(char* buffer, std::size_t n) {
     CPLErrorReset();
     const std::size_t got = VSIFReadL(buffer, 1, n, static_cast<VSILFILE*>(m_fp));
-    if (got < n && VSIFEofL(static_cast<VSILFILE*>(m_fp)) == 0 && CPLGetLastErrorType() >= CE_Failure) {
-        throw InputError(m_path + ": read error (" + last_gdal_error() + "); is the file truncated or corrupt?");
-    }
-    if (got == 0 && CPLGetLastErrorType() >= CE_Failure) {
-        throw InputError(m_path + ": read error (" + last_gdal_error() + "); is the file truncated or corrupt?");
+    // GDAL's gzip and zip readers report a cut stream (zlib Z_BUF_ERROR), damaged data
+    // (Z_DATA_ERROR) and a CRC mismatch as errors on the read that meets them, even when
+    // that read returns data and reaches the end: a file is read whole or not at all.
+    if (CPLGetLastErrorType() >= CE_Failure) {
+        const std::string why = last_gdal_error();
+        const bool compressed = m_path.rfind("/vsigzip/", 0) == 0 || m_path.rfind("/vsizip/", 0) == 0;
+        std::string shown = m_path;
+        if (shown.rfind("/vsigzip/", 0) == 0) {
+            shown = shown.substr(9);
+        }
+        throw InputError(shown + ": " +
+                         (compressed ? "the compressed data is cut short or damaged (" + why +
+                                           "); nothing from this file is stored: download it again"
+                                     : "read error (" + why + "); is the file truncated or corrupt?"));
     }
     return got;
 }

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "geo/gdal.hpp"
+#include "geo/proj.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,9 @@ ExportMapping ExportMapping::from_json(const std::string& text, const std::strin
     } catch (const json::parse_error& e) {
         throw InputError(name + ": mapping is not valid JSON at byte " + std::to_string(e.byte) +
                          "; see docs/formats.md for the mapping format");
+    } catch (const json::exception& e) {
+        // out_of_range: a number such as 1e999 that no double holds.
+        throw InputError(name + ": mapping cannot be read (" + e.what() + "); see docs/formats.md");
     }
     if (!doc.is_object()) {
         throw InputError(name + ": a mapping must be a JSON object; see docs/formats.md");
@@ -83,6 +87,14 @@ ExportMapping ExportMapping::from_json(const std::string& text, const std::strin
     }
     if (const auto crs = string_member(doc, "crs", name, false); !crs.empty()) {
         m.crs = crs;
+        // Checked now, before any store is touched.
+        try {
+            geo::Transformer check{m.crs, "EPSG:27700"};
+        } catch (const Error& e) {
+            throw InputError(name + ": \"crs\" " + quote_value(m.crs) +
+                             " is not a coordinate reference system PROJ can transform to British National Grid (" +
+                             e.what() + "); give an EPSG code such as \"EPSG:27700\" or \"EPSG:4326\"");
+        }
     }
     // x/y are longitude/latitude exactly when the CRS is WGS84; any other CRS is transformed by PROJ.
     m.lonlat = m.crs == "EPSG:4326";

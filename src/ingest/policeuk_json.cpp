@@ -30,11 +30,24 @@ std::string text_of(const json& obj, const char* key) {
 
 void read_policeuk_json(const std::string& text, const std::string& name, const std::string& force, RowSink& sink) {
     json doc;
+    // police.uk's crimes are 4 levels deep; anything much deeper is refused while it is read,
+    // before it is built (deep documents would overflow the stack of any recursive walk).
+    constexpr int max_depth = 32;
     try {
-        doc = json::parse(text);
+        doc = json::parse(text, [&](int depth, json::parse_event_t, json&) {
+            if (depth > max_depth) {
+                throw InputError(name + ": JSON nested deeper than " + std::to_string(max_depth) +
+                                 " levels; a police.uk API crimes response is 4 levels deep");
+            }
+            return true;
+        });
     } catch (const json::parse_error& e) {
         throw InputError(name + ": not valid JSON at byte " + std::to_string(e.byte) +
                          "; expected a police.uk API crimes-street or crimes-at-location response");
+    } catch (const json::exception& e) {
+        // out_of_range.406: a number such as 1e999 that no double holds.
+        throw InputError(name + ": JSON cannot be read (" + std::string{e.what()} +
+                         "); expected a police.uk API crimes-street or crimes-at-location response");
     }
     if (!doc.is_array()) {
         throw InputError(name + ": expected a JSON array of crimes (a police.uk API crimes-street or "
