@@ -743,7 +743,7 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
     }
     add("Generated " + m.generated + " by hotref. " + std::string{profile_name(m.profile)} + " profile" +
         (m.profile == Profile::published
-             ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
+             ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld, the rest perturbed (cell-key noise), a second count withheld where one could be worked out."
              : ": nothing withheld; not for publication."));
     double fy = page_h - 29.5 - 7.5 * static_cast<double>(lines.size() - 1);
     c.colour(rule);
@@ -1289,7 +1289,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     }
     h += "Generated " + e(m.generated) + " by hotref. " + e(profile_name(m.profile)) + " profile" +
          (m.profile == Profile::published
-              ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
+              ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld, the rest perturbed (cell-key noise), a second count withheld where one could be worked out."
               : ": nothing withheld; not for publication.") +
          "</p></footer>\n";
     h += "<div class=\"marking bottom\">" + e(m.classification) + "</div>\n</body>\n</html>\n";
