@@ -8,6 +8,7 @@
 #include "geo/force_area.hpp"
 #include "geo/geos.hpp"
 #include "publish/bulletin_model.hpp"
+#include "publish/sdc.hpp"
 #include "referral/kpi.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
@@ -165,6 +166,65 @@ std::string today_utc() {
     return store::utc_now().substr(0, 10);
 }
 
+constexpr std::size_t no_cell = static_cast<std::size_t>(-1);
+
+// The published bulletin's counts: one sdc::Table of every number it prints. A cell is known
+// by what it counts ("bulletin|<code>|<month>"): the same count added twice is one cell, and
+// its key comes from that identity and its value, so every bulletin (and every period, run or
+// top-N that holds it) publishes the same figure for it and two bulletins cannot be differenced.
+struct BulletinCells {
+    std::string secret;
+    sdc::Table table;
+    std::map<std::string, std::size_t> by_what;
+
+    std::size_t add_keyed(const std::string& what, const std::string& identity, double v) {
+        if (const auto it = by_what.find(what); it != by_what.end()) {
+            return it->second;
+        }
+        sdc::CellKey key;
+        key.add(sdc::record_key(secret, identity));
+        const auto id = table.add(std::max(0.0, std::round(v)), key);
+        by_what.emplace(what, id);
+        return id;
+    }
+    std::size_t add(const std::string& what, double v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "|%.0f", v);
+        return add_keyed(what, what + buf, v);
+    }
+    /// total = sum of parts, where the true values say so (a margin that does not hold is no margin).
+    void margin(std::size_t total, const std::vector<std::size_t>& parts) {
+        if (total == no_cell || parts.empty()) {
+            return;
+        }
+        double sum = 0;
+        for (const auto p : parts) {
+            if (p == no_cell || p == total) {
+                return;
+            }
+            sum += table.cells[p].value;
+        }
+        if (std::abs(sum - table.cells[total].value) < 0.5) {
+            table.add_margin(total, parts);
+        }
+    }
+    [[nodiscard]] double pub(std::size_t id) const {
+        if (id == no_cell) {
+            return nan;
+        }
+        const auto& c = table.cells[id];
+        return c.withheld ? nan : c.published;
+    }
+};
+
+std::string range_id(const std::string& from, const std::string& to) {
+    return from == to ? from : from + ".." + to;
+}
+
+bool police_uk_street(const std::string& street) {
+    return street.rfind("On or near ", 0) == 0;
+}
+
 } // namespace
 
 std::vector<PatrolWindow> patrol_windows(const std::array<double, 168>& week, int count, int hours) {
@@ -213,9 +273,9 @@ namespace bulletin {
 
 std::string count_text(const Model& m, double v) {
     if (std::isnan(v)) {
-        return "n/a";
-    }
-    if (m.profile == Profile::published && std::isnan(suppress_value(v, m.min_count))) {
+        if (m.profile != Profile::published) {
+            return "n/a";
+        }
         char buf[16];
         std::snprintf(buf, sizeof buf, "<%.0f", m.min_count);
         return buf;
@@ -339,6 +399,39 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     }
 
     // --- the run's hotspots ---
+    // Published: only the hotspots the disclosure gate publishes (at least k locations and k
+    // incidents), with its names (police.uk streets only) and its outlines; incidents are still
+    // counted inside the stored outline, and every count then passes through the sdc table below.
+    const bool published = opt.profile == Profile::published;
+    struct PublishedHotspot {
+        std::string name, wkb;
+    };
+    std::map<std::string, PublishedHotspot> published_hotspots;
+    if (published) {
+        LoadOptions load;
+        load.run_id = run.id;
+        load.method = run.method;
+        const auto gate = build_model(store, load, Profile::published, opt.rules);
+        if (const auto* layer = gate.find("hotspots")) {
+            const int code_f = layer->field("code"), name_f = layer->field("name");
+            for (const auto& f : layer->features) {
+                PublishedHotspot h;
+                if (name_f >= 0) {
+                    if (const auto* n = std::get_if<std::string>(&f.values[static_cast<std::size_t>(name_f)])) {
+                        h.name = *n;
+                    }
+                }
+                h.wkb = f.wkb;
+                published_hotspots.emplace(std::get<std::string>(f.values[static_cast<std::size_t>(code_f)]),
+                                           std::move(h));
+            }
+        }
+        if (gate.disclosure.hotspots_withheld > 0) {
+            model.notes.push_back(std::to_string(gate.disclosure.hotspots_withheld) + " of the run's hotspots have "
+                                  "fewer than " + std::to_string(static_cast<int>(opt.rules.min_count)) +
+                                  " locations or incidents: withheld from the published bulletin.");
+        }
+    }
     geo::Context ctx;
     std::vector<Shape> shapes;
     {
@@ -347,6 +440,10 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                             "AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
         st.bind(1, run.id);
         while (st.step()) {
+            const auto pub = published_hotspots.find(st.column_text(0));
+            if (published && pub == published_hotspots.end()) {
+                continue;  // withheld by the gate: neither drawn nor counted as a hotspot
+            }
             auto g = ctx.from_wkb(st.column_blob(6));
             Shape shape;
             g.bounds(shape.bbox[0], shape.bbox[1], shape.bbox[2], shape.bbox[3]);
@@ -354,18 +451,25 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 Item item;
                 item.code = st.column_text(0);
                 item.rank = static_cast<int>(st.column_int(1));
-                item.name = st.column_text(2);
+                item.name = published ? pub->second.name : st.column_text(2);
                 item.run_incidents = st.column_double(3);
                 if (!st.column_is_null(4)) {
                     item.confidence = static_cast<int>(st.column_int(4));
                 }
                 item.trend_class = st.column_text(5);
-                item.rings = g.rings();
+                if (published && !pub->second.wkb.empty()) {
+                    const auto outline = ctx.from_wkb(pub->second.wkb);
+                    item.rings = outline.rings();
+                    item.anchor = outline.interior_point();
+                } else {
+                    item.rings = g.rings();
+                    item.anchor = g.interior_point();
+                }
                 item.bbox = shape.bbox;
-                item.anchor = g.interior_point();
                 model.items.push_back(std::move(item));
             } else {
-                model.others.push_back(g.rings());
+                model.others.push_back(published && !pub->second.wkb.empty() ? ctx.from_wkb(pub->second.wkb).rings()
+                                                                              : g.rings());
             }
             shape.prepared = std::make_unique<geo::PreparedGeometry>(ctx, std::move(g));
             shapes.push_back(std::move(shape));
@@ -402,6 +506,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 model.items[i].prev = prev[i];
             }
         } else {
+            model.has_previous = false;
             model.notes.push_back("The previous period (" + model.previous + ") is not in the store: no change shown.");
         }
         if (months_stored(stored, last_year)) {
@@ -411,6 +516,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 model.items[i].last_year = ly[i];
             }
         } else {
+            model.has_last_year = false;
             model.notes.push_back("The same period a year before (" + model.last_year +
                                   ") is not in the store: no change against last year.");
         }
@@ -421,7 +527,6 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     evidence.from = run.period_from;
     evidence.to = run.period_to;
     evidence.dated = run_dated;
-    const bool published = opt.profile == Profile::published;
     if (!model.items.empty()) {
         const auto counts = store::location_counts(store, evidence.query(run.source, categories));
         std::vector<std::int64_t> ids;
@@ -455,28 +560,42 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 if (inside && c.count > busiest[i].first) {
                     busiest[i] = {c.count, k};
                 }
-                if (published && c.count < opt.rules.min_count) {
-                    if (inside) {
-                        item.places_withheld += 1;
-                    }
-                    continue;
-                }
                 bulletin::Place place;
                 place.x = c.easting;
                 place.y = c.northing;
-                if (published && exact[c.location_id]) {
-                    // A force's exact point is never published as it is: the centre of its 100 m square.
+                place.count = c.count;
+                place.inside = inside;
+                if (!published) {
+                    place.street = strip_on_or_near(labels[k].street);
+                    item.places.push_back(std::move(place));
+                    continue;
+                }
+                // Published: every place is a cell of the sdc table below (small ones are withheld
+                // there). A force's exact point is never published as it is: it is folded into the
+                // centre of its 100 m square, without its free-text street; police.uk snap points keep
+                // their "On or near" street.
+                if (exact[c.location_id]) {
                     place.x = (std::floor(place.x / 100) + 0.5) * 100;
                     place.y = (std::floor(place.y / 100) + 0.5) * 100;
+                } else if (police_uk_street(labels[k].street)) {
+                    place.street = strip_on_or_near(labels[k].street);
                 }
-                place.count = c.count;
-                place.street = strip_on_or_near(labels[k].street);
-                place.inside = inside;
-                item.places.push_back(std::move(place));
+                const auto same = std::find_if(item.places.begin(), item.places.end(), [&](const auto& q) {
+                    return q.x == place.x && q.y == place.y;
+                });
+                if (same != item.places.end()) {
+                    same->count += place.count;
+                    same->inside = same->inside || place.inside;
+                    if (same->street != place.street) {
+                        same->street.clear();
+                    }
+                } else {
+                    item.places.push_back(std::move(place));
+                }
             }
         }
         for (auto& item : model.items) {
-            // Streets by incidents (a street can have several snap points).
+            // Streets by incidents (a street can have several snap points); published: below, from the sdc table.
             std::map<std::string, double> by_street;
             for (const auto& p : item.places) {
                 if (p.inside && !p.street.empty()) {
@@ -486,7 +605,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             std::vector<std::pair<std::string, double>> sorted(by_street.begin(), by_street.end());
             std::stable_sort(sorted.begin(), sorted.end(),
                              [](const auto& a, const auto& b) { return a.second > b.second; });
-            for (std::size_t k = 0; k < sorted.size() && k < 5; ++k) {
+            for (std::size_t k = 0; k < sorted.size() && k < 5 && !published; ++k) {
                 item.streets.push_back(sorted[k].first + " (" + with_commas(std::llround(sorted[k].second)) + ")");
             }
             std::sort(item.places.begin(), item.places.end(),
@@ -494,7 +613,12 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             // A readable name where the run has none: the busiest location's street, else its LSOA
             // (a name, not a count: it is given whatever the profile, as the run's own names are).
             const auto i = static_cast<std::size_t>(&item - model.items.data());
-            if (item.name.empty() && busiest[i].first > 0) {
+            // Published: a police.uk street only, never a force's free text.
+            const bool nameable =
+                busiest[i].first > 0 &&
+                (!published || (police_uk_street(labels[busiest[i].second].street) &&
+                                !exact[counts[busiest[i].second].location_id]));
+            if (item.name.empty() && nameable) {
                 const auto& label = labels[busiest[i].second];
                 const std::string street = strip_on_or_near(label.street);
                 item.name = !street.empty() ? street + (label.lsoa_name.empty() ? "" : ", " + label.lsoa_name)
@@ -550,18 +674,12 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         for (auto& item : model.items) {
             item.untimed = std::max(0.0, item.run_incidents - item.timed_total);
             item.timed = item.timed_total > 0;
-            if (item.timed) {
+            if (item.timed && !published) {
                 item.windows = patrol_windows(item.week, 3, 2);
             }
-            // What may be shown: the hotspot's total for the run is printed beside both breakdowns,
-            // so each is suppressed with secondary suppression (no cell can be got back by subtraction).
+            // Published: replaced below by what the sdc table publishes.
             item.per_month_shown = item.per_month;
-            std::vector<double> week(item.week.begin(), item.week.end());
-            if (published) {
-                suppress_row(item.per_month_shown, opt.rules.min_count, true);
-                suppress_row(week, opt.rules.min_count, true);
-            }
-            std::copy(week.begin(), week.end(), item.week_shown.begin());
+            item.week_shown = item.week;
         }
     }
 
@@ -610,6 +728,20 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         }
     }
 
+    // The published profile's counts (filled below, protected before the map).
+    BulletinCells cells;
+    if (published) {
+        cells.secret = store::disclosure_secret(store);
+    }
+    // Published evaluations: their two target counts are cells of the table (keyed as the gate's
+    // disclose_evaluation keys them, so they carry the same noise); the text is written after protect().
+    struct PendingEvaluation {
+        int item = -1;  // -1: the scheme
+        std::string prefix;
+        std::size_t before = no_cell, after = no_cell;
+    };
+    std::vector<PendingEvaluation> pending_evaluations;
+
     // --- the latest before/after evaluation of the series (its codes are the same places) ---
     if (db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'evaluation_area'") > 0 && !model.items.empty()) {
         store::Statement st{db, "SELECT e.id, e.run_id, e.params FROM evaluation e JOIN run r ON r.id = e.run_id "
@@ -625,14 +757,34 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                         params["before"][1].get<std::string>() + " against " + params["after"][0].get<std::string>() +
                         " to " + params["after"][1].get<std::string>();
             }
-            auto describe = [&](const nlohmann::json& m) -> std::string {
+            std::string windows[2];
+            if (params.is_object() && params.contains("before") && params.contains("after")) {
+                windows[0] = params["before"][0].get<std::string>() + ".." + params["before"][1].get<std::string>();
+                windows[1] = params["after"][0].get<std::string>() + ".." + params["after"][1].get<std::string>();
+            }
+            auto describe = [&](const nlohmann::json& m, const std::string& code, int item,
+                                const std::string& prefix) -> std::string {
                 const double before = m.value("target_before", nan), after = m.value("target_after", nan);
                 if (!std::isfinite(before) || !std::isfinite(after)) {
                     return "";
                 }
-                if (published && (std::isnan(suppress_value(before, opt.rules.min_count)) ||
-                                  std::isnan(suppress_value(after, opt.rules.min_count)))) {
-                    return "withheld (small counts)";
+                if (published) {
+                    if (windows[0].empty()) {
+                        return "";
+                    }
+                    PendingEvaluation pe;
+                    pe.item = item;
+                    pe.prefix = prefix;
+                    const double v[2] = {before, after};
+                    std::size_t* ids[2] = {&pe.before, &pe.after};
+                    for (int w = 0; w < 2; ++w) {
+                        char value[48];
+                        std::snprintf(value, sizeof value, "|%.3f", v[w]);
+                        const std::string what = "evaluation|" + code + "|target|" + windows[w];
+                        *ids[w] = cells.add_keyed(what, what + value, v[w]);
+                    }
+                    pending_evaluations.push_back(std::move(pe));
+                    return "";
                 }
                 const double p = m.value("p_exact", nan);
                 char p_text[32] = "p n/a";
@@ -658,19 +810,208 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                     continue;
                 }
                 if (code == "scheme") {
-                    const auto text = describe(measures);
+                    const auto text = describe(measures, code, -1, "All hotspots, " + when + ": ");
                     if (!text.empty()) {
                         model.evaluation = "All hotspots, " + when + ": " + text + ".";
                     }
                 }
                 for (auto& item : model.items) {
                     if (item.code == code) {
-                        const auto text = describe(measures);
+                        const auto text =
+                            describe(measures, code, static_cast<int>(&item - model.items.data()),
+                                     "Last evaluated (" + when + "): ");
                         if (!text.empty()) {
                             item.evaluation = "Last evaluated (" + when + "): " + text + ".";
                         }
                     }
                 }
+            }
+        }
+    }
+
+    // --- the published profile: every printed count from one sdc table ---
+    // Cells: the area's totals, each hotspot's counts for the period, the previous one and a year
+    // before, its monthly series, its total for the run, its places and streets, its weekday x hour
+    // cells and its timed and untimed totals; margins wherever one printed figure is the sum of
+    // others (the run's total = its months = its places = timed + untimed; a period of several
+    // months = its months; timed = its week; a street = its places). protect() perturbs, withholds
+    // 1..k-1 and withholds complements until the audit leaves every withheld count an interval at
+    // least k wide. Everything derived (changes, shares, windows) is computed from what it publishes.
+    if (published) {
+        const std::string now_r = range_id(period.from, period.to);
+        const std::string prev_r = range_id(previous.from, previous.to);
+        const std::string ly_r = range_id(last_year.from, last_year.to);
+        const std::string ev_r = run_dated ? range_id(run.period_from, run.period_to)
+                                           : range_id(run.period_from.substr(0, 7), run.period_to.substr(0, 7));
+        struct Ids {
+            std::size_t now = no_cell, prev = no_cell, ly = no_cell, run = no_cell, timed = no_cell,
+                        untimed = no_cell;
+            std::vector<std::size_t> months, places;
+            std::vector<std::pair<std::string, std::size_t>> streets;
+            std::array<std::size_t, 168> week{};
+        };
+        std::vector<Ids> ids(model.items.size());
+        const std::size_t total_now_id = cells.add("bulletin|area|" + now_r, model.total_now);
+        const std::size_t total_prev_id =
+            model.has_previous ? cells.add("bulletin|area|" + prev_r, model.total_prev) : no_cell;
+        // The months of a whole-month range that the series holds (empty: not all of them).
+        auto months_of = [](const Item& item, const Ids& id, const std::string& from, const std::string& to) {
+            std::vector<std::size_t> parts;
+            const auto f = Month::parse(from), t = Month::parse(to);
+            if (!f || !t) {
+                return parts;
+            }
+            for (auto m = *f; m <= *t; m = Month{(m.index() + 1) / 12, (m.index() + 1) % 12 + 1}) {
+                const auto pos = std::find(item.months.begin(), item.months.end(), m.str()) - item.months.begin();
+                if (pos >= static_cast<std::ptrdiff_t>(item.months.size())) {
+                    return std::vector<std::size_t>{};
+                }
+                parts.push_back(id.months[static_cast<std::size_t>(pos)]);
+            }
+            return parts;
+        };
+        for (std::size_t i = 0; i < model.items.size(); ++i) {
+            const auto& item = model.items[i];
+            auto& id = ids[i];
+            const std::string code = "bulletin|" + item.code + "|";
+            for (std::size_t k = 0; k < item.months.size(); ++k) {
+                id.months.push_back(cells.add(code + item.months[k], item.per_month[k]));
+            }
+            // A single month is the same count as its month in the series: the same cell.
+            id.now = cells.add(code + now_r, item.now);
+            if (!period.dated) {
+                cells.margin(id.now, months_of(item, id, period.from, period.to));
+            }
+            if (model.has_previous) {
+                id.prev = cells.add(code + prev_r, item.prev);
+                if (!previous.dated) {
+                    cells.margin(id.prev, months_of(item, id, previous.from, previous.to));
+                }
+            }
+            if (model.has_last_year) {
+                id.ly = cells.add(code + ly_r, item.last_year);
+                if (!last_year.dated) {
+                    cells.margin(id.ly, months_of(item, id, last_year.from, last_year.to));
+                }
+            }
+            id.run = cells.add(code + ev_r, item.run_incidents);
+            if (!run_dated) {
+                cells.margin(id.run, months_of(item, id, run.period_from.substr(0, 7), run.period_to.substr(0, 7)));
+            }
+            // Places (the same place in two insets is one cell) and the streets they are on.
+            std::vector<std::size_t> inside;
+            std::map<std::string, std::vector<std::size_t>> streets;
+            std::map<std::string, double> street_sum;
+            for (const auto& p : item.places) {
+                char xy[64];
+                std::snprintf(xy, sizeof xy, "%.0f,%.0f", p.x, p.y);
+                id.places.push_back(cells.add("bulletin|place|" + std::string{xy} + "|" + ev_r, p.count));
+                if (p.inside) {
+                    inside.push_back(id.places.back());
+                    if (!p.street.empty()) {
+                        streets[p.street].push_back(id.places.back());
+                        street_sum[p.street] += p.count;
+                    }
+                }
+            }
+            cells.margin(id.run, inside);
+            for (const auto& [street, parts] : streets) {
+                const auto sid = cells.add(code + ev_r + "|street|" + street, street_sum[street]);
+                cells.margin(sid, parts);
+                id.streets.emplace_back(street, sid);
+            }
+            if (item.timed) {
+                std::vector<std::size_t> week;
+                for (std::size_t w = 0; w < 168; ++w) {
+                    id.week[w] = cells.add(code + ev_r + "|wh" + std::to_string(w), item.week[w]);
+                    week.push_back(id.week[w]);
+                }
+                id.timed = cells.add(code + ev_r + "|timed", item.timed_total);
+                cells.margin(id.timed, week);
+                id.untimed = cells.add(code + ev_r + "|untimed", item.untimed);
+                cells.margin(id.run, {id.timed, id.untimed});
+            }
+        }
+        sdc::protect(cells.table, sdc::PTable{static_cast<int>(opt.rules.min_count), opt.rules.max_noise}, true);
+
+        model.total_now = cells.pub(total_now_id);
+        model.total_prev = cells.pub(total_prev_id);
+        const double k = opt.rules.min_count;
+        for (std::size_t i = 0; i < model.items.size(); ++i) {
+            auto& item = model.items[i];
+            const auto& id = ids[i];
+            item.now = cells.pub(id.now);
+            item.prev = cells.pub(id.prev);
+            item.last_year = cells.pub(id.ly);
+            item.run_incidents = cells.pub(id.run);
+            for (std::size_t m = 0; m < item.months.size(); ++m) {
+                item.per_month[m] = item.per_month_shown[m] = cells.pub(id.months[m]);
+            }
+            std::vector<bulletin::Place> shown;
+            item.places_withheld = 0;
+            for (std::size_t p = 0; p < item.places.size(); ++p) {
+                const double v = cells.pub(id.places[p]);
+                if (std::isnan(v) || v <= 0) {
+                    item.places_withheld += item.places[p].inside && std::isnan(v) ? 1 : 0;
+                    continue;
+                }
+                auto place = item.places[p];
+                place.count = v;
+                shown.push_back(std::move(place));
+            }
+            std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) { return a.count > b.count; });
+            item.places = std::move(shown);
+            // Streets by their published counts; withheld ones last, as "<k".
+            std::vector<std::pair<std::string, double>> streets;
+            for (const auto& [street, sid] : id.streets) {
+                streets.emplace_back(street, cells.pub(sid));
+            }
+            std::stable_sort(streets.begin(), streets.end(), [](const auto& a, const auto& b) {
+                const double x = std::isnan(a.second) ? -1 : a.second, y = std::isnan(b.second) ? -1 : b.second;
+                return x > y;
+            });
+            item.streets.clear();
+            for (std::size_t s = 0; s < streets.size() && s < 5; ++s) {
+                item.streets.push_back(streets[s].first + " (" + bulletin::count_text(model, streets[s].second) + ")");
+            }
+            if (item.timed) {
+                std::array<double, 168> published_week{};
+                for (std::size_t w = 0; w < 168; ++w) {
+                    item.week[w] = item.week_shown[w] = cells.pub(id.week[w]);
+                    published_week[w] = std::isnan(item.week[w]) ? 0.0 : item.week[w];
+                }
+                item.timed_total = cells.pub(id.timed);
+                item.untimed = cells.pub(id.untimed);
+                // Windows from the published cells only, and only those holding at least k incidents.
+                item.windows.clear();
+                for (const auto& w : patrol_windows(published_week, 3, 2)) {
+                    if (w.incidents >= k) {
+                        item.windows.push_back(w);
+                    }
+                }
+                item.windows_withheld = item.windows.size() < 3;
+            }
+        }
+        // Evaluations: the published target counts, and the change between them; the rate ratio,
+        // p and WDQ are left to the evaluation's own published output (hotref evaluate).
+        for (const auto& pe : pending_evaluations) {
+            const double before = cells.pub(pe.before), after = cells.pub(pe.after);
+            std::string text;
+            if (std::isnan(before) || std::isnan(after)) {
+                text = "withheld (small counts)";
+            } else {
+                text = with_commas(std::llround(before)) + " to " + with_commas(std::llround(after));
+                if (before > 0) {
+                    char buf[32];
+                    std::snprintf(buf, sizeof buf, " (%+.0f%%)", 100.0 * (after - before) / before);
+                    text += buf;
+                }
+                text += "; published counts (within +/-" + std::to_string(opt.rules.max_noise) + ")";
+            }
+            if (pe.item < 0) {
+                model.evaluation = pe.prefix + text + ".";
+            } else {
+                model.items[static_cast<std::size_t>(pe.item)].evaluation = pe.prefix + text + ".";
             }
         }
     }

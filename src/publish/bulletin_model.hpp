@@ -20,7 +20,7 @@ inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 struct Place {
     double x = 0, y = 0;     // BNG metres
-    double count = 0;        // incidents of the evidence period
+    double count = 0;        // incidents of the evidence period (published: as published)
     std::string street;      // "Albert Street" (without "On or near")
     bool inside = false;     // inside the hotspot
 };
@@ -49,6 +49,7 @@ struct Item {
     double timed_total = 0;
     double untimed = 0;
     std::vector<PatrolWindow> windows;
+    bool windows_withheld = false;   // published: windows under min_count incidents (published counts) dropped
     std::string evaluation;          // the latest before/after evaluation of this place ("" when none)
     std::string ij;                  // Immediate Justice: display text
     std::string ij_completion;
@@ -72,7 +73,8 @@ struct Model {
     std::string run_line;            // "run 3: Getis-Ord Gi* with FDR, 250 m cells, 2025-01 to 2025-12"
     std::int64_t run_id = 0;
     int run_hotspots = 0;
-    double total_now = 0, total_prev = nan;
+    double total_now = 0, total_prev = nan; // published: NaN = withheld
+    bool has_previous = true, has_last_year = true; // the store holds the previous period / a year before
     Rings force_area;
     std::string area_label = "Force area"; // "Study area" when no boundaries file was read
     struct District {
@@ -90,7 +92,7 @@ struct Model {
     std::string evaluation;          // the latest evaluation of the series, for all hotspots ("" when none)
 };
 
-/// Text of a count under the model's profile: "123", or "<5" when withheld.
+/// Text of a count under the model's profile: "123", or "<5" when withheld (NaN in the published profile).
 std::string count_text(const Model& m, double v);
 
 /// The dosage guidance paragraph and its references, the same in both formats.

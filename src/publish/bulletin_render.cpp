@@ -46,17 +46,19 @@ std::string fmt(const char* format, double v) {
     return buf;
 }
 
+// Published counts come from publish/sdc (bulletin.cpp): NaN there is a withheld count.
 bool withheld(const Model& m, double v) {
-    return m.profile == Profile::published && std::isnan(suppress_value(v, m.min_count));
+    return m.profile == Profile::published && std::isnan(v);
 }
 
-// "+12 (+25%)": the change from `before` to `now`, unless either is unknown or withheld.
-std::string change_text(const Model& m, double now, double before) {
-    if (std::isnan(before)) {
+// "+12 (+25%)": the change from `before` to `now` (both as published), unless `before` is not
+// stored or either is withheld.
+std::string change_text(const Model& m, double now, double before, bool stored) {
+    if (!stored) {
         return "no data";
     }
-    if (withheld(m, now) || withheld(m, before)) {
-        return "small counts";
+    if (std::isnan(now) || std::isnan(before)) {
+        return withheld(m, now) || withheld(m, before) ? "small counts" : "no data";
     }
     const double d = now - before;
     std::string s = (d > 0 ? "+" : d < 0 ? "\xE2\x88\x92" : "\xC2\xB1") + with_commas(std::llround(std::fabs(d)));
@@ -70,8 +72,8 @@ std::string change_text(const Model& m, double now, double before) {
 }
 
 // ", 166 fewer (-17%) than in November 2025" for prose.
-std::string change_phrase(const Model& m, double now, double before, const std::string& when) {
-    if (std::isnan(before) || withheld(m, now) || withheld(m, before)) {
+std::string change_phrase(const Model& /*m*/, double now, double before, bool stored, const std::string& when) {
+    if (!stored || std::isnan(now) || std::isnan(before)) {
         return "";
     }
     const double d = now - before;
@@ -127,7 +129,8 @@ std::vector<std::vector<std::string>> table_rows(const Model& m) {
                     "Trend|(over the run)", "IJ|referrals", "IJ|completed"});
     for (const auto& item : m.items) {
         rows.push_back({std::to_string(item.rank), item.code, readable_name(item), count_text(m, item.now),
-                        change_text(m, item.now, item.prev), change_text(m, item.now, item.last_year),
+                        change_text(m, item.now, item.prev, m.has_previous),
+                        change_text(m, item.now, item.last_year, m.has_last_year),
                         item.confidence ? std::to_string(*item.confidence) + "%" : "n/a", trend_text(item.trend_class),
                         m.referrals_linked ? item.ij : "-",
                         m.referrals_linked ? (item.ij_completion.empty() ? "-" : item.ij_completion) : "-"});
@@ -149,6 +152,15 @@ std::string withheld_key(const Model& m, const Item& item, bool week) {
                 : "; *: withheld";
 }
 
+// Incidents in the top hotspots: the sum of their (published) counts; NaN when one is withheld.
+double top_total(const Model& m) {
+    double in_top = 0;
+    for (const auto& item : m.items) {
+        in_top += item.now;
+    }
+    return in_top;
+}
+
 // A window's count would give a withheld hour back (window minus the hour shown).
 bool window_withheld(const Item& item, const PatrolWindow& w) {
     for (int k = 0; k < w.hours; ++k) {
@@ -164,6 +176,10 @@ std::string windows_text(const Model& m, const Item& item) {
         return "";
     }
     if (item.windows.empty()) {
+        if (item.windows_withheld) {
+            return "No two-hour window holds " + fmt("%.0f", m.min_count) + " or more incidents in the published "
+                   "counts: no window is recommended; patrol the area as usual.";
+        }
         return "No incident in " + m.evidence + " has a time of day: no window can be recommended.";
     }
     std::string s;
@@ -175,8 +191,13 @@ std::string windows_text(const Model& m, const Item& item) {
              ")";
     }
     if (item.windows.size() < 3) {
-        s += ". Only " + std::to_string(item.windows.size()) + " two-hour window" +
-             (item.windows.size() == 1 ? "" : "s") + " had any incident; patrol the rest of the week as usual";
+        s += item.windows_withheld
+                 ? ". Only " + std::to_string(item.windows.size()) + " two-hour window" +
+                       (item.windows.size() == 1 ? "" : "s") + " held " + fmt("%.0f", m.min_count) +
+                       " or more incidents in the published counts (fewer are not recommended); patrol the rest of "
+                       "the week as usual"
+                 : ". Only " + std::to_string(item.windows.size()) + " two-hour window" +
+                       (item.windows.size() == 1 ? "" : "s") + " had any incident; patrol the rest of the week as usual";
     }
     return s;
 }
@@ -189,8 +210,8 @@ std::string untimed_note(const Model& m, const Item& item) {
     if (!item.timed) {
         return "No incident here has a recorded time of day: the monthly trend is shown instead.";
     }
-    if (item.untimed > 0) {
-        return with_commas(std::llround(item.untimed)) + " incident(s) with a date only are not in the table.";
+    if (item.untimed > 0 || std::isnan(item.untimed)) {
+        return count_text(m, item.untimed) + " incident(s) with a date only are not in the table.";
     }
     return "";
 }
@@ -722,7 +743,7 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
     }
     add("Generated " + m.generated + " by hotref. " + std::string{profile_name(m.profile)} + " profile" +
         (m.profile == Profile::published
-             ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
+             ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld, the rest perturbed (cell-key noise), a second count withheld where one could be worked out."
              : ": nothing withheld; not for publication."));
     double fy = page_h - 29.5 - 7.5 * static_cast<double>(lines.size() - 1);
     c.colour(rule);
@@ -852,7 +873,7 @@ void draw_detail(Canvas& c, const Model& m, const Item& item, double x, double y
     }
     if (item.places_withheld > 0) {
         facts += ". " + with_commas(std::llround(item.places_withheld)) + " location(s) with fewer than " +
-                 fmt("%.0f", m.min_count) + " incidents not drawn";
+                 fmt("%.0f", m.min_count) + " incidents (or withheld to protect one) not drawn";
     }
     ty = c.paragraph(tx, ty, tw, facts + ".", 6.6, false, 1.3) + 1;
     if (!item.evaluation.empty()) {
@@ -951,15 +972,12 @@ std::string render_pdf(const Model& m) {
     ry += 13;
     c.colour(ink);
     std::string figures = count_text(m, m.total_now) + " incidents across the area";
-    figures += change_phrase(m, m.total_now, m.total_prev, m.previous);
-    double in_top = 0;
-    for (const auto& item : m.items) {
-        in_top += item.now;
-    }
+    figures += change_phrase(m, m.total_now, m.total_prev, m.has_previous, m.previous);
+    const double in_top = top_total(m);
     ry = c.paragraph(rx, ry, rw, figures + ".", 7.6, false, 1.3);
     if (!m.items.empty()) {
         std::string share = count_text(m, in_top) + " in the top " + std::to_string(m.items.size()) + " hotspots";
-        if (m.total_now > 0 && !withheld(m, in_top)) {
+        if (m.total_now > 0 && !std::isnan(in_top) && !std::isnan(m.total_now)) {
             share += fmt(" (%.0f%%)", 100.0 * in_top / m.total_now);
         }
         ry = c.paragraph(rx, ry, rw, share + ".", 7.6, false, 1.3);
@@ -1090,6 +1108,7 @@ td.n, th.n { text-align: right; }
 .hotspot svg { flex: none; } .hotspot .body { flex: 1; }
 table.week { font-size: 6.5pt; table-layout: fixed; } table.week td, table.week th { padding: 1px 0; text-align: center; border: 1px solid #e0e0e4; }
 table.week td.win { outline: 2px solid #1f1f24; outline-offset: -2px; }
+table.trend { font-size: 6.5pt; } table.trend td, table.trend th { padding: 1px 3px; text-align: center; border: 1px solid #e0e0e4; }
 .rank { color: #8c080d; font-weight: bold; }
 footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
 .notes { background: #fff6e6; padding: 6px 10px; border-left: 4px solid #e09a30; }
@@ -1114,15 +1133,12 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     }
     h +=
         "<h2>This period: " + e(m.period) + "</h2>\n<p>" + e(count_text(m, m.total_now)) + " incidents across the area";
-    h += e(change_phrase(m, m.total_now, m.total_prev, m.previous));
+    h += e(change_phrase(m, m.total_now, m.total_prev, m.has_previous, m.previous));
     h += ".";
     if (!m.items.empty()) {
-        double in_top = 0;
-        for (const auto& item : m.items) {
-            in_top += item.now;
-        }
+        const double in_top = top_total(m);
         h += " " + e(count_text(m, in_top)) + " in the top " + std::to_string(m.items.size()) + " hotspots";
-        if (m.total_now > 0 && !withheld(m, in_top)) {
+        if (m.total_now > 0 && !std::isnan(in_top) && !std::isnan(m.total_now)) {
             h += fmt(" (%.0f%%)", 100.0 * in_top / m.total_now);
         }
         h += ".";
@@ -1248,6 +1264,17 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
             draw_months(c2, m, item, 0, 8, 330, 80);
             c2.finish();
             h += inline_svg(c2.bytes(), "t" + std::to_string(i) + "-");
+            // The same figures as text (the chart's labels are glyphs).
+            h += "<table class=\"trend\"><tr><th>Month</th>";
+            for (const auto& mo : item.months) {
+                h += "<th>" + e(mo) + "</th>";
+            }
+            h += "</tr>\n<tr><th>Incidents</th>";
+            for (std::size_t k = 0; k < item.months.size(); ++k) {
+                h += "<td data-month=\"" + e(item.months[k]) + "\">" + e(count_text(m, item.per_month_shown[k])) +
+                     "</td>";
+            }
+            h += "</tr></table>\n";
         }
         const std::string note = untimed_note(m, item);
         if (!note.empty()) {
@@ -1262,7 +1289,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     }
     h += "Generated " + e(m.generated) + " by hotref. " + e(profile_name(m.profile)) + " profile" +
          (m.profile == Profile::published
-              ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld."
+              ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld, the rest perturbed (cell-key noise), a second count withheld where one could be worked out."
               : ": nothing withheld; not for publication.") +
          "</p></footer>\n";
     h += "<div class=\"marking bottom\">" + e(m.classification) + "</div>\n</body>\n</html>\n";

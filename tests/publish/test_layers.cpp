@@ -33,24 +33,11 @@ std::map<std::string, hotref::geo::LayerInfo> layers_of(const std::string& path)
 
 } // namespace
 
-TEST_CASE("disclosure: primary and secondary suppression of a row") {
-    using hotref::publish::suppress_row;
-    std::vector<double> row{9, 3, 0, 12};
-    const auto s = suppress_row(row, 5, true);
-    CHECK(s.primary == 1);
-    CHECK(s.secondary == 1);
-    CHECK(std::isnan(row[1]));
-    CHECK(std::isnan(row[0])); // the smallest other non-zero value: 9 (not the 0, which tells nothing)
-    CHECK(row[2] == 0);
-    CHECK(row[3] == 12);
-    std::vector<double> two{2, 4, 20};
-    const auto s2 = suppress_row(two, 5, true);
-    CHECK(s2.primary == 2);
-    CHECK(s2.secondary == 0); // two withheld values cannot be told apart from their sum
-    std::vector<double> no_total{3, 20};
-    CHECK(suppress_row(no_total, 5, false).secondary == 0);
+TEST_CASE("disclosure: profiles and their classification") {
     CHECK(hotref::publish::classification(Profile::published) == std::string{"OFFICIAL"});
     CHECK(hotref::publish::classification(Profile::internal) == std::string{"OFFICIAL-SENSITIVE"});
+    CHECK(hotref::publish::profile_from_name("internal") == Profile::internal);
+    CHECK_THROWS_AS(hotref::publish::profile_from_name("open"), hotref::UsageError);
 }
 
 TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, FlatGeobuf, CSV and tiles") {
