@@ -1,11 +1,10 @@
 #include "publish/sdc.hpp"
 
+#include "util/sha256.hpp"
+
 #include "core/error.hpp"
 
 #include <glpk.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
@@ -23,32 +22,7 @@ namespace hotref::publish::sdc {
 // ---------------------------------------------------------------------------
 
 std::uint8_t record_key(std::string_view secret, std::string_view identity) {
-    struct MacDeleter {
-        void operator()(EVP_MAC* m) const noexcept { EVP_MAC_free(m); }
-    };
-    struct CtxDeleter {
-        void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
-    };
-    // Fetched once: EVP_MAC_fetch is comparatively slow and a table has many records.
-    static const std::unique_ptr<EVP_MAC, MacDeleter> mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
-    if (!mac) {
-        throw Error("OpenSSL: HMAC is not available");
-    }
-    std::unique_ptr<EVP_MAC_CTX, CtxDeleter> ctx{EVP_MAC_CTX_new(mac.get())};
-    char digest_name[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                                 OSSL_PARAM_construct_end()};
-    if (!ctx ||
-        EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), params) != 1 ||
-        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(identity.data()), identity.size()) != 1) {
-        throw Error("OpenSSL: HMAC-SHA-256 of a record key failed");
-    }
-    unsigned char out[EVP_MAX_MD_SIZE];
-    std::size_t length = 0;
-    if (EVP_MAC_final(ctx.get(), out, &length, sizeof out) != 1 || length == 0) {
-        throw Error("OpenSSL: HMAC-SHA-256 of a record key failed");
-    }
-    return out[0];
+    return hmac_sha256(secret, identity)[0];
 }
 
 // ---------------------------------------------------------------------------

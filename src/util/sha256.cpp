@@ -1,5 +1,7 @@
 #include "util/sha256.hpp"
 
+#include <array>
+
 #include "core/error.hpp"
 
 #include <openssl/core_names.h>
@@ -52,14 +54,15 @@ std::string Sha256::of(std::string_view data) {
     return h.hex_digest();
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
     struct MacDeleter {
         void operator()(EVP_MAC* m) const noexcept { EVP_MAC_free(m); }
     };
     struct CtxDeleter {
         void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
     };
-    std::unique_ptr<EVP_MAC, MacDeleter> mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
+    // Fetched once: EVP_MAC_fetch is comparatively slow, and disclosure control keys many records.
+    static const std::unique_ptr<EVP_MAC, MacDeleter> mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
     if (!mac) {
         throw Error("OpenSSL: HMAC is not available");
     }
@@ -71,16 +74,20 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
         EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
         throw Error("OpenSSL: HMAC-SHA-256 failed");
     }
-    unsigned char out[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, 32> out{};
     std::size_t length = 0;
-    if (EVP_MAC_final(ctx.get(), out, &length, sizeof out) != 1) {
+    if (EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1 || length != out.size()) {
         throw Error("OpenSSL: HMAC-SHA-256 failed");
     }
+    return out;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
     static constexpr char hex[] = "0123456789abcdef";
     std::string text;
-    for (std::size_t i = 0; i < length; ++i) {
-        text += hex[out[i] >> 4];
-        text += hex[out[i] & 0xF];
+    for (const unsigned char c : hmac_sha256(key, data)) {
+        text += hex[c >> 4];
+        text += hex[c & 0xF];
     }
     return text;
 }

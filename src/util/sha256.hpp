@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
+
+/// HMAC-SHA-256 of `data` under `key` (OpenSSL's EVP_MAC).
+std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data);
 
 /// HMAC-SHA-256 of `data` under `key`, lower-case hex (OpenSSL's EVP_MAC).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
