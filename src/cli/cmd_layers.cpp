@@ -74,7 +74,16 @@ int LayersCommand::run() {
         if (r.points_generalised > 0) {
             std::printf(", %s exact points folded into 100 m squares", with_commas(r.points_generalised).c_str());
         }
+        std::printf("\n  noise          %s published counts differ from the truth by 1 or 2 (cell-key perturbation)",
+                    with_commas(r.perturbed).c_str());
+        if (r.hotspots_withheld > 0) {
+            std::printf("; %s hotspots of fewer than %.0f locations or incidents withheld",
+                        with_commas(r.hotspots_withheld).c_str(), m_options.rules.min_count);
+        }
         std::printf("\n");
+        for (const auto& n : r.notes) {
+            std::printf("  note           %s\n", n.c_str());
+        }
     }
     std::fflush(stdout);
     if (r.features.count("hotspots") != 0 && r.features.at("hotspots") == 0) {
