@@ -38,7 +38,9 @@ with the secret from HOTREF_REFERRAL_SECRET or --secret-file), never as given. L
 referred -> contacted -> assessed -> workshop-booked -> workshop-attended -> reparation ->
 completed / did-not-complete; refused and withdrawn close a referral at any stage; a
 closed referral does not change (but its reoffence and victim answers can be recorded).
-A person who refused before cannot be referred again; an incident has one referral.
+A person who refused before cannot be referred again (checked once a new referral passes
+every other check; the answer names the earlier referral, and the check is recorded in
+api_audit without the person); an incident has one referral.
 docs/referrals.md describes every column.
 
 Examples:
@@ -128,6 +130,9 @@ int ReferralCommand::run() {
         for (const auto& file : m_args) {
             const auto r = referral::import_csv(store, file, options, m_skip_bad_rows);
             print_errors(file, r.errors);
+            for (const auto& reference : r.refused_before) {
+                referral::audit_cli_refusal(store, m_actor, "referral import " + file, reference);
+            }
             if (r.committed) {
                 std::printf("%s: %lld rows: %lld created, %lld updated, %lld unchanged, %zu with errors%s\n",
                             file.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.created),
@@ -201,8 +206,8 @@ int ReferralCommand::run() {
             }
             fields[m_args[i].substr(0, eq)] = m_args[i].substr(eq + 1);
         }
-        store::Transaction tx{store.db()};
         try {
+            store::Transaction tx{store.db()};
             const auto what = registry.upsert(fields);
             tx.commit();
             std::printf("%s %s\n", m_args.front().c_str(), what.c_str());
@@ -210,6 +215,9 @@ int ReferralCommand::run() {
         } catch (const referral::Rejected& r) {
             for (const auto& e : r.errors()) {
                 std::cerr << m_args.front() << ": " << e.field << ": " << e.reason << "\n";
+            }
+            if (registry.last_refusal_check() == referral::RefusalCheck::refused_before) {
+                referral::audit_cli_refusal(store, m_actor, "referral set", m_args.front());
             }
             return 1;
         }

@@ -26,7 +26,7 @@ const char* ServeCommand::details() const {
   /healthz, /readyz, /metrics      liveness, readiness, Prometheus metrics (no token needed)
 Collections: hotspots, cells, incidents, study-area, kpis and evaluation in the published
 profile (counts 1-4 withheld); *-internal twins for hotspot managers, analysts and admins;
-referrals for caseworkers and admins. Requests need 'Authorization: Bearer TOKEN' (hotref
+referrals for caseworkers and admins (referrers may only create them). Requests need 'Authorization: Bearer TOKEN' (hotref
 token create) unless --anonymous lets published layers be read without one. The service
 follows the store: a new run, referral or evaluation is published within seconds (checked
 every --poll ms, published at most once every 10 s).
@@ -65,7 +65,9 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("secret-file", po::value<std::string>(&m_secret_file), "referral person-hash secret (else $HOTREF_REFERRAL_SECRET)")
         ("area", po::value<std::string>(&m_area), "submitted incidents must fall in this area (a polygon file)")
         ("mapping", po::value<std::string>(&m_mapping), "column mapping for submitted force exports (JSON)")
-        ("poll", po::value<int>(&m_poll_ms)->default_value(2000), "ms between checks of the store for changes");
+        ("poll", po::value<int>(&m_poll_ms)->default_value(2000), "ms between checks of the store for changes")
+        ("referral-checks-per-hour", po::value<int>(&m_referral_checks)->default_value(30),
+         "new referrals with a person (each runs the refusal check) a token may make in any hour; then 429");
 }
 
 void ServeCommand::apply(const po::variables_map&) {
@@ -83,6 +85,9 @@ void ServeCommand::apply(const po::variables_map&) {
     }
     if (m_read_timeout < 1 || m_idle_timeout < 1 || m_grace < 0 || m_poll_ms < 100 || m_max_connections < 1) {
         throw UsageError("timeouts must be at least 1 s, --poll at least 100 ms and --max-connections at least 1");
+    }
+    if (m_referral_checks < 1) {
+        throw UsageError("--referral-checks-per-hour must be at least 1");
     }
     if (m_tls_cert.empty() != m_tls_key.empty()) {
         throw UsageError("HTTPS needs both --tls-cert and --tls-key");
@@ -111,6 +116,7 @@ int ServeCommand::run() {
     }
     so.default_limit = m_default_limit;
     so.max_limit = m_max_limit;
+    so.referral_checks_per_hour = m_referral_checks;
     if (!m_secret_file.empty() || std::getenv("HOTREF_REFERRAL_SECRET") != nullptr) {
         so.referral_secret = referral::referral_secret(m_secret_file);
     } else {

@@ -18,6 +18,8 @@ Roles and what they may do:
   hotspot-manager  published and internal layers
   patrol-planner   published layers, hotspots, bulletins
   analyst          published and internal layers; submit feeds
+  referrer         published layers; create referrals (POST /v1/referrals), nothing else of
+                   them: a person who refused before is answered "not eligible", no more
   caseworker       published layers; referrals (read and write)
   admin            everything
 
@@ -31,7 +33,7 @@ void TokenCommand::add_options(po::options_description& options, po::positional_
     add_store_option(options);
     options.add_options()
         ("action", po::value<std::string>(&m_action), "create, list or revoke")
-        ("role", po::value<std::string>(&m_role), "hotspot-manager, patrol-planner, analyst, caseworker or admin")
+        ("role", po::value<std::string>(&m_role), "hotspot-manager, patrol-planner, analyst, referrer, caseworker or admin")
         ("name", po::value<std::string>(&m_token_name), "who the token is for (signs the audit trail)");
     positional.add("action", 1);
 }
@@ -44,7 +46,7 @@ void TokenCommand::apply(const po::variables_map&) {
         throw UsageError("token create needs --role and --name");
     }
     if (m_action == "create" && !server::parse_role(m_role)) {
-        throw UsageError("--role " + m_role + " is not a role: hotspot-manager, patrol-planner, analyst, caseworker, admin");
+        throw UsageError("--role " + m_role + " is not a role: hotspot-manager, patrol-planner, analyst, referrer, caseworker, admin");
     }
     if (m_action == "revoke" && m_token_name.empty()) {
         throw UsageError("token revoke needs --name");

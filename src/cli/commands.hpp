@@ -183,6 +183,7 @@ private:
     std::string m_mapping;
     std::string m_port_file;
     int m_poll_ms = 2000;
+    int m_referral_checks = 30;
 };
 
 class TokenCommand final : public Command {

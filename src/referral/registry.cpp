@@ -201,7 +201,17 @@ void Registry::write(std::int64_t id, const Referral& r) {
     st.run();
 }
 
+const char* refusal_check_name(RefusalCheck check) noexcept {
+    switch (check) {
+    case RefusalCheck::not_run: return "not run";
+    case RefusalCheck::clear: return "no earlier refusal";
+    case RefusalCheck::refused_before: return "refused before";
+    }
+    return "?";
+}
+
 std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
+    m_last_check = RefusalCheck::not_run;
     std::vector<FieldError> errors;
     for (const auto& [k, v] : fields) {
         if (std::find(columns().begin(), columns().end(), k) == columns().end()) {
@@ -244,16 +254,24 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
         }
         used.reset();
     }
-    // No second chance after a refusal.
-    if (!stored && !next.person_key.empty()) {
-        store::Statement refused{db, "SELECT reference, coalesce(outcome_at, '') FROM referral WHERE person_key = ? "
-                                     "AND state = 'refused' ORDER BY created_at LIMIT 1"};
+    // No second chance after a refusal. The check runs only for a new referral that passes
+    // every other check, so that a deliberately invalid referral cannot ask it: a probe that
+    // misses creates a real referral, audited under the caller's name. What the answer names
+    // depends on who asks (docs/referrals.md#refusal-checks).
+    if (!stored && !next.person_key.empty() && errors.empty()) {
+        store::Statement refused{db, "SELECT reference, coalesce(nullif(outcome_at, ''), created_at) FROM referral "
+                                     "WHERE person_key = ? AND state = 'refused' ORDER BY created_at LIMIT 1"};
         refused.bind(1, next.person_key);
-        if (refused.step()) {
-            errors.push_back({"person_id", "this person refused Immediate Justice on referral " + refused.column_text(0) +
-                                               " (" + refused.column_text(1) +
+        const bool hit = refused.step();
+        m_last_check = hit ? RefusalCheck::refused_before : RefusalCheck::clear;
+        if (hit && m_options.disclose_refusal) {
+            errors.push_back({"person_id", "not eligible: this person refused Immediate Justice on referral " +
+                                               refused.column_text(0) + " (" + refused.column_text(1) +
                                                ") and has offended again: no second chance; escalate: " +
                                                m_options.escalation_route});
+        } else if (hit) {
+            errors.push_back({"person_id", "not eligible: this person refused Immediate Justice before; no second "
+                                           "chance — escalate to the scheme lead"});
         }
     }
     if (!errors.empty()) {
@@ -333,6 +351,9 @@ ImportReport import_csv(store::Store& store, const std::string& path, const Regi
             const auto what = registry.upsert(fields);
             (what == "created" ? report.created : what == "updated" ? report.updated : report.unchanged) += 1;
         } catch (const Rejected& r) {
+            if (registry.last_refusal_check() == RefusalCheck::refused_before) {
+                report.refused_before.emplace_back(trim(fields["reference"]));
+            }
             for (const auto& e : r.errors()) {
                 report.errors.push_back({line, std::string{trim(fields["reference"])}, e.field, e.reason});
             }
@@ -403,6 +424,15 @@ std::int64_t purge_personal_data(store::Store& store, int months, const std::str
     // the earlier page versions in the WAL.
     store.erase_free_space();
     return static_cast<std::int64_t>(ids.size());
+}
+
+void audit_cli_refusal(store::Store& store, const std::string& actor, const std::string& command,
+                       const std::string& reference) {
+    store::Statement st{store.db(), "INSERT INTO api_audit (at, token_name, role, method, target, status, summary) "
+                                    "VALUES (?, ?, 'operator', 'CLI', ?, 422, ?)"};
+    st.bind(1, store::utc_now()).bind(2, actor).bind(3, command);
+    st.bind(4, "referral " + reference + " refused; refusal check: refused before (answered with the earlier reference)");
+    st.run();
 }
 
 std::string referral_secret(const std::string& secret_file) {

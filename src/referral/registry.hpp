@@ -18,7 +18,22 @@ struct RegistryOptions {
     std::string actor = "hotref";           // who is changing things (token name in the service)
     std::string secret;                     // key of the person hash (HOTREF_REFERRAL_SECRET)
     std::string escalation_route = "charge or summons (police decision)";
+    /// What the answer to a new referral of a person who refused before says: true (the
+    /// command line, a role that reads referrals) names the earlier referral's reference and
+    /// date; false (a role that may only create referrals) says only that the person is not
+    /// eligible and to escalate to the scheme lead (docs/referrals.md#refusal-checks).
+    bool disclose_refusal = true;
 };
+
+/// The refusal check of the last upsert(): it runs for a new referral with a person key
+/// that passes every other check.
+enum class RefusalCheck {
+    not_run,        // not a new referral, no person key, or other problems
+    clear,          // the person has no refused referral
+    refused_before, // the person refused before: the referral is rejected
+};
+
+const char* refusal_check_name(RefusalCheck check) noexcept;
 
 /// One row's problems: it was not applied.
 struct RowError {
@@ -52,6 +67,8 @@ public:
     /// Creates or updates the referral named by fields["reference"]; returns
     /// "created", "updated" or "unchanged". Throws Rejected. Call inside a transaction.
     std::string upsert(const std::map<std::string, std::string>& fields);
+    /// The refusal check of the last upsert() (also when it threw).
+    [[nodiscard]] RefusalCheck last_refusal_check() const noexcept { return m_last_check; }
 
     [[nodiscard]] std::optional<StoredReferral> find(const std::string& reference);
     [[nodiscard]] std::vector<StoredReferral> list(const std::string& state, int limit);
@@ -65,6 +82,7 @@ private:
 
     store::Store& m_store;
     RegistryOptions m_options;
+    RefusalCheck m_last_check = RefusalCheck::not_run;
 };
 
 struct ImportReport {
@@ -74,6 +92,7 @@ struct ImportReport {
     std::int64_t unchanged = 0;
     std::vector<RowError> errors;
     bool committed = false;
+    std::vector<std::string> refused_before; // references of new rows rejected by the refusal check
 };
 
 /// Imports a referral CSV (the template's columns; others are an error). One
@@ -89,6 +108,12 @@ ImportReport import_csv(store::Store& store, const std::string& path, const Regi
 /// the files (docs/referrals.md#purge). Returns how many referrals were purged now.
 /// Throws StoreError when another connection keeps the WAL from being emptied.
 std::int64_t purge_personal_data(store::Store& store, int months, const std::string& as_of, const std::string& actor);
+
+/// Records, in api_audit, a refusal check of the command line that found an earlier
+/// refusal: who (`actor`), when, the command and the new referral's reference; never the
+/// person's identifier or key, nor the earlier referral. Outside any transaction.
+void audit_cli_refusal(store::Store& store, const std::string& actor, const std::string& command,
+                       const std::string& reference);
 
 /// The key of the person hash from HOTREF_REFERRAL_SECRET or a file; throws
 /// UsageError saying how to set one when there is none or it is too short.

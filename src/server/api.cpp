@@ -234,49 +234,12 @@ void Service::feeds(Call& call) {
 }
 
 void Service::referrals(Call& call) {
-    call.require(Permission::referrals, false);
-    auto& store = thread_store(m_options.store_path);
     if (call.req.method() == http::verb::post) {
-        v1::ReferralInput in;
-        call.parse_body(in);
-        auto fields = referral_fields(in);
-        if (!in.has_reference() || in.reference().empty()) {
-            throw HttpError{422, "unprocessable", "a new referral needs its reference", {"reference: is empty"}};
-        }
-        referral::RegistryOptions options;
-        options.actor = call.principal_name();
-        options.secret = m_options.referral_secret;
-        std::lock_guard lock{m_write_mutex};
-        referral::Registry registry{store, options};
-        if (registry.find(in.reference())) {
-            throw HttpError{409, "conflict",
-                            "referral " + in.reference() + " exists; change it with PATCH /v1/referrals/" +
-                                percent_encode(in.reference())};
-        }
-        if (fields.count("person_id") != 0 && m_options.referral_secret.empty()) {
-            throw HttpError{503, "no_secret",
-                            "the service has no referral secret to hash person identifiers with: start it with "
-                            "HOTREF_REFERRAL_SECRET or --secret-file"};
-        }
-        std::string result;
-        try {
-            store::Transaction tx{store.db()};
-            result = registry.upsert(fields);
-            tx.commit();
-        } catch (const referral::Rejected& e) {
-            call.ex.response.result(422);
-            audit(call, "referral " + in.reference() + " refused (" + std::to_string(e.errors().size()) + " problems)");
-            throw;
-        }
-        v1::Referral out;
-        fill_referral(out, *registry.find(in.reference()));
-        out.set_result(result);
-        call.ex.response.set(http::field::location, call.base + "/v1/referrals/" + percent_encode(in.reference()));
-        call.send_message(201, out);
-        audit(call, "referral " + in.reference() + " " + result);
-        m_catalog.poke();
+        create_referral(call);
         return;
     }
+    call.require(Permission::referrals, false);
+    auto& store = thread_store(m_options.store_path);
     std::string state;
     int limit = 1000;
     for (const auto& [key, value] : call.target.params) {
@@ -295,6 +258,85 @@ void Service::referrals(Call& call) {
     }
     list.set_count(list.referrals_size());
     call.send_message(200, list);
+}
+
+// A new referral. One with a person runs the refusal check (no second chance after a
+// refusal), which would otherwise answer anyone who may create referrals whether a person
+// refused before, and on which referral: an oracle on personal data. So the checks are
+// counted per token in a rolling hour (429 over the limit), each is audited, hit or miss,
+// without the person, and only a role that reads referrals is told the earlier referral's
+// reference and date (docs/referrals.md#refusal-checks).
+void Service::create_referral(Call& call) {
+    call.require(Permission::create_referrals, false);
+    auto& store = thread_store(m_options.store_path);
+    v1::ReferralInput in;
+    call.parse_body(in);
+    auto fields = referral_fields(in);
+    if (!in.has_reference() || in.reference().empty()) {
+        throw HttpError{422, "unprocessable", "a new referral needs its reference", {"reference: is empty"}};
+    }
+    const std::string& reference = in.reference();
+    const bool reads = allowed(call.principal->role, Permission::referrals);
+    referral::RegistryOptions options;
+    options.actor = call.principal_name();
+    options.secret = m_options.referral_secret;
+    options.disclose_refusal = reads;
+    std::lock_guard lock{m_write_mutex};
+    referral::Registry registry{store, options};
+    if (registry.find(reference)) {
+        throw HttpError{409, "conflict",
+                        "referral " + reference + " exists" +
+                            (reads ? "; change it with PATCH /v1/referrals/" + percent_encode(reference)
+                                   : std::string{" (a caseworker changes it)"})};
+    }
+    const bool person = fields.count("person_id") != 0;
+    if (person && m_options.referral_secret.empty()) {
+        throw HttpError{503, "no_secret",
+                        "the service has no referral secret to hash person identifiers with: start it with "
+                        "HOTREF_REFERRAL_SECRET or --secret-file"};
+    }
+    if (person) {
+        if (const auto wait = m_refusal_checks.take(call.principal->name, RollingLimit::Clock::now()); wait > 0) {
+            const auto most = std::to_string(m_refusal_checks.limit());
+            call.ex.response.result(429);
+            call.ex.response.set(http::field::retry_after, std::to_string(wait));
+            audit(call, "referral " + reference + " not checked: over " + most +
+                            " referrals with a person in an hour for this token; retry after " + std::to_string(wait) +
+                            " s");
+            throw HttpError{429, "too_many_requests",
+                            "this token has made " + most +
+                                " new referrals with a person in the last hour, the most the service takes (so that "
+                                "refusals cannot be looked up by trial); nothing was checked or changed; try again in " +
+                                std::to_string(wait) + " s"};
+        }
+    }
+    // The audit says how the check went, never whom it was about.
+    auto checked = [&] {
+        const auto check = registry.last_refusal_check();
+        std::string note = std::string{"; refusal check: "} + referral::refusal_check_name(check);
+        if (check == referral::RefusalCheck::refused_before) {
+            note += reads ? " (answered with the earlier reference)" : " (answered without the earlier reference or date)";
+        }
+        return note;
+    };
+    std::string result;
+    try {
+        store::Transaction tx{store.db()};
+        result = registry.upsert(fields);
+        tx.commit();
+    } catch (const referral::Rejected& e) {
+        call.ex.response.result(422);
+        audit(call, "referral " + reference + " refused (" + std::to_string(e.errors().size()) + " problems)" +
+                        checked());
+        throw;
+    }
+    v1::Referral out;
+    fill_referral(out, *registry.find(reference));
+    out.set_result(result);
+    call.ex.response.set(http::field::location, call.base + "/v1/referrals/" + percent_encode(reference));
+    call.send_message(201, out);
+    audit(call, "referral " + reference + " " + result + checked());
+    m_catalog.poke();
 }
 
 void Service::referral(Call& call, const std::string& reference) {

@@ -37,6 +37,7 @@ const char* role_name(Role role) noexcept {
     case Role::hotspot_manager: return "hotspot-manager";
     case Role::patrol_planner: return "patrol-planner";
     case Role::analyst: return "analyst";
+    case Role::referrer: return "referrer";
     case Role::caseworker: return "caseworker";
     case Role::admin: return "admin";
     }
@@ -44,8 +45,8 @@ const char* role_name(Role role) noexcept {
 }
 
 const std::vector<Role>& all_roles() {
-    static const std::vector<Role> roles{Role::hotspot_manager, Role::patrol_planner, Role::analyst, Role::caseworker,
-                                         Role::admin};
+    static const std::vector<Role> roles{Role::hotspot_manager, Role::patrol_planner, Role::analyst, Role::referrer,
+                                         Role::caseworker, Role::admin};
     return roles;
 }
 
@@ -65,6 +66,8 @@ bool allowed(Role role, Permission permission) noexcept {
     case Permission::read_published: return true;
     case Permission::read_internal:
         return role == Role::hotspot_manager || role == Role::analyst || role == Role::admin;
+    case Permission::create_referrals:
+        return role == Role::referrer || role == Role::caseworker || role == Role::admin;
     case Permission::referrals: return role == Role::caseworker || role == Role::admin;
     case Permission::submit_feeds: return role == Role::analyst || role == Role::admin;
     }
@@ -75,6 +78,7 @@ const char* permission_name(Permission permission) noexcept {
     switch (permission) {
     case Permission::read_published: return "read published layers";
     case Permission::read_internal: return "read internal (OFFICIAL-SENSITIVE) layers";
+    case Permission::create_referrals: return "create referrals";
     case Permission::referrals: return "read and change referrals";
     case Permission::submit_feeds: return "submit incident feeds";
     }

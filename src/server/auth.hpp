@@ -1,6 +1,6 @@
 #pragma once
 // Who may do what through the service: bearer tokens made by `hotref token
-// create` (the token is shown once; the store keeps only its SHA-256), five
+// create` (the token is shown once; the store keeps only its SHA-256), six
 // roles, and the permissions each role has.
 
 #include "store/store.hpp"
@@ -15,17 +15,18 @@
 
 namespace hotref::server {
 
-enum class Role { hotspot_manager, patrol_planner, analyst, caseworker, admin };
+enum class Role { hotspot_manager, patrol_planner, analyst, referrer, caseworker, admin };
 
 const char* role_name(Role role) noexcept;
-/// "hotspot-manager", "patrol-planner", "analyst", "caseworker", "admin" (also with '_').
+/// "hotspot-manager", "patrol-planner", "analyst", "referrer", "caseworker", "admin" (also with '_').
 std::optional<Role> parse_role(std::string_view text) noexcept;
 const std::vector<Role>& all_roles();
 
 enum class Permission {
     read_published,   // published-profile layers, tiles, hotspots, evaluations, bulletins
     read_internal,    // internal-profile layers (unsuppressed counts, OFFICIAL-SENSITIVE)
-    referrals,        // referral-level data: read and write
+    create_referrals, // make new referrals (POST /v1/referrals), and nothing else of them
+    referrals,        // referral-level data: read and write (and so an earlier refusal's reference)
     submit_feeds,     // incident batches and feed files
 };
 

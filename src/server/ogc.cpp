@@ -403,7 +403,9 @@ void Service::openapi(Call& call) {
     };
     paths["/v1/feeds"]["post"] = api("ingest feed files (hotref.v1.FeedBatch, or one file with ?name=)", "IngestReport");
     paths["/v1/referrals"]["get"] = api("list referrals (caseworker, admin)", "ReferralList");
-    paths["/v1/referrals"]["post"] = api("create a referral (hotref.v1.ReferralInput)", "Referral");
+    paths["/v1/referrals"]["post"] = api("create a referral (hotref.v1.ReferralInput; referrer, caseworker, admin; 429 over the "
+                                              "hourly limit of referrals with a person per token)",
+                                              "Referral");
     paths["/v1/referrals/{reference}"]["get"] = api("a referral with its audit trail", "Referral");
     paths["/v1/referrals/{reference}"]["patch"] = api("update a referral through its lifecycle", "Referral");
     paths["/v1/hotspots"]["get"] = api("the current hotspots with statistics and KPIs", "HotspotList");

@@ -75,7 +75,8 @@ const std::string& http_date() {
 }
 
 Service::Service(ServiceOptions options, Catalog& catalog, Metrics& metrics)
-    : m_options(std::move(options)), m_catalog(catalog), m_metrics(metrics) {}
+    : m_options(std::move(options)), m_catalog(catalog), m_metrics(metrics),
+      m_refusal_checks(m_options.referral_checks_per_hour, std::chrono::hours(1)) {}
 
 Service::~Service() = default;
 

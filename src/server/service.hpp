@@ -8,6 +8,7 @@
 #include "server/auth.hpp"
 #include "server/catalog.hpp"
 #include "server/metrics.hpp"
+#include "server/rate_limit.hpp"
 
 #include <boost/beast/http.hpp>
 
@@ -37,6 +38,9 @@ struct ServiceOptions {
     std::string referral_secret;       // key of the person hash; empty: referrals with person_id are refused
     const geo::StudyArea* area = nullptr; // where submitted incidents must fall
     std::string mapping_path;          // force export column mapping for submitted force exports
+    /// New referrals with a person (each runs the refusal check) per token in any rolling
+    /// hour; over it: 429 with Retry-After (docs/referrals.md#refusal-checks). At least 1.
+    int referral_checks_per_hour = 30;
 };
 
 /// What a request came to: the response, the route (for metrics) and who asked (for the access log).
@@ -73,6 +77,7 @@ private:
     // protobuf API
     void feeds(Call& call);
     void referrals(Call& call);
+    void create_referral(Call& call);
     void referral(Call& call, const std::string& reference);
     void hotspots(Call& call);
     void evaluations(Call& call);
@@ -91,6 +96,7 @@ private:
     TokenCache m_tokens{std::chrono::milliseconds(1000)};
     std::mutex m_write_mutex;          // one writer at a time (SQLite allows one anyway)
     std::atomic<std::int64_t> m_uploads{0};
+    RollingLimit m_refusal_checks;     // per token name
 };
 
 } // namespace hotref::server

@@ -1,0 +1,34 @@
+#include "server/rate_limit.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+
+namespace hotref::server {
+
+RollingLimit::RollingLimit(int limit, Clock::duration window) : m_limit(limit), m_window(window) {
+    if (limit < 1 || window <= Clock::duration::zero()) {
+        throw UsageError("a rate limit needs at least one event in a window longer than zero");
+    }
+}
+
+std::int64_t RollingLimit::take(const std::string& key, Clock::time_point now) {
+    std::lock_guard lock{m_mutex};
+    // Keys are token names, so there are few; still, forget the idle ones now and then.
+    if (m_events.size() > 1000) {
+        std::erase_if(m_events, [&](const auto& kv) { return kv.second.empty() || now - kv.second.back() >= m_window; });
+    }
+    auto& times = m_events[key];
+    while (!times.empty() && now - times.front() >= m_window) {
+        times.pop_front();
+    }
+    if (static_cast<int>(times.size()) < m_limit) {
+        times.push_back(now);
+        return 0;
+    }
+    const auto wait = times.front() + m_window - now;
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+    return std::max<std::int64_t>(1, seconds);
+}
+
+} // namespace hotref::server
