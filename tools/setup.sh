@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libsqlite3-mod-spatialite sqlite3
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler
-  libssl-dev nlohmann-json3-dev doctest-dev libcairo2-dev fonts-dejavu-core
+  libssl-dev nlohmann-json3-dev doctest-dev libcairo2-dev fonts-dejavu-core libglpk-dev
   poppler-utils python3-pyqt5.qtwebkit
   qgis python3-qgis qgis-providers
   curl openssl
