@@ -52,6 +52,17 @@ void IngestCommand::add_options(po::options_description& options, po::positional
         ("report-json", po::value<std::string>(&m_report_json), "write the ingest report as JSON to this file")
         ("reingest", po::bool_switch(&m_reingest),
          "store files even when identical content is stored (e.g. after changing --area)")
+        ("encoding", po::value<std::string>(&m_encoding)->default_value("utf-8"),
+         "text encoding of CSV files: utf-8, or windows-1252 for old Excel exports")
+        ("max-file-size", po::value<std::string>(&m_max_file_size)->default_value("4G"),
+         "refuse a file that expands to more than this (after gzip/zip)")
+        ("max-json-size", po::value<std::string>(&m_max_json_size)->default_value("32M"),
+         "refuse a police.uk API JSON response larger than this")
+        ("max-line-length", po::value<std::string>(&m_max_line)->default_value("16M"), "refuse a longer CSV record")
+        ("max-field-length", po::value<std::string>(&m_max_field)->default_value("1M"), "refuse a longer CSV field")
+        ("max-rows", po::value<std::int64_t>(&m_max_rows)->default_value(100'000'000), "refuse a file with more rows")
+        ("max-files", po::value<std::size_t>(&m_max_files)->default_value(100'000),
+         "refuse a run of more files than this")
         ("quiet,q", po::bool_switch(&m_quiet), "print only warnings and errors");
     positional.add("path", -1);
 }
@@ -63,6 +74,16 @@ void IngestCommand::apply(const po::variables_map&) {
     if (!m_area_layer.empty() && m_area.empty()) {
         throw UsageError("--area-layer needs --area");
     }
+    m_encoding_value = ingest::parse_encoding(m_encoding);
+    m_limits.max_file_bytes = ingest::parse_size(m_max_file_size, "--max-file-size");
+    m_limits.max_json_bytes = ingest::parse_size(m_max_json_size, "--max-json-size");
+    m_limits.max_line_bytes = static_cast<std::size_t>(ingest::parse_size(m_max_line, "--max-line-length"));
+    m_limits.max_field_bytes = static_cast<std::size_t>(ingest::parse_size(m_max_field, "--max-field-length"));
+    if (m_max_rows <= 0 || m_max_files == 0) {
+        throw UsageError("--max-rows and --max-files must be positive");
+    }
+    m_limits.max_rows = m_max_rows;
+    m_limits.max_files = m_max_files;
 }
 
 namespace {
@@ -119,6 +140,8 @@ int IngestCommand::run() {
     ingest::IngestOptions options;
     options.api_force = m_api_force;
     options.reingest = m_reingest;
+    options.limits = m_limits;
+    options.encoding = m_encoding_value;
     if (!m_mapping.empty()) {
         options.mapping = ingest::ExportMapping::from_file(m_mapping);
     }
@@ -131,6 +154,11 @@ int IngestCommand::run() {
     if (plan.files.empty()) {
         throw InputError("no feed files found in " + std::to_string(m_paths.size()) + " path(s)" +
                          (plan.skipped.empty() ? "" : "; skipped: " + plan.skipped.front()));
+    }
+    if (plan.files.size() > m_limits.max_files) {
+        throw InputError("the paths hold " + with_commas(static_cast<std::int64_t>(plan.files.size())) +
+                         " feed files, more than " + with_commas(static_cast<std::int64_t>(m_limits.max_files)) +
+                         " (--max-files); ingest them in parts, or raise the limit with --max-files");
     }
     store::Store store{m_store_path, true};
     ingest::Ingester ingester{store, std::move(options)};

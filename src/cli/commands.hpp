@@ -5,6 +5,7 @@
 #include "evaluate/evaluation.hpp"
 #include "publish/evaluation_files.hpp"
 #include "hotspot/pipeline.hpp"
+#include "ingest/limits.hpp"
 #include "publish/bulletin.hpp"
 #include "publish/layers.hpp"
 
@@ -35,6 +36,12 @@ private:
     std::string m_report_json;
     bool m_quiet = false;
     bool m_reingest = false;
+    std::string m_encoding;
+    std::string m_max_file_size, m_max_json_size, m_max_line, m_max_field;
+    std::int64_t m_max_rows = 0;
+    std::size_t m_max_files = 0;
+    ingest::Limits m_limits;
+    ingest::Encoding m_encoding_value = ingest::Encoding::utf8;
 };
 
 class StatusCommand final : public Command {

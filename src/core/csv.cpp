@@ -1,8 +1,10 @@
 #include "core/csv.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace hotref {
@@ -14,9 +16,38 @@ std::size_t MemorySource::read(char* buffer, std::size_t n) {
     return count;
 }
 
+std::size_t Windows1252Source::read(char* buffer, std::size_t n) {
+    while (m_pos == m_pending.size()) {
+        m_chunk.resize(std::max<std::size_t>(n, 4096));
+        const std::size_t got = m_inner.read(m_chunk.data(), m_chunk.size());
+        if (got == 0) {
+            return 0;
+        }
+        m_pending = windows1252_to_utf8(std::string_view{m_chunk.data(), got});
+        m_pos = 0;
+    }
+    const std::size_t count = std::min(n, m_pending.size() - m_pos);
+    std::memcpy(buffer, m_pending.data() + m_pos, count);
+    m_pos += count;
+    return count;
+}
+
+std::size_t LimitedSource::read(char* buffer, std::size_t n) {
+    const std::size_t got = m_inner.read(buffer, n);
+    m_count += got;
+    if (m_count > m_limit) {
+        throw InputError(m_message);
+    }
+    return got;
+}
+
 namespace {
 constexpr std::size_t initial_buffer = std::size_t{1} << 20; // 1 MiB
-constexpr std::size_t max_record = std::size_t{64} << 20;   // 64 MiB
+
+std::string mib(std::size_t bytes) {
+    return bytes % (std::size_t{1} << 20) == 0 ? std::to_string(bytes >> 20) + " MiB"
+                                               : std::to_string(bytes) + " bytes";
+}
 } // namespace
 
 std::string_view RecordReader::raw() const {
@@ -33,9 +64,50 @@ std::string_view RecordReader::raw() const {
     return m_raw_buf;
 }
 
-CsvReader::CsvReader(ByteSource& source, char delimiter) : m_source(source), m_buffer(initial_buffer) {
-    m_delimiter = delimiter;
+namespace {
+CsvOptions with_delimiter(char delimiter) {
+    CsvOptions o;
+    o.delimiter = delimiter;
+    return o;
+}
+} // namespace
+
+CsvReader::CsvReader(ByteSource& source, char delimiter) : CsvReader(source, with_delimiter(delimiter)) {}
+
+CsvReader::CsvReader(ByteSource& source, CsvOptions options)
+    : m_source(source), m_buffer(initial_buffer), m_options(std::move(options)) {
+    m_delimiter = m_options.delimiter;
     m_raw_known = true;
+}
+
+void CsvReader::fail(std::size_t line, const std::string& what) const {
+    throw InputError((m_options.name.empty() ? std::string{} : m_options.name + ": ") + "line " +
+                     std::to_string(line) + ": " + what);
+}
+
+// LF (and CRLF) unless the start of the file holds CRs and no LF at all.
+void CsvReader::detect_line_ends() {
+    auto has = [this](char c) { return std::memchr(m_buffer.data() + m_begin, c, m_end - m_begin) != nullptr; };
+    while (!has('\n') && m_end - m_begin < initial_buffer && fill()) {
+    }
+    if (!has('\n') && has('\r')) {
+        m_eol = '\r';
+    }
+}
+
+void CsvReader::check_record(const char* begin, const char* end) const {
+    const auto size = static_cast<std::size_t>(end - begin);
+    if (size > m_options.max_record_bytes) {
+        fail(m_line, "a record longer than " + mib(m_options.max_record_bytes) +
+                         " (probably a quoted field that is never closed)" +
+                         (m_options.record_limit_hint.empty() ? "" : "; " + m_options.record_limit_hint));
+    }
+    if (const auto at = utf8_error_at(std::string_view{begin, size})) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(begin[*at])));
+        fail(m_line, "byte " + std::to_string(*at + 1) + " of the line (" + hex + ", file offset " +
+                         std::to_string(m_record_offset + *at) + ") is not UTF-8; " + m_options.encoding_hint);
+    }
 }
 
 bool CsvReader::fill() {
@@ -67,7 +139,7 @@ std::size_t CsvReader::find_record_end(bool& complete, std::size_t& newlines) {
     bool in_quotes = false;
     std::size_t pos = m_begin;
     while (pos < m_end) {
-        const void* nl = std::memchr(data + pos, '\n', m_end - pos);
+        const void* nl = std::memchr(data + pos, m_eol, m_end - pos);
         const std::size_t stop = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : m_end;
         for (const char* q = static_cast<const char*>(std::memchr(data + pos, '"', stop - pos)); q != nullptr;
              q = static_cast<const char*>(std::memchr(q + 1, '"', static_cast<std::size_t>(data + stop - (q + 1))))) {
@@ -121,6 +193,11 @@ void CsvReader::split_fields(char* begin, char* end) {
             }
             m_fields.emplace_back(field_start, static_cast<std::size_t>(p - field_start));
         }
+        if (m_fields.back().size() > m_options.max_field_bytes) {
+            fail(m_line, "field " + std::to_string(m_fields.size()) + " is longer than " +
+                             mib(m_options.max_field_bytes) +
+                             (m_options.field_limit_hint.empty() ? "" : "; " + m_options.field_limit_hint));
+        }
         if (p >= end) {
             break;
         }
@@ -140,7 +217,11 @@ bool CsvReader::next() {
             if (m_end - m_begin >= 3 && std::memcmp(m_buffer.data() + m_begin, "\xEF\xBB\xBF", 3) == 0) {
                 m_begin += 3;
                 m_consumed += 3;
+            } else if (m_end - m_begin >= 2 && (std::memcmp(m_buffer.data() + m_begin, "\xFF\xFE", 2) == 0 ||
+                                                std::memcmp(m_buffer.data() + m_begin, "\xFE\xFF", 2) == 0)) {
+                fail(1, "the file is UTF-16 (it starts with a UTF-16 byte-order mark); re-save it as UTF-8");
             }
+            detect_line_ends();
             m_first = false;
             continue;
         }
@@ -153,9 +234,9 @@ bool CsvReader::next() {
             if (complete) {
                 break;
             }
-            if (m_end - m_begin > max_record) {
-                throw InputError("line " + std::to_string(m_next_line) +
-                                 ": a record longer than 64 MiB; probably a quoted field that is never closed");
+            if (m_end - m_begin > m_options.max_record_bytes) {
+                m_line = m_next_line;
+                check_record(m_buffer.data() + m_begin, m_buffer.data() + m_end);
             }
             if (!fill()) {
                 stop = m_end; // the last record, without a line end (fill() may have moved the data)
@@ -168,11 +249,12 @@ bool CsvReader::next() {
         const std::size_t record_begin = m_begin;
         std::size_t record_end = stop;
         const std::size_t consumed_to = complete ? stop + 1 : stop;
-        if (record_end > record_begin && m_buffer[record_end - 1] == '\r') {
+        if (m_eol == '\n' && record_end > record_begin && m_buffer[record_end - 1] == '\r') {
             --record_end;
         }
         m_line = m_next_line;
         m_next_line += newlines + (complete ? 1 : 0);
+        m_record_offset = m_consumed;
         m_consumed += consumed_to - m_begin;
         m_begin = consumed_to;
 
@@ -185,10 +267,11 @@ bool CsvReader::next() {
             // At the end of input: an odd number of quotes means an unterminated field.
             const auto quotes = std::count(b, e, '"');
             if (quotes % 2 != 0) {
-                throw InputError("line " + std::to_string(m_line) +
-                                 ": a quoted field is not closed before the end of the file");
+                fail(m_line, "a quoted field is not closed before the end of the file");
             }
         }
+        check_record(b, e);
+        m_terminated = complete;
         m_had_quotes = std::memchr(b, '"', static_cast<std::size_t>(e - b)) != nullptr;
         if (m_had_quotes) {
             m_raw_copy.assign(b, e); // split_fields unquotes in place
@@ -198,6 +281,22 @@ bool CsvReader::next() {
         }
         split_fields(b, e);
         return true;
+    }
+}
+
+void require_unique_columns(const RecordReader& header, const std::string& name) {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+        const std::string a = to_lower(trim(header[i]));
+        if (a.empty()) {
+            continue;
+        }
+        for (std::size_t j = i + 1; j < header.size(); ++j) {
+            if (to_lower(trim(header[j])) == a) {
+                throw InputError(name + ": line 1: column '" + std::string{trim(header[i])} + "' appears twice (columns " +
+                                 std::to_string(i + 1) + " and " + std::to_string(j + 1) +
+                                 "); which one holds the data is ambiguous; remove or rename one of them");
+            }
+        }
     }
 }
 

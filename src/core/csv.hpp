@@ -1,6 +1,9 @@
 #pragma once
-// A streaming RFC 4180 CSV reader: a UTF-8 byte-order mark, CRLF or LF line
-// ends, quoted fields with delimiters, doubled quotes and line breaks inside.
+// A streaming RFC 4180 CSV reader: a UTF-8 byte-order mark, CRLF, LF or
+// CR-only line ends (old Mac exports), quoted fields with delimiters, doubled
+// quotes and line breaks inside. Every record is checked to be UTF-8, and a
+// record or field over its limit is refused, so a hostile file cannot make
+// the reader hold more than the limit.
 // Fields are views into the reader's buffer, valid until the next call of
 // next(). Unquoting happens in place, so reading allocates nothing per record.
 
@@ -34,6 +37,48 @@ public:
 private:
     std::string m_data;
     std::size_t m_pos = 0;
+};
+
+/// Wraps a source of Windows-1252 bytes and yields them as UTF-8.
+class Windows1252Source final : public ByteSource {
+public:
+    explicit Windows1252Source(ByteSource& inner) : m_inner(inner) {}
+    std::size_t read(char* buffer, std::size_t n) override;
+
+private:
+    ByteSource& m_inner;
+    std::string m_pending; // converted bytes not yet handed out
+    std::size_t m_pos = 0;
+    std::string m_chunk;
+};
+
+/// Counts what passes through and throws InputError(`message`) once more
+/// than `limit` bytes have been read: the guard against decompression bombs.
+class LimitedSource final : public ByteSource {
+public:
+    LimitedSource(ByteSource& inner, std::uint64_t limit, std::string message)
+        : m_inner(inner), m_limit(limit), m_message(std::move(message)) {}
+    std::size_t read(char* buffer, std::size_t n) override;
+
+private:
+    ByteSource& m_inner;
+    std::uint64_t m_limit;
+    std::uint64_t m_count = 0;
+    std::string m_message;
+};
+
+/// How a CsvReader reads: the delimiter, the name its errors start with, and
+/// its limits (the defaults hold any real data.police.uk or force file).
+struct CsvOptions {
+    char delimiter = ',';
+    std::string name;                                   // "file.csv": errors read "file.csv: line 7: ..."
+    std::size_t max_record_bytes = std::size_t{16} << 20; // 16 MiB
+    std::size_t max_field_bytes = std::size_t{1} << 20;   // 1 MiB
+    /// How to tell the user to raise a limit ("raise it with --max-line-length").
+    std::string record_limit_hint;
+    std::string field_limit_hint;
+    /// What to tell the user about a byte that is not UTF-8.
+    std::string encoding_hint = "re-save the file as UTF-8";
 };
 
 /// Records of a delimited file, one at a time. Fields are views valid until
@@ -73,9 +118,14 @@ protected:
     mutable std::string m_raw_buf;   // fields joined again, when the record had no quotes
 };
 
+/// Throws InputError naming `name` when two columns of the current record
+/// (a header) have the same name, blanks and case aside; empty names may repeat.
+void require_unique_columns(const RecordReader& header, const std::string& name);
+
 class CsvReader final : public RecordReader {
 public:
     explicit CsvReader(ByteSource& source, char delimiter = ',');
+    CsvReader(ByteSource& source, CsvOptions options);
 
     /// Reads the next record. Returns false at the end of input. Blank lines
     /// are skipped. An unterminated quoted field at the end of input throws
@@ -85,10 +135,20 @@ public:
     /// Whether the current record's text differs from its fields joined by the delimiter.
     [[nodiscard]] bool had_quotes() const noexcept { return m_had_quotes; }
 
+    /// Whether the current record ended with a line end (false only for a
+    /// last record cut short, or a file without a final newline).
+    [[nodiscard]] bool terminated() const noexcept { return m_terminated; }
+
+    /// Whether the file's lines end with CR alone.
+    [[nodiscard]] bool cr_line_ends() const noexcept { return m_eol == '\r'; }
+
 private:
     bool fill();                                  // read more; false at end of input
     std::size_t find_record_end(bool& complete, std::size_t& newlines);
     void split_fields(char* begin, char* end);
+    void detect_line_ends();
+    void check_record(const char* begin, const char* end) const;
+    [[noreturn]] void fail(std::size_t line, const std::string& what) const;
 
     ByteSource& m_source;
     std::vector<char> m_buffer;
@@ -98,6 +158,10 @@ private:
     bool m_first = true;
     std::size_t m_next_line = 1;
     bool m_had_quotes = false;
+    bool m_terminated = true;
+    char m_eol = '\n';
+    std::uint64_t m_record_offset = 0; // file offset of the current record
+    CsvOptions m_options;
     std::string m_raw_copy;
 };
 

@@ -22,6 +22,15 @@ std::string to_lower(std::string_view s);
 /// Formats an integer with thousands separators: 1234567 -> "1,234,567".
 std::string with_commas(std::int64_t value);
 
+/// The offset of the first byte of `s` that does not belong to a well-formed
+/// UTF-8 sequence (RFC 3629: no overlongs, no surrogates, nothing above
+/// U+10FFFF), or nullopt when all of `s` is UTF-8.
+std::optional<std::size_t> utf8_error_at(std::string_view s) noexcept;
+
+/// Windows-1252 text as UTF-8 (the five unassigned bytes 0x81, 0x8D, 0x8F,
+/// 0x90 and 0x9D become the C1 controls of the same value, as WHATWG does).
+std::string windows1252_to_utf8(std::string_view s);
+
 /// Quotes a value for an error message: 'value' (cut to 40 characters).
 std::string quote_value(std::string_view value);
 

@@ -88,12 +88,18 @@ public:
             m_batch->arena.append(text[f]);
         }
         m_batch->rows.push_back(p);
-        if (m_batch->rows.size() == batch_rows) {
+        if (m_batch->rows.size() + m_batch->rejects.size() >= batch_rows) {
             flush();
         }
     }
 
-    void reject(store::RejectRow reject) override { m_batch->rejects.push_back(std::move(reject)); }
+    // Rejects count towards the batch too: a file of nothing but bad rows is held a batch at a time.
+    void reject(store::RejectRow reject) override {
+        m_batch->rejects.push_back(std::move(reject));
+        if (m_batch->rows.size() + m_batch->rejects.size() >= batch_rows) {
+            flush();
+        }
+    }
 
     void progress(std::uint64_t bytes) override { m_batch->bytes = bytes; }
 

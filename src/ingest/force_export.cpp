@@ -143,11 +143,17 @@ std::string nsir_of(std::string_view text) {
     return {};
 }
 
-void read_force_export(ByteSource& source, const std::string& name, const ExportMapping& mapping, RowSink& sink) {
-    CsvReader csv{source, mapping.delimiter};
+void read_force_export(ByteSource& source, const std::string& name, const ExportMapping& mapping, RowSink& sink,
+                       CsvOptions options) {
+    options.delimiter = mapping.delimiter;
+    if (options.name.empty()) {
+        options.name = name;
+    }
+    CsvReader csv{source, std::move(options)};
     if (!csv.next()) {
         throw InputError(name + ": the file is empty; expected a header line naming the mapped columns");
     }
+    require_unique_columns(csv, name);
     auto find = [&](const std::string& col) -> int {
         if (col.empty()) {
             return -1;

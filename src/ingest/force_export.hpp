@@ -38,6 +38,7 @@ struct ExportMapping {
 /// in the value, so "ASB - Personal" is "personal").
 std::string nsir_of(std::string_view text);
 
-void read_force_export(ByteSource& source, const std::string& name, const ExportMapping& mapping, RowSink& sink);
+void read_force_export(ByteSource& source, const std::string& name, const ExportMapping& mapping, RowSink& sink,
+                       CsvOptions csv = {});
 
 } // namespace hotref::ingest

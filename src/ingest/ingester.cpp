@@ -24,6 +24,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include <sys/stat.h>
+
 namespace hotref::ingest {
 
 namespace {
@@ -391,6 +393,7 @@ public:
             return;
         }
         ++m_report.rows_read;
+        check_row_limit();
         if (m_report.rows_read == m_kill_after) {
             std::raise(SIGKILL); // test hook: a process killed mid-ingest (see tests/cli)
         }
@@ -474,6 +477,7 @@ public:
     void reject(store::RejectRow rej) override {
         ++m_report.rows_read;
         ++m_report.rows_rejected;
+        check_row_limit();
         ++m_report.rejects_by_code[rej.code];
         m_store.insert_reject(m_feed_id, rej);
         if (m_report.reject_examples.size() < m_options.reject_examples) {
@@ -640,6 +644,13 @@ private:
         m_last_force.assign(r.force);
     }
 
+    void check_row_limit() const {
+        if (m_report.rows_read + m_report.rows_rejected > m_options.limits.max_rows) {
+            throw InputError(m_file->display + ": more than " + with_commas(m_options.limits.max_rows) +
+                             " rows (--max-rows); raise the limit with --max-rows if the file is genuine");
+        }
+    }
+
     void reset_file_state() {
         clear_file_caches();
         m_added_keys.clear();
@@ -673,9 +684,83 @@ private:
         m_texts.clear();
     }
 
+    // The file on disk as it was when reading began: a file that changes while it is read fails.
+    struct DiskState {
+        bool known = false;
+        std::uint64_t size = 0;
+        std::int64_t mtime_ns = 0;
+        std::uint64_t inode = 0;
+        bool operator==(const DiskState&) const = default;
+    };
+
+    static DiskState disk_state(const std::string& os_path) {
+        DiskState d;
+        struct stat st {};
+        if (!os_path.empty() && ::stat(os_path.c_str(), &st) == 0) {
+            d.known = true;
+            d.size = static_cast<std::uint64_t>(st.st_size);
+            d.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+            d.inode = static_cast<std::uint64_t>(st.st_ino);
+        }
+        return d;
+    }
+
+    std::string file_limit_message(const InputFile& file) const {
+        return file.display + ": the file expands to more than " + format_size(m_options.limits.max_file_bytes) +
+               " (--max-file-size); a data.police.uk month is far smaller, so this looks like a damaged file or "
+               "a decompression bomb; raise the limit with --max-file-size if the file is genuine";
+    }
+
+    // A police.uk API response is parsed whole, so it is read into memory under its own limit.
+    std::string read_json_text(ByteSource& source, const InputFile& file) const {
+        std::string text;
+        char buf[1 << 16];
+        while (const std::size_t n = source.read(buf, sizeof buf)) {
+            text.append(buf, n);
+            if (text.size() > m_options.limits.max_json_bytes) {
+                throw InputError(file.display + ": JSON larger than " +
+                                 format_size(m_options.limits.max_json_bytes) +
+                                 " (--max-json-size); a police.uk API response holds at most 10,000 crimes "
+                                 "(a few MB); raise the limit with --max-json-size if the file is genuine");
+            }
+        }
+        return text;
+    }
+
+    void read_file(const InputFile& file, ReadAheadSource& source) {
+        std::optional<Windows1252Source> transcoded;
+        ByteSource* text = &source;
+        if (m_options.encoding == Encoding::windows1252 && file.kind != FeedKind::policeuk_json) {
+            text = &transcoded.emplace(source);
+        }
+        switch (file.kind) {
+        case FeedKind::policeuk_csv: {
+            const auto csv = csv_options(file.display, ',', m_options.limits, m_options.encoding);
+            read_in_background([&](RowSink& sink) { read_policeuk_csv(*text, file.display, sink, csv); }, *this);
+            break;
+        }
+        case FeedKind::policeuk_json:
+            read_policeuk_json(read_json_text(source, file), file.display, m_options.api_force, *this);
+            break;
+        case FeedKind::force_export: {
+            if (!m_options.mapping) {
+                throw UsageError("force exports need --mapping FILE");
+            }
+            const auto csv = csv_options(file.display, m_options.mapping->delimiter, m_options.limits,
+                                         m_options.encoding);
+            read_in_background(
+                [&](RowSink& sink) { read_force_export(*text, file.display, *m_options.mapping, sink, csv); },
+                *this);
+            break;
+        }
+        }
+    }
+
     void run_file(const InputFile& file) {
+        const DiskState before = disk_state(file.os_path);
         geo::VsiFile raw{file.vsi};
-        ReadAheadSource source{raw};
+        LimitedSource limited{raw, m_options.limits.max_file_bytes, file_limit_message(file)};
+        ReadAheadSource source{limited};
         store::Transaction tx{m_store.db()};
         store::FeedRecord feed;
         feed.path = file.vsi;
@@ -686,31 +771,16 @@ private:
         m_feed_id = m_store.insert_feed(feed);
         m_report.feed_id = m_feed_id;
         m_progress.emplace(file.display, file.size);
-        switch (file.kind) {
-        case FeedKind::policeuk_csv:
-            read_in_background([&](RowSink& sink) { read_policeuk_csv(source, file.display, sink); }, *this);
-            break;
-        case FeedKind::policeuk_json: {
-            std::string text;
-            char buf[1 << 16];
-            while (const std::size_t n = source.read(buf, sizeof buf)) {
-                text.append(buf, n);
-            }
-            read_policeuk_json(text, file.display, m_options.api_force, *this);
-            break;
-        }
-        case FeedKind::force_export:
-            if (!m_options.mapping) {
-                throw UsageError("force exports need --mapping FILE");
-            }
-            read_in_background(
-                [&](RowSink& sink) { read_force_export(source, file.display, *m_options.mapping, sink); }, *this);
-            break;
-        }
+        read_file(file, source);
         m_progress->finish();
         m_progress.reset();
         m_report.sha256 = source.digest(); // of the whole file, even if a reader stopped early
         m_report.bytes = source.bytes();
+        if (const DiskState after = disk_state(file.os_path); !(after == before)) {
+            throw InputError(file.display + ": the file changed while it was read (" + std::to_string(before.size) +
+                             " bytes when reading began, " + std::to_string(after.size) +
+                             " now); nothing of it was stored; ingest it again once it is complete");
+        }
 
         if (!m_options.reingest && is_unchanged()) {
             // Identical content already owns every partition: change nothing.

@@ -6,6 +6,7 @@
 #include "geo/area.hpp"
 #include "ingest/force_export.hpp"
 #include "ingest/input.hpp"
+#include "ingest/limits.hpp"
 #include "store/store.hpp"
 
 #include <map>
@@ -27,6 +28,9 @@ struct IngestOptions {
     std::size_t reject_examples = 5;
     /// Store files even when identical content is already stored (after changing --area, say).
     bool reingest = false;
+    /// What a file may hold (docs/operations.md#limits), and how its text is encoded.
+    Limits limits;
+    Encoding encoding = Encoding::utf8;
 };
 
 struct FileReport {

@@ -43,14 +43,17 @@ bool classify(const std::string& name, bool force_export, FeedKind& kind, std::s
     return false;
 }
 
-void add_archive(const std::string& display, const std::string& vsi_root, bool force_export, InputPlan& plan);
+void add_archive(const std::string& display, const std::string& vsi_root, const std::string& os_path,
+                 bool force_export, InputPlan& plan);
 
-void add_tree(const std::string& display_root, const std::string& root, bool force_export, InputPlan& plan) {
+// `container`: the zip on disk when `root` is inside one, else "".
+void add_tree(const std::string& display_root, const std::string& root, bool force_export, InputPlan& plan,
+              const std::string& container = {}) {
     for (const auto& rel : geo::list_files_recursive(root)) {
         const std::string display = display_root + "/" + rel;
         const std::string path = root + "/" + rel;
         if (ends_with(to_lower(rel), ".zip")) {
-            add_archive(display, "/vsizip/" + path, force_export, plan);
+            add_archive(display, "/vsizip/" + path, container.empty() ? path : container, force_export, plan);
             continue;
         }
         FeedKind kind{};
@@ -61,15 +64,16 @@ void add_tree(const std::string& display_root, const std::string& root, bool for
         }
         const bool gz = ends_with(rel, ".gz");
         plan.files.push_back(InputFile{display, gz ? "/vsigzip/" + path : path, kind,
-                                       gz ? 0 : geo::vsi_stat(path).size});
+                                       gz ? 0 : geo::vsi_stat(path).size, container.empty() ? path : container});
     }
 }
 
-void add_archive(const std::string& display, const std::string& vsi_root, bool force_export, InputPlan& plan) {
+void add_archive(const std::string& display, const std::string& vsi_root, const std::string& os_path,
+                 bool force_export, InputPlan& plan) {
     if (!geo::vsi_stat(vsi_root).exists) {
         throw InputError(display + ": cannot open as a zip archive; is it complete?");
     }
-    add_tree(display, vsi_root, force_export, plan);
+    add_tree(display, vsi_root, force_export, plan, os_path);
 }
 
 } // namespace
@@ -108,7 +112,7 @@ InputPlan plan_inputs(const std::vector<std::string>& paths, bool force_export) 
         }
         const std::string lower = to_lower(path);
         if (ends_with(lower, ".zip")) {
-            add_archive(path, "/vsizip/" + path, force_export, plan);
+            add_archive(path, "/vsizip/" + path, path, force_export, plan);
             continue;
         }
         // A file named explicitly is always taken, whatever its name.
@@ -117,7 +121,7 @@ InputPlan plan_inputs(const std::vector<std::string>& paths, bool force_export) 
             kind = FeedKind::policeuk_json;
         }
         const bool gz = ends_with(lower, ".gz");
-        plan.files.push_back(InputFile{path, gz ? "/vsigzip/" + path : path, kind, gz ? 0 : st.size});
+        plan.files.push_back(InputFile{path, gz ? "/vsigzip/" + path : path, kind, gz ? 0 : st.size, path});
     }
     return plan;
 }

@@ -20,6 +20,7 @@ struct InputFile {
     std::string vsi;       // what GDAL opens: "/vsizip/archive.zip/2025-01/..."
     FeedKind kind = FeedKind::policeuk_csv;
     std::uint64_t size = 0; // bytes when known (0: unknown, e.g. gzip)
+    std::string os_path;    // the file on disk that holds it (the zip for a member); "" for memory
 };
 
 struct InputPlan {

@@ -26,11 +26,15 @@ store::RejectRow make_reject(const RecordReader& csv, const char* field, const c
 
 } // namespace
 
-void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sink) {
-    CsvReader csv{source};
+void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sink, CsvOptions options) {
+    if (options.name.empty()) {
+        options.name = name;
+    }
+    CsvReader csv{source, std::move(options)};
     if (!csv.next()) {
         throw InputError(name + ": the file is empty; expected a data.police.uk street-level CSV with a header line");
     }
+    require_unique_columns(csv, name);
     // Map header names to positions; tolerate other orders and extra columns.
     std::array<int, n_cols> pos{};
     pos.fill(-1);
@@ -61,6 +65,12 @@ void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sin
     SourceRow row;
     while (csv.next()) {
         sink.progress(csv.bytes_consumed());
+        if (csv.size() < width && !csv.terminated()) {
+            throw InputError(name + ": line " + std::to_string(csv.line()) + ": the last line is cut short (" +
+                             std::to_string(csv.size()) + " of " + std::to_string(width) +
+                             " columns and no line end): the file is incomplete; nothing of it was stored; "
+                             "download it again");
+        }
         if (csv.size() != width) {
             sink.reject(make_reject(csv, nullptr, "column_count",
                                     "expected " + std::to_string(width) + " columns, found " +

@@ -122,15 +122,14 @@ std::string patrol_cap(const RunRow& run) {
     return text;
 }
 
-std::string method_title(const RunRow& run) {
+// "run 12: patrol hotspots of at most 0.25 km2, 2025-01 to 2025-06": the bulletin's line about the run.
+std::string run_line(const RunRow& run) {
     char cell[64] = "";
     if (run.cell_size > 0) {
         std::snprintf(cell, sizeof cell, ", %.0f m cells", run.cell_size);
     }
-    const std::string m = run.method == "patrol"   ? "patrol hotspots of at most " + patrol_cap(run) + " km2"
-                          : run.method == "gistar" ? "Getis-Ord Gi* with FDR"
-                          : run.method == "kde"    ? "kernel density (KDE)"
-                                                   : "DBSCAN";
+    const std::string m =
+        run.method == "patrol" ? "patrol hotspots of at most " + patrol_cap(run) + " km2" : method_title(run.method);
     return "run " + std::to_string(run.id) + ": " + m + cell + ", " + run.period_from + " to " + run.period_to;
 }
 
@@ -375,7 +374,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             model.ranking = "ranked by expected ASB, from";
         }
     }
-    model.run_line = method_title(run);
+    model.run_line = run_line(run);
     model.run_id = run.id;
     model.run_hotspots = static_cast<int>(run.hotspots);
 

@@ -35,13 +35,6 @@ FieldValue text_or_null(const std::string& s) {
     return s.empty() ? FieldValue{} : FieldValue{s};
 }
 
-std::string method_title(const std::string& method) {
-    return method == "patrol"   ? "patrol hotspots (micro-places chosen for the coming month)"
-           : method == "gistar" ? "Getis-Ord Gi* with FDR"
-           : method == "kde"    ? "kernel density (KDE)"
-                                : "DBSCAN";
-}
-
 std::string place_identity(const RawPlace& p) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.0f,%.0f", p.x, p.y);
@@ -92,14 +85,13 @@ std::vector<RawPlace> generalise_places(const RawRun& raw, bool published, doubl
 }
 
 // The hotspot's name from police.uk streets only ("On or near ..."): never a force's free text.
-std::string published_name(const RawRun& raw, int h, const std::string& stored) {
+std::string published_name(const RawRun& raw, const std::vector<std::size_t>& members, int h,
+                           const std::string& stored) {
     std::map<std::string, std::pair<double, std::string>> streets;
     bool any_exact = false;
     std::string lsoa;
-    for (const auto& p : raw.places) {
-        if (p.hotspot != h) {
-            continue;
-        }
+    for (const std::size_t i : members) {
+        const auto& p = raw.places[i];
         if (lsoa.empty()) {
             lsoa = p.lsoa_name;
         }
@@ -441,376 +433,434 @@ evaluate::EvaluationSummary disclose_evaluation(const evaluate::EvaluationSummar
     return out;
 }
 
-RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rules) {
-    const bool published = profile == Profile::published;
-    const double k = rules.min_count;
-    constexpr double grid = 100.0;  // nothing published finer than this (m)
-    const auto& run = raw.run;
-    RunModel model;
-    model.profile = profile;
-    model.rules = rules;
-    model.run = run;
-    model.generated = store::utc_now();
-    auto& s = model.disclosure;
-    s.rule = rule_line(profile, rules);
-    geo::Context ctx;
-    sdc::PTable ptable{static_cast<int>(k), rules.max_noise};
+namespace {
 
-    const auto places = generalise_places(raw, published, grid, s);
-    const std::size_t months = raw.months.size();
-    const std::size_t cats = raw.categories.size();
-    const bool by_category = cats > 1;
-    const bool grid_method = run.method == "gistar" || run.method == "kde";
-    const bool cells_published = grid_method && (!published || run.cell_size >= grid);
-    if (grid_method && !cells_published) {
-        s.notes.push_back("the run's " + std::to_string(static_cast<int>(run.cell_size)) +
-                          " m cells are finer than the published minimum of 100 m: the cells layer is internal only");
-    }
-
-    // --- which hotspots may be published: at least k locations and k incidents ---
-    std::vector<int> locations_in(raw.hotspots.size(), 0);
-    for (const auto& p : raw.places) {
-        if (p.hotspot >= 0) {
-            ++locations_in[static_cast<std::size_t>(p.hotspot)];
+// disclose() in stages: which hotspots may be shown, the table of every count with its
+// margins, the protection of that table, then one layer at a time from the protected values.
+class Gate {
+public:
+    Gate(const RawRun& raw, Profile profile, const DisclosureRules& rules)
+        : m_raw(raw), m_run(raw.run), m_published(profile == Profile::published), m_k(rules.min_count) {
+        m_model.profile = profile;
+        m_model.rules = rules;
+        m_model.run = m_run;
+        m_model.generated = store::utc_now();
+        m_model.disclosure.rule = rule_line(profile, rules);
+        m_places = generalise_places(raw, m_published, grid, m_model.disclosure);
+        m_by_category = raw.categories.size() > 1;
+        const bool grid_method = m_run.method == "gistar" || m_run.method == "kde";
+        m_cells_published = grid_method && (!m_published || m_run.cell_size >= grid);
+        if (grid_method && !m_cells_published) {
+            m_model.disclosure.notes.push_back("the run's " + std::to_string(static_cast<int>(m_run.cell_size)) +
+                                               " m cells are finer than the published minimum of 100 m: the cells "
+                                               "layer is internal only");
         }
-    }
-    std::vector<char> hotspot_shown(raw.hotspots.size(), 1);
-    if (published) {
-        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
-            if (locations_in[h] < k || raw.hotspots[h].incidents < k) {
-                hotspot_shown[h] = 0;
-                ++s.hotspots_withheld;
+        m_members.resize(raw.hotspots.size());
+        for (std::size_t i = 0; i < raw.places.size(); ++i) {
+            if (raw.places[i].hotspot >= 0) {
+                m_members[static_cast<std::size_t>(raw.places[i].hotspot)].push_back(i);
             }
         }
     }
 
-    // --- the table of every published count, with its margins ---
-    sdc::Table table;
-    std::vector<std::size_t> place_total(places.size(), none);
-    std::vector<std::vector<std::size_t>> place_month(places.size()), place_cat(places.size());
-    std::vector<sdc::CellKey> place_key(places.size());
-    std::vector<double> place_sum(places.size(), 0);
-    for (std::size_t i = 0; i < places.size(); ++i) {
-        const auto& p = places[i];
-        const std::string id = place_identity(p) + "|";
-        std::vector<double> per_month(months, 0), per_cat(cats, 0);
-        std::vector<sdc::CellKey> month_key(months), cat_key(cats);
-        for (const auto& [mc, n] : p.counts) {
-            char atom[96];
-            std::snprintf(atom, sizeof atom, "%s|%d|%.0f", raw.months[static_cast<std::size_t>(mc.first)].c_str(),
-                          static_cast<int>(raw.categories[static_cast<std::size_t>(mc.second)].id), n);
-            const auto rk = sdc::record_key(raw.secret, id + atom);
-            per_month[static_cast<std::size_t>(mc.first)] += n;
-            per_cat[static_cast<std::size_t>(mc.second)] += n;
-            month_key[static_cast<std::size_t>(mc.first)].add(rk);
-            cat_key[static_cast<std::size_t>(mc.second)].add(rk);
-            place_key[i].add(rk);
-            place_sum[i] += n;
+    RunModel run(const DisclosureRules& rules) {
+        choose_hotspots();
+        add_places();
+        add_cells();
+        add_hotspots();
+        add_total();
+        if (m_published) {
+            const auto p = sdc::protect(m_table, sdc::PTable{static_cast<int>(m_k), rules.max_noise}, true);
+            m_model.disclosure.primary = p.primary;
+            m_model.disclosure.secondary = p.secondary;
+            m_model.disclosure.perturbed = p.perturbed;
         }
-        place_total[i] = table.add(place_sum[i], place_key[i]);
-        // A location's total over the run is never published as such: two runs over nested
-        // periods would give the difference of two totals, a withheld month, back. Its months
-        // (and categories) are; the total shown is their sum, where all are published.
-        table.cells[place_total[i]].hidden = published;
-        if (published && place_sum[i] < k) {
-            continue;  // not drawn at all: its parts are never published
+        hotspots_layer(rules);
+        cells_layer();
+        incidents_layer();
+        study_area_layer();
+        kde_raster();
+        return std::move(m_model);
+    }
+
+private:
+    static constexpr double grid = 100.0; // nothing published finer than this (m)
+
+    // A hotspot is published with at least k locations and k incidents.
+    void choose_hotspots() {
+        m_shown.assign(m_raw.hotspots.size(), 1);
+        if (!m_published) {
+            return;
         }
-        for (std::size_t m = 0; m < months; ++m) {
-            place_month[i].push_back(table.add(per_month[m], month_key[m]));
-        }
-        table.add_margin(place_total[i], place_month[i]);
-        if (by_category) {
-            for (std::size_t c = 0; c < cats; ++c) {
-                place_cat[i].push_back(table.add(per_cat[c], cat_key[c]));
+        for (std::size_t h = 0; h < m_raw.hotspots.size(); ++h) {
+            if (static_cast<double>(m_members[h].size()) < m_k || m_raw.hotspots[h].incidents < m_k) {
+                m_shown[h] = 0;
+                ++m_model.disclosure.hotspots_withheld;
             }
-            table.add_margin(place_total[i], place_cat[i]);
         }
     }
+
+    // Each place: its (hidden) total, its months and categories as margins of it.
+    void add_places() {
+        const std::size_t months = m_raw.months.size();
+        const std::size_t cats = m_raw.categories.size();
+        const std::size_t n = m_places.size();
+        m_place_total.assign(n, none);
+        m_place_month.assign(n, {});
+        m_place_cat.assign(n, {});
+        m_place_key.assign(n, {});
+        m_place_sum.assign(n, 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& p = m_places[i];
+            const std::string id = place_identity(p) + "|";
+            std::vector<double> per_month(months, 0), per_cat(cats, 0);
+            std::vector<sdc::CellKey> month_key(months), cat_key(cats);
+            for (const auto& [mc, count] : p.counts) {
+                const auto m = static_cast<std::size_t>(mc.first);
+                const auto c = static_cast<std::size_t>(mc.second);
+                char atom[96];
+                std::snprintf(atom, sizeof atom, "%s|%d|%.0f", m_raw.months[m].c_str(),
+                              static_cast<int>(m_raw.categories[c].id), count);
+                const auto rk = sdc::record_key(m_raw.secret, id + atom);
+                per_month[m] += count;
+                per_cat[c] += count;
+                month_key[m].add(rk);
+                cat_key[c].add(rk);
+                m_place_key[i].add(rk);
+                m_place_sum[i] += count;
+            }
+            m_place_total[i] = m_table.add(m_place_sum[i], m_place_key[i]);
+            // A location's total over the run is never published as such: two runs over nested
+            // periods would give the difference of two totals, a withheld month, back. Its months
+            // (and categories) are; the total shown is their sum, where all are published.
+            m_table.cells[m_place_total[i]].hidden = m_published;
+            if (m_published && m_place_sum[i] < m_k) {
+                continue; // not drawn at all: its parts are never published
+            }
+            for (std::size_t m = 0; m < months; ++m) {
+                m_place_month[i].push_back(m_table.add(per_month[m], month_key[m]));
+            }
+            m_table.add_margin(m_place_total[i], m_place_month[i]);
+            if (m_by_category) {
+                for (std::size_t c = 0; c < cats; ++c) {
+                    m_place_cat[i].push_back(m_table.add(per_cat[c], cat_key[c]));
+                }
+                m_table.add_margin(m_place_total[i], m_place_cat[i]);
+            }
+        }
+    }
+
     // Grid cells: each the sum of the places in it.
-    std::unordered_map<std::int64_t, std::size_t> cell_index;  // col + row * columns -> table
-    std::vector<std::size_t> cell_table(raw.cells.size(), none);
-    if (cells_published) {
+    void add_cells() {
+        m_cell_table.assign(m_raw.cells.size(), none);
+        if (!m_cells_published) {
+            return;
+        }
         std::unordered_map<std::int64_t, std::vector<std::size_t>> parts;
         std::unordered_map<std::int64_t, double> sums;
         std::unordered_map<std::int64_t, sdc::CellKey> keys;
-        for (std::size_t i = 0; i < places.size(); ++i) {
-            if (places[i].cell == -2) {
+        for (std::size_t i = 0; i < m_places.size(); ++i) {
+            if (m_places[i].cell == -2) {
                 continue;
             }
-            parts[places[i].cell].push_back(place_total[i]);
-            sums[places[i].cell] += place_sum[i];
-            keys[places[i].cell].add(place_key[i]);
+            parts[m_places[i].cell].push_back(m_place_total[i]);
+            sums[m_places[i].cell] += m_place_sum[i];
+            keys[m_places[i].cell].add(m_place_key[i]);
         }
-        for (std::size_t c = 0; c < raw.cells.size(); ++c) {
-            const auto& cell = raw.cells[c];
-            const std::int64_t id = cell.col + cell.row * run.columns;
-            cell_table[c] = table.add(cell.count, keys[id]);
-            cell_index[id] = cell_table[c];
+        for (std::size_t c = 0; c < m_raw.cells.size(); ++c) {
+            const auto& cell = m_raw.cells[c];
+            const std::int64_t id = cell.col + cell.row * m_run.columns;
+            m_cell_table[c] = m_table.add(cell.count, keys[id]);
             if (const auto it = sums.find(id); it != sums.end() && std::abs(it->second - cell.count) < 0.5) {
-                table.add_margin(cell_table[c], parts[id]);
+                m_table.add_margin(m_cell_table[c], parts[id]);
             }
         }
     }
+
     // Hotspots: each the sum of its places (and of its cells).
-    std::vector<std::size_t> hotspot_table(raw.hotspots.size(), none);
-    {
-        std::vector<std::vector<std::size_t>> parts(raw.hotspots.size()), cell_parts(raw.hotspots.size());
-        std::vector<double> sums(raw.hotspots.size(), 0), cell_sums(raw.hotspots.size(), 0);
-        std::vector<sdc::CellKey> keys(raw.hotspots.size());
-        for (std::size_t i = 0; i < places.size(); ++i) {
-            const int h = places[i].hotspot;
-            if (h >= 0) {
-                parts[static_cast<std::size_t>(h)].push_back(place_total[i]);
-                sums[static_cast<std::size_t>(h)] += place_sum[i];
-                keys[static_cast<std::size_t>(h)].add(place_key[i]);
+    void add_hotspots() {
+        const std::size_t nh = m_raw.hotspots.size();
+        m_hotspot_table.assign(nh, none);
+        std::vector<std::vector<std::size_t>> parts(nh), cell_parts(nh);
+        std::vector<double> sums(nh, 0), cell_sums(nh, 0);
+        std::vector<sdc::CellKey> keys(nh);
+        for (std::size_t i = 0; i < m_places.size(); ++i) {
+            if (const int h = m_places[i].hotspot; h >= 0) {
+                parts[static_cast<std::size_t>(h)].push_back(m_place_total[i]);
+                sums[static_cast<std::size_t>(h)] += m_place_sum[i];
+                keys[static_cast<std::size_t>(h)].add(m_place_key[i]);
             }
         }
         // A square that spans hotspots (hotspot -2) is in neither margin: those hotspots' sums
         // fall short of their totals and their place margins are left out (the attacker cannot
         // split the square either).
         std::map<std::string, std::size_t> by_code;
-        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
-            by_code[raw.hotspots[h].code] = h;
+        for (std::size_t h = 0; h < nh; ++h) {
+            by_code[m_raw.hotspots[h].code] = h;
         }
-        for (std::size_t c = 0; c < raw.cells.size(); ++c) {
-            if (cell_table[c] == none || raw.cells[c].hotspot.empty()) {
+        for (std::size_t c = 0; c < m_raw.cells.size(); ++c) {
+            if (m_cell_table[c] == none || m_raw.cells[c].hotspot.empty()) {
                 continue;
             }
-            if (const auto it = by_code.find(raw.cells[c].hotspot); it != by_code.end()) {
-                cell_parts[it->second].push_back(cell_table[c]);
-                cell_sums[it->second] += raw.cells[c].count;
+            if (const auto it = by_code.find(m_raw.cells[c].hotspot); it != by_code.end()) {
+                cell_parts[it->second].push_back(m_cell_table[c]);
+                cell_sums[it->second] += m_raw.cells[c].count;
             }
         }
-        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
-            if (!hotspot_shown[h]) {
+        for (std::size_t h = 0; h < nh; ++h) {
+            if (!m_shown[h]) {
                 continue;
             }
-            const double t = raw.hotspots[h].incidents;
-            hotspot_table[h] = table.add(t, keys[h]);
+            const double t = m_raw.hotspots[h].incidents;
+            m_hotspot_table[h] = m_table.add(t, keys[h]);
             if (std::abs(sums[h] - t) < 0.5) {
-                table.add_margin(hotspot_table[h], parts[h]);
+                m_table.add_margin(m_hotspot_table[h], parts[h]);
             }
             if (!cell_parts[h].empty() && std::abs(cell_sums[h] - t) < 0.5) {
-                table.add_margin(hotspot_table[h], cell_parts[h]);
+                m_table.add_margin(m_hotspot_table[h], cell_parts[h]);
             }
         }
     }
-    // The run's total (the denominator of shares): perturbed like any count.
-    double total_true = 0;
-    sdc::CellKey total_key;
-    for (std::size_t i = 0; i < places.size(); ++i) {
-        total_true += place_sum[i];
-        total_key.add(place_key[i]);
-    }
-    const std::size_t total_id = table.add(total_true, total_key);
 
-    if (published) {
-        const auto p = sdc::protect(table, ptable, true);
-        s.primary = p.primary;
-        s.secondary = p.secondary;
-        s.perturbed = p.perturbed;
+    // The run's total (the denominator of shares): perturbed like any count.
+    void add_total() {
+        double total = 0;
+        sdc::CellKey key;
+        for (std::size_t i = 0; i < m_places.size(); ++i) {
+            total += m_place_sum[i];
+            key.add(m_place_key[i]);
+        }
+        m_total = m_table.add(total, key);
     }
-    auto value = [&](std::size_t id) -> double {
+
+    // What a profile shows of a table entry: the true value, or the published one (NaN when withheld).
+    [[nodiscard]] double value(std::size_t id) const {
         if (id == none) {
             return nan;
         }
-        const auto& c = table.cells[id];
-        if (!published) {
+        const auto& c = m_table.cells[id];
+        if (!m_published) {
             return c.value;
         }
         return c.withheld ? nan : c.published;
-    };
-    const double total_pub = value(total_id);
-
-    // --- hotspots ---
-    std::map<std::string, referral::Kpis> kpis;
-    for (auto& g : disclose_kpis(raw.kpis, profile, rules, raw.secret)) {
-        kpis.emplace(g.group, std::move(g));
     }
-    {
+
+    static std::vector<geo::FieldDef> hotspot_fields() {
+        return {{"code", FieldType::text},        {"rank", FieldType::integer},
+                {"name", FieldType::text},        {"method", FieldType::text},
+                {"run_id", FieldType::integer},   {"period_from", FieldType::text},
+                {"period_to", FieldType::text},   {"categories", FieldType::text},
+                {"incidents", FieldType::real},   {"share", FieldType::real},
+                {"area_km2", FieldType::real},    {"density_km2", FieldType::real},
+                {"pai", FieldType::real},         {"mean_z", FieldType::real},
+                {"max_z", FieldType::real},       {"confidence", FieldType::integer},
+                {"peak_density", FieldType::real}, {"trend", FieldType::text},
+                {"trend_class", FieldType::text}, {"ij_referrals", FieldType::real},
+                {"ij_contacted_48h_pct", FieldType::real}, {"ij_completed_pct", FieldType::real},
+                {"ij_not_reoffended_pct", FieldType::real}, {"ij_victim_satisfied_pct", FieldType::real},
+                {"expected", FieldType::real}};
+    }
+
+    // The referral KPI attributes of a hotspot (already disclosed by disclose_kpis).
+    void kpi_values(const std::map<std::string, referral::Kpis>& kpis, const std::string& code, FieldValue& n,
+                    std::array<FieldValue, 4>& pct) const {
+        const auto it = kpis.find(code);
+        if (it == kpis.end()) {
+            if (m_raw.referrals_linked) {
+                n = FieldValue{0.0};
+            }
+            return;
+        }
+        n = real_or_null(it->second.referrals);
+        const referral::Ratio* ratios[] = {&it->second.contacted_48h, &it->second.completed,
+                                           &it->second.not_reoffended, &it->second.victim_satisfied};
+        for (std::size_t i = 0; i < 4; ++i) {
+            if (!ratios[i]->suppressed && ratios[i]->denominator > 0 && std::isfinite(it->second.referrals)) {
+                pct[i] = 100.0 * ratios[i]->numerator / ratios[i]->denominator;
+            }
+        }
+    }
+
+    ModelFeature hotspot_feature(std::size_t h, bool snap, double total_pub,
+                                 const std::map<std::string, referral::Kpis>& kpis) {
+        auto& s = m_model.disclosure;
+        const auto& hs = m_raw.hotspots[h];
+        const double area_km2 = hs.area_m2 / 1e6;
+        double incidents = hs.incidents, share = hs.share, density = hs.density_km2, pai = hs.pai;
+        double expected = hs.expected.value_or(nan);
+        std::string name = hs.name;
+        std::string wkb = hs.wkb;
+        if (m_published) {
+            // Everything derived comes from the published counts, so it gives back no more than they do.
+            incidents = value(m_hotspot_table[h]);
+            share = incidents / total_pub;
+            density = incidents / area_km2;
+            pai = m_raw.study_area_m2 > 0 ? share / (hs.area_m2 / m_raw.study_area_m2) : nan;
+            expected = hs.expected && hs.incidents > 0 ? *hs.expected * incidents / hs.incidents : nan;
+            if (const auto n = published_name(m_raw, m_members[h], static_cast<int>(h), hs.name); n != hs.name) {
+                ++s.names_replaced;
+                name = n;
+            }
+            if (snap) {
+                wkb = snap_outline(m_ctx, hs.wkb, grid);
+                ++s.outlines_generalised;
+            }
+        }
+        FieldValue ij_n;
+        std::array<FieldValue, 4> ij_pct;
+        kpi_values(kpis, hs.code, ij_n, ij_pct);
+        const FieldValue hidden{};
+        ModelFeature f;
+        f.values = {hs.code, static_cast<std::int64_t>(hs.rank), text_or_null(name), m_run.method, m_run.id,
+                    m_run.period_from, m_run.period_to, m_run.categories, real_or_null(incidents),
+                    real_or_null(share), area_km2, real_or_null(density), real_or_null(pai),
+                    m_published ? hidden : optional_or_null(hs.mean_z),
+                    m_published ? hidden : optional_or_null(hs.max_z),
+                    hs.confidence ? FieldValue{static_cast<std::int64_t>(*hs.confidence)} : FieldValue{},
+                    m_published ? hidden : optional_or_null(hs.peak_density), text_or_null(hs.trend),
+                    text_or_null(hs.trend_class), ij_n, ij_pct[0], ij_pct[1], ij_pct[2], ij_pct[3],
+                    real_or_null(expected)};
+        f.wkb = std::move(wkb);
+        return f;
+    }
+
+    void hotspots_layer(const DisclosureRules& rules) {
+        std::map<std::string, referral::Kpis> kpis;
+        for (auto& g : disclose_kpis(m_raw.kpis, m_model.profile, rules, m_raw.secret)) {
+            kpis.emplace(g.group, std::move(g));
+        }
         ModelLayer layer;
         layer.name = "hotspots";
         layer.id_field = "code";
-        layer.title = "Hotspots (" + method_title(run.method) + ")";
-        layer.description = "Hotspots of " + run.categories + ", " + run.period_from + " to " + run.period_to +
-                            ", ranked by incidents; code = the same place from run to run";
+        layer.title = "Hotspots (" + method_title(m_run.method) + ")";
+        layer.description = "Hotspots of " + m_run.categories + ", " + m_run.period_from + " to " +
+                            m_run.period_to + ", ranked by incidents; code = the same place from run to run";
         layer.geometry = geo::GeometryKind::multipolygon;
-        layer.fields = {{"code", FieldType::text},        {"rank", FieldType::integer},
-                        {"name", FieldType::text},        {"method", FieldType::text},
-                        {"run_id", FieldType::integer},   {"period_from", FieldType::text},
-                        {"period_to", FieldType::text},   {"categories", FieldType::text},
-                        {"incidents", FieldType::real},   {"share", FieldType::real},
-                        {"area_km2", FieldType::real},    {"density_km2", FieldType::real},
-                        {"pai", FieldType::real},         {"mean_z", FieldType::real},
-                        {"max_z", FieldType::real},       {"confidence", FieldType::integer},
-                        {"peak_density", FieldType::real}, {"trend", FieldType::text},
-                        {"trend_class", FieldType::text}, {"ij_referrals", FieldType::real},
-                        {"ij_contacted_48h_pct", FieldType::real}, {"ij_completed_pct", FieldType::real},
-                        {"ij_not_reoffended_pct", FieldType::real}, {"ij_victim_satisfied_pct", FieldType::real},
-                        {"expected", FieldType::real}};
-        const bool snap = published && (run.method == "dbscan" || run.method == "kde" ||
-                                        (run.method == "gistar" && run.cell_size < grid));
-        for (std::size_t h = 0; h < raw.hotspots.size(); ++h) {
-            if (!hotspot_shown[h]) {
-                continue;
+        layer.fields = hotspot_fields();
+        const bool snap = m_published && (m_run.method == "dbscan" || m_run.method == "kde" ||
+                                          (m_run.method == "gistar" && m_run.cell_size < grid));
+        const double total_pub = value(m_total);
+        for (std::size_t h = 0; h < m_raw.hotspots.size(); ++h) {
+            if (m_shown[h]) {
+                layer.features.push_back(hotspot_feature(h, snap, total_pub, kpis));
             }
-            const auto& hs = raw.hotspots[h];
-            const double area_km2 = hs.area_m2 / 1e6;
-            double incidents = hs.incidents, share = hs.share, density = hs.density_km2, pai = hs.pai;
-            double expected = hs.expected.value_or(nan);
-            std::string name = hs.name;
-            std::string wkb = hs.wkb;
-            if (published) {
-                // Everything derived comes from the published counts, so it gives back no more than they do.
-                incidents = value(hotspot_table[h]);
-                share = incidents / total_pub;
-                density = incidents / area_km2;
-                pai = raw.study_area_m2 > 0 ? share / (hs.area_m2 / raw.study_area_m2) : nan;
-                expected = hs.expected && hs.incidents > 0 ? *hs.expected * incidents / hs.incidents : nan;
-                const auto n = published_name(raw, static_cast<int>(h), hs.name);
-                if (n != hs.name) {
-                    ++s.names_replaced;
-                    name = n;
-                }
-                if (snap) {
-                    wkb = snap_outline(ctx, hs.wkb, grid);
-                    ++s.outlines_generalised;
-                }
-            }
-            FieldValue ij_n;
-            std::array<FieldValue, 4> ij_pct;
-            if (const auto it = kpis.find(hs.code); it != kpis.end()) {
-                ij_n = real_or_null(it->second.referrals);
-                const referral::Ratio* ratios[] = {&it->second.contacted_48h, &it->second.completed,
-                                                   &it->second.not_reoffended, &it->second.victim_satisfied};
-                for (std::size_t i = 0; i < 4; ++i) {
-                    if (!ratios[i]->suppressed && ratios[i]->denominator > 0 && std::isfinite(it->second.referrals)) {
-                        ij_pct[i] = 100.0 * ratios[i]->numerator / ratios[i]->denominator;
-                    }
-                }
-            } else if (raw.referrals_linked) {
-                ij_n = FieldValue{0.0};
-            }
-            ModelFeature f;
-            f.values = {hs.code, static_cast<std::int64_t>(hs.rank), text_or_null(name), run.method, run.id,
-                        run.period_from, run.period_to, run.categories, real_or_null(incidents),
-                        real_or_null(share), area_km2, real_or_null(density), real_or_null(pai),
-                        published ? FieldValue{} : optional_or_null(hs.mean_z),
-                        published ? FieldValue{} : optional_or_null(hs.max_z),
-                        hs.confidence ? FieldValue{static_cast<std::int64_t>(*hs.confidence)} : FieldValue{},
-                        published ? FieldValue{} : optional_or_null(hs.peak_density), text_or_null(hs.trend),
-                        text_or_null(hs.trend_class), ij_n, ij_pct[0], ij_pct[1], ij_pct[2], ij_pct[3],
-                        real_or_null(expected)};
-            f.wkb = std::move(wkb);
-            layer.features.push_back(std::move(f));
         }
-        model.layers.push_back(std::move(layer));
+        m_model.layers.push_back(std::move(layer));
     }
 
-    // --- grid cells ---
-    if (cells_published) {
+    void cells_layer() {
+        if (!m_cells_published) {
+            return;
+        }
         ModelLayer layer;
         layer.name = "hotspot_cells";
-        layer.title = run.method == "gistar" ? "Gi* cells" : "KDE hotspot cells";
-        layer.description = run.method == "gistar"
-                                ? (published ? "Grid cells with their count and Gi* confidence bin (-3..3)"
-                                             : "Grid cells with their count, Gi* z, p, FDR-adjusted q and confidence "
-                                               "bin (-3..3)")
+        layer.title = m_run.method == "gistar" ? "Gi* cells" : "KDE hotspot cells";
+        layer.description = m_run.method == "gistar"
+                                ? (m_published ? "Grid cells with their count and Gi* confidence bin (-3..3)"
+                                               : "Grid cells with their count, Gi* z, p, FDR-adjusted q and "
+                                                 "confidence bin (-3..3)")
                                 : "Grid cells at or above the KDE threshold, with density per km2";
         layer.geometry = geo::GeometryKind::polygon;
         layer.fields = {{"cell", FieldType::integer}, {"col", FieldType::integer},   {"row", FieldType::integer},
                         {"count", FieldType::real},   {"z", FieldType::real},         {"p", FieldType::real},
                         {"q", FieldType::real},       {"bin", FieldType::integer},    {"density", FieldType::real},
                         {"trend", FieldType::text},   {"trend_class", FieldType::text}, {"hotspot", FieldType::text}};
-        for (std::size_t c = 0; c < raw.cells.size(); ++c) {
-            const auto& cell = raw.cells[c];
-            const double x0 = run.origin_x + static_cast<double>(cell.col) * run.cell_size;
-            const double y0 = run.origin_y + static_cast<double>(cell.row) * run.cell_size;
+        const FieldValue hidden{};
+        for (std::size_t c = 0; c < m_raw.cells.size(); ++c) {
+            const auto& cell = m_raw.cells[c];
+            const double x0 = m_run.origin_x + static_cast<double>(cell.col) * m_run.cell_size;
+            const double y0 = m_run.origin_y + static_cast<double>(cell.row) * m_run.cell_size;
             // z, p and q are linear in (or functions of) the local sums, and a KDE density of a
             // lone point gives its count back: internal only. The bin is published.
             ModelFeature f;
-            f.values = {cell.cell, cell.col, cell.row, real_or_null(value(cell_table[c])),
-                        published ? FieldValue{} : optional_or_null(cell.z),
-                        published ? FieldValue{} : optional_or_null(cell.p),
-                        published ? FieldValue{} : optional_or_null(cell.q), static_cast<std::int64_t>(cell.bin),
-                        published ? FieldValue{} : optional_or_null(cell.density), text_or_null(cell.trend),
+            f.values = {cell.cell, cell.col, cell.row, real_or_null(value(m_cell_table[c])),
+                        m_published ? hidden : optional_or_null(cell.z),
+                        m_published ? hidden : optional_or_null(cell.p),
+                        m_published ? hidden : optional_or_null(cell.q), static_cast<std::int64_t>(cell.bin),
+                        m_published ? hidden : optional_or_null(cell.density), text_or_null(cell.trend),
                         text_or_null(cell.trend_class), text_or_null(cell.hotspot)};
-            f.wkb = ctx.box(x0, y0, x0 + run.cell_size, y0 + run.cell_size).wkb();
-            f.tiled = run.method != "gistar" || cell.bin != 0;
+            f.wkb = m_ctx.box(x0, y0, x0 + m_run.cell_size, y0 + m_run.cell_size).wkb();
+            f.tiled = m_run.method != "gistar" || cell.bin != 0;
             layer.features.push_back(std::move(f));
         }
-        model.layers.push_back(std::move(layer));
+        m_model.layers.push_back(std::move(layer));
     }
 
-    // --- incidents by location ---
-    {
+    std::vector<geo::FieldDef> incident_fields() const {
+        std::vector<geo::FieldDef> fields = {{"street", FieldType::text},
+                                        {"lsoa_code", FieldType::text},
+                                        {"lsoa_name", FieldType::text},
+                                        {"total", FieldType::real}};
+        for (const auto& m : m_raw.months) {
+            fields.push_back({"m_" + m.substr(0, 4) + "_" + m.substr(5, 2), FieldType::real});
+        }
+        if (m_by_category) {
+            for (const auto& c : m_raw.categories) {
+                std::string name = "c_" + c.slug;
+                std::replace(name.begin(), name.end(), '-', '_');
+                fields.push_back({name, FieldType::real});
+            }
+        }
+        return fields;
+    }
+
+    void incidents_layer() {
         ModelLayer layer;
         layer.name = "incidents";
         layer.title = "Incidents by location";
-        layer.description = "Incidents of " + run.categories + " per police.uk location and month, " +
-                            run.period_from + " to " + run.period_to;
+        layer.description = "Incidents of " + m_run.categories + " per police.uk location and month, " +
+                            m_run.period_from + " to " + m_run.period_to;
         layer.geometry = geo::GeometryKind::point;
-        layer.fields = {{"street", FieldType::text},
-                        {"lsoa_code", FieldType::text},
-                        {"lsoa_name", FieldType::text},
-                        {"total", FieldType::real}};
-        for (const auto& m : raw.months) {
-            layer.fields.push_back({"m_" + m.substr(0, 4) + "_" + m.substr(5, 2), FieldType::real});
-        }
-        if (by_category) {
-            for (const auto& c : raw.categories) {
-                std::string name = "c_" + c.slug;
-                std::replace(name.begin(), name.end(), '-', '_');
-                layer.fields.push_back({name, FieldType::real});
-            }
-        }
+        layer.fields = incident_fields();
         // Ordered as before: police.uk locations, then generalised squares.
-        for (std::size_t i = 0; i < places.size(); ++i) {
-            const auto& p = places[i];
-            if (published && place_sum[i] < k) {
-                ++s.locations_withheld;
+        for (std::size_t i = 0; i < m_places.size(); ++i) {
+            const auto& p = m_places[i];
+            if (m_published && m_place_sum[i] < m_k) {
+                ++m_model.disclosure.locations_withheld;
                 continue;
             }
             ModelFeature f;
-            double total = published ? 0.0 : value(place_total[i]);
-            if (published) {
-                for (const auto id : place_month[i]) {
-                    total += value(id);  // NaN when any month is withheld
+            double total = m_published ? 0.0 : value(m_place_total[i]);
+            if (m_published) {
+                for (const auto id : m_place_month[i]) {
+                    total += value(id); // NaN when any month is withheld
                 }
             }
-            f.values = {text_or_null(p.exact && published ? std::string{} : p.street), text_or_null(p.lsoa_code),
+            f.values = {text_or_null(p.exact && m_published ? std::string{} : p.street), text_or_null(p.lsoa_code),
                         text_or_null(p.lsoa_name), real_or_null(total)};
-            for (const auto id : place_month[i]) {
+            for (const auto id : m_place_month[i]) {
                 f.values.push_back(real_or_null(value(id)));
             }
-            if (by_category) {
-                for (const auto id : place_cat[i]) {
-                    f.values.push_back(real_or_null(value(id)));
-                }
+            for (const auto id : m_place_cat[i]) {
+                f.values.push_back(real_or_null(value(id)));
             }
-            f.wkb = ctx.point(p.x, p.y).wkb();
+            f.wkb = m_ctx.point(p.x, p.y).wkb();
             layer.features.push_back(std::move(f));
         }
-        model.layers.push_back(std::move(layer));
+        m_model.layers.push_back(std::move(layer));
     }
 
-    // --- study area ---
-    if (!run.area_wkb.empty()) {
+    void study_area_layer() {
+        if (m_run.area_wkb.empty()) {
+            return;
+        }
         ModelLayer layer;
         layer.name = "study_area";
         layer.title = "Study area";
-        layer.description = "The area the run analysed: " + run.area;
+        layer.description = "The area the run analysed: " + m_run.area;
         layer.geometry = geo::GeometryKind::multipolygon;
         layer.fields = {{"name", FieldType::text}, {"area_km2", FieldType::real}};
-        layer.features.push_back(ModelFeature{{run.area, raw.study_area_m2 / 1e6}, run.area_wkb, true});
-        model.layers.push_back(std::move(layer));
+        layer.features.push_back(ModelFeature{{m_run.area, m_raw.study_area_m2 / 1e6}, m_run.area_wkb, true});
+        m_model.layers.push_back(std::move(layer));
     }
 
-    // --- the KDE surface ---
-    if (raw.kde) {
-        const auto& r = *raw.kde;
-        ModelRaster out;
-        if (!published) {
+    void kde_raster() {
+        if (!m_raw.kde) {
+            return;
+        }
+        const auto& r = *m_raw.kde;
+        if (!m_published) {
+            ModelRaster out;
             out.values.assign(r.values.begin(), r.values.end());
             out.columns = r.columns;
             out.rows = r.rows;
@@ -818,48 +868,79 @@ RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rul
             out.origin_y = r.origin_y;
             out.cell_size = r.cell_size;
             out.description = "incidents per km2 (KDE)";
-        } else {
-            // Block means on cells of at least 100 m, then the quintile class (1..5) of each
-            // non-zero block: where the heat is, never a value that gives a count back.
-            const int f = std::max(1, static_cast<int>(std::ceil(grid / std::max(r.cell_size, 1e-9) - 1e-9)));
-            out.columns = (r.columns + f - 1) / f;
-            out.rows = (r.rows + f - 1) / f;
-            out.cell_size = r.cell_size * f;
-            out.origin_x = r.origin_x;
-            out.origin_y = r.origin_y;
-            out.values.assign(static_cast<std::size_t>(out.columns) * static_cast<std::size_t>(out.rows), 0.0);
-            std::vector<int> n(out.values.size(), 0);
-            for (int row = 0; row < r.rows; ++row) {
-                for (int col = 0; col < r.columns; ++col) {
-                    const auto o = static_cast<std::size_t>(row / f) * static_cast<std::size_t>(out.columns) +
-                                   static_cast<std::size_t>(col / f);
-                    out.values[o] += r.values[static_cast<std::size_t>(row) * static_cast<std::size_t>(r.columns) +
-                                              static_cast<std::size_t>(col)];
-                    ++n[o];
-                }
-            }
-            std::vector<double> positive;
-            for (std::size_t i = 0; i < out.values.size(); ++i) {
-                out.values[i] /= std::max(1, n[i]);
-                if (out.values[i] > 0) {
-                    positive.push_back(out.values[i]);
-                }
-            }
-            std::sort(positive.begin(), positive.end());
-            for (auto& v : out.values) {
-                if (v <= 0 || positive.empty()) {
-                    v = 0;
-                    continue;
-                }
-                const auto rank = static_cast<double>(std::upper_bound(positive.begin(), positive.end(), v) -
-                                                      positive.begin());
-                v = std::ceil(5 * rank / static_cast<double>(positive.size()));
-            }
-            out.description = "KDE heat class 1 (lowest fifth) to 5 (highest fifth) on 100 m cells";
+            m_model.kde = std::move(out);
+            return;
         }
-        model.kde = std::move(out);
+        m_model.kde = kde_classes(r);
     }
-    return model;
+
+    // Block means on cells of at least 100 m, then the quintile class (1..5) of each
+    // non-zero block: where the heat is, never a value that gives a count back.
+    static ModelRaster kde_classes(const store::RasterRecord& r) {
+        ModelRaster out;
+        const int f = std::max(1, static_cast<int>(std::ceil(grid / std::max(r.cell_size, 1e-9) - 1e-9)));
+        out.columns = (r.columns + f - 1) / f;
+        out.rows = (r.rows + f - 1) / f;
+        out.cell_size = r.cell_size * f;
+        out.origin_x = r.origin_x;
+        out.origin_y = r.origin_y;
+        out.values.assign(static_cast<std::size_t>(out.columns) * static_cast<std::size_t>(out.rows), 0.0);
+        std::vector<int> n(out.values.size(), 0);
+        for (int row = 0; row < r.rows; ++row) {
+            for (int col = 0; col < r.columns; ++col) {
+                const auto o = static_cast<std::size_t>(row / f) * static_cast<std::size_t>(out.columns) +
+                               static_cast<std::size_t>(col / f);
+                out.values[o] += r.values[static_cast<std::size_t>(row) * static_cast<std::size_t>(r.columns) +
+                                          static_cast<std::size_t>(col)];
+                ++n[o];
+            }
+        }
+        std::vector<double> positive;
+        for (std::size_t i = 0; i < out.values.size(); ++i) {
+            out.values[i] /= std::max(1, n[i]);
+            if (out.values[i] > 0) {
+                positive.push_back(out.values[i]);
+            }
+        }
+        std::sort(positive.begin(), positive.end());
+        for (auto& v : out.values) {
+            if (v <= 0 || positive.empty()) {
+                v = 0;
+                continue;
+            }
+            const auto rank =
+                static_cast<double>(std::upper_bound(positive.begin(), positive.end(), v) - positive.begin());
+            v = std::ceil(5 * rank / static_cast<double>(positive.size()));
+        }
+        out.description = "KDE heat class 1 (lowest fifth) to 5 (highest fifth) on 100 m cells";
+        return out;
+    }
+
+    const RawRun& m_raw;
+    const store::StoredRun& m_run;
+    bool m_published;
+    double m_k;
+    bool m_by_category = false;
+    bool m_cells_published = false;
+    RunModel m_model;
+    geo::Context m_ctx;
+    std::vector<RawPlace> m_places;                 // as the profile shows them
+    std::vector<std::vector<std::size_t>> m_members; // per hotspot: indexes into raw.places
+    std::vector<char> m_shown;                      // per hotspot
+    sdc::Table m_table;
+    std::vector<std::size_t> m_place_total;
+    std::vector<std::vector<std::size_t>> m_place_month, m_place_cat;
+    std::vector<sdc::CellKey> m_place_key;
+    std::vector<double> m_place_sum;
+    std::vector<std::size_t> m_cell_table;
+    std::vector<std::size_t> m_hotspot_table;
+    std::size_t m_total = none;
+};
+
+} // namespace
+
+RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rules) {
+    return Gate{raw, profile, rules}.run(rules);
 }
 
 } // namespace hotref::publish

@@ -22,13 +22,6 @@ constexpr const char* licence = "Open Government Licence v3.0";
 constexpr const char* attribution =
     "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).";
 
-std::string method_title(const std::string& method) {
-    return method == "patrol"   ? "patrol hotspots (micro-places chosen for the coming month)"
-           : method == "gistar" ? "Getis-Ord Gi* with FDR"
-           : method == "kde"    ? "kernel density (KDE)"
-                                : "DBSCAN";
-}
-
 // Metadata every layer carries, in the layer (gpkg_metadata) and in gpkg_contents.
 void describe(geo::VectorLayer& layer, const RunModel& m, const ModelLayer& l) {
     const auto& run = m.run;

@@ -158,4 +158,11 @@ RunModel build_model(store::Store& store, const LoadOptions& load, Profile profi
     return disclose(load_run(store, load), profile, rules);
 }
 
+std::string method_title(const std::string& method) {
+    return method == "patrol"   ? "patrol hotspots (micro-places chosen for the coming month)"
+           : method == "gistar" ? "Getis-Ord Gi* with FDR"
+           : method == "kde"    ? "kernel density (KDE)"
+                                : "DBSCAN";
+}
+
 } // namespace hotref::publish

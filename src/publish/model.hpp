@@ -139,4 +139,7 @@ evaluate::EvaluationSummary disclose_evaluation(const evaluate::EvaluationSummar
 /// load_run + disclose.
 RunModel build_model(store::Store& store, const LoadOptions& load, Profile profile, const DisclosureRules& rules);
 
+/// The method of a run as its users read it ("Getis-Ord Gi* with FDR"): layer titles and metadata.
+std::string method_title(const std::string& method);
+
 } // namespace hotref::publish

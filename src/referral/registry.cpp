@@ -311,10 +311,14 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
 ImportReport import_csv(store::Store& store, const std::string& path, const RegistryOptions& options,
                         bool skip_bad_rows) {
     geo::VsiFile file{geo::vsi_path(path)};
-    CsvReader csv{file};
+    CsvOptions csv_options;
+    csv_options.name = path;
+    csv_options.encoding_hint = "re-save the file as UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
+    CsvReader csv{file, csv_options};
     if (!csv.next()) {
         throw InputError(path + ": empty; expected the referral template's header (hotref referral template)");
     }
+    require_unique_columns(csv, path);
     std::vector<std::string> header;
     for (const auto f : csv.fields()) {
         header.emplace_back(trim(f));

@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include <cstdlib>
+
 #include "core/error.hpp"
 
 #include <array>
@@ -503,6 +505,16 @@ void Store::migrate() {
 }
 
 std::string disclosure_secret(Store& store) {
+    // A key kept outside the store survives a rebuild of the store from the same feeds: the
+    // rebuilt store then publishes the same noise, so old and new publications cannot be averaged.
+    if (const char* env = std::getenv("HOTREF_DISCLOSURE_KEY"); env != nullptr && *env != '\0') {
+        const std::string key{env};
+        if (key.size() < 32 || key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+            throw UsageError("HOTREF_DISCLOSURE_KEY must be at least 32 hexadecimal digits (make one with "
+                             "'openssl rand -hex 32' and keep it with the store's backups)");
+        }
+        return key;
+    }
     Statement st{store.db(), "SELECT value FROM meta WHERE key = 'disclosure_secret'"};
     if (!st.step() || st.column_text(0).size() < 32) {
         throw StoreError(store.db().path() + ": the store has no disclosure key (meta.disclosure_secret); "

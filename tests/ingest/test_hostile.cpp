@@ -1,7 +1,11 @@
 // Corrupt and hostile input (issue 14): a file is read whole or not stored at all,
 // a stored month survives a damaged copy of itself, and nothing crashes.
 
+#include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
+#include "geo/gdal.hpp"
+#include "ingest/background.hpp"
 #include "ingest/force_export.hpp"
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
@@ -9,16 +13,24 @@
 #include "store/store.hpp"
 #include "support.hpp"
 
+#include <cpl_vsi.h>
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
+
+#include <sys/stat.h>
 
 namespace t = hotref::test;
 
 namespace {
 
-hotref::ingest::FileReport ingest_path(hotref::store::Store& store, const std::string& path) {
-    hotref::ingest::Ingester ingester{store, {}};
+hotref::ingest::FileReport ingest_path(hotref::store::Store& store, const std::string& path,
+                                       hotref::ingest::IngestOptions options = {}) {
+    hotref::ingest::Ingester ingester{store, std::move(options)};
     const auto plan = hotref::ingest::plan_inputs({path}, false);
     REQUIRE(plan.files.size() >= 1);
     hotref::ingest::FileReport last;
@@ -33,6 +45,24 @@ hotref::ingest::FileReport ingest_path(hotref::store::Store& store, const std::s
 
 std::int64_t stored_rows(hotref::store::Store& store) {
     return store.db().query_int("SELECT coalesce(sum(n), 0) FROM incident");
+}
+
+// A real Derbyshire month as plain text (through GDAL's gzip reader).
+std::string real_month_text(const std::string& month = "2025-01") {
+    hotref::geo::VsiFile f{"/vsigzip/" + t::geodata("police-uk/derbyshire-2025/" + month + "-derbyshire-street.csv.gz")};
+    std::string text;
+    char buf[1 << 16];
+    while (const std::size_t n = f.read(buf, sizeof buf)) {
+        text.append(buf, n);
+    }
+    return text;
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+        s.replace(at, from.size(), to);
+    }
+    return s;
 }
 
 } // namespace
@@ -112,4 +142,222 @@ TEST_CASE("hostile: a mapping with 1e999 or an unknown CRS names the file and th
     t::write_file(path, R"({"force": "X", "delimiter": 1e999})");
     CHECK_THROWS_WITH_AS(hotref::ingest::ExportMapping::from_file(path), doctest::Contains("mapping.json: mapping cannot be read"),
                          hotref::InputError);
+}
+
+TEST_CASE("hostile: CR-only line ends are read as lines, not stored as zero rows") {
+    t::TempDir tmp;
+    const std::string lf = real_month_text();
+    const std::string lf_path = tmp.file("lf/2025-01-derbyshire-street.csv");
+    const std::string cr_path = tmp.file("cr/2025-01-derbyshire-street.csv");
+    std::filesystem::create_directories(tmp.file("lf"));
+    std::filesystem::create_directories(tmp.file("cr"));
+    t::write_file(lf_path, lf);
+    const std::string cr = replace_all(replace_all(lf, "\r\n", "\n"), "\n", "\r");
+    REQUIRE(cr.find('\n') == std::string::npos);
+    t::write_file(cr_path, cr);
+    hotref::store::Store a{tmp.file("a.sqlite"), true};
+    hotref::store::Store b{tmp.file("b.sqlite"), true};
+    const auto ra = ingest_path(a, lf_path);
+    const auto rb = ingest_path(b, cr_path);
+    REQUIRE(ra.status == "stored");
+    CHECK(rb.status == "stored");
+    CHECK(rb.rows_stored > 5000);
+    CHECK(rb.rows_stored == ra.rows_stored);
+    CHECK(rb.rows_rejected == ra.rows_rejected);
+    CHECK(stored_rows(b) == stored_rows(a));
+}
+
+TEST_CASE("hostile: a header naming a column twice is refused, naming the column and both positions") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    std::string text = t::read_file(t::data("policeuk/2025-01-small-street.csv"));
+    const auto eol = text.find('\n');
+    text.insert(eol, ",Crime type");
+    const std::string path = tmp.file("2025-01-dup-street.csv");
+    t::write_file(path, text);
+    const auto r = ingest_path(store, path);
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("2025-01-dup-street.csv: line 1: column 'Crime type' appears twice (columns 10 and 13)") !=
+          std::string::npos);
+    CHECK(stored_rows(store) == 0);
+}
+
+TEST_CASE("hostile: Windows-1252 text is refused with line and byte, or read as such with --encoding") {
+    t::TempDir tmp;
+    std::string text = t::read_file(t::data("policeuk/2025-01-small-street.csv"));
+    // The street of the third data line becomes "On or near Caf\xE9 Street" in Windows-1252.
+    std::size_t line_start = 0;
+    for (int i = 0; i < 3; ++i) {
+        line_start = text.find('\n', line_start) + 1;
+    }
+    const auto on_or_near = text.find("On or near ", line_start);
+    REQUIRE(on_or_near != std::string::npos);
+    const auto comma = text.find(',', on_or_near);
+    text.replace(on_or_near, comma - on_or_near, "On or near Caf\xE9 Street");
+    const std::string path = tmp.file("2025-01-cafe-street.csv");
+    t::write_file(path, text);
+
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    auto r = ingest_path(store, path);
+    CHECK(r.status == "failed");
+    const auto byte = on_or_near - line_start + std::string{"On or near Caf"}.size() + 1;
+    CHECK(r.message.find("2025-01-cafe-street.csv: line 4: byte " + std::to_string(byte) + " of the line (0xE9") !=
+          std::string::npos);
+    CHECK(r.message.find("--encoding windows-1252") != std::string::npos);
+    CHECK(stored_rows(store) == 0);
+
+    hotref::ingest::IngestOptions options;
+    options.encoding = hotref::ingest::Encoding::windows1252;
+    r = ingest_path(store, path, options);
+    REQUIRE(r.status == "stored");
+    CHECK(store.db().query_int("SELECT count(*) FROM location WHERE street = 'On or near Caf\xC3\xA9 Street'") == 1);
+    CHECK(store.db().query_int("SELECT count(*) FROM location WHERE street LIKE '%Caf_ Street' AND "
+                               "street <> 'On or near Caf\xC3\xA9 Street'") == 0);
+}
+
+TEST_CASE("hostile: every byte of Windows-1252 becomes well-formed UTF-8, and the validator is exact") {
+    std::string all;
+    for (int c = 1; c < 256; ++c) {
+        all += static_cast<char>(c);
+    }
+    const std::string utf8 = hotref::windows1252_to_utf8(all);
+    CHECK_FALSE(hotref::utf8_error_at(utf8).has_value());
+    CHECK(utf8.find("\xE2\x82\xAC") != std::string::npos); // 0x80 is the euro sign
+    CHECK(hotref::windows1252_to_utf8("\xE9") == "\xC3\xA9");
+    // Overlong, surrogate, above U+10FFFF, cut sequence, lone continuation byte.
+    CHECK(hotref::utf8_error_at("ab\xC0\xAF") == std::optional<std::size_t>{2});
+    CHECK(hotref::utf8_error_at("\xED\xA0\x80") == std::optional<std::size_t>{0});
+    CHECK(hotref::utf8_error_at("\xF4\x90\x80\x80") == std::optional<std::size_t>{0});
+    CHECK(hotref::utf8_error_at("abcdefgh\xE2\x82") == std::optional<std::size_t>{8});
+    CHECK(hotref::utf8_error_at("\x80") == std::optional<std::size_t>{0});
+    CHECK_FALSE(hotref::utf8_error_at("St Mary\xE2\x80\x99s \xF0\x9F\x98\x80").has_value());
+}
+
+TEST_CASE("hostile: a plain month whose last line is cut fails whole and keeps the stored month") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    const std::string text = real_month_text();
+    const std::string path = tmp.file("2025-01-derbyshire-street.csv");
+    t::write_file(path, text);
+    REQUIRE(ingest_path(store, path).status == "stored");
+    const auto before = stored_rows(store);
+    // Cut in the middle of the last line: no line end, too few columns.
+    const auto last = text.rfind('\n', text.size() - 2);
+    t::write_file(path, text.substr(0, last + 40));
+    const auto r = ingest_path(store, path);
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("the last line is cut short") != std::string::npos);
+    CHECK(r.message.find("2025-01-derbyshire-street.csv: line ") != std::string::npos);
+    CHECK(stored_rows(store) == before);
+    // A complete file without a final newline is fine.
+    t::write_file(path, text.substr(0, text.find_last_not_of("\r\n") + 1));
+    CHECK(ingest_path(store, path).status != "failed");
+}
+
+TEST_CASE("hostile: limits refuse a file with the limit and the option named, and store nothing") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    const std::string gz = t::geodata("police-uk/derbyshire-2025/2025-01-derbyshire-street.csv.gz");
+    auto limited = [](auto set) {
+        hotref::ingest::IngestOptions o;
+        set(o.limits);
+        return o;
+    };
+    auto r = ingest_path(store, gz, limited([](auto& l) { l.max_file_bytes = 1 << 20; }));
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("expands to more than 1 MiB (--max-file-size)") != std::string::npos);
+    r = ingest_path(store, gz, limited([](auto& l) { l.max_rows = 1000; }));
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("more than 1,000 rows (--max-rows)") != std::string::npos);
+    r = ingest_path(store, gz, limited([](auto& l) { l.max_line_bytes = 100; }));
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("a record longer than 100 bytes") != std::string::npos);
+    CHECK(r.message.find("--max-line-length") != std::string::npos);
+    r = ingest_path(store, gz, limited([](auto& l) { l.max_field_bytes = 8; }));
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("is longer than 8 bytes; raise the limit with --max-field-length") != std::string::npos);
+    CHECK(stored_rows(store) == 0);
+    // The defaults take the real file.
+    CHECK(ingest_path(store, gz).status == "stored");
+}
+
+TEST_CASE("hostile: a zip of JSON that expands past the JSON limit is refused before it is parsed") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    const std::string zip = tmp.file("bomb.zip");
+    {
+        // 40 MiB of blanks inside a JSON array compress to a few dozen kB.
+        VSILFILE* f = VSIFOpenL(("/vsizip/" + zip + "/crimes.json").c_str(), "wb");
+        REQUIRE(f != nullptr);
+        const std::string blanks(1 << 20, ' ');
+        VSIFWriteL("[", 1, 1, f);
+        for (int i = 0; i < 40; ++i) {
+            VSIFWriteL(blanks.data(), 1, blanks.size(), f);
+        }
+        VSIFWriteL("]", 1, 1, f);
+        VSIFCloseL(f);
+    }
+    CHECK(std::filesystem::file_size(zip) < 1'000'000);
+    const auto r = ingest_path(store, zip);
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("crimes.json: JSON larger than 32 MiB (--max-json-size)") != std::string::npos);
+}
+
+TEST_CASE("hostile: a file that changes while it is read fails and stores nothing") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    const std::string text = real_month_text();
+    // The feed arrives through a FIFO, so the test decides when the reader has read half of it;
+    // the file on disk it names (os_path) changes in between.
+    const std::string fifo = tmp.file("feed.fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const std::string on_disk = tmp.file("2025-01-derbyshire-street.csv");
+    t::write_file(on_disk, text);
+    std::thread writer([&] {
+        std::ofstream out{fifo, std::ios::binary};
+        out.write(text.data(), static_cast<std::streamsize>(text.size() / 2));
+        out.flush();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        std::ofstream{on_disk, std::ios::app} << "appended by someone else\n";
+        out.write(text.data() + text.size() / 2, static_cast<std::streamsize>(text.size() - text.size() / 2));
+    });
+    hotref::ingest::Ingester ingester{store, {}};
+    hotref::ingest::InputFile file{on_disk, fifo, hotref::ingest::FeedKind::policeuk_csv, 0, on_disk};
+    const auto r = ingester.ingest(file);
+    writer.join();
+    CHECK(r.status == "failed");
+    CHECK(r.message.find("the file changed while it was read") != std::string::npos);
+    CHECK(stored_rows(store) == 0);
+}
+
+TEST_CASE("hostile: a file of nothing but bad rows is handed over a batch at a time, never held whole") {
+    std::atomic<std::int64_t> produced{0};
+    std::int64_t most_ahead = 0;
+    struct Counting final : hotref::ingest::RowSink {
+        std::atomic<std::int64_t>& produced;
+        std::int64_t& most_ahead;
+        std::int64_t consumed = 0;
+        Counting(std::atomic<std::int64_t>& p, std::int64_t& m) : produced(p), most_ahead(m) {}
+        void row(const hotref::ingest::SourceRow&) override {}
+        void reject(hotref::store::RejectRow) override {
+            ++consumed;
+            most_ahead = std::max(most_ahead, produced.load() - consumed);
+            if (consumed % 4096 == 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1)); // a slow store
+            }
+        }
+        void progress(std::uint64_t) override {}
+    } sink{produced, most_ahead};
+    constexpr std::int64_t total = 200'000;
+    hotref::ingest::read_in_background(
+        [&](hotref::ingest::RowSink& s) {
+            for (std::int64_t i = 0; i < total; ++i) {
+                ++produced;
+                s.reject(hotref::store::RejectRow{i + 2, "Month", "bad_month", "bad month 'x'", std::string(100, 'x')});
+            }
+        },
+        sink);
+    CHECK(sink.consumed == total);
+    // At most the queue (4 batches) plus the batch being filled and the one being replayed.
+    CHECK(most_ahead <= 6 * 4096);
 }
