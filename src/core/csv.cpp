@@ -133,27 +133,46 @@ bool CsvReader::fill() {
 }
 
 // Finds the end of the record starting at m_begin (the position of its line
-// feed, or m_end when the buffer holds no complete record).
+// end, or m_end when the buffer holds no complete record). A quote opens a
+// quoted field only at the start of a field (RFC 4180); anywhere else it is a
+// character like any other, so a stray quote in a street name cannot swallow
+// the lines after it. Without multi-line fields a line end always ends the record.
 std::size_t CsvReader::find_record_end(bool& complete, std::size_t& newlines) {
     const char* data = m_buffer.data();
     bool in_quotes = false;
+    bool field_start = true;
     std::size_t pos = m_begin;
     while (pos < m_end) {
         const void* nl = std::memchr(data + pos, m_eol, m_end - pos);
         const std::size_t stop = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : m_end;
-        for (const char* q = static_cast<const char*>(std::memchr(data + pos, '"', stop - pos)); q != nullptr;
-             q = static_cast<const char*>(std::memchr(q + 1, '"', static_cast<std::size_t>(data + stop - (q + 1))))) {
-            in_quotes = !in_quotes;
+        if (in_quotes || std::memchr(data + pos, '"', stop - pos) != nullptr) {
+            for (std::size_t i = pos; i < stop; ++i) {
+                const char c = data[i];
+                if (in_quotes) {
+                    if (c == '"') {
+                        if (i + 1 < stop && data[i + 1] == '"') {
+                            ++i; // a doubled quote inside quotes
+                        } else {
+                            in_quotes = false;
+                        }
+                    }
+                    continue;
+                }
+                in_quotes = c == '"' && field_start;
+                field_start = c == m_delimiter;
+            }
         }
+        m_open_quote = in_quotes;
         if (nl == nullptr) {
             complete = false;
             return m_end;
         }
-        if (!in_quotes) {
+        if (!in_quotes || !m_options.multiline_fields) {
             complete = true;
             return stop;
         }
-        ++newlines;
+        ++newlines; // a line break inside a quoted field
+        field_start = false;
         pos = stop + 1;
     }
     complete = false;
@@ -162,6 +181,7 @@ std::size_t CsvReader::find_record_end(bool& complete, std::size_t& newlines) {
 
 void CsvReader::split_fields(char* begin, char* end) {
     m_fields.clear();
+    m_unbalanced = false;
     char* p = begin;
     while (true) {
         if (p < end && *p == '"') {
@@ -169,6 +189,7 @@ void CsvReader::split_fields(char* begin, char* end) {
             char* out = p;
             char* field_start = p;
             ++p;
+            bool closed = false;
             while (p < end) {
                 if (*p == '"') {
                     if (p + 1 < end && p[1] == '"') {
@@ -177,10 +198,12 @@ void CsvReader::split_fields(char* begin, char* end) {
                         continue;
                     }
                     ++p; // closing quote
+                    closed = true;
                     break;
                 }
                 *out++ = *p++;
             }
+            m_unbalanced = m_unbalanced || !closed;
             // Anything between the closing quote and the delimiter is kept (lenient).
             while (p < end && *p != m_delimiter) {
                 *out++ = *p++;
@@ -263,12 +286,8 @@ bool CsvReader::next() {
         if (b == e) {
             continue; // blank line
         }
-        if (!complete) {
-            // At the end of input: an odd number of quotes means an unterminated field.
-            const auto quotes = std::count(b, e, '"');
-            if (quotes % 2 != 0) {
-                fail(m_line, "a quoted field is not closed before the end of the file");
-            }
+        if (!complete && m_open_quote && m_options.multiline_fields) {
+            fail(m_line, "a quoted field is not closed before the end of the file");
         }
         check_record(b, e);
         m_terminated = complete;

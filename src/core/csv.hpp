@@ -77,6 +77,10 @@ struct CsvOptions {
     /// How to tell the user to raise a limit ("raise it with --max-line-length").
     std::string record_limit_hint;
     std::string field_limit_hint;
+    /// Whether a quoted field may hold line breaks (RFC 4180). Formats whose fields never do
+    /// (police.uk CSV) turn it off, so that a quote that is never closed costs one line, not
+    /// every line up to the next quote.
+    bool multiline_fields = true;
     /// What to tell the user about a byte that is not UTF-8.
     std::string encoding_hint = "re-save the file as UTF-8";
 };
@@ -139,6 +143,10 @@ public:
     /// last record cut short, or a file without a final newline).
     [[nodiscard]] bool terminated() const noexcept { return m_terminated; }
 
+    /// Whether a quoted field of the current record has no closing quote (only
+    /// without multi-line fields: the record then ends at its line end).
+    [[nodiscard]] bool unbalanced_quote() const noexcept { return m_unbalanced; }
+
     /// Whether the file's lines end with CR alone.
     [[nodiscard]] bool cr_line_ends() const noexcept { return m_eol == '\r'; }
 
@@ -159,6 +167,8 @@ private:
     std::size_t m_next_line = 1;
     bool m_had_quotes = false;
     bool m_terminated = true;
+    bool m_open_quote = false;  // the scan ended inside a quoted field
+    bool m_unbalanced = false;
     char m_eol = '\n';
     std::uint64_t m_record_offset = 0; // file offset of the current record
     CsvOptions m_options;

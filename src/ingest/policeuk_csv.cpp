@@ -30,6 +30,7 @@ void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sin
     if (options.name.empty()) {
         options.name = name;
     }
+    options.multiline_fields = false; // police.uk fields never hold line breaks
     CsvReader csv{source, std::move(options)};
     if (!csv.next()) {
         throw InputError(name + ": the file is empty; expected a data.police.uk street-level CSV with a header line");
@@ -70,6 +71,11 @@ void read_policeuk_csv(ByteSource& source, const std::string& name, RowSink& sin
                              std::to_string(csv.size()) + " of " + std::to_string(width) +
                              " columns and no line end): the file is incomplete; nothing of it was stored; "
                              "download it again");
+        }
+        if (csv.unbalanced_quote()) {
+            sink.reject(make_reject(csv, nullptr, "unbalanced_quote",
+                                    "a quote (\") opens a field that is not closed on this line"));
+            continue;
         }
         if (csv.size() != width) {
             sink.reject(make_reject(csv, nullptr, "column_count",

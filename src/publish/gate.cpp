@@ -249,7 +249,8 @@ std::vector<referral::Kpis> disclose_kpis(const std::vector<referral::Kpis>& kpi
         for (std::size_t r = 0; r < rs.size(); ++r) {
             const double n = pub(ids[g][1 + 2 * r]);
             const double d = pub(ids[g][2 + 2 * r]);
-            if (std::isnan(n) || std::isnan(d)) {
+            // A group whose referrals are withheld shows none of its ratios either, zeros included.
+            if (std::isnan(n) || std::isnan(d) || std::isnan(grp.referrals)) {
                 rs[r]->suppressed = true;
                 rs[r]->numerator = rs[r]->denominator = nan;
             } else {

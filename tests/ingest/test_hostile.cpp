@@ -21,6 +21,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -360,4 +361,58 @@ TEST_CASE("hostile: a file of nothing but bad rows is handed over a batch at a t
     CHECK(sink.consumed == total);
     // At most the queue (4 batches) plus the batch being filled and the one being replayed.
     CHECK(most_ahead <= 6 * 4096);
+}
+
+TEST_CASE("hostile: a stray quote costs its own line at most, never the lines after it") {
+    t::TempDir tmp;
+    const std::string text = real_month_text();
+    const std::string clean_path = tmp.file("clean/2025-01-derbyshire-street.csv");
+    std::filesystem::create_directories(tmp.file("clean"));
+    t::write_file(clean_path, text);
+    hotref::store::Store clean{tmp.file("clean.sqlite"), true};
+    const auto base = ingest_path(clean, clean_path);
+    REQUIRE(base.status == "stored");
+
+    // Line 100: a quote opening the Location field that is never closed. Line 200: a quote
+    // inside a street name (O"Brien), which RFC 4180 reads as an ordinary character.
+    std::vector<std::string> lines;
+    for (std::size_t at = 0, next; at < text.size(); at = next + 1) {
+        next = text.find('\n', at);
+        if (next == std::string::npos) {
+            next = text.size();
+        }
+        lines.push_back(text.substr(at, next - at));
+    }
+    auto street_at = [&](std::size_t i) { return lines[i].find(",On or near ") + 1; };
+    lines[99].insert(street_at(99), "\"");
+    lines[199].insert(street_at(199) + std::string{"On or near "}.size() + 1, "\"");
+    std::string damaged;
+    for (const auto& l : lines) {
+        damaged += l + "\n";
+    }
+    const std::string path = tmp.file("2025-01-derbyshire-street.csv");
+    t::write_file(path, damaged);
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    const auto r = ingest_path(store, path);
+    REQUIRE(r.status == "stored");
+    CHECK(r.rows_stored == base.rows_stored - 1);
+    CHECK(r.rows_rejected == base.rows_rejected + 1);
+    CHECK(r.rejects_by_code.at("unbalanced_quote") == 1);
+    CHECK(store.db().query_int("SELECT count(*) FROM reject WHERE code = 'unbalanced_quote' AND line = 100") == 1);
+    CHECK(store.db().query_int("SELECT count(*) FROM location WHERE street LIKE 'On or near _\"%'") == 1);
+}
+
+TEST_CASE("hostile: in a force export (fields may hold line breaks) a quote inside a field is literal") {
+    hotref::MemorySource src{"a,b,c\n1,O\"Brien,3\n4,\"multi\nline\",6\n7,8,9\n"};
+    hotref::CsvReader csv{src};
+    REQUIRE(csv.next());
+    REQUIRE(csv.next());
+    CHECK(csv[1] == "O\"Brien");
+    REQUIRE(csv.next());
+    CHECK(csv[1] == "multi\nline");
+    CHECK(csv.line() == 3);
+    REQUIRE(csv.next());
+    CHECK(csv[0] == "7");
+    CHECK(csv.line() == 5);
+    CHECK_FALSE(csv.next());
 }

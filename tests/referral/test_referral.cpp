@@ -209,6 +209,7 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
                                                           hotref::store::disclosure_secret(store));
     for (const auto& group : published) {
         CHECK(std::isnan(group.referrals));
+        INFO(group.group, " completed ", group.completed.numerator, "/", group.completed.denominator, " contacted ", group.contacted_48h.numerator, "/", group.contacted_48h.denominator);
         CHECK(group.completed.suppressed);
         CHECK(group.contacted_48h.suppressed);
         CHECK(group.median_days_to_completion < 0);
