@@ -130,6 +130,20 @@ std::optional<std::size_t> utf8_error_at(std::string_view s) noexcept {
     return std::nullopt;
 }
 
+std::string valid_utf8(std::string_view s) {
+    std::string out;
+    while (true) {
+        const auto bad = utf8_error_at(s);
+        if (!bad) {
+            out.append(s);
+            return out;
+        }
+        out.append(s.substr(0, *bad));
+        out.append("\xEF\xBF\xBD");
+        s.remove_prefix(*bad + 1);
+    }
+}
+
 std::string windows1252_to_utf8(std::string_view s) {
     // 0x80..0x9F; 0 where Windows-1252 leaves the byte unassigned (kept as the C1 control).
     static constexpr char16_t high[32] = {

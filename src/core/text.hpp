@@ -27,6 +27,10 @@ std::string with_commas(std::int64_t value);
 /// U+10FFFF), or nullopt when all of `s` is UTF-8.
 std::optional<std::size_t> utf8_error_at(std::string_view s) noexcept;
 
+/// `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD
+/// (for text that reached the store before input was checked).
+std::string valid_utf8(std::string_view s);
+
 /// Windows-1252 text as UTF-8 (the five unassigned bytes 0x81, 0x8D, 0x8F,
 /// 0x90 and 0x9D become the C1 controls of the same value, as WHATWG does).
 std::string windows1252_to_utf8(std::string_view s);

@@ -2,6 +2,7 @@
 // publishes is decided. docs/disclosure.md states the rules and their sources.
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "geo/geos.hpp"
 #include "hotspot/pipeline.hpp"
 #include "publish/model.hpp"
@@ -31,8 +32,13 @@ FieldValue real_or_null(double v) {
 FieldValue optional_or_null(const std::optional<double>& v) {
     return v ? real_or_null(*v) : FieldValue{};
 }
+// Text as published: never a byte that is not UTF-8, even from a store written before
+// ingest checked encodings (GeoJSON, MVT and the service's JSON need valid UTF-8).
 FieldValue text_or_null(const std::string& s) {
-    return s.empty() ? FieldValue{} : FieldValue{s};
+    if (s.empty()) {
+        return FieldValue{};
+    }
+    return FieldValue{utf8_error_at(s) ? valid_utf8(s) : s};
 }
 
 std::string place_identity(const RawPlace& p) {
@@ -713,7 +719,7 @@ private:
         const FieldValue hidden{};
         ModelFeature f;
         f.values = {hs.code, static_cast<std::int64_t>(hs.rank), text_or_null(name), m_run.method, m_run.id,
-                    m_run.period_from, m_run.period_to, m_run.categories, real_or_null(incidents),
+                    m_run.period_from, m_run.period_to, text_or_null(m_run.categories), real_or_null(incidents),
                     real_or_null(share), area_km2, real_or_null(density), real_or_null(pai),
                     m_published ? hidden : optional_or_null(hs.mean_z),
                     m_published ? hidden : optional_or_null(hs.max_z),

@@ -9,6 +9,9 @@
 #include "ingest/force_export.hpp"
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
+#include "hotspot/pipeline.hpp"
+#include "publish/model.hpp"
+#include "fixtures.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "support.hpp"
@@ -415,4 +418,30 @@ TEST_CASE("hostile: in a force export (fields may hold line breaks) a quote insi
     CHECK(csv[0] == "7");
     CHECK(csv.line() == 5);
     CHECK_FALSE(csv.next());
+}
+
+TEST_CASE("hostile: text that reached the store before encodings were checked is published as valid UTF-8") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    // As an older hotref stored a Windows-1252 export: a raw 0xE9 byte in every street.
+    store.db().exec("UPDATE location SET street = 'On or near Caf' || CAST(X'E9' AS TEXT) || ' Street'");
+    auto hs = t::force_area_gistar(250);
+    const auto run = hotref::hotspot::run_hotspots(store, hs);
+    REQUIRE_FALSE(run.hotspots.empty());
+    for (const auto profile : {hotref::publish::Profile::internal, hotref::publish::Profile::published}) {
+        const auto model = hotref::publish::build_model(store, {run.run_id, "gistar"}, profile, {});
+        std::size_t texts = 0;
+        for (const auto& layer : model.layers) {
+            for (const auto& f : layer.features) {
+                for (const auto& v : f.values) {
+                    if (const auto* s = std::get_if<std::string>(&v)) {
+                        ++texts;
+                        CHECK_FALSE(hotref::utf8_error_at(*s).has_value());
+                    }
+                }
+            }
+        }
+        CHECK(texts > 0);
+    }
 }
