@@ -1,5 +1,7 @@
 #include "hotspot/pipeline.hpp"
 
+#include "hotspot/naming.hpp"
+
 #include "core/error.hpp"
 #include "core/month.hpp"
 #include "core/text.hpp"
@@ -78,40 +80,7 @@ std::string resolve_source(store::Store& store, const std::string& wanted) {
                      ", ...); choose one with --source");
 }
 
-// police.uk's anonymised "On or near <kind of place>" names: no use alone to find a
-// place, so a hotspot is named after its busiest real street when it has one.
-bool is_generic_place(std::string_view street) {
-    static constexpr std::string_view generic[] = {
-        "Supermarket", "Parking Area", "Shopping Area", "Petrol Station", "Sports/Recreation Area", "Hospital",
-        "Nightclub", "Park/Open Space", "Police Station", "Further/Higher Educational Building", "Bus/Coach Station",
-        "Prison", "Theatre/Concert Hall", "Conference/Exhibition Centre", "Pedestrian Subway", "Train Station",
-        "Airport/Airfield/Aerodrome", "Theme/Adventure Park", "Hotel"};
-    constexpr std::string_view prefix = "On or near ";
-    if (street.rfind(prefix, 0) == 0) {
-        street.remove_prefix(prefix.size());
-    }
-    return std::find(std::begin(generic), std::end(generic), street) != std::end(generic);
-}
-
 } // namespace
-
-std::string readable_name(const std::string& street, const std::string& lsoa_name) {
-    std::string s = street;
-    constexpr std::string_view prefix = "On or near ";
-    if (s.rfind(prefix, 0) == 0) {
-        s = s.substr(prefix.size());
-    }
-    // LSOA names are "<district> <3 digits><letter>": keep the district.
-    std::string place = lsoa_name;
-    const auto space = place.find_last_of(' ');
-    if (space != std::string::npos && place.size() - space == 5) {
-        place = place.substr(0, space);
-    }
-    if (s.empty()) {
-        return place;
-    }
-    return place.empty() ? s : s + ", " + place;
-}
 
 std::vector<std::int64_t> resolve_categories(store::Store& store, const std::string& spec,
                                              std::vector<std::string>& names) {
@@ -1272,40 +1241,28 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             }
         }
         const auto labels = store::location_labels(store, label_ids);
-        std::vector<std::string> best_lsoa;
-        std::vector<std::map<std::string, std::pair<double, std::string>>> streets(built.size());
+        std::vector<NameVotes> votes(built.size());
         for (std::size_t i = 0; i < labels.size(); ++i) {
-            auto& entry = streets[label_weight[i].first][labels[i].street];
-            entry.first += label_weight[i].second;
-            if (entry.second.empty()) {
-                entry.second = labels[i].lsoa_name;
-            }
+            votes[label_weight[i].first].add(labels[i].street, labels[i].lsoa_name, label_weight[i].second);
         }
         for (std::size_t h = 0; h < built.size(); ++h) {
-            // The busiest named street; a generic place ("Supermarket") only when there is nothing else.
-            const auto best = std::max_element(streets[h].begin(), streets[h].end(), [](const auto& a, const auto& b) {
-                const bool ga = is_generic_place(a.first);
-                const bool gb = is_generic_place(b.first);
-                return ga != gb ? ga : a.second.first < b.second.first;
-            });
-            if (best != streets[h].end()) {
-                built[h].s.name = readable_name(best->first, best->second.second);
-                best_lsoa.push_back(best->second.second);
-            } else {
-                best_lsoa.emplace_back();
-            }
+            built[h].s.name = votes[h].name();
             built[h].s.rank = static_cast<int>(h + 1);
         }
-        // Two hotspots with one name ("High Street, Amber Valley" in two towns): add the LSOA.
+        // Two hotspots of one name ("High Street, Belper" twice): add each one's next street.
         std::map<std::string, int> uses;
         for (const auto& b : built) {
             ++uses[b.s.name];
         }
         for (std::size_t h = 0; h < built.size(); ++h) {
-            if (uses[built[h].s.name] > 1 && !best_lsoa[h].empty()) {
-                const auto space = best_lsoa[h].find_last_of(' ');
-                built[h].s.name += " " + (space == std::string::npos ? best_lsoa[h] : best_lsoa[h].substr(space + 1));
+            auto& name = built[h].s.name;
+            const auto second = votes[h].second_street();
+            if (uses[name] < 2 || second.empty()) {
+                continue;
             }
+            const auto comma = name.find(", ");
+            name = comma == std::string::npos ? name + " at " + second
+                                              : name.substr(0, comma) + " at " + second + name.substr(comma);
         }
     }
 

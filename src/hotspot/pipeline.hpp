@@ -5,6 +5,8 @@
 
 #include "store/store.hpp"
 
+#include "hotspot/naming.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -129,8 +131,5 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id);
 /// names or slugs. Throws UsageError naming an unknown one and the known ones.
 std::vector<std::int64_t> resolve_categories(store::Store& store, const std::string& spec,
                                              std::vector<std::string>& names);
-
-/// "Albert Street, Derby" from "On or near Albert Street" and LSOA "Derby 015B".
-std::string readable_name(const std::string& street, const std::string& lsoa_name);
 
 } // namespace hotref::hotspot

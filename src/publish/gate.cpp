@@ -93,35 +93,19 @@ std::vector<RawPlace> generalise_places(const RawRun& raw, bool published, doubl
 // The hotspot's name from police.uk streets only ("On or near ..."): never a force's free text.
 std::string published_name(const RawRun& raw, const std::vector<std::size_t>& members, int h,
                            const std::string& stored) {
-    std::map<std::string, std::pair<double, std::string>> streets;
+    hotspot::NameVotes votes;
     bool any_exact = false;
-    std::string lsoa;
     for (const std::size_t i : members) {
         const auto& p = raw.places[i];
-        if (lsoa.empty()) {
-            lsoa = p.lsoa_name;
-        }
-        if (p.exact) {
-            any_exact = true;
-            continue;
-        }
-        if (p.street.rfind("On or near ", 0) == 0) {
-            auto& e = streets[p.street];
-            e.first += p.total();
-            if (e.second.empty()) {
-                e.second = p.lsoa_name;
-            }
-        }
+        any_exact = any_exact || p.exact;
+        // A force's own location text is never published: only police.uk labels vote for a street.
+        votes.add(p.exact || p.street.rfind("On or near ", 0) != 0 ? std::string_view{} : p.street, p.lsoa_name,
+                  p.total());
     }
     if (!any_exact) {
-        return stored;  // named from police.uk locations already
+        return stored; // named from police.uk locations already
     }
-    if (!streets.empty()) {
-        const auto best = std::max_element(streets.begin(), streets.end(),
-                                           [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
-        return hotspot::readable_name(best->first, best->second.second);
-    }
-    const auto name = hotspot::readable_name("", lsoa);
+    const auto name = votes.name();
     return name.empty() ? "Hotspot " + raw.hotspots[static_cast<std::size_t>(h)].code : name;
 }
 

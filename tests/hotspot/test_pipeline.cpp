@@ -137,13 +137,6 @@ TEST_CASE("hotspots: too few incidents is said, not analysed") {
                          hotref::Error);
 }
 
-TEST_CASE("hotspots: readable names") {
-    CHECK(hotref::hotspot::readable_name("On or near Albert Street", "Derby 015B") == "Albert Street, Derby");
-    CHECK(hotref::hotspot::readable_name("On or near Market Place", "Amber Valley 001A") ==
-          "Market Place, Amber Valley");
-    CHECK(hotref::hotspot::readable_name("", "Erewash 010C") == "Erewash");
-}
-
 TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
