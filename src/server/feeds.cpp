@@ -296,7 +296,10 @@ void Service::feeds(Call& call) {
                             " jobs waiting, hotref serve --max-queued-jobs); nothing was ingested: try again later"};
     }
     const auto st = m_jobs.wait(*id, m_options.feed_wait);
-    if (st && st->state != JobState::queued && st->state != JobState::running) {
+    if (!st) {
+        throw HttpError{500, "internal", "job " + std::to_string(*id) + " was forgotten before it was answered"};
+    }
+    if (st->state != JobState::queued && st->state != JobState::running) {
         answer_finished(call, *st);
         return;
     }

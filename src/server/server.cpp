@@ -377,7 +377,7 @@ public:
 
     // A refused connection gets a short answer if the socket takes it at once, then is closed.
     void refuse(tcp::socket& socket) {
-        ++refused;
+        metrics.connection_refused();
         static constexpr std::string_view busy =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
             "Connection: close\r\nContent-Length: 89\r\n\r\n"
@@ -472,7 +472,6 @@ public:
     std::atomic<std::int64_t> live{0};
     std::mutex clients_mutex;
     std::unordered_map<std::string, int> clients; // open connections by client address
-    std::atomic<std::uint64_t> refused{0};
     std::unique_ptr<asio::steady_timer> grace;
     std::FILE* access = nullptr;
     bool own_access = false;

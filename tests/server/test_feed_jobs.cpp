@@ -9,7 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <fstream>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace hotref::test::hostile;
 namespace t = hotref::test;
@@ -282,4 +287,68 @@ TEST_CASE("feed jobs: a quick ingest is answered at once with its report, as bef
                                            "text/csv"));
     REQUIRE(res.result_int() == 200);
     CHECK(json::parse(res.body())["files"][0]["status"] == "stored");
+}
+
+TEST_CASE("feed jobs: SIGTERM stops hotref serve within seconds while a feed is being ingested") {
+    t::TempDir tmp;
+    const auto store_path = tmp.file("s.sqlite");
+    std::string analyst;
+    {
+        hotref::store::Store create{store_path, true};
+        analyst = srv::create_token(create, "analyst", srv::Role::analyst);
+    }
+    const auto port_file = tmp.file("port");
+    const std::vector<std::string> args{HOTREF_BINARY, "serve",        "--store",      store_path, "--port", "0",
+                                        "--port-file", port_file,      "--feed-wait",  "100",      "--max-body",
+                                        "256",         "--access-log", "off"};
+    std::vector<char*> argv;
+    for (const auto& a : args) {
+        argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, 2);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    unsigned short port = 0;
+    for (int i = 0; i < 200 && port == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const auto text = t::read_file(port_file);
+        if (!text.empty() && text.back() == '\n') {
+            port = static_cast<unsigned short>(std::stoi(text));
+        }
+    }
+    REQUIRE(port != 0);
+    const auto big = batch_of({{"2025-03-derbyshire-street.csv", generated_month(tmp, big_rows, "2025-03")}});
+    const auto res = fetch(port, request("POST", "/v1/feeds", analyst, big, "application/x-protobuf"));
+    CHECK(res.result_int() == 202);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(fetch(port, request("GET", "/healthz")).result_int() == 200);
+    const auto start = Clock::now();
+    REQUIRE(::kill(pid, SIGTERM) == 0);
+    int status = 0;
+    pid_t done = 0;
+    while (done == 0 && seconds_since(start) < 10) {
+        done = ::waitpid(pid, &status, WNOHANG);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (done == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+    }
+    const double stop_seconds = seconds_since(start);
+    MESSAGE("hotref serve stopped " << stop_seconds << " s after SIGTERM");
+    CHECK(done == pid);
+    CHECK(stop_seconds < 5.0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(sql_int(store_path, "SELECT count(*) FROM incident") == 0);
+    hotref::store::Database db{store_path, false};
+    hotref::store::Statement check{db, "PRAGMA integrity_check"};
+    REQUIRE(check.step());
+    CHECK(check.column_text(0) == "ok");
 }

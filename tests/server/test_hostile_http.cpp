@@ -171,6 +171,8 @@ TEST_CASE("hostile http: 10k connections from one address leave another address 
         CHECK(res.result_int() == 503); // one more from the attacker's address: refused, and told why
         CHECK(res.body().find("too_many_connections") != std::string::npos);
     }
+    CHECK(s.metrics.render("").find("hotref_connections_refused_total " + std::to_string(attack.size() - 16 + 1) + "\n") !=
+          std::string::npos);
     for (const int fd : attack) {
         ::close(fd);
     }
