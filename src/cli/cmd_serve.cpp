@@ -23,6 +23,7 @@ const char* ServeCommand::details() const {
   /tiles/{id}.json, /tiles/{id}/{z}/{x}/{y}.pbf   TileJSON and vector tiles (hotspots, cells)
   /v1/feeds, /v1/referrals[/{ref}], /v1/hotspots, /v1/evaluations[/{id}], /v1/bulletins/latest
                                    the hotref API, application/json or application/x-protobuf
+  /v1/jobs/{id}                    a feed ingest that outlasted --feed-wait (202): GET follows it, DELETE cancels it
   /healthz, /readyz, /metrics      liveness, readiness, Prometheus metrics (no token needed)
 Collections: hotspots, cells, incidents, study-area, kpis and evaluation in the published
 profile (counts 1-4 withheld); *-internal twins for hotspot managers, analysts and admins;
@@ -30,7 +31,8 @@ referrals for caseworkers and admins (referrers may only create them). Requests 
 token create) unless --anonymous lets published layers be read without one. The service
 follows the store: a new run, referral or evaluation is published within seconds (checked
 every --poll ms, published at most once every 10 s).
-SIGTERM or Ctrl-C stops it gracefully (requests in flight finish). Behind a reverse proxy
+SIGTERM or Ctrl-C stops it gracefully (requests in flight finish; a running feed ingest
+is rolled back). Limits and how to raise them: docs/operations.md#limits. Behind a reverse proxy
 (nginx, Apache) that terminates TLS, give --public-url so that links carry the public address.
 
 Examples:
