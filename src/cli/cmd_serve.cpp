@@ -23,6 +23,7 @@ const char* ServeCommand::details() const {
   /tiles/{id}.json, /tiles/{id}/{z}/{x}/{y}.pbf   TileJSON and vector tiles (hotspots, cells)
   /v1/feeds, /v1/referrals[/{ref}], /v1/hotspots, /v1/evaluations[/{id}], /v1/bulletins/latest
                                    the hotref API, application/json or application/x-protobuf
+  /v1/jobs/{id}                    a feed ingest that outlasted --feed-wait (202): GET follows it, DELETE cancels it
   /healthz, /readyz, /metrics      liveness, readiness, Prometheus metrics (no token needed)
 Collections: hotspots, cells, incidents, study-area, kpis and evaluation in the published
 profile (counts 1-4 withheld); *-internal twins for hotspot managers, analysts and admins;
@@ -30,7 +31,8 @@ referrals for caseworkers and admins (referrers may only create them). Requests 
 token create) unless --anonymous lets published layers be read without one. The service
 follows the store: a new run, referral or evaluation is published within seconds (checked
 every --poll ms, published at most once every 10 s).
-SIGTERM or Ctrl-C stops it gracefully (requests in flight finish). Behind a reverse proxy
+SIGTERM or Ctrl-C stops it gracefully (requests in flight finish; a running feed ingest
+is rolled back). Limits and how to raise them: docs/operations.md#limits. Behind a reverse proxy
 (nginx, Apache) that terminates TLS, give --public-url so that links carry the public address.
 
 Examples:
@@ -59,6 +61,8 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("idle-timeout", po::value<int>(&m_idle_timeout)->default_value(30), "seconds a kept-alive connection may idle")
         ("grace", po::value<int>(&m_grace)->default_value(20), "seconds in-flight requests get after SIGTERM")
         ("max-connections", po::value<int>(&m_max_connections)->default_value(2048), "connections at once")
+        ("max-connections-per-client", po::value<int>(&m_max_connections_per_client)->default_value(64),
+         "connections at once from one client address (more get a 503)")
         ("tls-cert", po::value<std::string>(&m_tls_cert), "PEM certificate chain (HTTPS)")
         ("tls-key", po::value<std::string>(&m_tls_key), "PEM private key (HTTPS)")
         ("access-log", po::value<std::string>(&m_access_log)->default_value("-"), "access log file ('-': stdout, 'off': none)")
@@ -67,7 +71,19 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("mapping", po::value<std::string>(&m_mapping), "column mapping for submitted force exports (JSON)")
         ("poll", po::value<int>(&m_poll_ms)->default_value(2000), "ms between checks of the store for changes")
         ("referral-checks-per-hour", po::value<int>(&m_referral_checks)->default_value(30),
-         "new referrals with a person (each runs the refusal check) a token may make in any hour; then 429");
+         "new referrals with a person (each runs the refusal check) a token may make in any hour; then 429")
+        ("max-batch-files", po::value<int>(&m_max_batch_files)->default_value(1000),
+         "feed files in one POST /v1/feeds, counting those in archives (more: 413)")
+        ("max-expanded", po::value<std::int64_t>(&m_max_expanded_mb)->default_value(2048),
+         "MiB one POST /v1/feeds may expand to once decompressed (more: 413)")
+        ("max-queued-jobs", po::value<int>(&m_max_queued_jobs)->default_value(4),
+         "feed ingests waiting for the writer (more: 503 with Retry-After)")
+        ("max-job-time", po::value<int>(&m_max_job_time)->default_value(1800),
+         "seconds a feed ingest may run; then it is cancelled (the file being written is rolled back)")
+        ("feed-wait", po::value<int>(&m_feed_wait_ms)->default_value(2000),
+         "ms POST /v1/feeds waits for its ingest before answering 202 with the job to follow")
+        ("token-failures-per-minute", po::value<int>(&m_token_failures)->default_value(20),
+         "requests with a bad token one client address may send in any minute; then 429");
 }
 
 void ServeCommand::apply(const po::variables_map&) {
@@ -88,6 +104,11 @@ void ServeCommand::apply(const po::variables_map&) {
     }
     if (m_referral_checks < 1) {
         throw UsageError("--referral-checks-per-hour must be at least 1");
+    }
+    if (m_max_connections_per_client < 1 || m_max_batch_files < 1 || m_max_expanded_mb < 1 || m_max_queued_jobs < 1 ||
+        m_max_job_time < 1 || m_feed_wait_ms < 0 || m_token_failures < 1) {
+        throw UsageError("--max-connections-per-client, --max-batch-files, --max-expanded, --max-queued-jobs, "
+                         "--max-job-time and --token-failures-per-minute must be at least 1, --feed-wait at least 0");
     }
     if (m_tls_cert.empty() != m_tls_key.empty()) {
         throw UsageError("HTTPS needs both --tls-cert and --tls-key");
@@ -117,6 +138,12 @@ int ServeCommand::run() {
     so.default_limit = m_default_limit;
     so.max_limit = m_max_limit;
     so.referral_checks_per_hour = m_referral_checks;
+    so.max_batch_files = static_cast<std::size_t>(m_max_batch_files);
+    so.max_expanded_bytes = static_cast<std::uint64_t>(m_max_expanded_mb) * 1024 * 1024;
+    so.max_queued_jobs = static_cast<std::size_t>(m_max_queued_jobs);
+    so.max_job_time = std::chrono::seconds(m_max_job_time);
+    so.feed_wait = std::chrono::milliseconds(m_feed_wait_ms);
+    so.token_failures_per_minute = m_token_failures;
     if (!m_secret_file.empty() || std::getenv("HOTREF_REFERRAL_SECRET") != nullptr) {
         so.referral_secret = referral::referral_secret(m_secret_file);
     } else {
@@ -150,6 +177,7 @@ int ServeCommand::run() {
     opts.idle_timeout = std::chrono::seconds(m_idle_timeout);
     opts.shutdown_grace = std::chrono::seconds(m_grace);
     opts.max_connections = m_max_connections;
+    opts.max_connections_per_client = m_max_connections_per_client;
     opts.tls_cert = m_tls_cert;
     opts.tls_key = m_tls_key;
     opts.access_log = m_access_log;
@@ -162,6 +190,7 @@ int ServeCommand::run() {
               << server.port() << "/ (store " << m_store_path << "; " << (m_anonymous ? "anonymous reads of published layers allowed" : "tokens required") << ")\n";
     catalog.start();
     server.run();
+    service.stop_jobs(); // a running ingest is rolled back, not waited for
     catalog.stop();
     std::cerr << "hotref serve: stopped\n";
     return 0;

@@ -191,6 +191,13 @@ private:
     std::string m_port_file;
     int m_poll_ms = 2000;
     int m_referral_checks = 30;
+    int m_max_connections_per_client = 64;
+    int m_max_batch_files = 1000;
+    std::int64_t m_max_expanded_mb = 2048;
+    int m_max_queued_jobs = 4;
+    int m_max_job_time = 1800;
+    int m_feed_wait_ms = 2000;
+    int m_token_failures = 20;
 };
 
 class TokenCommand final : public Command {

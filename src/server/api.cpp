@@ -97,12 +97,6 @@ void fill_referral(v1::Referral& out, const referral::StoredReferral& s) {
     out.set_updated_at(s.updated_at);
 }
 
-bool valid_file_name(const std::string& name) {
-    return !name.empty() && name.size() <= 200 && name.front() != '.' &&
-           name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-               std::string::npos;
-}
-
 // Published evaluation measures: an area with any count from 1 to 4 shows no number made from counts.
 // An evaluation's parameters as published: the capture-against-area curve and the PAI
 // are figures made from counts, so they are the disclosed ones (or left out of a list).
@@ -134,104 +128,6 @@ void struct_from_json(const json& j, pb::Struct& out) {
 }
 
 } // namespace
-
-void Service::feeds(Call& call) {
-    call.require(Permission::submit_feeds, false);
-    v1::FeedBatch batch;
-    const auto& params = call.target.params;
-    if (const auto name = params.find("name"); name != params.end()) {
-        // One file as the body, whatever its type (curl --data-binary @file).
-        auto* f = batch.add_files();
-        f->set_name(name->second);
-        f->set_content(call.req.body());
-        f->set_force_export(params.count("force_export") != 0 && params.at("force_export") != "false");
-    } else {
-        call.parse_body(batch);
-    }
-    if (batch.files_size() == 0) {
-        throw bad_request("no files: send a hotref.v1.FeedBatch with files, or one file as the body with ?name=FILE");
-    }
-    const std::string dir = "/vsimem/hotref-upload-" + std::to_string(++m_uploads);
-    std::vector<std::string> paths;
-    std::vector<std::string> problems;
-    bool any_force_export = false;
-    for (const auto& f : batch.files()) {
-        if (!valid_file_name(f.name())) {
-            problems.push_back("name '" + f.name() + "': a plain file name of letters, digits, '.', '_' and '-'");
-            continue;
-        }
-        if (f.content().empty()) {
-            problems.push_back(f.name() + ": the file is empty");
-            continue;
-        }
-        any_force_export = any_force_export || f.force_export();
-        paths.push_back(dir + "/" + f.name());
-    }
-    if (!problems.empty()) {
-        throw bad_request("the batch has bad files; nothing was ingested", problems);
-    }
-    if (any_force_export && m_options.mapping_path.empty()) {
-        throw HttpError{422, "unprocessable",
-                        "force exports need a column mapping: start the service with --mapping FILE"};
-    }
-    struct Cleanup {
-        std::vector<std::string> paths;
-        ~Cleanup() {
-            for (const auto& p : paths) {
-                geo::remove_vsi_file(p);
-            }
-        }
-    } cleanup{paths};
-    for (int i = 0; i < batch.files_size(); ++i) {
-        geo::write_vsi_file(paths[static_cast<std::size_t>(i)], batch.files(i).content());
-    }
-
-    v1::IngestReport report;
-    {
-        std::lock_guard lock{m_write_mutex};
-        auto& store = thread_store(m_options.store_path);
-        for (int i = 0; i < batch.files_size(); ++i) {
-            const auto& f = batch.files(i);
-            const auto plan = ingest::plan_inputs({paths[static_cast<std::size_t>(i)]}, f.force_export());
-            for (const auto& s : plan.skipped) {
-                report.add_skipped(f.name() + ": " + s);
-            }
-            ingest::IngestOptions options;
-            options.area = m_options.area;
-            if (f.force_export()) {
-                options.mapping = ingest::ExportMapping::from_file(m_options.mapping_path);
-            }
-            ingest::Ingester ingester{store, std::move(options)};
-            for (auto file : plan.files) {
-                file.display = f.name() + file.display.substr(std::min(file.display.size(),
-                                                                       paths[static_cast<std::size_t>(i)].size()));
-                ingest::add_file_report(report, ingester.ingest(file));
-            }
-        }
-    }
-    const bool none = report.files_size() == 0;
-    const bool all_failed = !none && report.files_failed() == report.files_size();
-    if (none || all_failed) {
-        std::vector<std::string> details;
-        for (const auto& f : report.files()) {
-            details.push_back(f.name() + ": " + f.message());
-        }
-        for (const auto& s : report.skipped()) {
-            details.push_back("skipped " + s);
-        }
-        call.ex.response.result(422);
-        audit(call, "feeds refused: " + std::to_string(batch.files_size()) + " file(s), nothing stored");
-        throw HttpError{422, "unprocessable",
-                        none ? "no feed file in the batch (data.police.uk *-street.csv, police.uk API .json, archives)"
-                             : "no file could be ingested; nothing was stored",
-                        details};
-    }
-    call.send_message(200, report);
-    audit(call, "feeds: " + std::to_string(report.files_size()) + " file(s), " + std::to_string(report.files_stored()) +
-                    " stored, " + std::to_string(report.rows_stored()) + " rows stored, " +
-                    std::to_string(report.rows_rejected()) + " rejected");
-    m_catalog.poke();
-}
 
 void Service::referrals(Call& call) {
     if (call.req.method() == http::verb::post) {

@@ -3,6 +3,8 @@
 #include "core/error.hpp"
 #include "util/sha256.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 namespace hotref::server {
@@ -129,20 +131,25 @@ std::optional<Principal> verify_token(store::Store& store, const std::string& to
     if (token.rfind(token_prefix, 0) != 0 || token.size() > 200) {
         return std::nullopt;
     }
-    store::Statement st{store.db(), "SELECT name, role FROM api_token WHERE token_sha256 = ? AND revoked_at IS NULL"};
-    st.bind(1, Sha256::of(token));
-    if (!st.step()) {
-        return std::nullopt;
+    const std::string hash = Sha256::of(token);
+    // Every valid token is compared, each in constant time, so that the time taken
+    // tells nothing of how close a guess came.
+    store::Statement st{store.db(), "SELECT name, role, token_sha256 FROM api_token WHERE revoked_at IS NULL"};
+    std::optional<Principal> found;
+    while (st.step()) {
+        const std::string stored = st.column_text(2);
+        const bool same = stored.size() == hash.size() && CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) == 0;
+        if (same && !found) {
+            if (const auto role = parse_role(st.column_text(1))) {
+                found = Principal{st.column_text(0), *role};
+            }
+        }
     }
-    const auto role = parse_role(st.column_text(1));
-    if (!role) {
-        return std::nullopt;
-    }
-    return Principal{st.column_text(0), *role};
+    return found;
 }
 
 std::optional<Principal> TokenCache::verify(store::Store& store, const std::string& token) {
-    const std::string& key = token;
+    const std::string key = Sha256::of(token);
     const auto now = std::chrono::steady_clock::now();
     {
         std::lock_guard lock{m_mutex};
@@ -150,12 +157,17 @@ std::optional<Principal> TokenCache::verify(store::Store& store, const std::stri
             return it->second.principal;
         }
     }
+    ++m_lookups;
     auto principal = verify_token(store, token);
     std::lock_guard lock{m_mutex};
-    if (m_entries.size() > 10000) {
-        m_entries.clear(); // a flood of made-up tokens must not grow memory
+    if (!principal) {
+        m_entries.erase(key); // revoked since it was cached
+        return std::nullopt;
     }
-    m_entries[key] = Entry{principal, now};
+    if (m_entries.size() >= 10000) {
+        std::erase_if(m_entries, [&](const auto& kv) { return now - kv.second.checked >= m_ttl; });
+    }
+    m_entries[key] = Entry{*principal, now};
     return principal;
 }
 

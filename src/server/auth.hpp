@@ -5,6 +5,7 @@
 
 #include "store/store.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -52,24 +53,31 @@ std::string create_token(store::Store& store, const std::string& name, Role role
 /// Revokes the token called `name`; false when there is no such valid token.
 bool revoke_token(store::Store& store, const std::string& name);
 std::vector<TokenRecord> list_tokens(store::Store& store);
-/// The principal of a valid (not revoked) token, or nullopt.
+/// The principal of a valid (not revoked) token, or nullopt. The token's SHA-256 is
+/// compared with every valid token's in constant time (CRYPTO_memcmp, no early exit).
 std::optional<Principal> verify_token(store::Store& store, const std::string& token);
 
-/// Verified tokens kept for `ttl` so that a busy service does not look every
-/// request up; a revocation takes effect within `ttl`.
+/// Valid tokens kept for `ttl` so that a busy service does not look every
+/// request up; a revocation takes effect within `ttl`. Only tokens that were
+/// found are kept (by their SHA-256), so made-up tokens can neither grow the
+/// cache nor push the real ones out; each of them costs a lookup, which the
+/// service limits per client address.
 class TokenCache {
 public:
     explicit TokenCache(std::chrono::milliseconds ttl) : m_ttl(ttl) {}
     std::optional<Principal> verify(store::Store& store, const std::string& token);
+    /// Lookups in the store so far (the cache's misses).
+    [[nodiscard]] std::uint64_t lookups() const noexcept { return m_lookups; }
 
 private:
     struct Entry {
-        std::optional<Principal> principal;
+        Principal principal;
         std::chrono::steady_clock::time_point checked;
     };
     std::chrono::milliseconds m_ttl;
     std::mutex m_mutex;
-    std::unordered_map<std::string, Entry> m_entries; // by token (held in memory only, as while a request is read)
+    std::unordered_map<std::string, Entry> m_entries; // by the token's SHA-256
+    std::atomic<std::uint64_t> m_lookups{0};
 };
 
 } // namespace hotref::server

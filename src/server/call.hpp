@@ -27,6 +27,16 @@ inline constexpr const char* mvt_type = "application/vnd.mapbox-vector-tile";
 /// One store connection per worker thread (SQLite connections are not shared
 /// between threads; WAL lets every reader work while a writer writes).
 store::Store& thread_store(const std::string& path);
+/// Closes this thread's connection to `path` (the next thread_store opens a fresh one).
+void drop_thread_store(const std::string& path);
+
+/// One api_audit row: who did what, with what result.
+struct AuditEntry {
+    std::string token_name, role, method, target;
+    int status = 0;
+    std::string summary;
+};
+void write_audit(store::Store& store, const AuditEntry& entry);
 
 std::string lower(std::string_view s);
 inline bool header_has(std::string_view value, std::string_view needle) {
@@ -43,6 +53,7 @@ struct Service::Call {
     bool token_invalid = false;
     bool protobuf = false;   // answer /v1 and errors in protobuf
     std::string base;        // links start with this
+    std::string remote;      // the client's address ("-": unknown)
 
     void require(Permission permission, bool anonymous_allowed) const {
         if (token_invalid) {

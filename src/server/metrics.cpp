@@ -110,6 +110,12 @@ std::string Metrics::render(const std::string& extra) const {
                   "# TYPE hotref_requests_in_flight gauge\nhotref_requests_in_flight %lld\n",
                   static_cast<unsigned long long>(m_timeouts.load()), static_cast<long long>(m_in_flight.load()));
     out += line;
+    std::snprintf(line, sizeof line,
+                  "# HELP hotref_connections_refused_total Connections refused over --max-connections or "
+                  "--max-connections-per-client.\n# TYPE hotref_connections_refused_total counter\n"
+                  "hotref_connections_refused_total %llu\n",
+                  static_cast<unsigned long long>(m_connections_refused.load()));
+    out += line;
     out += extra;
     return out;
 }

@@ -26,6 +26,7 @@ public:
     void connection_opened() noexcept { ++m_connections_total; ++m_connections_open; }
     void connection_closed() noexcept { --m_connections_open; }
     void timeout() noexcept { ++m_timeouts; }
+    void connection_refused() noexcept { ++m_connections_refused; }
     void in_flight(int delta) noexcept { m_in_flight += delta; }
 
     /// Prometheus text exposition format 0.0.4; `extra` lines are appended.
@@ -40,6 +41,7 @@ private:
     std::atomic<std::uint64_t> m_connections_total{0};
     std::atomic<std::int64_t> m_connections_open{0};
     std::atomic<std::uint64_t> m_timeouts{0};
+    std::atomic<std::uint64_t> m_connections_refused{0};
     std::atomic<std::int64_t> m_in_flight{0};
 };
 

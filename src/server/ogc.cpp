@@ -168,7 +168,7 @@ void Service::items(Call& call, const std::string& id) {
         if (it->second.empty() || it->second.size() > 12 ||
             it->second.find_first_not_of("0123456789") != std::string::npos || std::stoll(it->second) < 1) {
             throw bad_request("limit must be a whole number from 1 (at most " + std::to_string(m_options.max_limit) +
-                              " features are returned), got '" + it->second + "'");
+                              " features are returned), got '" + excerpt(it->second) + "'");
         }
         limit = std::min<std::int64_t>(std::stoll(it->second), m_options.max_limit);
     }

@@ -37,6 +37,10 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
     }
 }
 
+bool all_digits(std::string_view text) noexcept {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 bool parse_double(std::string_view text, double& out) {
     if (text.empty() || text.size() > 40) {
         return false;
@@ -67,17 +71,23 @@ std::optional<TimeInterval> parse_instant(std::string_view text) {
         s.pop_back();
     } else {
         const std::string tz = s.substr(s.size() - 6);
-        if ((tz[0] != '+' && tz[0] != '-') || tz[3] != ':') {
+        if ((tz[0] != '+' && tz[0] != '-') || tz[3] != ':' || !all_digits(tz.substr(1, 2)) ||
+            !all_digits(tz.substr(4, 2))) {
             return std::nullopt;
         }
         const int h = std::atoi(tz.substr(1, 2).c_str());
         const int m = std::atoi(tz.substr(4, 2).c_str());
+        if (h > 23 || m > 59) {
+            return std::nullopt;
+        }
         offset = (tz[0] == '+' ? 1 : -1) * (h * 3600.0 + m * 60.0);
         s.resize(s.size() - 6);
     }
     double fraction = 0;
     if (const auto dot = s.find('.'); dot != std::string::npos) {
-        if (!parse_double("0" + s.substr(dot), fraction)) {
+        // Digits only: "0.5e308" is a number, not a fraction of a second.
+        if (dot + 1 >= s.size() || s.size() - dot > 10 || !all_digits(s.substr(dot + 1)) ||
+            !parse_double("0" + s.substr(dot), fraction)) {
             return std::nullopt;
         }
         s.resize(dot);
@@ -94,6 +104,13 @@ std::optional<TimeInterval> parse_instant(std::string_view text) {
 }
 
 } // namespace
+
+std::string excerpt(std::string_view text) {
+    if (text.size() <= 64) {
+        return std::string{text};
+    }
+    return std::string{text.substr(0, 48)} + "... (" + std::to_string(text.size()) + " characters)";
+}
 
 HttpError bad_request(const std::string& message, std::vector<std::string> details) {
     return HttpError{400, "bad_request", message, std::move(details)};
@@ -184,14 +201,13 @@ Target parse_target(std::string_view target) {
 BBox parse_bbox(std::string_view text) {
     const auto parts = split(text, ',');
     if (parts.size() != 4 && parts.size() != 6) {
-        throw bad_request("bbox must be 4 numbers: minLon,minLat,maxLon,maxLat (WGS84), got '" + std::string{text} +
-                          "'");
+        throw bad_request("bbox must be 4 numbers: minLon,minLat,maxLon,maxLat (WGS84), got '" + excerpt(text) + "'");
     }
     std::vector<double> v;
     for (const auto p : parts) {
         double d = 0;
         if (!parse_double(trim(p), d)) {
-            throw bad_request("bbox: '" + std::string{p} + "' is not a number (bbox=minLon,minLat,maxLon,maxLat)");
+            throw bad_request("bbox: '" + excerpt(p) + "' is not a finite number (bbox=minLon,minLat,maxLon,maxLat)");
         }
         v.push_back(d);
     }
@@ -203,7 +219,7 @@ BBox parse_bbox(std::string_view text) {
     }
     if (b.min_x < -180 || b.max_x > 180 || b.min_y < -90 || b.max_y > 90) {
         throw bad_request("bbox is in WGS84 longitude/latitude: longitudes within -180..180 and latitudes within "
-                          "-90..90, got '" + std::string{text} + "'");
+                          "-90..90, got '" + excerpt(text) + "'");
     }
     if (b.min_y > b.max_y) {
         throw bad_request("bbox: the minimum latitude is above the maximum (minLon,minLat,maxLon,maxLat)");
@@ -222,7 +238,7 @@ TimeInterval parse_datetime_param(std::string_view text) {
     if (slash == std::string_view::npos) {
         const auto i = parse_instant(text);
         if (!i) {
-            throw bad_request("datetime: '" + std::string{text} + "' is not a date or date-time" + example);
+            throw bad_request("datetime: '" + excerpt(text) + "' is not a date or date-time" + example);
         }
         return *i;
     }
@@ -237,14 +253,14 @@ TimeInterval parse_datetime_param(std::string_view text) {
     if (!open_a) {
         const auto i = parse_instant(a);
         if (!i) {
-            throw bad_request("datetime: '" + std::string{a} + "' is not a date or date-time" + example);
+            throw bad_request("datetime: '" + excerpt(a) + "' is not a date or date-time" + example);
         }
         out.start = i->start;
     }
     if (!open_b) {
         const auto i = parse_instant(b);
         if (!i) {
-            throw bad_request("datetime: '" + std::string{b} + "' is not a date or date-time" + example);
+            throw bad_request("datetime: '" + excerpt(b) + "' is not a date or date-time" + example);
         }
         out.end = i->end;
     }
@@ -257,13 +273,13 @@ TimeInterval parse_datetime_param(std::string_view text) {
 std::int64_t parse_count(std::string_view text, std::string_view name, std::int64_t min, std::int64_t max) {
     if (text.empty() || text.size() > 18) {
         throw bad_request(std::string{name} + " must be an integer from " + std::to_string(min) + " to " +
-                          std::to_string(max) + ", got '" + std::string{text} + "'");
+                          std::to_string(max) + ", got '" + excerpt(text) + "'");
     }
     std::int64_t v = 0;
     for (const char c : text) {
         if (c < '0' || c > '9') {
             throw bad_request(std::string{name} + " must be an integer from " + std::to_string(min) + " to " +
-                              std::to_string(max) + ", got '" + std::string{text} + "'");
+                              std::to_string(max) + ", got '" + excerpt(text) + "'");
         }
         v = v * 10 + (c - '0');
     }

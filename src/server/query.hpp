@@ -30,6 +30,9 @@ private:
 
 HttpError bad_request(const std::string& message, std::vector<std::string> details = {});
 
+/// A value as an error message quotes it: whole when short, else its start and its length.
+std::string excerpt(std::string_view text);
+
 struct Target {
     std::string path;                           // decoded, without the query
     std::vector<std::string> segments;          // path split on '/', empty ones dropped

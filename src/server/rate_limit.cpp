@@ -14,16 +14,29 @@ RollingLimit::RollingLimit(int limit, Clock::duration window) : m_limit(limit), 
 
 std::int64_t RollingLimit::take(const std::string& key, Clock::time_point now) {
     std::lock_guard lock{m_mutex};
-    // Keys are token names, so there are few; still, forget the idle ones now and then.
+    // Keys are token names or client addresses; forget the idle ones now and then.
     if (m_events.size() > 1000) {
         std::erase_if(m_events, [&](const auto& kv) { return kv.second.empty() || now - kv.second.back() >= m_window; });
     }
     auto& times = m_events[key];
+    const auto seconds = wait_locked(times, now);
+    if (seconds == 0) {
+        times.push_back(now);
+    }
+    return seconds;
+}
+
+std::int64_t RollingLimit::wait(const std::string& key, Clock::time_point now) {
+    std::lock_guard lock{m_mutex};
+    const auto it = m_events.find(key);
+    return it == m_events.end() ? 0 : wait_locked(it->second, now);
+}
+
+std::int64_t RollingLimit::wait_locked(std::deque<Clock::time_point>& times, Clock::time_point now) const {
     while (!times.empty() && now - times.front() >= m_window) {
         times.pop_front();
     }
     if (static_cast<int>(times.size()) < m_limit) {
-        times.push_back(now);
         return 0;
     }
     const auto wait = times.front() + m_window - now;

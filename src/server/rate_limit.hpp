@@ -24,9 +24,14 @@ public:
     /// window leaves it (at least 1: what Retry-After says).
     std::int64_t take(const std::string& key, Clock::time_point now);
 
+    /// What take() would return, recording nothing: 0 while under the limit.
+    std::int64_t wait(const std::string& key, Clock::time_point now);
+
     [[nodiscard]] int limit() const noexcept { return m_limit; }
 
 private:
+    std::int64_t wait_locked(std::deque<Clock::time_point>& times, Clock::time_point now) const;
+
     int m_limit;
     Clock::duration m_window;
     std::mutex m_mutex;

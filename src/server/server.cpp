@@ -17,6 +17,7 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace hotref::server {
@@ -42,12 +43,8 @@ public:
     class Session : public std::enable_shared_from_this<Session<Stream>> {
     public:
         template <class... Args>
-        Session(Impl& server, tcp::socket&& socket, Args&&... args)
-            : m_server(server), m_stream(std::move(socket), std::forward<Args>(args)...) {
-            beast::error_code ec;
-            const auto ep = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
-            m_remote = ec ? "-" : ep.address().to_string();
-        }
+        Session(Impl& server, std::string remote, tcp::socket&& socket, Args&&... args)
+            : m_server(server), m_stream(std::move(socket), std::forward<Args>(args)...), m_remote(std::move(remote)) {}
 
         void start() {
             m_server.metrics.connection_opened();
@@ -57,7 +54,7 @@ public:
 
         ~Session() {
             m_server.metrics.connection_closed();
-            m_server.session_closed();
+            m_server.session_closed(m_remote);
         }
 
         // Called on shutdown (from any thread): close at once when idle.
@@ -113,6 +110,13 @@ public:
             }
             m_busy = true;
             m_started = Clock::now();
+            if (!framing_ok()) {
+                // RFC 9112 6.3: a request whose body length cannot be known for certain is
+                // refused and the connection closed, so that no proxy in front can read it otherwise.
+                reply_error(400, "bad_request",
+                            "Transfer-Encoding must be exactly 'chunked' (once), without Content-Length");
+                return;
+            }
             // curl and other clients ask before sending a large body; answer at once
             // (else they wait a second), unless the body is already too large.
             const auto& header = m_parser->get();
@@ -133,6 +137,18 @@ public:
                 }
             }
             read_body();
+        }
+
+        // Beast refuses Content-Length with chunked, and a second Content-Length; a Transfer-Encoding
+        // whose last coding is not chunked (or several of them) it would read as having no body.
+        [[nodiscard]] bool framing_ok() const {
+            const auto& header = m_parser->get();
+            const auto codings = header.count(http::field::transfer_encoding);
+            if (codings == 0) {
+                return true;
+            }
+            return codings == 1 && beast::iequals(header[http::field::transfer_encoding], "chunked") &&
+                   m_parser->chunked() && !m_parser->content_length();
         }
 
         void read_body() {
@@ -196,7 +212,7 @@ public:
             }
             m_server.metrics.in_flight(1);
             const Request& req = m_parser->get();
-            Exchange ex = m_server.service.handle(req);
+            Exchange ex = m_server.service.handle(req, m_remote);
             m_server.metrics.in_flight(-1);
             if (m_server.stopping) {
                 ex.response.keep_alive(false);
@@ -310,16 +326,18 @@ public:
                 accept();
                 return;
             }
-            if (live >= options.max_connections) {
-                beast::error_code ignored;
-                socket.close(ignored); // over the limit: refuse rather than starve everyone
+            beast::error_code e;
+            const auto ep = socket.remote_endpoint(e);
+            std::string remote = e ? "-" : ep.address().to_string();
+            if (!admit(remote)) {
+                refuse(socket); // over a limit: refuse rather than starve everyone
                 accept();
                 return;
             }
             if (tls) {
-                track(std::make_shared<TlsSession>(*this, std::move(socket), ssl));
+                track(std::make_shared<TlsSession>(*this, std::move(remote), std::move(socket), ssl));
             } else {
-                track(std::make_shared<PlainSession>(*this, std::move(socket)));
+                track(std::make_shared<PlainSession>(*this, std::move(remote), std::move(socket)));
             }
             accept();
         });
@@ -342,8 +360,43 @@ public:
         session->start();
     }
 
-    void session_opened() noexcept { ++live; }
-    void session_closed() {
+    // Counts the connection in (true) when under both the overall and the per-client limit.
+    bool admit(const std::string& remote) {
+        std::lock_guard lock{clients_mutex};
+        if (live >= options.max_connections) {
+            return false;
+        }
+        auto& n = clients[remote];
+        if (n >= options.max_connections_per_client) {
+            return false;
+        }
+        ++n;
+        ++live; // counted here, not when the session starts, so that a burst cannot overshoot
+        return true;
+    }
+
+    // A refused connection gets a short answer if the socket takes it at once, then is closed.
+    void refuse(tcp::socket& socket) {
+        metrics.connection_refused();
+        static constexpr std::string_view busy =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
+            "Connection: close\r\nContent-Length: 89\r\n\r\n"
+            "{\"status\":503,\"code\":\"too_many_connections\",\"message\":\"too many connections; try later\"}\n";
+        beast::error_code ignored;
+        socket.non_blocking(true, ignored);
+        socket.write_some(asio::buffer(busy.data(), busy.size()), ignored);
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+    }
+
+    void session_opened() noexcept {}
+    void session_closed(const std::string& remote) {
+        {
+            std::lock_guard lock{clients_mutex};
+            if (const auto it = clients.find(remote); it != clients.end() && --it->second <= 0) {
+                clients.erase(it);
+            }
+        }
         if (--live == 0 && stopping) {
             asio::post(ioc, [this] {
                 if (grace) {
@@ -417,6 +470,8 @@ public:
     std::list<Tracked> sessions;
     std::uint64_t accepted = 0;
     std::atomic<std::int64_t> live{0};
+    std::mutex clients_mutex;
+    std::unordered_map<std::string, int> clients; // open connections by client address
     std::unique_ptr<asio::steady_timer> grace;
     std::FILE* access = nullptr;
     bool own_access = false;

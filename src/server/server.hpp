@@ -26,6 +26,9 @@ struct ServerOptions {
     std::chrono::milliseconds write_timeout{30000};
     std::chrono::milliseconds shutdown_grace{20000}; // in-flight requests get this long after SIGTERM
     int max_connections = 2048;
+    /// Connections at once from one client address; more are refused (a short 503, then closed),
+    /// so that one client cannot take every slot (slowloris). At least 1.
+    int max_connections_per_client = 64;
     std::string tls_cert;                 // PEM certificate chain; with tls_key: HTTPS
     std::string tls_key;
     std::string access_log = "-";         // "-": stdout; "": none; else a file (appended)

@@ -23,14 +23,24 @@
 
 namespace hotref::server {
 
+namespace {
+std::map<std::string, std::unique_ptr<store::Store>>& thread_stores() {
+    thread_local std::map<std::string, std::unique_ptr<store::Store>> stores;
+    return stores;
+}
+} // namespace
+
 // One store connection per worker thread.
 store::Store& thread_store(const std::string& path) {
-    thread_local std::map<std::string, std::unique_ptr<store::Store>> stores;
-    auto& s = stores[path];
+    auto& s = thread_stores()[path];
     if (!s) {
         s = std::make_unique<store::Store>(path, false);
     }
     return *s;
+}
+
+void drop_thread_store(const std::string& path) {
+    thread_stores().erase(path);
 }
 
 std::string lower(std::string_view s) {
@@ -76,9 +86,15 @@ const std::string& http_date() {
 
 Service::Service(ServiceOptions options, Catalog& catalog, Metrics& metrics)
     : m_options(std::move(options)), m_catalog(catalog), m_metrics(metrics),
-      m_refusal_checks(m_options.referral_checks_per_hour, std::chrono::hours(1)) {}
+      m_refusal_checks(m_options.referral_checks_per_hour, std::chrono::hours(1)),
+      m_token_failures(std::max(1, m_options.token_failures_per_minute), std::chrono::minutes(1)),
+      m_jobs(JobQueueOptions{m_options.max_queued_jobs, m_options.max_job_time, 100}) {}
 
 Service::~Service() = default;
+
+void Service::stop_jobs() {
+    m_jobs.stop();
+}
 
 std::shared_ptr<const Snapshot> Service::snapshot() {
     auto snap = m_catalog.current();
@@ -91,13 +107,13 @@ std::shared_ptr<const Snapshot> Service::snapshot() {
     return snap;
 }
 
-Exchange Service::handle(const Request& request) noexcept {
+Exchange Service::handle(const Request& request, const std::string& remote) noexcept {
     Exchange ex;
     ex.response.version(request.version());
     ex.response.keep_alive(request.keep_alive());
     ex.response.set(http::field::server, "hotref/" HOTREF_VERSION);
     ex.response.set(http::field::date, http_date());
-    Call call{request, ex, {}, {}, false, false, {}};
+    Call call{request, ex, {}, {}, false, false, {}, remote};
     try {
         try {
             // Negotiation first, so that even a bad URL is answered in the format asked for.
@@ -192,20 +208,7 @@ void Service::dispatch(Call& call) {
         return;
     }
 
-    // Who is asking.
-    // Authorization: Bearer TOKEN, or X-Esri-Authorization: Bearer TOKEN, which is what QGIS's
-    // built-in "ESRI token" authentication method sends (QGIS 3.22 has no generic header method).
-    auto auth = call.req[http::field::authorization];
-    if (auth.empty()) {
-        auth = call.req["X-Esri-Authorization"];
-    }
-    if (!auth.empty()) {
-        const std::string_view a{auth.data(), auth.size()};
-        if (a.size() > 7 && lower(a.substr(0, 7)) == "bearer ") {
-            call.principal = m_tokens.verify(thread_store(m_options.store_path), std::string{a.substr(7)});
-        }
-        call.token_invalid = !call.principal;
-    }
+    authenticate(call);
 
     // Links: the configured public URL, else the Host the client used.
     if (!m_options.public_url.empty()) {
@@ -291,6 +294,12 @@ void Service::dispatch(Call& call) {
             feeds(call);
             return;
         }
+        if (seg[1] == "jobs" && seg.size() == 3) {
+            call.ex.route = Route::feeds;
+            only(get || method == http::verb::delete_, "GET, HEAD, DELETE");
+            job(call, seg[2]);
+            return;
+        }
         if (seg[1] == "referrals" && seg.size() == 2) {
             call.ex.route = Route::referrals;
             only(get || method == http::verb::post, "GET, HEAD, POST");
@@ -332,6 +341,42 @@ void Service::dispatch(Call& call) {
                     "no such resource: " + call.target.path + " (start at / for the links, or /api for the API)"};
 }
 
+// Who is asking. Authorization: Bearer TOKEN, or X-Esri-Authorization: Bearer TOKEN, which is
+// what QGIS's built-in "ESRI token" authentication method sends (QGIS 3.22 has no generic
+// header method). Bad tokens are limited per client address: over the limit every token from
+// that address is refused with 429 (not looked up), so that guessing learns nothing.
+void Service::authenticate(Call& call) {
+    auto auth = call.req[http::field::authorization];
+    if (auth.empty()) {
+        auth = call.req["X-Esri-Authorization"];
+    }
+    if (auth.empty()) {
+        return;
+    }
+    const auto now = RollingLimit::Clock::now();
+    auto refuse = [&](std::int64_t wait) {
+        call.ex.response.set(http::field::retry_after, std::to_string(wait));
+        throw HttpError{429, "too_many_requests",
+                        "too many requests with a bad bearer token from this address (at most " +
+                            std::to_string(m_token_failures.limit()) +
+                            " a minute, hotref serve --token-failures-per-minute); no token is checked for this "
+                            "address until then: try again in " + std::to_string(wait) + " s"};
+    };
+    if (const auto wait = m_token_failures.wait(call.remote, now); wait > 0) {
+        refuse(wait);
+    }
+    const std::string_view a{auth.data(), auth.size()};
+    if (a.size() > 7 && lower(a.substr(0, 7)) == "bearer ") {
+        call.principal = m_tokens.verify(thread_store(m_options.store_path), std::string{a.substr(7)});
+    }
+    call.token_invalid = !call.principal;
+    if (call.token_invalid) {
+        if (const auto wait = m_token_failures.take(call.remote, now); wait > 0) {
+            refuse(wait);
+        }
+    }
+}
+
 void Service::ready(Call& call) {
     const auto snap = m_catalog.current();
     if (!snap) {
@@ -358,22 +403,28 @@ void Service::ready(Call& call) {
                              {"notes", notes}});
 }
 
-void Service::audit(Call& call, const std::string& summary) {
+void write_audit(store::Store& store, const AuditEntry& e) {
     try {
-        auto& db = thread_store(m_options.store_path).db();
-        store::Statement st{db, "INSERT INTO api_audit (at, token_name, role, method, target, status, summary) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?)"};
+        store::Statement st{store.db(), "INSERT INTO api_audit (at, token_name, role, method, target, status, summary) "
+                                        "VALUES (?, ?, ?, ?, ?, ?, ?)"};
         st.bind(1, store::utc_now())
-            .bind(2, call.principal_name())
-            .bind(3, call.principal ? role_name(call.principal->role) : "")
-            .bind(4, std::string{call.req.method_string()})
-            .bind(5, call.target.path)
-            .bind(6, static_cast<std::int64_t>(call.ex.response.result_int()))
-            .bind(7, summary)
+            .bind(2, e.token_name)
+            .bind(3, e.role)
+            .bind(4, e.method)
+            .bind(5, e.target)
+            .bind(6, static_cast<std::int64_t>(e.status))
+            .bind(7, e.summary)
             .run();
-    } catch (const std::exception& e) {
-        throw Error(std::string{"cannot write the audit record: "} + e.what());
+    } catch (const std::exception& ex) {
+        throw Error(std::string{"cannot write the audit record: "} + ex.what());
     }
+}
+
+void Service::audit(Call& call, const std::string& summary) {
+    write_audit(thread_store(m_options.store_path),
+                AuditEntry{call.principal_name(), call.principal ? role_name(call.principal->role) : "",
+                           std::string{call.req.method_string()}, call.target.path,
+                           static_cast<int>(call.ex.response.result_int()), summary});
 }
 
 } // namespace hotref::server

@@ -7,6 +7,7 @@
 
 #include "server/auth.hpp"
 #include "server/catalog.hpp"
+#include "server/jobs.hpp"
 #include "server/metrics.hpp"
 #include "server/rate_limit.hpp"
 
@@ -41,6 +42,22 @@ struct ServiceOptions {
     /// New referrals with a person (each runs the refusal check) per token in any rolling
     /// hour; over it: 429 with Retry-After (docs/referrals.md#refusal-checks). At least 1.
     int referral_checks_per_hour = 30;
+
+    // Limits on writes through the API (docs/operations.md#limits).
+    /// Files in one POST /v1/feeds (a FeedBatch); more: 413 naming --max-batch-files.
+    std::size_t max_batch_files = 1000;
+    /// Bytes a batch may expand to once its .gz and .zip files are decompressed (the
+    /// sum over the feed files read); more: 413 naming --max-expanded, nothing stored.
+    std::uint64_t max_expanded_bytes = 2ULL * 1024 * 1024 * 1024;
+    /// Ingest jobs waiting for the writer; more: 429 with Retry-After.
+    std::size_t max_queued_jobs = 4;
+    /// A running job is cancelled (the file being written rolled back) after this.
+    std::chrono::milliseconds max_job_time{30 * 60 * 1000};
+    /// How long POST /v1/feeds waits for its job before answering 202 with the job to follow.
+    std::chrono::milliseconds feed_wait{2000};
+    /// Requests with a bad bearer token per client address in any minute; then 429
+    /// (every token refused, valid or not, until the minute has passed).
+    int token_failures_per_minute = 20;
 };
 
 /// What a request came to: the response, the route (for metrics) and who asked (for the access log).
@@ -57,12 +74,18 @@ public:
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;
 
-    Exchange handle(const Request& request) noexcept;
+    /// `remote`: the client's address (for per-client limits); "-" when unknown.
+    Exchange handle(const Request& request, const std::string& remote = "-") noexcept;
+    /// Cancels the running ingest job and the queued ones; waits for the writer to stop.
+    void stop_jobs();
+    /// Store lookups of bearer tokens so far (the cache's misses).
+    [[nodiscard]] std::uint64_t token_lookups() const noexcept { return m_tokens.lookups(); }
 
     [[nodiscard]] const ServiceOptions& options() const noexcept { return m_options; }
 
+    struct Call; // one request being answered (call.hpp)
+
 private:
-    struct Call;
     void dispatch(Call& call);
     // OGC API - Features and tiles
     void landing(Call& call);
@@ -76,6 +99,8 @@ private:
     void tile(Call& call, const std::string& id, const std::string& z, const std::string& x, const std::string& y);
     // protobuf API
     void feeds(Call& call);
+    void job(Call& call, const std::string& id);
+    void authenticate(Call& call);
     void referrals(Call& call);
     void create_referral(Call& call);
     void referral(Call& call, const std::string& reference);
@@ -97,6 +122,8 @@ private:
     std::mutex m_write_mutex;          // one writer at a time (SQLite allows one anyway)
     std::atomic<std::int64_t> m_uploads{0};
     RollingLimit m_refusal_checks;     // per token name
+    RollingLimit m_token_failures;     // per client address
+    JobQueue m_jobs;                   // last: stopped first, while the rest still stands
 };
 
 } // namespace hotref::server

@@ -198,4 +198,16 @@ void Transaction::commit() {
     m_done = true;
 }
 
+void Database::set_interrupt(std::function<bool()> stop) {
+    if (!stop) {
+        sqlite3_progress_handler(m_db, 0, nullptr, nullptr);
+        m_interrupt.reset();
+        return;
+    }
+    m_interrupt = std::make_unique<std::function<bool()>>(std::move(stop));
+    sqlite3_progress_handler(
+        m_db, 4000, [](void* p) -> int { return (*static_cast<std::function<bool()>*>(p))() ? 1 : 0; },
+        m_interrupt.get());
+}
+
 } // namespace hotref::store

@@ -4,6 +4,8 @@
 // transaction guard that rolls back unless committed.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,9 +81,16 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return m_path; }
     [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
 
+    /// While set, `stop` is asked every few thousand SQLite steps; once it says true,
+    /// the statement running fails (StoreError "interrupted"), so the transaction
+    /// around it rolls back. For cancelling a long write from another thread. An
+    /// empty function clears it.
+    void set_interrupt(std::function<bool()> stop);
+
 private:
     std::string m_path;
     sqlite3* m_db = nullptr;
+    std::unique_ptr<std::function<bool()>> m_interrupt;
 };
 
 /// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit()ed.

@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 using namespace hotref::server;
 
 namespace {
@@ -99,4 +102,43 @@ TEST_CASE("counts: integers in range, nothing else") {
     CHECK(status_of([] { parse_count("1e3", "limit", 1, 1000); }) == 400);
     CHECK(status_of([] { parse_count("", "limit", 1, 1000); }) == 400);
     CHECK(status_of([] { parse_count("99999999999999999999", "limit", 1, 1000); }) == 400);
+}
+
+TEST_CASE("query values: absurd numbers and dates are 400 naming the parameter, never accepted or a crash") {
+    const auto message_of = [](auto&& fn) -> std::string {
+        try {
+            fn();
+        } catch (const HttpError& e) {
+            return e.status() == 400 ? e.what() : "status " + std::to_string(e.status());
+        }
+        return "accepted";
+    };
+    const std::string two63 = "9223372036854775808";
+    const std::string overlong(5000, '7');
+    for (const std::string& v : std::vector<std::string>{"nan,nan,nan,nan", "-inf,50,inf,54", "1e308,1,2,3", "-1e999,50,0,54", "0x10,50,1,54",
+                                 two63 + ",50,0,54", "", ",,,", "1,2,3", "1,2,3,4,5", overlong, overlong + ",1,2,3",
+                                 "1,2,3,4," + overlong}) {
+        CAPTURE(v.substr(0, 40));
+        const auto m = message_of([&] { parse_bbox(v); });
+        CHECK(m.rfind("bbox", 0) == 0);
+        CHECK(m.size() < 300);
+    }
+    for (const std::string& v : std::vector<std::string>{two63, "-1", "", "nan", "1e308", "+5", " 5", "5 ", "18446744073709551617", overlong}) {
+        CAPTURE(v.substr(0, 40));
+        const auto m = message_of([&] { parse_count(v, "offset", 0, 1'000'000'000); });
+        CHECK(m.rfind("offset", 0) == 0);
+        CHECK(m.size() < 300);
+    }
+    for (const std::string& v : std::vector<std::string>{"", "nan", "1e308", "-1", "..", "/", "../..", "2025-01-01T00:00:00.5e308Z", "2025-01-01T00:00:00.Z",
+          "2025-01-01T00:00:00.-5Z", "2025-01-01T00:00:00+ab:cd", "2025-01-01T00:00:00+99:00",
+          "2025-01-01T00:00:00+05:77", "9999999999-01-01T00:00:00Z", "2025-02-30", "2025-13-01", "2025-06-01/2025-01-01",
+          overlong, "2025-01-01/" + overlong}) {
+        CAPTURE(v.substr(0, 40));
+        const auto m = message_of([&] { parse_datetime_param(v); });
+        CHECK(m.rfind("datetime", 0) == 0);
+        CHECK(m.size() < 400);
+    }
+    // Fractions of a second and offsets still work.
+    CHECK(parse_datetime_param("2025-01-01T00:00:00.250Z").start == doctest::Approx(1735689600.25));
+    CHECK(parse_datetime_param("2025-01-01T01:00:00+01:00").start == doctest::Approx(1735689600));
 }
