@@ -23,12 +23,13 @@
 
 namespace hotref::server {
 
-// One store connection per worker thread.
+// One store connection per worker thread; read-only when the store is (writes then get a 503).
 store::Store& thread_store(const std::string& path) {
     thread_local std::map<std::string, std::unique_ptr<store::Store>> stores;
     auto& s = stores[path];
     if (!s) {
-        s = std::make_unique<store::Store>(path, false);
+        s = std::make_unique<store::Store>(path, store::writable(path) ? store::OpenMode::read_write
+                                                                       : store::OpenMode::read_only);
     }
     return *s;
 }
@@ -76,7 +77,8 @@ const std::string& http_date() {
 
 Service::Service(ServiceOptions options, Catalog& catalog, Metrics& metrics)
     : m_options(std::move(options)), m_catalog(catalog), m_metrics(metrics),
-      m_refusal_checks(m_options.referral_checks_per_hour, std::chrono::hours(1)) {}
+      m_refusal_checks(m_options.referral_checks_per_hour, std::chrono::hours(1)),
+      m_store_guard(m_options.store_path) {}
 
 Service::~Service() = default;
 
@@ -205,6 +207,11 @@ void Service::dispatch(Call& call) {
             call.principal = m_tokens.verify(thread_store(m_options.store_path), std::string{a.substr(7)});
         }
         call.token_invalid = !call.principal;
+    }
+
+    // A write to a store deleted or replaced since start would be lost: refuse it (reads go on).
+    if (!get) {
+        m_store_guard.require_writable();
     }
 
     // Links: the configured public URL, else the Host the client used.

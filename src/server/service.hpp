@@ -9,6 +9,7 @@
 #include "server/catalog.hpp"
 #include "server/metrics.hpp"
 #include "server/rate_limit.hpp"
+#include "server/store_guard.hpp"
 
 #include <boost/beast/http.hpp>
 
@@ -97,6 +98,7 @@ private:
     std::mutex m_write_mutex;          // one writer at a time (SQLite allows one anyway)
     std::atomic<std::int64_t> m_uploads{0};
     RollingLimit m_refusal_checks;     // per token name
+    StoreGuard m_store_guard;          // the store file as it was at start (device, inode)
 };
 
 } // namespace hotref::server
