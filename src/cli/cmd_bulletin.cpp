@@ -88,7 +88,7 @@ void BulletinCommand::apply(const po::variables_map&) {
 }
 
 int BulletinCommand::run() {
-    store::Store store{m_store_path, false};
+    store::Store store{m_store_path, store::OpenMode::read_only};
     const auto r = publish::write_bulletin(store, m_options);
     std::printf("bulletin for %s%s%s from run %lld: %d hotspot(s), %s profile (%s), %.2f s\n", r.period_from.c_str(),
                 r.period_to == r.period_from ? "" : " to ", r.period_to == r.period_from ? "" : r.period_to.c_str(),

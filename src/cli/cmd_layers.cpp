@@ -57,7 +57,7 @@ void LayersCommand::apply(const po::variables_map& vm) {
 }
 
 int LayersCommand::run() {
-    store::Store store{m_store_path, false};
+    store::Store store{m_store_path, store::OpenMode::read_only};
     const auto r = publish::write_layers(store, m_options);
     std::printf("layers of run %lld (%s), %s profile (%s) -> %s\n", static_cast<long long>(r.run_id), r.method.c_str(),
                 publish::profile_name(m_options.profile), publish::classification(m_options.profile),

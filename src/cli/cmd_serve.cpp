@@ -126,7 +126,13 @@ int ServeCommand::run() {
     if (!fs::exists(m_store_path)) {
         throw Error("no store at " + m_store_path + " (make one with hotref ingest, or give --store)");
     }
-    { store::Store migrate{m_store_path, false}; } // brings an older store up to date before readers start
+    if (store::writable(m_store_path)) {
+        store::Store migrate{m_store_path, false}; // brings an older store up to date before readers start
+    } else {
+        store::Store check{m_store_path, store::OpenMode::read_only}; // the schema must be current already
+        std::cerr << "hotref serve: note: the store " << m_store_path
+                  << " is read-only: it is served, and every write is refused (503)\n";
+    }
 
     server::ServiceOptions so;
     so.store_path = m_store_path;

@@ -47,7 +47,7 @@ void print_rule(char c = '-', int n = 78) {
 } // namespace
 
 int StatusCommand::run() {
-    store::Store store{m_store_path, false};
+    store::Store store{m_store_path, store::OpenMode::read_only};
     if (m_rejects) {
         store::Statement st{store.db(), "SELECT f.name, r.line, coalesce(r.field, ''), r.code, r.reason "
                                         "FROM reject r JOIN feed f ON f.id = r.feed_id "

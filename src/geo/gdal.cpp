@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <memory>
+#include <system_error>
 #include <mutex>
 #include <type_traits>
 
@@ -57,6 +59,30 @@ void gdal_init() {
         CPLSetErrorHandler(quiet_handler);
         GDALAllRegister();
     });
+}
+
+namespace {
+void CPL_STDCALL trap_handler(CPLErr severity, CPLErrorNum, const char* message) {
+    if (auto* trap = static_cast<ErrorTrap*>(CPLGetErrorHandlerUserData())) {
+        trap->record(static_cast<int>(severity), message);
+    }
+}
+} // namespace
+
+ErrorTrap::ErrorTrap() {
+    gdal_init();
+    CPLPushErrorHandlerEx(trap_handler, this);
+}
+
+ErrorTrap::~ErrorTrap() {
+    CPLPopErrorHandler();
+}
+
+void ErrorTrap::record(int severity, const char* message) {
+    if (severity >= CE_Failure && !m_failed) {
+        m_failed = true;
+        m_message = message != nullptr && *message != '\0' ? message : "no further detail from GDAL";
+    }
 }
 
 std::string vsi_path(const std::string& path) {
@@ -329,6 +355,12 @@ void write_geotiff(const std::string& path, const std::vector<double>& values, i
             throw GeoError(path + ": cannot write the GeoTIFF (" + last_gdal_error() + ")");
         }
     }
+    // Blocks are flushed on close: its errors (a full disk) count too.
+    ErrorTrap trap;
+    GDALClose(ds.release());
+    if (trap.failed()) {
+        throw GeoError(path + ": cannot finish writing the GeoTIFF (" + trap.message() + ")");
+    }
 }
 
 std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals) {
@@ -387,13 +419,16 @@ std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals)
 
 void write_vsi_file(const std::string& path, const std::string& bytes) {
     gdal_init();
+    errno = 0;
     VSILFILE* f = VSIFOpenL(path.c_str(), "wb");
     if (f == nullptr) {
         throw GeoError(path + ": cannot create the file");
     }
     const bool ok = VSIFWriteL(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    const int err = errno;
     if (VSIFCloseL(f) != 0 || !ok) {
-        throw GeoError(path + ": cannot write the file");
+        throw GeoError(path + ": cannot write the file (" + std::system_category().message(errno != 0 ? errno : err) +
+                       ")");
     }
 }
 

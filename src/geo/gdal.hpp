@@ -16,6 +16,25 @@ namespace hotref::geo {
 /// Registers GDAL's drivers once and installs hotref's error handler.
 void gdal_init();
 
+/// Catches every error GDAL raises in this thread while it lives (also those a
+/// later warning would hide from CPLGetLastErrorType): writes and closes are
+/// checked with it, since GDAL 3.6's GDALClose reports only through CPLError.
+class ErrorTrap {
+public:
+    ErrorTrap();
+    ~ErrorTrap();
+    ErrorTrap(const ErrorTrap&) = delete;
+    ErrorTrap& operator=(const ErrorTrap&) = delete;
+    [[nodiscard]] bool failed() const noexcept { return m_failed; }
+    /// The first failure's message.
+    [[nodiscard]] const std::string& message() const noexcept { return m_message; }
+    void record(int severity, const char* message);
+
+private:
+    bool m_failed = false;
+    std::string m_message;
+};
+
 /// The path GDAL should open for a user's path: "/vsigzip/x.csv.gz" for a
 /// ".gz" file; any other path unchanged.
 std::string vsi_path(const std::string& path);

@@ -71,10 +71,11 @@ void VectorDataset::close() {
             throw GeoError(m_path + ": cannot commit (" + gdal_message() + ")");
         }
         m_in_transaction = false;
-        GDALClose(m_ds); // GDAL 3.6 reports close errors through CPLError only
+        ErrorTrap trap; // GDAL 3.6 reports close errors through CPLError only
+        GDALClose(m_ds);
         m_ds = nullptr;
-        if (CPLGetLastErrorType() >= CE_Failure) {
-            throw GeoError(m_path + ": cannot finish writing (" + gdal_message() + ")");
+        if (trap.failed()) {
+            throw GeoError(m_path + ": cannot finish writing (" + trap.message() + ")");
         }
     }
 }
@@ -176,6 +177,33 @@ void VectorLayer::set_metadata(const std::string& key, const std::string& value)
     GDALSetMetadataItem(static_cast<OGRLayerH>(m_layer), key.c_str(), value.c_str(), nullptr);
 }
 
+std::int64_t read_back_features(const std::string& path, const std::string& layer_name) {
+    gdal_init();
+    ErrorTrap trap;
+    GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+    if (ds == nullptr) {
+        throw GeoError(path + ": cannot be read back (" + (trap.failed() ? trap.message() : gdal_message()) + ")");
+    }
+    OGRLayerH layer = layer_name.empty() ? GDALDatasetGetLayer(ds, 0)
+                                         : GDALDatasetGetLayerByName(ds, layer_name.c_str());
+    std::int64_t n = 0;
+    if (layer != nullptr) {
+        OGR_L_ResetReading(layer);
+        while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
+            OGR_F_Destroy(f);
+            ++n;
+        }
+    }
+    GDALClose(ds);
+    if (layer == nullptr) {
+        throw GeoError(path + ": cannot be read back (no layer " + layer_name + ")");
+    }
+    if (trap.failed()) {
+        throw GeoError(path + ": cannot be read back whole (" + trap.message() + ")");
+    }
+    return n;
+}
+
 std::vector<LayerInfo> inspect_vector(const std::string& path) {
     gdal_init();
     CPLErrorReset();
@@ -227,13 +255,18 @@ void vector_translate(const std::string& source, const std::string& destination,
     StringList args{arguments};
     GDALVectorTranslateOptions* opts = GDALVectorTranslateOptionsNew(args.list, nullptr);
     int usage_error = 0;
+    ErrorTrap trap; // every failure while writing and closing, not only the last message
     GDALDatasetH out = GDALVectorTranslate(destination.c_str(), nullptr, 1, &src, opts, &usage_error);
     GDALVectorTranslateOptionsFree(opts);
     GDALClose(src);
     if (out == nullptr) {
-        throw GeoError(destination + ": conversion failed (" + gdal_message() + ")");
+        throw GeoError(destination + ": conversion failed (" + (trap.failed() ? trap.message() : gdal_message()) +
+                       ")");
     }
     GDALClose(out);
+    if (trap.failed()) {
+        throw GeoError(destination + ": cannot write (" + trap.message() + ")");
+    }
 }
 
 void raster_translate(const std::string& source, const std::string& destination,
@@ -247,13 +280,18 @@ void raster_translate(const std::string& source, const std::string& destination,
     StringList args{arguments};
     GDALTranslateOptions* opts = GDALTranslateOptionsNew(args.list, nullptr);
     int usage_error = 0;
+    ErrorTrap trap;
     GDALDatasetH out = GDALTranslate(destination.c_str(), src, opts, &usage_error);
     GDALTranslateOptionsFree(opts);
     GDALClose(src);
     if (out == nullptr) {
-        throw GeoError(destination + ": conversion failed (" + gdal_message() + ")");
+        throw GeoError(destination + ": conversion failed (" + (trap.failed() ? trap.message() : gdal_message()) +
+                       ")");
     }
     GDALClose(out);
+    if (trap.failed()) {
+        throw GeoError(destination + ": cannot write (" + trap.message() + ")");
+    }
 }
 
 } // namespace hotref::geo

@@ -76,6 +76,10 @@ struct LayerInfo {
 };
 std::vector<LayerInfo> inspect_vector(const std::string& path);
 
+/// Reads every feature of layer `layer_name` (empty: the first) of `path` and returns
+/// how many there were: a check that a written file is whole. Throws GeoError.
+std::int64_t read_back_features(const std::string& path, const std::string& layer_name = {});
+
 /// GDALVectorTranslate: converts `source` to `destination` with ogr2ogr's
 /// arguments (e.g. {"-f", "GeoJSON", "-t_srs", "EPSG:4326", "-lco", "RFC7946=YES"}).
 void vector_translate(const std::string& source, const std::string& destination,

@@ -505,9 +505,12 @@ private:
         key.append(street);
     }
 
+    // Locations stored since the last call (all of them the first time). Called again once a
+    // file's transaction holds the write lock, so points another process stored meanwhile are
+    // known and never stored twice (docs/store.md: one row per point).
     void load_points() {
-        m_points.clear();
         m_store.for_each_location([this](std::int64_t id, const store::LocationRow& row) {
+            m_points_loaded = std::max(m_points_loaded, id);
             PointInfo info;
             info.id = id;
             info.has_lsoa = !row.lsoa_code.empty();
@@ -520,8 +523,14 @@ private:
             } else {
                 make_key(m_key_buf, 'G', row.lon * 1e6, row.lat * 1e6, row.street);
             }
+            if (PointInfo* known = m_points.find(m_key_buf)) {
+                if (known->id == 0 && known->code == nullptr) {
+                    *known = std::move(info); // unknown since a rollback: stored by another process
+                }
+                return;
+            }
             m_points.insert(m_key_buf, std::move(info));
-        });
+        }, m_points_loaded);
     }
 
     const PointInfo& resolve_point(const SourceRow& r) {
@@ -762,6 +771,7 @@ private:
         LimitedSource limited{raw, m_options.limits.max_file_bytes, file_limit_message(file)};
         ReadAheadSource source{limited};
         store::Transaction tx{m_store.db()};
+        load_points(); // BEGIN IMMEDIATE holds the write lock: no other writer adds points until commit
         store::FeedRecord feed;
         feed.path = file.vsi;
         feed.name = file.display;
@@ -880,6 +890,7 @@ private:
     geo::Transformer m_wgs84_to_bng;
     std::optional<geo::Transformer> m_export_to_bng;
     PointTable m_points;
+    std::int64_t m_points_loaded = 0; // the highest location id in m_points
     std::vector<std::string> m_added_keys;
     std::unordered_map<std::string, PartitionState> m_partitions;
     AggTable m_agg;

@@ -1,4 +1,6 @@
 #include "publish/bulletin.hpp"
+
+#include "util/atomic_dir.hpp"
 #include "publish/model.hpp"
 
 #include "core/error.hpp"
@@ -1138,13 +1140,9 @@ BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {
     if (ec) {
         throw Error(opt.out_dir + ": cannot create the output folder (" + ec.message() + ")");
     }
+    // Each file is written whole under a temporary name and renamed into place.
     auto write = [](const std::string& path, const std::string& bytes, const char* what) {
-        std::ofstream out{path, std::ios::binary};
-        out << bytes;
-        out.close();
-        if (!out) {
-            throw Error(path + ": cannot write the " + what + " bulletin (check the folder and free space)");
-        }
+        write_file_atomically(path, bytes, std::string{what} + " bulletin");
     };
     if (opt.pdf) {
         docs.report.pdf = (fs::path{opt.out_dir} / (opt.stem + ".pdf")).string();

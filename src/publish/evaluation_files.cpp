@@ -3,6 +3,8 @@
 
 #include "publish/evaluation_files.hpp"
 
+#include "util/atomic_dir.hpp"
+
 #include "core/error.hpp"
 #include "core/month.hpp"
 #include "draw/chart.hpp"
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace hotref::publish {
 
@@ -179,7 +182,7 @@ void write_gpkg(const EvaluationSummary& out, const EvaluationFiles& opt, Profil
 
 void write_csv(const EvaluationSummary& out, const std::string& path, Profile profile) {
     using namespace evaluate;
-    std::ofstream csv{path};
+    std::ostringstream csv;
     csv << "code,name,target_before,target_after,percent_change,rate_ratio,p_exact,irr_vs_control,buffer_before,"
            "buffer_after,control_before,control_after,gross_effect,net_effect,wdq,wdq_reading,tne,wdd,wdd_se,wdd_z,"
            "classification\n";
@@ -198,9 +201,7 @@ void write_csv(const EvaluationSummary& out, const std::string& path, Profile pr
             << ",\"" << a.wdq.reading << "\"," << f(a.tne) << "," << f(a.wdd.wdd) << "," << f(a.wdd.se) << ","
             << f(a.wdd.z) << "," << classification(profile) << "\n";
     }
-    if (!csv) {
-        throw Error(path + ": cannot write the evaluation CSV");
-    }
+    write_file_atomically(path, csv.str(), "evaluation CSV");
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "geo/vector.hpp"
 #include "publish/project.hpp"
 #include "publish/styles.hpp"
+#include "util/atomic_dir.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -77,6 +78,32 @@ std::string style_for(const RunModel& m, const ModelLayer& l) {
     return {};
 }
 
+// Every vector file is read back whole before the folder is put in place: a write that
+// failed quietly (a full disk) must not pass as complete (issue 14).
+void check_written(const RunModel& model, const LayersReport& report, const fs::path& dir) {
+    auto expect = [](const fs::path& file, std::int64_t want, const std::string& layer) {
+        std::int64_t got = -1;
+        try {
+            got = geo::read_back_features(file.string(), layer);
+        } catch (const GeoError& e) {
+            throw Error(std::string{e.what()} + no_space_reason(file) + "; nothing was put in place");
+        }
+        if (got != want) {
+            throw Error(file.string() + ": only " + std::to_string(got) + " of " + std::to_string(want) +
+                        " features could be read back" + no_space_reason(file) + "; nothing was put in place");
+        }
+    };
+    for (const auto& l : model.layers) {
+        const auto n = static_cast<std::int64_t>(l.features.size());
+        expect(dir / "hotref.gpkg", n, l.name);
+        expect(dir / "geojson" / (l.name + ".geojson"), n, {});
+        expect(dir / "flatgeobuf" / (l.name + ".fgb"), n, {});
+    }
+    if (report.features.count("hotspots") != 0) {
+        expect(dir / "hotspots.csv", report.features.at("hotspots"), {});
+    }
+}
+
 } // namespace
 
 void write_model_gpkg(const RunModel& model, const std::string& path, const std::vector<std::string>& only,
@@ -114,35 +141,10 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
     return write_model(build_model(store, load, opt.profile, opt.rules), opt);
 }
 
-LayersReport write_model(const RunModel& model, const LayersOptions& opt) {
+// Every output, into `dir` (the temporary folder).
+void write_outputs(const RunModel& model, const LayersOptions& opt, const fs::path& dir, LayersReport& report) {
     const auto& run = model.run;
-    LayersReport report;
-    report.run_id = run.id;
-    report.method = run.method;
-    report.suppressed_primary = model.disclosure.primary;
-    report.suppressed_secondary = model.disclosure.secondary;
-    report.perturbed = model.disclosure.perturbed;
-    report.locations_withheld = model.disclosure.locations_withheld;
-    report.points_generalised = model.disclosure.points_generalised;
-    report.hotspots_withheld = model.disclosure.hotspots_withheld;
-    report.notes = model.disclosure.notes;
-    const fs::path dir{opt.out_dir};
     const fs::path gpkg = dir / "hotref.gpkg";
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) {
-        throw Error(opt.out_dir + ": cannot create the output folder (" + ec.message() + ")");
-    }
-    const std::vector<fs::path> outputs{gpkg,          dir / "hotref.qgs",  dir / "geojson", dir / "flatgeobuf",
-                                        dir / "tiles", dir / "hotspots.csv", dir / "kde_density.tif"};
-    for (const auto& p : outputs) {
-        if (fs::exists(p)) {
-            if (!opt.overwrite) {
-                throw Error(p.string() + " exists; give --overwrite to replace the layers in " + opt.out_dir);
-            }
-            fs::remove_all(p, ec);
-        }
-    }
     geo::Context ctx;
     write_model_gpkg(model, gpkg.string(), {}, false, true);
     std::vector<std::pair<std::string, std::string>> styles;
@@ -150,9 +152,6 @@ LayersReport write_model(const RunModel& model, const LayersOptions& opt) {
         report.features[l.name] = static_cast<std::int64_t>(l.features.size());
         styles.emplace_back(l.name, style_for(model, l));
     }
-    const auto& opt_profile = model.profile;
-    (void)opt_profile;
-    report.gpkg = gpkg.string();
     report.files.clear();
     report.files.push_back(gpkg.string());
 
@@ -227,6 +226,35 @@ LayersReport write_model(const RunModel& model, const LayersOptions& opt) {
         geo::write_geotiff(tif, r.values, r.columns, r.rows, r.origin_x, r.origin_y, r.cell_size, r.description);
         report.files.push_back(tif);
     }
+}
+
+LayersReport write_model(const RunModel& model, const LayersOptions& opt) {
+    const auto& run = model.run;
+    LayersReport report;
+    report.run_id = run.id;
+    report.method = run.method;
+    report.suppressed_primary = model.disclosure.primary;
+    report.suppressed_secondary = model.disclosure.secondary;
+    report.perturbed = model.disclosure.perturbed;
+    report.locations_withheld = model.disclosure.locations_withheld;
+    report.points_generalised = model.disclosure.points_generalised;
+    report.hotspots_withheld = model.disclosure.hotspots_withheld;
+    report.notes = model.disclosure.notes;
+    // Written into a temporary folder next to --out, read back, then renamed into place.
+    AtomicDir out{opt.out_dir, opt.overwrite, {"hotref.gpkg", "hotref.qgs"}};
+    const fs::path dir = out.path();
+    try {
+        write_outputs(model, opt, dir, report);
+        check_written(model, report, dir);
+    } catch (const GeoError& e) {
+        throw Error(std::string{e.what()} + no_space_reason(dir) + "; nothing was put in place (" + opt.out_dir +
+                    " is as it was)");
+    }
+    out.commit();
+    for (auto& f : report.files) {
+        f = out.final_path(f).string();
+    }
+    report.gpkg = report.files.front();
     return report;
 }
 

@@ -431,7 +431,7 @@ const Collection* Snapshot::find(const std::string& id) const {
 }
 
 std::string store_key(const std::string& store_path) {
-    store::Database db{store_path, false};
+    store::Database db{store_path, store::OpenMode::read_only};
     store::Statement st{db, "SELECT (SELECT coalesce(max(id), 0) FROM run) || '/' || "
                             "(SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM referral) || '/' || "
                             "(SELECT count(*) FROM referral_link) || '/' || "
@@ -447,7 +447,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     snap->key = store_key(o.store_path);
     snap->built_at = store::utc_now();
     snap->attribution = attribution;
-    store::Store store{o.store_path, false};
+    store::Store store{o.store_path, store::OpenMode::read_only};
     const auto run = choose_run(store, o);
     if (!run) {
         const std::string m = o.method.empty() ? "patrol" : o.method;
@@ -532,7 +532,8 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     return snap;
 }
 
-Catalog::Catalog(CatalogOptions options, int poll_ms) : m_options(std::move(options)), m_poll_ms(poll_ms) {}
+Catalog::Catalog(CatalogOptions options, int poll_ms)
+    : m_options(std::move(options)), m_store_guard(m_options.store_path), m_poll_ms(poll_ms) {}
 
 Catalog::~Catalog() {
     stop();
@@ -572,6 +573,9 @@ void Catalog::loop() {
             const auto snap = current();
             const bool due = !snap || std::chrono::steady_clock::now() - m_last_build >=
                                           std::chrono::milliseconds(m_options.min_interval_ms);
+            if (const auto problem = m_store_guard.problem(); !problem.empty()) {
+                throw Error(problem + "; still serving the snapshot published before");
+            }
             if (due && (!snap || store_key(m_options.store_path) != snap->key)) {
                 auto fresh = build_snapshot(m_options);
                 if (!m_options.quiet) {

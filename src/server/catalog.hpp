@@ -12,6 +12,7 @@
 
 #include "server/auth.hpp"
 #include "server/query.hpp"
+#include "server/store_guard.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -125,6 +126,7 @@ private:
     void loop();
 
     CatalogOptions m_options;
+    StoreGuard m_store_guard; // a replaced or deleted store is not published: the last snapshot stays
     int m_poll_ms;
     std::shared_ptr<const Snapshot> m_current;
     std::thread m_thread;

@@ -30,11 +30,12 @@ std::map<std::string, std::unique_ptr<store::Store>>& thread_stores() {
 }
 } // namespace
 
-// One store connection per worker thread.
+// One store connection per worker thread; read-only when the store is (writes then get a 503).
 store::Store& thread_store(const std::string& path) {
     auto& s = thread_stores()[path];
     if (!s) {
-        s = std::make_unique<store::Store>(path, false);
+        s = std::make_unique<store::Store>(path, store::writable(path) ? store::OpenMode::read_write
+                                                                       : store::OpenMode::read_only);
     }
     return *s;
 }
@@ -88,6 +89,7 @@ Service::Service(ServiceOptions options, Catalog& catalog, Metrics& metrics)
     : m_options(std::move(options)), m_catalog(catalog), m_metrics(metrics),
       m_refusal_checks(m_options.referral_checks_per_hour, std::chrono::hours(1)),
       m_token_failures(std::max(1, m_options.token_failures_per_minute), std::chrono::minutes(1)),
+      m_store_guard(m_options.store_path),
       m_jobs(JobQueueOptions{m_options.max_queued_jobs, m_options.max_job_time, 100}) {}
 
 Service::~Service() = default;
@@ -209,6 +211,11 @@ void Service::dispatch(Call& call) {
     }
 
     authenticate(call);
+
+    // A write to a store deleted or replaced since start would be lost: refuse it (reads go on).
+    if (!get) {
+        m_store_guard.require_writable();
+    }
 
     // Links: the configured public URL, else the Host the client used.
     if (!m_options.public_url.empty()) {

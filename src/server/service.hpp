@@ -10,6 +10,7 @@
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
 #include "server/rate_limit.hpp"
+#include "server/store_guard.hpp"
 
 #include <boost/beast/http.hpp>
 
@@ -123,6 +124,7 @@ private:
     std::atomic<std::int64_t> m_uploads{0};
     RollingLimit m_refusal_checks;     // per token name
     RollingLimit m_token_failures;     // per client address
+    StoreGuard m_store_guard;          // the store file as it was at start (device, inode)
     JobQueue m_jobs;                   // last: stopped first, while the rest still stands
 };
 

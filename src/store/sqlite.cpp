@@ -1,27 +1,113 @@
 #include "store/sqlite.hpp"
 
 #include "core/error.hpp"
+#include "util/atomic_dir.hpp"
 
 #include <sqlite3.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <unistd.h>
+#include <cstdio>
 
 namespace hotref::store {
 
 // --- Database -------------------------------------------------------------------
 
-Database::Database(const std::string& path, bool create) : m_path(path) {
-    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr);
+namespace {
+
+// A file: URI for `path` (RFC 3986 escapes for the characters a URI gives meaning to).
+std::string file_uri(const std::string& path, const char* query) {
+    std::string uri = "file:";
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            uri += buf;
+        } else {
+            uri += c;
+        }
+    }
+    return uri + "?" + query;
+}
+
+bool is_read_only_code(int extended) {
+    return (extended & 0xFF) == SQLITE_READONLY;
+}
+
+// The message for a failed call: a read-only store and a full disk are said in words.
+std::string failure(const Database& db, const std::string& what) {
+    const int extended = sqlite3_extended_errcode(db.handle());
+    if (is_read_only_code(extended)) {
+        return db.path() + ": the store is read-only (" + what +
+               "); this command writes to it: make the file and its folder writable, or use a writable copy "
+               "(readers such as 'hotref status' and 'hotref layers' work on a read-only store)";
+    }
+    const std::string space = db.space_failure();
+    if (!space.empty()) {
+        return db.path() + ": " + space + " (" + what + "); nothing of this step was stored; free space and run "
+               "the command again";
+    }
+    return db.path() + ": " + what;
+}
+
+} // namespace
+
+Database::Database(const std::string& path, bool create)
+    : Database(path, create ? OpenMode::create : OpenMode::read_write) {}
+
+Database::Database(const std::string& path, OpenMode mode) : m_path(path) {
+    if (mode != OpenMode::read_only) {
+        open(SQLITE_OPEN_READWRITE | (mode == OpenMode::create ? SQLITE_OPEN_CREATE : 0), path);
+        return;
+    }
+    open(SQLITE_OPEN_READONLY, path);
+    // A WAL store needs its -shm: when the folder is read-only and there is none, read
+    // the file as immutable (nothing can write to it there either).
+    if (sqlite3_exec(m_db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(m_db);
+        m_db = nullptr;
+        open(SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, file_uri(path, "immutable=1"));
+    }
+}
+
+void Database::open(int flags, const std::string& name) {
+    const int rc = sqlite3_open_v2(name.c_str(), &m_db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = m_db != nullptr ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
         sqlite3_close(m_db);
         m_db = nullptr;
-        if (!create && rc == SQLITE_CANTOPEN) {
-            throw StoreError(path + ": no store here (" + msg + "); run 'hotref ingest' first or give --store");
+        if ((flags & SQLITE_OPEN_CREATE) == 0 && (rc & 0xFF) == SQLITE_CANTOPEN) {
+            throw StoreError(m_path + ": no store here (" + msg + "); run 'hotref ingest' first or give --store");
         }
-        throw StoreError(path + ": cannot open the store (" + msg + ")");
+        throw StoreError(m_path + ": cannot open the store (" + msg + ")");
     }
-    sqlite3_busy_timeout(m_db, 30000);
+    sqlite3_busy_timeout(m_db, busy_timeout_ms);
     sqlite3_extended_result_codes(m_db, 1);
+}
+
+bool writable(const std::string& path) {
+    const std::filesystem::path file{path};
+    const auto folder = file.has_parent_path() ? file.parent_path() : std::filesystem::path{"."};
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(file, ec);
+    return (!exists || ::access(file.c_str(), W_OK) == 0) && ::access(folder.c_str(), W_OK) == 0;
+}
+
+bool Database::read_only() const {
+    return sqlite3_db_readonly(m_db, "main") == 1;
+}
+
+std::string Database::space_failure() const {
+    const int primary = sqlite3_extended_errcode(m_db) & 0xFF;
+    if (primary != SQLITE_FULL && primary != SQLITE_IOERR) {
+        return {};
+    }
+    const auto reason = no_space_reason(std::filesystem::path{m_path});
+    if (!reason.empty()) {
+        return reason.substr(2); // without "; "
+    }
+    return primary == SQLITE_FULL ? "disk full: no space left on the device holding the store" : std::string{};
 }
 
 Database::~Database() {
@@ -34,7 +120,7 @@ void Database::exec(std::string_view sql) {
     if (sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = err != nullptr ? err : "unknown error";
         sqlite3_free(err);
-        throw StoreError(m_path + ": " + msg + " [in: " + text.substr(0, 80) + "]");
+        throw StoreError(failure(*this, msg + " [in: " + text.substr(0, 80) + "]"));
     }
 }
 
@@ -53,6 +139,8 @@ void Database::load_spatialite() {
                          "; install it with 'apt-get install libsqlite3-mod-spatialite'");
     }
     sqlite3_enable_load_extension(m_db, 0);
+    // SpatiaLite's initialisation leaves SQLite's default busy handler of 5 s: set ours again.
+    sqlite3_busy_timeout(m_db, busy_timeout_ms);
 }
 
 std::int64_t Database::last_insert_rowid() const {
@@ -133,8 +221,9 @@ bool Statement::step() {
         return false;
     }
     const std::string msg = m_db->error_message();
+    const std::string text = failure(*m_db, msg + " [in: " + std::string{sqlite3_sql(m_stmt)}.substr(0, 80) + "]");
     sqlite3_reset(m_stmt);
-    throw StoreError(m_db->path() + ": " + msg + " [in: " + std::string{sqlite3_sql(m_stmt)}.substr(0, 80) + "]");
+    throw StoreError(text);
 }
 
 void Statement::run() {

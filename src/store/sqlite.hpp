@@ -60,10 +60,15 @@ private:
     sqlite3_stmt* m_stmt;
 };
 
+/// How a database is opened: a reader never writes (not even the -shm of a WAL
+/// store when the folder is read-only: it then opens the file as immutable).
+enum class OpenMode { read_only, read_write, create };
+
 class Database {
 public:
     /// Opens (creating when `create` is true) the database at `path`.
     Database(const std::string& path, bool create);
+    Database(const std::string& path, OpenMode mode);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -73,7 +78,14 @@ public:
     /// Runs a query returning a single integer (0 when no row).
     std::int64_t query_int(std::string_view sql);
     /// Loads mod_spatialite; throws StoreError with what to install when missing.
+    /// Sets the busy timeout again afterwards (SpatiaLite's initialisation resets it).
     void load_spatialite();
+    /// Whether the connection cannot write (opened read-only, or the file or its mount is).
+    [[nodiscard]] bool read_only() const;
+    /// "disk full ..." / "no space ..." when the last failure was a full disk or a file size limit, else empty.
+    [[nodiscard]] std::string space_failure() const;
+    /// How long a writer waits for another writer's lock.
+    static constexpr int busy_timeout_ms = 30000;
 
     [[nodiscard]] std::int64_t last_insert_rowid() const;
     [[nodiscard]] std::int64_t changes() const;
@@ -88,10 +100,15 @@ public:
     void set_interrupt(std::function<bool()> stop);
 
 private:
+    void open(int flags, const std::string& name);
+
     std::string m_path;
     sqlite3* m_db = nullptr;
     std::unique_ptr<std::function<bool()>> m_interrupt;
 };
+
+/// Whether the file at `path` (if it exists) and its folder can be written.
+bool writable(const std::string& path);
 
 /// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit()ed.
 class Transaction {

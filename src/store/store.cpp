@@ -436,8 +436,17 @@ struct Store::Prepared {
     Statement find_partition, add_partition, own_partition, clear_partition, partition_rows, owner_sha;
 };
 
-Store::Store(const std::string& path, bool create) : m_db(path, create) {
+Store::Store(const std::string& path, bool create) : Store(path, create ? OpenMode::create : OpenMode::read_write) {}
+
+Store::Store(const std::string& path, OpenMode mode) : m_db(path, mode) {
     m_db.load_spatialite();
+    if (mode == OpenMode::read_only) {
+        m_db.exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
+        check_schema_for_reader();
+        m_sql = std::make_unique<Prepared>(m_db);
+        return;
+    }
+    check_writable();
     // WAL: readers keep working while an ingest writes; NORMAL sync is durable
     // at checkpoints and never corrupts (a crash loses at most the last commit).
     // 16 KiB pages: fewer, fuller b-tree pages for long append-only tables (set before the first table).
@@ -457,6 +466,34 @@ Store::Store(const std::string& path, bool create) : m_db(path, create) {
     }
     migrate();
     m_sql = std::make_unique<Prepared>(m_db);
+}
+
+void Store::check_writable() {
+    // SQLite falls back to read-only when the file cannot be written; a folder that cannot be
+    // written fails later, at the -wal file. Say so now, before anything is read or changed.
+    if (m_db.read_only() || !writable(m_db.path())) {
+        throw StoreError(m_db.path() + ": the store is read-only (the file or its folder cannot be written); this "
+                         "command writes to it: make the file and its folder writable, or use a writable copy "
+                         "(readers such as 'hotref status' and 'hotref layers' work on a read-only store)");
+    }
+}
+
+void Store::check_schema_for_reader() {
+    if (m_db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") == 0) {
+        throw StoreError(m_db.path() + ": not a hotref store (no meta table); give another --store path");
+    }
+    const auto version = m_db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'");
+    if (version > schema_version) {
+        throw StoreError(m_db.path() + ": store schema version " + std::to_string(version) +
+                         " is newer than this hotref understands (" + std::to_string(schema_version) +
+                         "); upgrade hotref");
+    }
+    if (version < schema_version) {
+        throw StoreError(m_db.path() + ": store schema version " + std::to_string(version) + " is older than this " +
+                         "hotref's (" + std::to_string(schema_version) + ") and this command only reads; run a " +
+                         "command that writes once to upgrade it (e.g. 'hotref token list --store " + m_db.path() +
+                         "') on a writable store");
+    }
 }
 
 Store::~Store() = default;
@@ -617,8 +654,10 @@ void Store::clear_caches() {
     m_categories.clear();
 }
 
-void Store::for_each_location(const std::function<void(std::int64_t, const LocationRow&)>& fn) {
-    Statement st{m_db, "SELECT id, lon, lat, easting, northing, street, lsoa_code, lsoa_name, exact FROM location"};
+void Store::for_each_location(const std::function<void(std::int64_t, const LocationRow&)>& fn, std::int64_t after) {
+    Statement st{m_db, "SELECT id, lon, lat, easting, northing, street, lsoa_code, lsoa_name, exact FROM location "
+                       "WHERE id > ? ORDER BY id"};
+    st.bind(1, after);
     LocationRow row;
     while (st.step()) {
         row.lon = st.column_double(1);

@@ -76,6 +76,10 @@ public:
     /// Opens the store at `path`; creates it (with the schema) when `create`
     /// is true and the file does not exist. Migrates older schemas.
     Store(const std::string& path, bool create);
+    /// OpenMode::read_only: for readers (status, layers, bulletin): never writes, works on a
+    /// read-only file, folder or mount, and refuses an older schema (a writer migrates it).
+    /// A writer on a read-only store fails with a message that says so.
+    Store(const std::string& path, OpenMode mode);
 
     [[nodiscard]] Database& db() noexcept { return m_db; }
     [[nodiscard]] const std::string& path() const noexcept { return m_db.path(); }
@@ -94,7 +98,9 @@ public:
     std::vector<std::string> take_new_categories() { return std::exchange(m_new_categories, {}); }
 
     // --- locations ---
-    void for_each_location(const std::function<void(std::int64_t id, const LocationRow&)>& fn);
+    /// Every location with an id above `after`, in id order.
+    void for_each_location(const std::function<void(std::int64_t id, const LocationRow&)>& fn,
+                           std::int64_t after = 0);
     std::int64_t insert_location(const LocationRow& row);
     /// Fills LSOA fields of a location that had none.
     void update_location_lsoa(std::int64_t id, const std::string& code, const std::string& name);
@@ -128,6 +134,8 @@ private:
     void create_schema();
     static void bind_incident(Statement& st, int base, const IncidentRow& row);
     void migrate();
+    void check_schema_for_reader();
+    void check_writable();
     std::int64_t intern(std::unordered_map<std::string, std::int64_t>& cache, Statement& find, Statement& add,
                         const std::string& name);
 
