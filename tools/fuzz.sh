@@ -53,7 +53,7 @@ run_one() {
               -artifact_prefix="$art" "$work" "$root/tests/fuzz/corpus/$name")
   [ -f "$root/tests/fuzz/dicts/$name.dict" ] && args=(-dict="$root/tests/fuzz/dicts/$name.dict" "${args[@]}")
   if nice -n "${HOTREF_FUZZ_NICE:-0}" "$build/tests/fuzz/fuzz_$name" "${args[@]}" >"$log" 2>&1; then
-    printf 'fuzz: %-14s ok      %s\n' "$name" "$(grep -E '^stat::(number_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" |
+    printf 'fuzz: %-14s ok      %s\n' "$name" "$(grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" |
       sed -E 's/^stat::([a-z_]+): *([0-9]+)/\1=\2/' | tr '\n' ' ')"
   else
     printf 'fuzz: %-14s FAILED  (log %s, input in %s)\n' "$name" "$log" "$art" >&2
