@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what hotref needs to build, run and test, from Debian 12 packages
 # (QGIS is for the real-client tests of the map layers, poppler-utils and QtWebKit for the
-# tests that read, render and print the bulletins).
+# tests that read, render and print the bulletins; clang with its libFuzzer and sanitizer
+# runtimes and llvm-symbolizer for tools/fuzz.sh).
 # Idempotent and quick when everything is already there. Run as root (or with sudo).
 set -euo pipefail
 
@@ -15,6 +16,7 @@ packages=(
   poppler-utils python3-pyqt5.qtwebkit
   qgis python3-qgis qgis-providers
   curl openssl
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()

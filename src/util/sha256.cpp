@@ -13,7 +13,7 @@ namespace hotref {
 
 struct Sha256::Impl {
     struct Deleter {
-        void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+        void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
     };
     std::unique_ptr<EVP_MD_CTX, Deleter> ctx{EVP_MD_CTX_new()};
 };
