@@ -101,7 +101,9 @@ std::vector<std::string> split_incident_refs(std::string_view text) {
     while (start <= text.size()) {
         const auto end = text.find_first_of(";,", start);
         const auto part = trim(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-        if (!part.empty()) {
+        // The same incident twice is one incident (found by the referral_csv fuzzer: it broke
+        // referral_incident's UNIQUE constraint and escaped import as a store error).
+        if (!part.empty() && std::find(parts.begin(), parts.end(), part) == parts.end()) {
             parts.emplace_back(part);
         }
         if (end == std::string_view::npos) {

@@ -72,6 +72,22 @@ TEST_CASE("referral: import a caseworker's CSV; the identifier never reaches the
     CHECK(again.unchanged == 4);
 }
 
+TEST_CASE("referral: one incident named twice in a row is one incident, not a store error (fuzz finding)") {
+    CHECK(hotref::referral::split_incident_refs("DC-1;DC-1, DC-2;;") == std::vector<std::string>{"DC-1", "DC-2"});
+    t::TempDir tmp;
+    std::string text = t::read_file(t::data("referrals/good.csv"));
+    const auto at = text.find("DC-2025-000101");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 14, "DC-2025-000101;DC-2025-000101");
+    const std::string path = tmp.file("dup.csv");
+    t::write_file(path, text);
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    const auto r = hotref::referral::import_csv(store, path, options(), false);
+    CHECK(messages(r).empty());
+    CHECK(r.committed);
+    CHECK(store.db().query_int("SELECT count(*) FROM referral_incident WHERE incident_ref = 'DC-2025-000101'") == 1);
+}
+
 TEST_CASE("referral: every bad row is named with line, field and reason; nothing stored unless asked") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
