@@ -43,11 +43,6 @@ std::size_t LimitedSource::read(char* buffer, std::size_t n) {
 
 namespace {
 constexpr std::size_t initial_buffer = std::size_t{1} << 20; // 1 MiB
-
-std::string mib(std::size_t bytes) {
-    return bytes % (std::size_t{1} << 20) == 0 ? std::to_string(bytes >> 20) + " MiB"
-                                               : std::to_string(bytes) + " bytes";
-}
 } // namespace
 
 std::string_view RecordReader::raw() const {
@@ -98,7 +93,7 @@ void CsvReader::detect_line_ends() {
 void CsvReader::check_record(const char* begin, const char* end) const {
     const auto size = static_cast<std::size_t>(end - begin);
     if (size > m_options.max_record_bytes) {
-        fail(m_line, "a record longer than " + mib(m_options.max_record_bytes) +
+        fail(m_line, "a record longer than " + format_size(m_options.max_record_bytes) +
                          " (probably a quoted field that is never closed)" +
                          (m_options.record_limit_hint.empty() ? "" : "; " + m_options.record_limit_hint));
     }
@@ -218,7 +213,7 @@ void CsvReader::split_fields(char* begin, char* end) {
         }
         if (m_fields.back().size() > m_options.max_field_bytes) {
             fail(m_line, "field " + std::to_string(m_fields.size()) + " is longer than " +
-                             mib(m_options.max_field_bytes) +
+                             format_size(m_options.max_field_bytes) +
                              (m_options.field_limit_hint.empty() ? "" : "; " + m_options.field_limit_hint));
         }
         if (p >= end) {

@@ -174,4 +174,18 @@ std::string windows1252_to_utf8(std::string_view s) {
     return out;
 }
 
+std::string format_size(std::uint64_t bytes) {
+    static constexpr const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (bytes < 1024 || bytes % 1024 != 0) {
+        return std::to_string(bytes) + " bytes";
+    }
+    std::uint64_t v = bytes / 1024;
+    int u = 0;
+    while (u < 3 && v % 1024 == 0) {
+        v /= 1024;
+        ++u;
+    }
+    return std::to_string(v) + " " + units[u];
+}
+
 } // namespace hotref

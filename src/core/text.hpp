@@ -35,6 +35,9 @@ std::string valid_utf8(std::string_view s);
 /// 0x90 and 0x9D become the C1 controls of the same value, as WHATWG does).
 std::string windows1252_to_utf8(std::string_view s);
 
+/// A size for a message: "4 GiB", "512 MiB", "123 bytes" (a unit only where it is exact).
+std::string format_size(std::uint64_t bytes);
+
 /// Quotes a value for an error message: 'value' (cut to 40 characters).
 std::string quote_value(std::string_view value);
 

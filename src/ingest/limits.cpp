@@ -44,20 +44,6 @@ std::uint64_t parse_size(const std::string& text, const std::string& option) {
     return value * factor;
 }
 
-std::string format_size(std::uint64_t bytes) {
-    static constexpr const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
-    if (bytes < 1024 || bytes % 1024 != 0) {
-        return std::to_string(bytes) + " bytes";
-    }
-    std::uint64_t v = bytes / 1024;
-    int u = 0;
-    while (u < 3 && v % 1024 == 0) {
-        v /= 1024;
-        ++u;
-    }
-    return std::to_string(v) + " " + units[u];
-}
-
 CsvOptions csv_options(const std::string& name, char delimiter, const Limits& limits, Encoding encoding) {
     CsvOptions o;
     o.delimiter = delimiter;

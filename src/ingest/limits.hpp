@@ -30,9 +30,6 @@ struct Limits {
 /// Parses a size such as "4GiB", "512MB", "100k" or "1048576"; throws UsageError naming `option`.
 std::uint64_t parse_size(const std::string& text, const std::string& option);
 
-/// "4 GiB", "512 MiB", "123 bytes".
-std::string format_size(std::uint64_t bytes);
-
 /// The CsvReader options for a feed file under these limits.
 CsvOptions csv_options(const std::string& name, char delimiter, const Limits& limits, Encoding encoding);
 
