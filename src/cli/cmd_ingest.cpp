@@ -54,16 +54,8 @@ void IngestCommand::add_options(po::options_description& options, po::positional
          "store files even when identical content is stored (e.g. after changing --area)")
         ("encoding", po::value<std::string>(&m_encoding)->default_value("utf-8"),
          "text encoding of CSV files: utf-8, or windows-1252 for old Excel exports")
-        ("max-file-size", po::value<std::string>(&m_max_file_size)->default_value("4G"),
-         "refuse a file that expands to more than this (after gzip/zip)")
-        ("max-json-size", po::value<std::string>(&m_max_json_size)->default_value("32M"),
-         "refuse a police.uk API JSON response larger than this")
-        ("max-line-length", po::value<std::string>(&m_max_line)->default_value("16M"), "refuse a longer CSV record")
-        ("max-field-length", po::value<std::string>(&m_max_field)->default_value("1M"), "refuse a longer CSV field")
-        ("max-rows", po::value<std::int64_t>(&m_max_rows)->default_value(100'000'000), "refuse a file with more rows")
-        ("max-files", po::value<std::size_t>(&m_max_files)->default_value(100'000),
-         "refuse a run of more files than this")
         ("quiet,q", po::bool_switch(&m_quiet), "print only warnings and errors");
+    m_limit_options.add(options, true);
     positional.add("path", -1);
 }
 
@@ -75,15 +67,7 @@ void IngestCommand::apply(const po::variables_map&) {
         throw UsageError("--area-layer needs --area");
     }
     m_encoding_value = ingest::parse_encoding(m_encoding);
-    m_limits.max_file_bytes = ingest::parse_size(m_max_file_size, "--max-file-size");
-    m_limits.max_json_bytes = ingest::parse_size(m_max_json_size, "--max-json-size");
-    m_limits.max_line_bytes = static_cast<std::size_t>(ingest::parse_size(m_max_line, "--max-line-length"));
-    m_limits.max_field_bytes = static_cast<std::size_t>(ingest::parse_size(m_max_field, "--max-field-length"));
-    if (m_max_rows <= 0 || m_max_files == 0) {
-        throw UsageError("--max-rows and --max-files must be positive");
-    }
-    m_limits.max_rows = m_max_rows;
-    m_limits.max_files = m_max_files;
+    m_limits = m_limit_options.parse();
 }
 
 namespace {

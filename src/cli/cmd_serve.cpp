@@ -83,7 +83,10 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("feed-wait", po::value<int>(&m_feed_wait_ms)->default_value(2000),
          "ms POST /v1/feeds waits for its ingest before answering 202 with the job to follow")
         ("token-failures-per-minute", po::value<int>(&m_token_failures)->default_value(20),
-         "requests with a bad token one client address may send in any minute; then 429");
+         "requests with a bad token one client address may send in any minute; then 429")
+        ("max-referral-size", po::value<std::int64_t>(&m_max_referral_kib)->default_value(64),
+         "KiB a POST or PATCH of one referral may be (more: 413)");
+    m_limit_options.add(options, false);
 }
 
 void ServeCommand::apply(const po::variables_map&) {
@@ -110,6 +113,10 @@ void ServeCommand::apply(const po::variables_map&) {
         throw UsageError("--max-connections-per-client, --max-batch-files, --max-expanded, --max-queued-jobs, "
                          "--max-job-time and --token-failures-per-minute must be at least 1, --feed-wait at least 0");
     }
+    if (m_max_referral_kib < 1 || m_max_referral_kib > 64 * 1024) {
+        throw UsageError("--max-referral-size must be from 1 to 65536 KiB");
+    }
+    m_limits = m_limit_options.parse();
     if (m_tls_cert.empty() != m_tls_key.empty()) {
         throw UsageError("HTTPS needs both --tls-cert and --tls-key");
     }
@@ -150,6 +157,9 @@ int ServeCommand::run() {
     so.max_job_time = std::chrono::seconds(m_max_job_time);
     so.feed_wait = std::chrono::milliseconds(m_feed_wait_ms);
     so.token_failures_per_minute = m_token_failures;
+    so.ingest_limits = m_limits;
+    so.ingest_limits.max_files = so.max_batch_files;
+    so.max_referral_bytes = static_cast<std::size_t>(m_max_referral_kib) * 1024;
     if (!m_secret_file.empty() || std::getenv("HOTREF_REFERRAL_SECRET") != nullptr) {
         so.referral_secret = referral::referral_secret(m_secret_file);
     } else {

@@ -5,6 +5,7 @@
 #include "evaluate/evaluation.hpp"
 #include "publish/evaluation_files.hpp"
 #include "hotspot/pipeline.hpp"
+#include "cli/limit_options.hpp"
 #include "ingest/limits.hpp"
 #include "publish/bulletin.hpp"
 #include "publish/layers.hpp"
@@ -37,9 +38,7 @@ private:
     bool m_quiet = false;
     bool m_reingest = false;
     std::string m_encoding;
-    std::string m_max_file_size, m_max_json_size, m_max_line, m_max_field;
-    std::int64_t m_max_rows = 0;
-    std::size_t m_max_files = 0;
+    LimitOptions m_limit_options;
     ingest::Limits m_limits;
     ingest::Encoding m_encoding_value = ingest::Encoding::utf8;
 };
@@ -198,6 +197,9 @@ private:
     int m_max_job_time = 1800;
     int m_feed_wait_ms = 2000;
     int m_token_failures = 20;
+    std::int64_t m_max_referral_kib = 64;
+    LimitOptions m_limit_options;
+    ingest::Limits m_limits;
 };
 
 class TokenCommand final : public Command {

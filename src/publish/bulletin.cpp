@@ -169,6 +169,14 @@ std::string today_utc() {
 
 constexpr std::size_t no_cell = static_cast<std::size_t>(-1);
 
+// A figure the layers publish (the gate's), for the bulletin to show the same: one count
+// never goes out with two different noises, or the two could be averaged.
+struct GateFigure {
+    double truth = 0;  // the true count, to check the bulletin counts the same records
+    double value = nan; // published; NaN: withheld
+    double lo = nan, hi = nan; // what an attacker knows of it (NaN: the ptable's box of value)
+};
+
 // The published bulletin's counts: one sdc::Table of every number it prints. A cell is known
 // by what it counts ("bulletin|<code>|<month>"): the same count added twice is one cell, and
 // its key comes from that identity and its value, so every bulletin (and every period, run or
@@ -192,6 +200,22 @@ struct BulletinCells {
         char buf[32];
         std::snprintf(buf, sizeof buf, "|%.0f", v);
         return add_keyed(what, what + buf, v);
+    }
+    /// Shows the layers' figure for this cell when it counts the same records (else the
+    /// bulletin's own); a figure the layers withhold is withheld here too.
+    void pin(std::size_t id, const std::map<std::string, GateFigure>& figures, const std::string& key) {
+        auto& c = table.cells[id];
+        const auto it = figures.find(key);
+        if (it == figures.end()) {
+            return; // not a figure of the layers (a force's exact point: they show 100 m squares)
+        }
+        if (std::abs(it->second.truth - c.value) >= 0.5) {
+            return; // another window or category set than the layers': its own figure
+        }
+        c.pinned = true;
+        c.pinned_value = it->second.value;
+        c.pinned_lo = it->second.lo;
+        c.pinned_hi = it->second.hi;
     }
     /// total = sum of parts, where the true values say so (a margin that does not hold is no margin).
     void margin(std::size_t total, const std::vector<std::size_t>& parts) {
@@ -217,6 +241,71 @@ struct BulletinCells {
         return c.withheld ? nan : c.published;
     }
 };
+
+std::string xy_key(double x, double y) {
+    char xy[64];
+    std::snprintf(xy, sizeof xy, "%.0f,%.0f", x, y);
+    return xy;
+}
+
+// The layers' figures for the run: each shown hotspot's incidents (by code) and each
+// police.uk location's total, the sum of its published months (by "x,y"; NaN where one is
+// withheld or the location is not drawn). Exact points are published only as 100 m squares,
+// so they are absent here and the bulletin keeps its own figures for them.
+struct GateFigures {
+    std::map<std::string, GateFigure> hotspots, places;
+};
+
+GateFigures gate_figures(const RawRun& raw, const RunModel& gate, const sdc::PTable& pt) {
+    GateFigures out;
+    if (const auto* layer = gate.find("hotspots")) {
+        const int code_f = layer->field("code"), n_f = layer->field("incidents");
+        std::map<std::string, double> truth;
+        for (const auto& h : raw.hotspots) {
+            truth[h.code] = h.incidents;
+        }
+        for (const auto& f : layer->features) {
+            const auto code = std::get<std::string>(f.values[static_cast<std::size_t>(code_f)]);
+            const auto* v = n_f >= 0 ? std::get_if<double>(&f.values[static_cast<std::size_t>(n_f)]) : nullptr;
+            out.hotspots[code] = GateFigure{truth[code], v ? *v : nan};
+        }
+    }
+    std::map<std::string, double> truth;
+    for (const auto& p : raw.places) {
+        if (!p.exact) {
+            truth[xy_key(p.x, p.y)] = p.total();
+            out.places[xy_key(p.x, p.y)] = GateFigure{p.total(), nan}; // withheld unless the layer has it
+        }
+    }
+    const auto* layer = gate.find("incidents");
+    if (layer == nullptr) {
+        return out;
+    }
+    geo::Context ctx;
+    const int total_f = layer->field("total");
+    for (const auto& f : layer->features) {
+        double x0, y0, x1, y1;
+        ctx.from_wkb(f.wkb).bounds(x0, y0, x1, y1);
+        const auto key = xy_key(x0, y0);
+        const auto t = truth.find(key);
+        if (t == truth.end()) {
+            continue;
+        }
+        GateFigure g{t->second, nan, 0, 0};
+        if (const auto* v = std::get_if<double>(&f.values[static_cast<std::size_t>(total_f)])) {
+            g.value = *v;
+        }
+        for (std::size_t i = 0; i < layer->fields.size(); ++i) {
+            const auto* m = std::get_if<double>(&f.values[i]);
+            if (layer->fields[i].name.rfind("m_", 0) == 0 && m != nullptr) {
+                g.lo += pt.lower(*m);
+                g.hi += pt.upper(*m);
+            }
+        }
+        out.places[key] = g;
+    }
+    return out;
+}
 
 std::string range_id(const std::string& from, const std::string& to) {
     return from == to ? from : from + ".." + to;
@@ -408,11 +497,15 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         std::string name, wkb;
     };
     std::map<std::string, PublishedHotspot> published_hotspots;
+    GateFigures gate_figs;
     if (published) {
         LoadOptions load;
         load.run_id = run.id;
         load.method = run.method;
-        const auto gate = build_model(store, load, Profile::published, opt.rules);
+        const auto raw = load_run(store, load);
+        const auto gate = disclose(raw, Profile::published, opt.rules);
+        gate_figs = gate_figures(raw, gate,
+                                 sdc::PTable{static_cast<int>(opt.rules.min_count), opt.rules.max_noise});
         if (const auto* layer = gate.find("hotspots")) {
             const int code_f = layer->field("code"), name_f = layer->field("name");
             for (const auto& f : layer->features) {
@@ -896,6 +989,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 }
             }
             id.run = cells.add(code + ev_r, item.run_incidents);
+            cells.pin(id.run, gate_figs.hotspots, item.code);
             if (!run_dated) {
                 cells.margin(id.run, months_of(item, id, run.period_from.substr(0, 7), run.period_to.substr(0, 7)));
             }
@@ -907,6 +1001,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 char xy[64];
                 std::snprintf(xy, sizeof xy, "%.0f,%.0f", p.x, p.y);
                 id.places.push_back(cells.add("bulletin|place|" + std::string{xy} + "|" + ev_r, p.count));
+                cells.pin(id.places.back(), gate_figs.places, xy);
                 if (p.inside) {
                     inside.push_back(id.places.back());
                     if (!p.street.empty()) {

@@ -263,6 +263,15 @@ struct ProbDeleter {
     void operator()(glp_prob* p) const noexcept { glp_delete_prob(p); }
 };
 
+// GLPK keeps an environment per thread (made on first use) until glp_free_env(); the
+// service audits on worker threads that come and go, so each frees its own as it ends.
+struct GlpkThreadEnv {
+    GlpkThreadEnv() = default;
+    GlpkThreadEnv(const GlpkThreadEnv&) = delete;
+    GlpkThreadEnv& operator=(const GlpkThreadEnv&) = delete;
+    ~GlpkThreadEnv() { glp_free_env(); }
+};
+
 /// min and max of every withheld cell of one component, as linear programmes (GLPK): one
 /// column per cell (published: its box; withheld: >= 0), one row per margin (total - parts = 0).
 void audit_component(const std::vector<std::size_t>& comp_cells, const std::vector<std::size_t>& comp_margins,
@@ -270,6 +279,8 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
                      std::vector<Interval>& out) {
     std::unordered_map<std::size_t, int> column;
     column.reserve(comp_cells.size());
+    thread_local GlpkThreadEnv env;
+    (void)env;
     std::unique_ptr<glp_prob, ProbDeleter> lp{glp_create_prob()};
     glp_add_cols(lp.get(), static_cast<int>(comp_cells.size()));
     for (std::size_t j = 0; j < comp_cells.size(); ++j) {
@@ -382,6 +393,8 @@ std::vector<Interval> audit_cells(const Table& table, const PTable& ptable, bool
         const Cell& c = table.cells[i];
         if (c.withheld) {
             box[i] = Interval{0.0, kInf};
+        } else if (c.pinned && !std::isnan(c.pinned_lo) && !std::isnan(c.pinned_hi)) {
+            box[i] = Interval{c.pinned_lo, c.pinned_hi};
         } else if (!perturbed) {
             box[i] = Interval{c.value, c.value};
         } else {
@@ -483,7 +496,11 @@ Protection protect(Table& table, const PTable& ptable, bool perturb) {
         }
         c.withheld = false;
         c.secondary = false;
-        if (c.hidden) {
+        if (c.pinned) {
+            c.withheld = std::isnan(c.pinned_value);
+            c.published = c.pinned_value;
+            result.primary += c.withheld && c.value > 0 && c.value < threshold ? 1 : 0;
+        } else if (c.hidden) {
             c.withheld = true;
             c.published = nan;
         } else if (c.value == 0) {
@@ -518,7 +535,7 @@ Protection protect(Table& table, const PTable& ptable, bool perturb) {
         std::array<double, 3> best_key{};
         const auto consider = [&](std::size_t c, bool is_total) {
             const Cell& x = table.cells[c];
-            if (x.withheld || c == cell) {
+            if (x.withheld || x.pinned || c == cell) {
                 return;
             }
             const std::array<double, 3> key{is_total ? 1.0 : 0.0, x.value == 0 ? 1.0 : 0.0, x.value};

@@ -77,6 +77,15 @@ struct Cell {
     /// run): withheld from the start, not counted as suppressed, and not itself protected;
     /// it still links its margins (the attacker knows it is the sum of its parts).
     bool hidden = false;
+    /// Published already by another output of the same store (the layers, say): this table
+    /// must show the same figure, so protect() takes `pinned` as this cell's published value
+    /// (NaN: withheld there, so withheld here too) and never picks it as a complement. What an
+    /// attacker knows of it is [pinned_lo, pinned_hi] (a sum of perturbed parts is known less
+    /// closely than one perturbed value); NaN bounds: the ptable's box of the pinned value.
+    bool pinned = false;
+    double pinned_value = std::numeric_limits<double>::quiet_NaN();
+    double pinned_lo = std::numeric_limits<double>::quiet_NaN();
+    double pinned_hi = std::numeric_limits<double>::quiet_NaN();
     // Filled by protect():
     bool withheld = false;     // not published
     bool secondary = false;    // withheld to protect another

@@ -154,6 +154,54 @@ std::optional<bool> Referral::contact_within_48h() const {
     return contacted->seconds_since_epoch() - created->seconds_since_epoch() <= 48 * 3600;
 }
 
+namespace {
+
+bool free_text(const std::string& field) {
+    return field == "needs" || field == "escalation" || field == "provider";
+}
+
+// The first control character that `field` may not hold, as its position.
+std::optional<std::size_t> control_at(std::string_view text, bool free) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const bool allowed = free && (c == '\t' || c == '\n' || c == '\r');
+        if ((c < 0x20 || c == 0x7f) && !allowed) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::vector<FieldError> text_problems(const std::map<std::string, std::string>& fields) {
+    std::vector<FieldError> e;
+    for (const auto& [k, v] : fields) {
+        const bool free = free_text(k);
+        const std::size_t most = k == "incident_refs" ? kMaxIncidentRefs * 64 : free ? kLongField : kShortField;
+        if (v.size() > most) {
+            e.push_back({k, "holds " + std::to_string(v.size()) + " bytes, more than the " + std::to_string(most) +
+                                " this field may hold; shorten it"});
+            continue;
+        }
+        if (const auto at = utf8_error_at(v)) {
+            e.push_back({k, "is not UTF-8 text (byte " + std::to_string(*at + 1) +
+                                "); send or save the text as UTF-8"});
+            continue;
+        }
+        if (const auto at = control_at(v, free)) {
+            e.push_back({k, "holds a control character (byte " + std::to_string(*at + 1) + ")"});
+        }
+    }
+    if (const auto it = fields.find("incident_refs"); it != fields.end()) {
+        if (const auto n = split_incident_refs(it->second).size(); n > kMaxIncidentRefs) {
+            e.push_back({"incident_refs", "names " + std::to_string(n) + " incidents, more than the " +
+                                              std::to_string(kMaxIncidentRefs) + " one referral may link"});
+        }
+    }
+    return e;
+}
+
 Referral from_fields(const std::map<std::string, std::string>& f, const std::string& secret,
                      std::vector<FieldError>& errors) {
     auto get = [&f](const char* k) -> std::string {

@@ -9,6 +9,7 @@
 // workshop-attended -> reparation). A change may only move forward, and a
 // closed referral (one with an outcome) does not change.
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,6 +67,17 @@ struct FieldError {
     std::string field;
     std::string reason;
 };
+
+/// The most a field may hold: free text (needs, escalation, provider) kLongField bytes,
+/// incident_refs kMaxIncidentRefs references, every other field kShortField bytes.
+inline constexpr std::size_t kShortField = 256;
+inline constexpr std::size_t kLongField = 4096;
+inline constexpr std::size_t kMaxIncidentRefs = 100;
+
+/// What is wrong with the fields' text as text, before any meaning is read: a field
+/// longer than its limit, not UTF-8, or holding control characters (tab and line
+/// breaks only in free text). The same for the CSV import and the service.
+std::vector<FieldError> text_problems(const std::map<std::string, std::string>& fields);
 
 /// Builds a referral from template columns (name -> text). The person's
 /// identifier (column person_id) is turned into a keyed hash with `secret` and

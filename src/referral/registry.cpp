@@ -212,6 +212,9 @@ const char* refusal_check_name(RefusalCheck check) noexcept {
 
 std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
     m_last_check = RefusalCheck::not_run;
+    if (auto problems = text_problems(fields); !problems.empty()) {
+        throw Rejected(std::move(problems));
+    }
     std::vector<FieldError> errors;
     for (const auto& [k, v] : fields) {
         if (std::find(columns().begin(), columns().end(), k) == columns().end()) {

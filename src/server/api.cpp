@@ -53,6 +53,17 @@ std::map<std::string, std::string> referral_fields(const v1::ReferralInput& in) 
     return fields;
 }
 
+// One referral is a few hundred bytes; the service's body limit is for feeds.
+void check_referral_size(const Service::Call& call, std::size_t most) {
+    if (call.req.body().size() > most) {
+        throw HttpError{413, "payload_too_large",
+                        "the referral is " + std::to_string(call.req.body().size()) + " bytes, more than the " +
+                            std::to_string(most / 1024) +
+                            " KiB the service takes for one referral (hotref serve --max-referral-size raises it); "
+                            "nothing was changed"};
+    }
+}
+
 void fill_referral(v1::Referral& out, const referral::StoredReferral& s) {
     const auto& r = s.r;
     out.set_reference(r.reference);
@@ -165,6 +176,7 @@ void Service::referrals(Call& call) {
 void Service::create_referral(Call& call) {
     call.require(Permission::create_referrals, false);
     auto& store = thread_store(m_options.store_path);
+    check_referral_size(call, m_options.max_referral_bytes);
     v1::ReferralInput in;
     call.parse_body(in);
     auto fields = referral_fields(in);
@@ -261,6 +273,7 @@ void Service::referral(Call& call, const std::string& reference) {
         call.send_message(200, out);
         return;
     }
+    check_referral_size(call, m_options.max_referral_bytes);
     v1::ReferralInput in;
     call.parse_body(in);
     if (in.has_reference() && in.reference() != reference) {

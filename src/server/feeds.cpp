@@ -127,6 +127,7 @@ void ingest_planned(const std::vector<Upload>& uploads, const ServiceOptions& op
         }
         ingest::IngestOptions io;
         io.area = options.area;
+        io.limits = options.ingest_limits;
         if (p.upload->force_export) {
             io.mapping = ingest::ExportMapping::from_file(options.mapping_path);
         }

@@ -5,6 +5,7 @@
 // authentication, roles and content negotiation. Never throws: every problem
 // becomes a status and a structured body {status, code, message, details}.
 
+#include "ingest/limits.hpp"
 #include "server/auth.hpp"
 #include "server/catalog.hpp"
 #include "server/jobs.hpp"
@@ -59,6 +60,11 @@ struct ServiceOptions {
     /// Requests with a bad bearer token per client address in any minute; then 429
     /// (every token refused, valid or not, until the minute has passed).
     int token_failures_per_minute = 20;
+    /// What each file of a POST /v1/feeds may hold, as `hotref ingest` takes the same options.
+    ingest::Limits ingest_limits;
+    /// Bytes of one referral's body (POST /v1/referrals, PATCH /v1/referrals/REF); more: 413
+    /// naming --max-referral-size, before anything is parsed.
+    std::size_t max_referral_bytes = 64 * 1024;
 };
 
 /// What a request came to: the response, the route (for metrics) and who asked (for the access log).

@@ -5,6 +5,7 @@
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
 #include "publish/bulletin.hpp"
+#include "publish/model.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "support.hpp"
@@ -929,4 +930,48 @@ TEST_CASE("bulletin: a run without hotspots gives a one-page bulletin that says 
     CHECK(t::contains(text, "found no hotspots"));
     CHECK(t::contains(text, "OFFICIAL"));
     CHECK(t::contains(t::read_file(r.html), "No hotspots to brief on"));
+}
+
+TEST_CASE("bulletin: a hotspot's total for the run is the figure the layers publish, never a second noise") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    t::ingest_geodata(store);
+    const auto run = hotref::hotspot::run_hotspots(store, t::force_area_gistar(250));
+    REQUIRE(run.hotspots.size() >= 5);
+    BulletinOptions opt;
+    opt.top = 10;
+    opt.pdf = false;
+    opt.out_dir = tmp.file("out");
+    const auto html = t::read_file(write_bulletin(store, opt).html);
+    // The hotspots layer as every published file and the service show it.
+    hotref::publish::LoadOptions load;
+    load.run_id = run.run_id;
+    const auto model = hotref::publish::build_model(store, load, Profile::published, opt.rules);
+    const auto* layer = model.find("hotspots");
+    REQUIRE(layer != nullptr);
+    std::map<std::string, std::optional<double>> layers;
+    const auto code_f = static_cast<std::size_t>(layer->field("code"));
+    const auto n_f = static_cast<std::size_t>(layer->field("incidents"));
+    for (const auto& f : layer->features) {
+        const auto* v = std::get_if<double>(&f.values[n_f]);
+        layers[std::get<std::string>(f.values[code_f])] = v ? std::optional<double>{*v} : std::nullopt;
+    }
+    int compared = 0, perturbed = 0;
+    for (const auto& p : panels(html)) {
+        REQUIRE(layers.count(p.code) == 1);
+        INFO(p.code);
+        CHECK(p.run_total == layers[p.code]);
+        std::int64_t truth = 0;
+        {
+            hotref::store::Statement st{store.db(), "SELECT incidents FROM hotspot WHERE run_id = ? AND code = ?"};
+            st.bind(1, run.run_id).bind(2, p.code);
+            REQUIRE(st.step());
+            truth = st.column_int(0);
+        }
+        compared += 1;
+        perturbed += p.run_total && *p.run_total != static_cast<double>(truth) ? 1 : 0;
+    }
+    MESSAGE(compared << " hotspots compared, " << perturbed << " of them carry noise");
+    CHECK(compared == 10);
+    CHECK(perturbed > 0); // the figures are perturbed ones, so equal noise is what is checked
 }

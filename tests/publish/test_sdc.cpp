@@ -794,3 +794,51 @@ TEST_CASE("sdc: protect reaches past a margin that is withheld whole") {
         CHECK(iv[c].hi == 14);
     }
 }
+
+TEST_CASE("sdc: a pinned cell shows the figure published elsewhere, is never a complement, and bounds the audit") {
+    // total = a + b + c; a = 3 is withheld (primary). The cheapest complement would be b (the
+    // smallest part), but b is pinned to what another output published: c must be withheld.
+    sdc::Table t;
+    const auto a = t.add(3), b = t.add(6), c = t.add(40), total = t.add(49);
+    t.add_margin(total, {a, b, c});
+    t.cells[b].pinned = true;
+    t.cells[b].pinned_value = 7; // the layers' figure (true 6, noise +1)
+    const sdc::PTable pt{5, 2};
+    const auto p = sdc::protect(t, pt, true);
+    CHECK(p.primary == 1);
+    CHECK(t.cells[a].withheld);
+    CHECK_FALSE(t.cells[b].withheld);
+    CHECK(t.cells[b].published == 7);
+    CHECK(t.cells[c].withheld);
+    CHECK(t.cells[c].secondary);
+    // Unpinned, the same table takes b as the complement.
+    sdc::Table u;
+    const auto ua = u.add(3), ub = u.add(6), uc = u.add(40), ut = u.add(49);
+    u.add_margin(ut, {ua, ub, uc});
+    sdc::protect(u, pt, true);
+    CHECK(u.cells[ub].withheld);
+    CHECK_FALSE(u.cells[uc].withheld);
+
+    // Pinned to NaN (withheld elsewhere): withheld here too, whatever its value.
+    sdc::Table w;
+    const auto big = w.add(50);
+    w.cells[big].pinned = true;
+    sdc::protect(w, pt, true);
+    CHECK(w.cells[big].withheld);
+    CHECK(std::isnan(w.cells[big].published));
+
+    // A pinned box wider than the ptable's (a sum of perturbed months): the audit uses it.
+    sdc::Table x;
+    const auto xa = x.add(0), xb = x.add(20), xt = x.add(20);
+    x.add_margin(xt, {xa, xb});
+    x.cells[xa].withheld = true;
+    x.cells[xb].pinned = true;
+    x.cells[xb].pinned_value = 21;
+    x.cells[xb].pinned_lo = 15;
+    x.cells[xb].pinned_hi = 27;
+    sdc::protect(x, pt, true);
+    x.cells[xa].withheld = true;
+    const auto iv = sdc::audit(x, pt, true);
+    CHECK(iv[xb].lo == 15);
+    CHECK(iv[xb].hi == 27);
+}

@@ -352,3 +352,29 @@ TEST_CASE("feed jobs: SIGTERM stops hotref serve within seconds while a feed is 
     REQUIRE(check.step());
     CHECK(check.column_text(0) == "ok");
 }
+
+TEST_CASE("hostile feeds: each file of a batch is held to the ingest limits the service was started with") {
+    Served s{[](srv::ServiceOptions& so, srv::ServerOptions&) {
+        so.ingest_limits.max_rows = 100;
+        so.ingest_limits.max_field_bytes = 4096;
+    }};
+    t::TempDir tmp;
+    const auto small = generated_month(tmp, 80, "2025-01");
+    const auto large = generated_month(tmp, 150, "2025-02");
+    const auto post = [&](const std::string& name, const std::string& body) {
+        return fetch(s.port, request("POST", "/v1/feeds?name=" + name, s.analyst, body, "text/csv"));
+    };
+    CHECK(post("2025-01-derbyshire-street.csv", small).result_int() == 200);
+    const auto over = post("2025-02-derbyshire-street.csv", large);
+    CHECK_MESSAGE(over.result_int() == 422, over.body());
+    CHECK(over.body().find("--max-rows") != std::string::npos);
+    // A field longer than --max-field-length: the file is refused, naming that option.
+    auto wide = small;
+    const auto at = wide.find("On or near");
+    REQUIRE(at != std::string::npos);
+    wide.insert(at, std::string(5000, 'x'));
+    const auto field = post("2025-01-derbyshire-street.csv", wide);
+    CHECK_MESSAGE(field.result_int() == 422, field.body());
+    CHECK(field.body().find("--max-field-length") != std::string::npos);
+    CHECK(sql_int(s.path, "SELECT count(*) FROM feed WHERE status = 'stored'") == 1);
+}

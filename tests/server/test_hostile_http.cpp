@@ -335,3 +335,65 @@ TEST_CASE("hostile http: 20,000 bogus tokens neither flush the token cache nor g
     CHECK_FALSE(srv::verify_token(store, token.substr(0, token.size() - 1) + (token.back() == 'A' ? "B" : "A")));
     CHECK(srv::verify_token(store, token));
 }
+
+TEST_CASE("hostile http: a referral is held to its own size and field limits, as the CSV import is") {
+    Served s{[](srv::ServiceOptions& so, srv::ServerOptions&) {
+        so.referral_secret = std::string(32, 'k');
+        so.max_referral_bytes = 16 * 1024;
+    }};
+    const auto good = [](const std::string& reference) {
+        return json{{"reference", reference},      {"created_at", "2025-05-01T18:00"}, {"incident_refs", {"DC-1"}},
+                    {"offence", "asb"},            {"disposal", "community-resolution"},
+                    {"age_band", "adult"},         {"first_time_entrant", false},      {"person_id", "PNC-" + reference}};
+    };
+    const auto post = [&](const json& body) {
+        return fetch(s.port, request("POST", "/v1/referrals", s.admin, body.dump(), "application/json"));
+    };
+    // A referral within every limit is created: the limits below are what refuse the others.
+    CHECK(post(good("IJ-1")).result_int() == 201);
+
+    // A body over --max-referral-size is refused before it is parsed, naming the option.
+    auto big = good("IJ-2");
+    big["needs"] = std::string(20 * 1024, 'x');
+    const auto too_big = post(big);
+    CHECK(too_big.result_int() == 413);
+    CHECK(too_big.body().find("--max-referral-size") != std::string::npos);
+
+    // Within the body limit, a field longer than its own limit is a 422 naming the field.
+    auto long_needs = good("IJ-3");
+    long_needs["needs"] = std::string(5000, 'x');
+    const auto needs = post(long_needs);
+    CHECK(needs.result_int() == 422);
+    CHECK(needs.body().find("needs") != std::string::npos);
+    CHECK(needs.body().find("4096") != std::string::npos);
+
+    auto long_offence = good("IJ-4");
+    long_offence["offence"] = std::string(300, 'a');
+    CHECK(post(long_offence).result_int() == 422);
+
+    // More incidents than one referral may link.
+    auto many = good("IJ-5");
+    many["incident_refs"] = json::array();
+    for (int i = 0; i < 101; ++i) {
+        many["incident_refs"].push_back("DC-" + std::to_string(i));
+    }
+    const auto refs = post(many);
+    CHECK(refs.result_int() == 422);
+    CHECK(refs.body().find("more than the 100") != std::string::npos);
+
+    // A control character in a coded field (an escape sequence in a reference, say).
+    auto control = good("IJ-6");
+    control["provider"] = "Remedi";
+    control["reference"] = std::string{"IJ-6\x1b[2J"};
+    const auto esc = post(control);
+    CHECK(esc.result_int() == 422);
+    CHECK(esc.body().find("control character") != std::string::npos);
+
+    // None of the refused ones was stored.
+    const auto list = fetch(s.port, request("GET", "/v1/referrals", s.admin, "", ""));
+    REQUIRE(list.result_int() == 200);
+    CHECK(list.body().find("IJ-1") != std::string::npos);
+    for (const char* ref : {"IJ-2", "IJ-3", "IJ-4", "IJ-5", "IJ-6"}) {
+        CHECK(list.body().find(ref) == std::string::npos);
+    }
+}
