@@ -1,0 +1,75 @@
+#include "cli/commands.hpp"
+
+#include "core/text.hpp"
+#include "store/incidents.hpp"
+#include "store/runs.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace hotref::cli {
+
+const char* RunsCommand::details() const {
+    return R"(Lists the hotspot runs in the store, oldest first: id, method, parameters (the series
+whose hotspot codes the run continues: method, cell size or count, and force), period,
+categories and source, hotspots found, the run whose codes it continues, and when it was
+made. The run marked * is the one layers, bulletin and evaluate use when --run is not
+given (the patrol run, else Gi*, whose period ends last).
+
+Examples:
+  hotref runs
+  hotref runs --force nottinghamshire
+  hotref runs --json)";
+}
+
+void RunsCommand::add_options(po::options_description& options, po::positional_options_description&) {
+    add_store_option(options);
+    options.add_options()
+        ("force", po::value<std::string>(&m_force), "only the runs of this force (or a unique part of its name)")
+        ("json", po::bool_switch(&m_json), "one JSON array instead of the table");
+}
+
+void RunsCommand::apply(const po::variables_map&) {}
+
+int RunsCommand::run() {
+    store::Store store{m_store_path, store::OpenMode::read_only};
+    const auto force = m_force.empty() ? std::string{} : store::resolve_force(store, m_force, "", "runs");
+    const auto runs = store::list_runs(store, force);
+    const auto current = store::default_run_id(store, "", force);
+    if (m_json) {
+        auto out = nlohmann::json::array();
+        for (const auto& r : runs) {
+            out.push_back({{"id", r.id}, {"method", r.method}, {"parameters", r.series}, {"force", r.force},
+                           {"period_from", r.period_from}, {"period_to", r.period_to},
+                           {"categories", r.categories}, {"source", r.source}, {"hotspots", r.hotspots},
+                           {"continues_run", r.continues_run}, {"current", r.id == current},
+                           {"created_at", r.created_at}});
+        }
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    if (runs.empty()) {
+        std::printf("no hotspot runs in %s%s; make one with: hotref hotspots\n", m_store_path.c_str(),
+                    force.empty() ? "" : (" for " + force).c_str());
+        return 0;
+    }
+    std::printf("%5s  %-7s %-21s %8s  %-9s %-52s %s\n", "run", "method", "period", "hotspots", "continues",
+                "parameters", "created");
+    for (const auto& r : runs) {
+        const std::string period = r.period_from == r.period_to ? r.period_from : r.period_from + " to " + r.period_to;
+        const std::string continues = r.continues_run > 0 ? "run " + std::to_string(r.continues_run) : "-";
+        std::string params = r.series.empty() ? "(before series were recorded)" : r.series;
+        if (r.categories != "Anti-social behaviour") {
+            params += "; " + r.categories;
+        }
+        std::printf("%4lld%s  %-7s %-21s %8s  %-9s %-52s %s\n", static_cast<long long>(r.id),
+                    r.id == current ? "*" : " ", r.method.c_str(), period.c_str(),
+                    with_commas(r.hotspots).c_str(), continues.c_str(), params.c_str(), r.created_at.c_str());
+    }
+    std::printf("\n* the run layers, bulletin and evaluate use without --run\n");
+    return 0;
+}
+
+} // namespace hotref::cli
