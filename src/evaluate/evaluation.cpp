@@ -202,9 +202,9 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         const auto missing = store::missing_months(store, source, from, to, run_force);
         if (!missing.empty()) {
             if (!per_hotspot) {
-                throw Error("the window " + from + " to " + to + " is not all stored: " + store::month_list(missing) +
-                            (missing.size() == 1 ? " is" : " are") + " missing (the store holds " + stored.front() +
-                            " to " + stored.back() + "); ingest them, or choose another --date or fewer --months");
+                throw Error("the window " + from + " to " + to + " is not all stored: the store does not hold " +
+                            store::month_list(missing) + " (it holds " + stored.front() + " to " + stored.back() +
+                            "); ingest them, or choose another --date or fewer --months");
             }
             for (const auto& m : missing) {
                 if (std::find(gaps.begin(), gaps.end(), m) == gaps.end()) {

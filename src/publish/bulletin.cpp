@@ -235,6 +235,9 @@ bool read_boundaries(geo::Context& ctx, const std::string& path, const BulletinO
         // own is drawn whole when none of its districts lies in the run's area.
         model.districts = bundled || !inside.empty() ? std::move(inside) : std::move(all);
     } catch (const Error& e) {
+        if (!opt.boundaries.empty()) {
+            throw; // the file the user named: say what is wrong with it, write nothing
+        }
         model.notes.push_back("District boundaries not drawn: " + std::string{e.what()});
         return false;
     }

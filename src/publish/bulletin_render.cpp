@@ -695,7 +695,7 @@ double draw_months(Canvas& c, const Model& m, const Item& item, double x, double
             c.rectangle(bx, top, bw, base - top);
             c.stroke();
             c.dash(0, 0);
-            c.text(bx + bw / 2, base - 2, "gap", 4.5, false, Align::centre);
+            c.text(bx + bw / 2, base - 2, "no data", 5, false, Align::centre);
             c.text(bx + bw / 2, base + 7,
                    mo.substr(5, 2) + (mo.substr(5, 2) == "01" || k == 0 ? "/" + mo.substr(2, 2) : ""), 5.2, false,
                    Align::centre);
