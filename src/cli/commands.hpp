@@ -191,6 +191,7 @@ private:
     int m_port = 8080;
     int m_threads = 4;
     std::string m_method = "gistar";
+    std::string m_force;
     std::int64_t m_run = 0;
     bool m_anonymous = false;
     std::string m_public_url;

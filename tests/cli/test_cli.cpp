@@ -216,6 +216,15 @@ TEST_CASE("cli: a store of two forces needs --force on hotspots, layers, bulleti
         CHECK(contains(r.err, "'Derbyshire Constabulary', 'Nottinghamshire Police'"));
         CHECK(contains(r.err, "--force"));
     }
+    {
+        // serve refuses too, before it listens (timeout: a serve that did not refuse would run on).
+        const auto err = tmp.file("serve.err");
+        const int status = std::system(("HOTREF_NO_PROGRESS=1 timeout 20 '" + std::string{HOTREF_BINARY} +
+                                        "' serve --port 0 --store " + store + " 2>'" + err + "' >/dev/null")
+                                           .c_str());
+        CHECK(WEXITSTATUS(status) == 2);
+        CHECK(contains(t::read_file(err), "give --force NAME"));
+    }
     const auto bad = run_hotref("hotspots --store " + store + " --force kent");
     CHECK(bad.code == 2);
     CHECK(contains(bad.err, "--force 'kent' names no force in the store"));
