@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <set>
 #include <iostream>
 
 namespace hotref::cli {
@@ -15,8 +16,8 @@ const char* RunsCommand::details() const {
     return R"(Lists the hotspot runs in the store, oldest first: id, method, parameters (the series
 whose hotspot codes the run continues: method, cell size or count, and force), period,
 categories and source, hotspots found, the run whose codes it continues, and when it was
-made. The run marked * is the one layers, bulletin and evaluate use when --run is not
-given (the patrol run, else Gi*, whose period ends last).
+made. The runs marked * are the current ones, one per force: layers, bulletin and serve
+use them when --run is not given (the patrol or Gi* run whose period ends last).
 
 Examples:
   hotref runs
@@ -37,14 +38,18 @@ int RunsCommand::run() {
     store::Store store{m_store_path, store::OpenMode::read_only};
     const auto force = m_force.empty() ? std::string{} : store::resolve_force(store, m_force, "", "runs");
     const auto runs = store::list_runs(store, force);
-    const auto current = store::default_run_id(store, "", force);
+    // The current run of each force (a store of several has one per force).
+    std::set<std::int64_t> current;
+    for (const auto& r : runs) {
+        current.insert(store::default_run_id(store, "", r.force));
+    }
     if (m_json) {
         auto out = nlohmann::json::array();
         for (const auto& r : runs) {
             out.push_back({{"id", r.id}, {"method", r.method}, {"parameters", r.series}, {"force", r.force},
                            {"period_from", r.period_from}, {"period_to", r.period_to},
                            {"categories", r.categories}, {"source", r.source}, {"hotspots", r.hotspots},
-                           {"continues_run", r.continues_run}, {"current", r.id == current},
+                           {"continues_run", r.continues_run}, {"current", current.count(r.id) > 0},
                            {"created_at", r.created_at}});
         }
         std::cout << out.dump(2) << "\n";
@@ -55,20 +60,20 @@ int RunsCommand::run() {
                     force.empty() ? "" : (" for " + force).c_str());
         return 0;
     }
-    std::printf("%5s  %-7s %-21s %8s  %-9s %-52s %s\n", "run", "method", "period", "hotspots", "continues",
-                "parameters", "created");
+    std::printf("%5s  %-7s %-20s %8s  %-9s %-20s  %s\n", "run", "method", "period", "hotspots", "continues",
+                "created", "parameters");
     for (const auto& r : runs) {
         const std::string period = r.period_from == r.period_to ? r.period_from : r.period_from + " to " + r.period_to;
         const std::string continues = r.continues_run > 0 ? "run " + std::to_string(r.continues_run) : "-";
-        std::string params = r.series.empty() ? "(before series were recorded)" : r.series;
+        std::string params = r.series.empty() ? "(made before parameters were recorded)" : r.series;
         if (r.categories != "Anti-social behaviour") {
             params += "; " + r.categories;
         }
-        std::printf("%4lld%s  %-7s %-21s %8s  %-9s %-52s %s\n", static_cast<long long>(r.id),
-                    r.id == current ? "*" : " ", r.method.c_str(), period.c_str(),
-                    with_commas(r.hotspots).c_str(), continues.c_str(), params.c_str(), r.created_at.c_str());
+        std::printf("%4lld%s  %-7s %-20s %8s  %-9s %-20s  %s\n", static_cast<long long>(r.id),
+                    current.count(r.id) > 0 ? "*" : " ", r.method.c_str(), period.c_str(),
+                    with_commas(r.hotspots).c_str(), continues.c_str(), r.created_at.c_str(), params.c_str());
     }
-    std::printf("\n* the run layers, bulletin and evaluate use without --run\n");
+    std::printf("\n* the current run (of its force): the one layers, bulletin and serve use without --run\n");
     return 0;
 }
 

@@ -547,22 +547,25 @@ namespace {
 // hotspots, and the force ("gistar cell 250 m, band 0 m, 95%"; 0 is the default rule). Runs of
 // one series hand codes on; a trial with other parameters starts its own series.
 std::string series_key(const HotspotOptions& opt, const std::string& force) {
-    char text[200];
+    auto value = [](double v, const char* unit) {
+        char text[48];
+        std::snprintf(text, sizeof text, "%g%s", v, unit);
+        return v == 0 ? std::string{"default"} : std::string{text};
+    };
+    std::string key;
     if (opt.method == "gistar") {
-        std::snprintf(text, sizeof text, "gistar cell %g m, band %g m, %d%%", opt.cell_size, opt.band, opt.confidence);
+        key = "gistar cell " + value(opt.cell_size, " m") + ", band " + value(opt.band, " m") + ", " +
+              std::to_string(opt.confidence) + "%";
     } else if (opt.method == "kde") {
-        std::snprintf(text, sizeof text, "kde cell %g m, %s, bandwidth %g m, %s", opt.cell_size, opt.kernel.c_str(),
-                      opt.bandwidth, opt.threshold.c_str());
+        key = "kde cell " + value(opt.cell_size, " m") + ", " + opt.kernel + ", bandwidth " +
+              value(opt.bandwidth, " m") + ", " + opt.threshold;
     } else if (opt.method == "dbscan") {
-        std::snprintf(text, sizeof text, "dbscan eps %g m, min-pts %g", opt.eps, opt.min_pts);
+        key = "dbscan eps " + value(opt.eps, " m") + ", min-pts " + value(opt.min_pts, "");
     } else {
-        std::snprintf(text, sizeof text, "patrol count %d, diameter %g m, half-life %g", opt.count, opt.max_diameter,
-                      opt.half_life);
+        key = "patrol count " + std::to_string(opt.count) + ", diameter " + value(opt.max_diameter, " m") +
+              ", half-life " + value(opt.half_life, " months");
     }
-    std::string key = text;
-    char cap[48];
-    std::snprintf(cap, sizeof cap, ", max-area %g km2", opt.max_area_km2);
-    key += cap;
+    key += ", max-area " + value(opt.max_area_km2, " km2");
     return force.empty() ? key : key + "; " + force;
 }
 

@@ -340,8 +340,8 @@ TEST_CASE("cli: hotref runs, and codes kept per method and parameters") {
     CHECK(contains(trial.out, "identity against run 2:"));
     const auto runs = run_hotref("runs --store " + store);
     REQUIRE(runs.code == 0);
-    CHECK(contains(runs.out, "gistar cell 250 m, band 0 m, 95%"));
-    CHECK(contains(runs.out, "gistar cell 500 m, band 0 m, 95%"));
+    CHECK(contains(runs.out, "gistar cell 250 m, band default, 95%, max-area default; Derbyshire Constabulary"));
+    CHECK(contains(runs.out, "gistar cell 500 m, band default, 95%, max-area default; Derbyshire Constabulary"));
     CHECK(contains(runs.out, "run 1  "));
     const auto json = run_hotref("runs --json --store " + store);
     REQUIRE(json.code == 0);
