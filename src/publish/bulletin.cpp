@@ -1206,6 +1206,14 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         model.force_area = ctx.from_wkb(run.area_wkb).rings();
         model.area_label = "Study area of the run";
     }
+    if (model.districts.empty() && run.area.rfind("the hull", 0) == 0) {
+        // No boundaries fitted (a Welsh force): never call the hull the force area.
+        model.area_label = "Study area: a hull of the points";
+        model.notes.push_back(std::string{geo::is_welsh_force(model.force) ? "Welsh force: its" : "The force's"} +
+                              " boundaries are not bundled, so the map shows a hull of the incident points, not the "
+                              "force area; give --boundaries with its districts (for example ONS Local Authority "
+                              "Districts) for a force map.");
+    }
     {
         double minx = 1e300, miny = 1e300, maxx = -1e300, maxy = -1e300;
         auto grow = [&](const bulletin::Rings& rings) {

@@ -273,6 +273,13 @@ TEST_CASE("cli: a Welsh force is told that its study area is a hull of its point
     REQUIRE(r.code == 0);
     CHECK(contains(r.err, "Welsh force: hotref bundles the boundaries of the 39 English forces only"));
     CHECK(contains(r.err, "the study area is a hull of the points"));
+    // The bulletin says so too, and never calls the hull the force area.
+    const auto b = run_hotref("bulletin --store " + store + " --out " + q(tmp.file("b")));
+    REQUIRE(b.code == 0);
+    CHECK(contains(b.err, "Welsh force: its boundaries are not bundled, so the map shows a hull"));
+    const auto text = pdf_text(tmp.file("b/bulletin.pdf"));
+    CHECK(contains(text, "Study area: a hull of the points"));
+    CHECK_FALSE(contains(text, "Force area"));
 }
 
 TEST_CASE("cli: months not stored are named and never counted as zero") {
