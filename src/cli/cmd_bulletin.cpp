@@ -15,8 +15,13 @@ numbered by rank, the table of the top --top hotspots and the patrol guidance; p
 each top hotspot close up with its streets, when to patrol and the patrol windows) and
 STEM.html (the same, self-contained with inline SVG, printable) in --out.
 
-The period is the run's last month unless --month, --week or --from/--to say otherwise;
-it is compared with the period before it and the same period a year before. Where the
+The run is the one covering the latest stored period (the patrol run, else Gi*, whose
+period ends last) unless --run or --method; with several forces stored, --force picks the
+force. The period is the run's last month unless --month, --week or --from/--to say
+otherwise; a month not in the store is refused, naming it. The bulletin is valid from the
+day after the period (a December 2025 bulletin from 2026-01-01) for as long as the period,
+unless --valid-from/--valid-to. It is compared with the period before it and the same
+period a year before. Where the
 source has times (force exports) each hotspot gets a day-of-week x hour table and its
 three busiest non-overlapping two-hour windows; police.uk data has months only, so it
 gets the monthly trend. The dosage guidance (about 15 minutes per visit, random order,
@@ -31,6 +36,8 @@ Examples:
   hotref bulletin --out out
   hotref bulletin --month 2025-11 --top 8 --out out --name bulletin-2025-11
   hotref bulletin --run 3 --from 2025-10 --to 2025-12 --valid-from 2026-01-05 --out out
+  hotref bulletin --force nottinghamshire --out out --name bulletin-notts
+  hotref bulletin --boundaries LAD_DEC_2023.gpkg --boundary-name-field LAD23NM --out out
   hotref bulletin --week 2025-03-03 --profile internal --out /secure/briefings   (force export))DOC";
 }
 
@@ -51,11 +58,19 @@ void BulletinCommand::add_options(po::options_description& options, po::position
         ("profile", po::value<std::string>(&m_profile)->default_value("published"), "published or internal")
         ("min-count", po::value<double>(&m_options.rules.min_count)->default_value(5),
          "published: the smallest count shown (at least 5)")
-        ("valid-from", po::value<std::string>(&m_options.valid_from), "first day the bulletin is valid (default: today)")
+        ("valid-from", po::value<std::string>(&m_options.valid_from), "first day the bulletin is valid (default: the day after the period)")
         ("valid-to", po::value<std::string>(&m_options.valid_to),
          "last day it is valid (default: as long as the period)")
+        ("force", po::value<std::string>(&m_options.force),
+         "the current run of this force (needed when the store holds several forces)")
         ("boundaries", po::value<std::string>(&m_options.boundaries),
-         "GeoPackage with layers force_area and districts (default: the run's --area file)");
+         "polygon file of the force's districts for the map, for example ONS Local Authority Districts (default: "
+         "the run's --area file, else the bundled English force areas)")
+        ("boundary-layer", po::value<std::string>(&m_options.boundary_layer),
+         "its districts' layer (default: 'districts', else its only polygon layer)")
+        ("boundary-name-field", po::value<std::string>(&m_options.boundary_name_field),
+         "the field with the districts' names (default: 'name', else the one field named like a name: LAD23NM, "
+         "district_name)");
 }
 
 void BulletinCommand::apply(const po::variables_map&) {

@@ -41,6 +41,8 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
          "first linked referral")
         ("months", po::value<int>(&m_options.months)->default_value(6), "months before and after")
         ("buffer", po::value<double>(&m_options.buffer_m)->default_value(250), "buffer ring width in metres")
+        ("force", po::value<std::string>(&m_options.force),
+         "without --run: the latest run of this force (needed when the store holds several forces)")
         ("csv", po::value<std::string>(&m_files.csv), "write the table as CSV here")
         ("gpkg", po::value<std::string>(&m_files.gpkg),
          "write a styled GeoPackage of the hotspots (before/after), buffers and control here")

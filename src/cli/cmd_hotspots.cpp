@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "referral/kpi.hpp"
+#include "store/incidents.hpp"
 #include "store/store.hpp"
 
 #include <algorithm>
@@ -35,8 +36,11 @@ Analytical hotspots are ranked by incidents; those larger than 0.25 km2 are repo
 and --max-area splits them around their local peaks. Hotspots are named after their busiest street, and keep their
 code (H-0042) from one run of the same method and categories to the next.
 
-Defaults: ASB only; every month stored; the data's extent; cell size by sfhotspot's rule
-(shorter side of the bounding box / 50, floored to 100 m); band = cell size x sqrt(2).
+Defaults: ASB only; every month stored (a period with months not stored is refused, naming
+them, unless --allow-gaps); the only force stored (a store of several needs --force); the
+force's districts from the bundled English force areas (Welsh forces: a hull of the points);
+cell size by sfhotspot's rule (shorter side of the bounding box / 50, floored to 100 m);
+band = cell size x sqrt(2).
 A run with the same parameters over unchanged feeds is not computed twice.
 
 Examples:
@@ -44,6 +48,7 @@ Examples:
   hotref hotspots --count 10 --max-area 0.1 --max-diameter 500
   hotref hotspots --method gistar --area geodata/derbyshire_force_area.gpkg --cell-size 250
   hotref hotspots --from 2025-06 --to 2025-08 --categories ij
+  hotref hotspots --force nottinghamshire --from 2025-01 --to 2025-12
   hotref hotspots --method kde --cell-size 50 --bandwidth 400 --geotiff out/kde.tif
   hotref hotspots --method dbscan --eps 100 --min-pts 15
   hotref hotspots --categories "Public order,Criminal damage and arson" --confidence 99)";
@@ -67,6 +72,11 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
          "asb, ij (offences Immediate Justice covers), all, or a comma-separated list of names")
         ("source", po::value<std::string>(&m_options.source),
          "partition source (police.uk, police.uk-api, force-export); default police.uk")
+        ("force", po::value<std::string>(&m_options.force),
+         "only this force's incidents (its \"Reported by\" name, or a unique part: nottinghamshire); needed when "
+         "the store holds several forces")
+        ("allow-gaps", po::bool_switch(&m_options.allow_gaps),
+         "run over a period with months not in the store (they are named); without it such a period is refused")
         ("area", po::value<std::string>(&m_options.area_path), "study area: polygons of a vector file")
         ("area-layer", po::value<std::string>(&m_options.area_layer), "layer of --area")
         ("cell-size", po::value<double>(&m_options.cell_size)->default_value(0),
@@ -188,6 +198,13 @@ int HotspotsCommand::run() {
     const char* title = patrol ? "Patrol hotspots" : gistar ? "Gi* hotspots" : kde ? "KDE hotspots" : "DBSCAN hotspots";
     std::printf("%s: %s, %s to %s, source %s\n", title, cats.c_str(), s.period_from.c_str(), s.period_to.c_str(),
                 s.source.c_str());
+    if (!s.force.empty()) {
+        std::printf("  force      %s\n", s.force.c_str());
+    }
+    if (!s.missing_months.empty()) {
+        std::printf("  gaps       %zu month(s) not stored, left out: %s\n", s.missing_months.size(),
+                    store::month_list(s.missing_months).c_str());
+    }
     std::printf("  area       %s\n", s.area.c_str());
     std::printf("  incidents  %s at %s locations", with_commas(static_cast<std::int64_t>(s.incidents)).c_str(),
                 with_commas(s.locations).c_str());

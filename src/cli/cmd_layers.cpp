@@ -34,6 +34,8 @@ void LayersCommand::add_options(po::options_description& options, po::positional
         ("run", po::value<std::int64_t>(&m_options.run_id)->default_value(0), "run id (0: the current run of --method)")
         ("method,m", po::value<std::string>(&m_options.method)->default_value(""),
          "patrol, gistar, kde or dbscan (default: the current patrol run, else Gi*)")
+        ("force", po::value<std::string>(&m_options.force),
+         "the current run of this force (needed when the store holds several forces)")
         ("out,o", po::value<std::string>(&m_options.out_dir)->default_value("out/layers"), "output folder")
         ("profile", po::value<std::string>(&m_profile)->default_value("published"), "published or internal")
         ("min-count", po::value<double>(&m_options.rules.min_count)->default_value(5),

@@ -6,6 +6,7 @@
 #include "server/catalog.hpp"
 #include "server/server.hpp"
 #include "server/service.hpp"
+#include "store/incidents.hpp"
 #include "store/store.hpp"
 #include "util/private_dir.hpp"
 
@@ -52,6 +53,8 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("method", po::value<std::string>(&m_method)->default_value(""),
          "publish the current run of this method (default: patrol, else gistar)")
         ("run", po::value<std::int64_t>(&m_run)->default_value(0), "publish this run (0: the current run of --method)")
+        ("force", po::value<std::string>(&m_force),
+         "publish the current run of this force (needed when the store holds several forces)")
         ("anonymous", po::bool_switch(&m_anonymous), "published layers and tiles may be read without a token")
         ("public-url", po::value<std::string>(&m_public_url), "base of links (behind a reverse proxy), e.g. https://maps.example.org/hotref")
         ("limit", po::value<std::int64_t>(&m_default_limit)->default_value(100), "default items per page")
@@ -180,6 +183,18 @@ int ServeCommand::run() {
     co.store_path = m_store_path;
     co.method = m_method;
     co.run_id = m_run;
+    if (m_run == 0 && fs::exists(m_store_path)) {
+        // A store of several forces publishes one: --force, else refused with the forces listed.
+        store::Store existing{m_store_path, store::OpenMode::read_only};
+        if (!store::stored_forces(existing, "", "0000-00", "9999-99").empty()) {
+            const auto force = store::resolve_force(existing, m_force, "", "serve");
+            co.force = m_force.empty() ? std::string{} : force;
+        } else {
+            co.force = m_force;
+        }
+    } else {
+        co.force = m_force;
+    }
     server::Catalog catalog{co, m_poll_ms};
     server::Metrics metrics;
     server::Service service{so, catalog, metrics};

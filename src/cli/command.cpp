@@ -47,6 +47,7 @@ const std::vector<CommandInfo>& commands() {
         {"ingest", [] { return std::make_unique<IngestCommand>(); }},
         {"status", [] { return std::make_unique<StatusCommand>(); }},
         {"hotspots", [] { return std::make_unique<HotspotsCommand>(); }},
+        {"runs", [] { return std::make_unique<RunsCommand>(); }},
         {"layers", [] { return std::make_unique<LayersCommand>(); }},
         {"referral", [] { return std::make_unique<ReferralCommand>(); }},
         {"evaluate", [] { return std::make_unique<EvaluateCommand>(); }},

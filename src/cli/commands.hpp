@@ -63,6 +63,25 @@ private:
     int m_feeds = 20;
 };
 
+class RunsCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "runs"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "List the stored hotspot runs: method, parameters, period, hotspots and the run each continues.";
+    }
+    [[nodiscard]] const char* usage() const override { return "[OPTIONS]"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    std::string m_force;
+    bool m_json = false;
+};
+
 class HotspotsCommand final : public Command {
 public:
     [[nodiscard]] const char* name() const override { return "hotspots"; }
@@ -171,6 +190,7 @@ private:
     int m_port = 8080;
     int m_threads = 4;
     std::string m_method = "gistar";
+    std::string m_force;
     std::int64_t m_run = 0;
     bool m_anonymous = false;
     std::string m_public_url;

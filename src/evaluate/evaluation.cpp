@@ -74,14 +74,18 @@ void choose_run(store::Store& store, const EvaluateOptions& opt, EvaluationSumma
         out.run_chosen = "--run";
         return;
     }
-    out.run_id = store::latest_run_id(store, "patrol");
+    const auto resolved = store::resolve_force(store, opt.force, "", "evaluate");
+    const auto force = opt.force.empty() ? std::string{} : resolved;
+    out.run_id = store::latest_run_id(store, "patrol", force);
     if (out.run_id != 0) {
         out.run_chosen = "the latest patrol run";
         return;
     }
-    out.run_id = store::latest_run_id(store, "gistar");
+    out.run_id = store::latest_run_id(store, "gistar", force);
     if (out.run_id == 0) {
-        throw Error("no patrol or Gi* run to evaluate; run 'hotref hotspots' first, or give --run");
+        throw Error("no patrol or Gi* run" + (force.empty() ? std::string{} : " of " + force) +
+                    " to evaluate; run 'hotref hotspots" + (force.empty() ? std::string{} : " --force '" + force + "'") +
+                    "' first, or give --run");
     }
     out.run_chosen = "the latest Gi* run (no patrol run stored)";
 }
@@ -145,7 +149,12 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         area_wkb = st.column_blob(4);
         out.run_method = st.column_text(5);
     }
-    const auto stored = store::stored_months(store, source);
+    const auto stored_run = store::read_run(store, out.run_id);
+    const std::string run_force = stored_run ? stored_run->force : std::string{};
+    const auto stored = store::stored_months(store, source, run_force);
+    if (stored.empty()) {
+        throw Error("the store holds no " + source + " incidents for run " + std::to_string(out.run_id));
+    }
 
     // Areas: targets, buffer rings outside every hotspot, and the control.
     geo::Context ctx;
@@ -182,6 +191,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     // Keep the hotspots whose whole window is stored.
     int skipped_no_date = 0;
     int skipped_window = 0;
+    std::vector<std::string> gaps; // months inside a window that are not stored
     for (std::size_t i = 0; i < starts.size(); ++i) {
         if (!starts[i]) {
             ++skipped_no_date;
@@ -189,11 +199,17 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         }
         const auto from = month_add(*starts[i], -opt.months);
         const auto to = month_add(*starts[i], opt.months - 1);
-        if (std::find(stored.begin(), stored.end(), from) == stored.end() ||
-            std::find(stored.begin(), stored.end(), to) == stored.end()) {
+        const auto missing = store::missing_months(store, source, from, to, run_force);
+        if (!missing.empty()) {
             if (!per_hotspot) {
-                throw Error("the window " + from + " to " + to + " is not all stored (" + stored.front() + " to " +
-                            stored.back() + "): the store does not hold it; choose another --date or fewer --months");
+                throw Error("the window " + from + " to " + to + " is not all stored: the store does not hold " +
+                            store::month_list(missing) + " (it holds " + stored.front() + " to " + stored.back() +
+                            "); ingest them, or choose another --date or fewer --months");
+            }
+            for (const auto& m : missing) {
+                if (std::find(gaps.begin(), gaps.end(), m) == gaps.end()) {
+                    gaps.push_back(m);
+                }
             }
             starts[i].reset();
             ++skipped_window;
@@ -205,8 +221,10 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
                                "left out (give --date to evaluate every hotspot from one month)");
     }
     if (skipped_window > 0) {
-        out.warnings.push_back(std::to_string(skipped_window) + " hotspot(s) were first targeted too near the edge of "
-                               "the stored months for " + std::to_string(opt.months) + " months either side: left out");
+        std::sort(gaps.begin(), gaps.end());
+        out.warnings.push_back(std::to_string(skipped_window) + " hotspot(s) have months not in the store within " +
+                               std::to_string(opt.months) + " months either side of when they were first targeted (" +
+                               store::month_list(gaps) + "): left out");
     }
     int lo = std::numeric_limits<int>::max();
     int hi = std::numeric_limits<int>::min();
@@ -260,6 +278,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     q.from = out.before_from;
     q.to = out.after_to;
     q.source = source;
+    q.force = run_force;
     q.category_ids = store::category_ids_named(store, categories);
     const int steps = (hi - lo) + 2 * opt.months; // every month of every hotspot's window
     const std::size_t n = targets.size();

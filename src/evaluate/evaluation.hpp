@@ -22,6 +22,7 @@ struct EvaluateOptions {
                                // hotspot from the month of its first linked referral
     int months = 6;            // before and after window, months each
     double buffer_m = 250;
+    std::string force;         // without --run: the latest run of this force (needed with several forces stored)
 };
 
 struct AreaResult {

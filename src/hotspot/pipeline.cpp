@@ -167,6 +167,9 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
     sum.period_to = r.column_text(3);
     sum.categories = params.value("categories", std::vector<std::string>{});
     sum.source = r.column_text(5);
+    sum.force = params.value("force", std::string{});
+    sum.missing_months = params.value("missing_months", std::vector<std::string>{});
+    sum.previous_run = params.value("continues_run", std::int64_t{0});
     sum.area = r.column_text(6);
     sum.incidents = r.column_double(7);
     sum.incidents_outside = r.column_double(8);
@@ -540,6 +543,32 @@ void patrol_candidates(store::Store& store, const store::IncidentQuery& query, c
 
 namespace {
 
+// The series a run's hotspot codes continue: the method with the parameters that shape its
+// hotspots, and the force ("gistar cell 250 m, band 0 m, 95%"; 0 is the default rule). Runs of
+// one series hand codes on; a trial with other parameters starts its own series.
+std::string series_key(const HotspotOptions& opt, const std::string& force) {
+    auto value = [](double v, const char* unit) {
+        char text[48];
+        std::snprintf(text, sizeof text, "%g%s", v, unit);
+        return v == 0 ? std::string{"default"} : std::string{text};
+    };
+    std::string key;
+    if (opt.method == "gistar") {
+        key = "gistar cell " + value(opt.cell_size, " m") + ", band " + value(opt.band, " m") + ", " +
+              std::to_string(opt.confidence) + "%";
+    } else if (opt.method == "kde") {
+        key = "kde cell " + value(opt.cell_size, " m") + ", " + opt.kernel + ", bandwidth " +
+              value(opt.bandwidth, " m") + ", " + opt.threshold;
+    } else if (opt.method == "dbscan") {
+        key = "dbscan eps " + value(opt.eps, " m") + ", min-pts " + value(opt.min_pts, "");
+    } else {
+        key = "patrol count " + std::to_string(opt.count) + ", diameter " + value(opt.max_diameter, " m") +
+              ", half-life " + value(opt.half_life, " months");
+    }
+    key += ", max-area " + value(opt.max_area_km2, " km2");
+    return force.empty() ? key : key + "; " + force;
+}
+
 // The study area of a run without --area, derived from the bundled force areas; the
 // points far outside it are reported (how many, how far, where) and left out.
 std::optional<geo::StudyArea> derived_area(store::Store& store, const store::IncidentQuery& query,
@@ -560,9 +589,16 @@ std::optional<geo::StudyArea> derived_area(store::Store& store, const store::Inc
     if (xyw.empty()) {
         return std::nullopt;
     }
-    auto d = geo::derive_study_area(xyw, store::stored_forces(store, query.source, query.from, query.to), path);
+    const auto forces = query.force.empty() ? store::stored_forces(store, query.source, query.from, query.to)
+                                            : std::vector<std::string>{query.force};
+    auto d = geo::derive_study_area(xyw, forces, path);
     sum.notes.push_back("study area: " + d.how);
-    if (d.hull) {
+    const bool welsh = std::any_of(forces.begin(), forces.end(), geo::is_welsh_force);
+    if (d.hull && welsh) {
+        sum.notes.push_back("Welsh force: hotref bundles the boundaries of the 39 English forces only, so the study "
+                            "area is a hull of the points, not the force area; give --area with the force's boundary "
+                            "(for example its districts from ONS) for PAI and Gi* over the true force area");
+    } else if (d.hull) {
         sum.notes.push_back("no bundled boundary fits this feed: the study area is a hull of its points; give --area "
                             "with the force's own boundary for PAI and Gi* over the true force area");
     }
@@ -701,8 +737,13 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     sum.method = opt.method;
     sum.source = resolve_source(store, opt.source);
 
-    // --- Period: whole months (YYYY-MM), or dates (YYYY-MM-DD) where the source has times ---
-    const auto months = store::stored_months(store, sum.source);
+    // --- The force, and the period: whole months (YYYY-MM), or dates where the source has times ---
+    sum.force = store::resolve_force(store, opt.force, sum.source, "hotspots");
+    const auto months = store::stored_months(store, sum.source, sum.force);
+    if (months.empty()) {
+        throw Error("the store holds no " + sum.source + " incidents" +
+                    (sum.force.empty() ? std::string{} : " of " + sum.force) + "; ingest them first (hotref ingest)");
+    }
     if (!opt.from.empty() && opt.to.empty() && opt.from.substr(0, 7) > months.back()) {
         throw Error("nothing stored from " + opt.from + " on: the store holds " + months.front() + " to " +
                     months.back());
@@ -735,12 +776,26 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         throw Error("no months stored between " + sum.period_from + " and " + sum.period_to + " (stored: " +
                     months.front() + " to " + months.back() + ")");
     }
+    // Never a silent zero: a month of the period that is not stored is named, and refused
+    // unless the user accepts the gap.
+    sum.missing_months = store::missing_months(store, sum.source, month_from, month_to, sum.force);
+    if (!sum.missing_months.empty()) {
+        const auto named = store::month_list(sum.missing_months);
+        if (!opt.allow_gaps) {
+            throw Error("the period " + month_from + " to " + month_to + " has " +
+                        std::to_string(sum.missing_months.size()) + " month(s) not in the store: " + named +
+                        "; ingest them, give a period without them (--from/--to), or --allow-gaps to run on the " +
+                        std::to_string(in_period) + " stored month(s)");
+        }
+        sum.notes.push_back("months not in the store, left out (--allow-gaps): " + named);
+    }
 
     // --- Incidents per location, the area, and the fingerprint ------------------
     store::IncidentQuery query;
     query.from = month_from;
     query.to = month_to;
     query.source = sum.source;
+    query.force = sum.force;
     if (dated) {
         query.date_from = sum.period_from.size() == 10 ? sum.period_from : sum.period_from + "-01";
         query.date_to = sum.period_to.size() == 10 ? sum.period_to : sum.period_to + "-31";
@@ -786,6 +841,8 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
             request["patrol_cell"] = opt.patrol_cell;
         }
         request["max_area_km2"] = opt.max_area_km2;
+        request["force"] = sum.force;
+        request["missing_months"] = sum.missing_months;
         sum.fingerprint = store::run_fingerprint(store, request.dump(), sum.source, month_from, month_to);
         if (!opt.rerun && opt.geotiff.empty()) {
             if (const auto existing = store::run_with_fingerprint(store, sum.fingerprint)) {
@@ -821,7 +878,11 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     sum.area = area->name();
     geo::Context ctx;
     nlohmann::json params{{"method", sum.method}, {"period_from", sum.period_from}, {"period_to", sum.period_to},
-                          {"categories", sum.categories}, {"source", sum.source}, {"area", sum.area}};
+                          {"categories", sum.categories}, {"source", sum.source}, {"area", sum.area},
+                          {"force", sum.force}, {"series", series_key(opt, sum.force)}};
+    if (!sum.missing_months.empty()) {
+        params["missing_months"] = sum.missing_months;
+    }
 
     // --- The method --------------------------------------------------------------
     std::vector<Candidate> candidates;
@@ -1267,7 +1328,8 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
     }
 
     // --- Identity: codes carried over from the previous run of the same series ------
-    const auto prev = store::previous_hotspots(store, sum.method, categories_text, sum.source);
+    const auto prev =
+        store::previous_hotspots(store, sum.method, categories_text, sum.source, params["series"].get<std::string>());
     std::vector<geo::Geometry> new_geoms;
     std::vector<double> new_areas;
     for (const auto& b : built) {
@@ -1307,6 +1369,7 @@ RunSummary run_hotspots(store::Store& store, const HotspotOptions& opt) {
         sum.lineage_counts[e.event] += 1;
     }
     sum.previous_run = prev.run_id;
+    params["continues_run"] = prev.run_id;
     params["identity"] = "codes kept when shared area >= 25% of the smaller hotspot, largest overlaps first";
     params["parameters"] = sum.parameters;
 

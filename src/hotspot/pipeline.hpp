@@ -21,6 +21,9 @@ struct HotspotOptions {
     std::string to;            // YYYY-MM; empty: the last month stored
     std::string categories = "asb";
     std::string source;        // empty: police.uk when stored, else the only source
+    std::string force;         // "Reported by" name (or a unique part of it): only its incidents; empty:
+                               // the only force stored (a store of several refuses and lists them)
+    bool allow_gaps = false;   // run over a period with months not stored (named in the notes)
     std::string area_path;     // empty: derived from the bundled force areas (geo/force_area.hpp)
     std::string area_layer;
     double cell_size = 0;      // 0: sfhotspot's rule
@@ -77,6 +80,8 @@ struct RunSummary {
     std::string period_from, period_to;
     std::vector<std::string> categories;
     std::string source;
+    std::string force;                // the force the run is restricted to ("" when the store holds one)
+    std::vector<std::string> missing_months; // months of the period not stored (only with allow_gaps)
     std::string area;
     double incidents = 0;
     double incidents_outside = 0;

@@ -9,6 +9,7 @@
 #include "geo/gdal.hpp"
 #include "geo/force_area.hpp"
 #include "geo/geos.hpp"
+#include "geo/vector.hpp"
 #include "publish/bulletin_model.hpp"
 #include "publish/sdc.hpp"
 #include "referral/kpi.hpp"
@@ -45,8 +46,10 @@ const char* const month_names[] = {"January", "February", "March",     "April", 
 struct Period {
     bool dated = false;   // YYYY-MM-DD bounds (sources with dates), else whole months
     std::string from, to; // as given (YYYY-MM or YYYY-MM-DD)
-    store::IncidentQuery query(const std::string& source, const std::vector<std::int64_t>& categories) const {
+    store::IncidentQuery query(const std::string& source, const std::vector<std::int64_t>& categories,
+                               const std::string& force) const {
         store::IncidentQuery q;
+        q.force = force;
         q.from = from.substr(0, 7);
         q.to = to.substr(0, 7);
         q.source = source;
@@ -101,11 +104,18 @@ Period shifted_days(const Period& p, long long days) {
 using RunRow = store::StoredRun;
 
 RunRow find_run(store::Store& store, const BulletinOptions& opt) {
-    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::default_run_id(store, opt.method);
+    std::int64_t id = opt.run_id;
+    std::string force;
+    if (id == 0) {
+        force = store::resolve_force(store, opt.force, "", "bulletin");
+        id = store::default_run_id(store, opt.method, opt.force.empty() ? std::string{} : force);
+    }
     if (id == 0) {
         const std::string m = opt.method.empty() ? "patrol" : opt.method;
-        throw Error("no " + (opt.method.empty() ? std::string{"patrol or gistar"} : opt.method) + " run in the store " +
-                    store.path() + "; find hotspots first: hotref hotspots --store " + store.path() + " --method " + m);
+        throw Error("no " + (opt.method.empty() ? std::string{"patrol or gistar"} : opt.method) + " run" +
+                    (opt.force.empty() ? std::string{} : " of " + force) + " in the store " + store.path() +
+                    "; find hotspots first: hotref hotspots --store " + store.path() +
+                    (opt.force.empty() ? std::string{} : " --force '" + force + "'") + " --method " + m);
     }
     auto run = store::read_run(store, id);
     if (!run) {
@@ -140,6 +150,114 @@ std::string strip_on_or_near(const std::string& street) {
     return street.rfind(prefix, 0) == 0 ? street.substr(prefix.size()) : street;
 }
 
+// The field of a boundary layer that holds the names: `name`, else the one field named like
+// a name (ONS's LAD23NM, CTYUA21NM; district_name), else "".
+std::string boundary_name_field(const std::vector<std::string>& fields) {
+    std::vector<std::string> like;
+    for (const auto& f : fields) {
+        const auto low = to_lower(f);
+        if (low == "name") {
+            return f;
+        }
+        const bool ons = low.size() > 2 && low.compare(low.size() - 2, 2, "nm") == 0 && low.find("nmw") == std::string::npos;
+        if (ons || (low.find("name") != std::string::npos && low.find("welsh") == std::string::npos)) {
+            like.push_back(f);
+        }
+    }
+    return like.size() == 1 ? like.front() : std::string{};
+}
+
+// The map's districts and force outline from `path`: the layer --boundary-layer, else
+// `districts`, else the file's only polygon layer; the names from --boundary-name-field,
+// else `name`, else the one field that reads as a name (ONS: LAD23NM, district_name); the
+// outline from a `force_area` layer, else the run's own area. Districts outside the run's
+// area are left out (a national file draws the force's only). Problems become notes.
+bool read_boundaries(geo::Context& ctx, const std::string& path, const BulletinOptions& opt, const RunRow& run,
+                     bool bundled, bulletin::Model& model) {
+    std::string layer = opt.boundary_layer, field = opt.boundary_name_field, outline;
+    try {
+        const auto layers = geo::inspect_vector(path);
+        const geo::LayerInfo* chosen = nullptr;
+        for (const auto& l : layers) {
+            if (l.name == "force_area" || l.name == "force_areas") {
+                outline = l.name == "force_area" ? l.name : "";
+            }
+            if ((!layer.empty() && l.name == layer) || (layer.empty() && l.name == "districts")) {
+                chosen = &l;
+            }
+        }
+        if (chosen == nullptr && layer.empty()) {
+            std::vector<const geo::LayerInfo*> polygons;
+            for (const auto& l : layers) {
+                if (l.geometry.find("Polygon") != std::string::npos && l.name != "force_area") {
+                    polygons.push_back(&l);
+                }
+            }
+            chosen = polygons.size() == 1 ? polygons.front() : nullptr;
+        }
+        std::string names;
+        for (const auto& l : layers) {
+            names += (names.empty() ? "'" : ", '") + l.name + "'";
+        }
+        if (chosen == nullptr) {
+            throw InputError(path + ": " + (layer.empty() ? std::string{"no layer 'districts' and not one polygon layer"}
+                                                          : "no layer '" + layer + "'") +
+                             " (it has " + names + "); name the districts' layer with --boundary-layer");
+        }
+        layer = chosen->name;
+        if (field.empty()) {
+            field = boundary_name_field(chosen->fields);
+        }
+        if (std::find(chosen->fields.begin(), chosen->fields.end(), field) == chosen->fields.end()) {
+            std::string fields;
+            for (const auto& f : chosen->fields) {
+                fields += (fields.empty() ? "'" : ", '") + f + "'";
+            }
+            throw InputError(path + ": layer '" + layer + "' has no field " +
+                             (field.empty() ? std::string{"that reads as a name"} : "'" + field + "'") + " (it has " +
+                             fields + "); name it with --boundary-name-field");
+        }
+        std::optional<geo::PreparedGeometry> within;
+        if (!run.area_wkb.empty()) {
+            within.emplace(ctx, ctx.from_wkb(run.area_wkb));
+        }
+        std::vector<bulletin::Model::District> all, inside;
+        for (const auto& d : geo::read_named_polygons(path, layer, "EPSG:27700", field)) {
+            const auto g = ctx.from_wkb(d.wkb);
+            const auto point = g.interior_point();
+            bulletin::Model::District district{d.name, g.rings(), point};
+            if (!within || within->covers_point(point[0], point[1])) {
+                inside.push_back(district);
+            }
+            all.push_back(std::move(district));
+        }
+        // The bundled file holds every English district: only the run's. A file of the user's
+        // own is drawn whole when none of its districts lies in the run's area.
+        model.districts = bundled || !inside.empty() ? std::move(inside) : std::move(all);
+    } catch (const Error& e) {
+        if (!opt.boundaries.empty()) {
+            throw; // the file the user named: say what is wrong with it, write nothing
+        }
+        model.notes.push_back("District boundaries not drawn: " + std::string{e.what()});
+        return false;
+    }
+    if (!outline.empty()) {
+        try {
+            for (const auto& wkb : geo::read_polygons_wkb(path, outline, "EPSG:27700")) {
+                for (auto& r : ctx.from_wkb(wkb).rings()) {
+                    model.force_area.push_back(std::move(r));
+                }
+            }
+        } catch (const Error&) {
+            model.force_area.clear();
+        }
+    }
+    if (model.force_area.empty() && !run.area_wkb.empty()) {
+        model.force_area = ctx.from_wkb(run.area_wkb).rings(); // the run's own (derived) area
+    }
+    return true;
+}
+
 // The hotspots of the run with their geometry, prepared for point-in-polygon tests.
 struct Shape {
     std::unique_ptr<geo::PreparedGeometry> prepared;
@@ -163,8 +281,14 @@ bool months_stored(const std::vector<std::string>& stored, const Period& p) {
     return !stored.empty() && p.from.substr(0, 7) >= stored.front() && p.to.substr(0, 7) <= stored.back();
 }
 
-std::string today_utc() {
-    return store::utc_now().substr(0, 10);
+// The first day after the period: the day after its last date, or the first of the month
+// after its last month.
+std::string day_after(const Period& p) {
+    if (p.dated) {
+        return date_of(days_of(p.to) + 1);
+    }
+    const int next = Month::parse(p.to)->index() + 1;
+    return Month{next / 12, next % 12 + 1}.str() + "-01";
 }
 
 constexpr std::size_t no_cell = static_cast<std::size_t>(-1);
@@ -423,11 +547,22 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             : shifted_months(period, -(Month::parse(period.to)->index() - Month::parse(period.from)->index() + 1));
     // A year before: whole months shift by 12; dates by 52 weeks, so the days of the week match.
     const Period last_year = period.dated ? shifted_days(period, -364) : shifted_months(period, -12);
-    const auto stored = store::stored_months(store, run.source);
+    const auto stored = store::stored_months(store, run.source, run.force);
     if (stored.empty() || !months_stored(stored, period)) {
         throw Error("the store holds no " + run.source + " incidents for " + period.from + " to " + period.to +
                     (stored.empty() ? std::string{} : " (it holds " + stored.front() + " to " + stored.back() + ")") +
                     "; give a period inside it with --month or --from/--to");
+    }
+    // Never a silent zero: every month of the period must be stored (police.uk publishes every
+    // month; a force export has no partition for a quiet month, which counts as zero).
+    if (const auto missing = store::missing_months(store, run.source, period.from, period.to, run.force);
+        !missing.empty() && run.source != "force-export") {
+        throw Error("the store holds no " + run.source + " incidents" +
+                    (run.force.empty() ? std::string{} : " of " + run.force) + " for " + store::month_list(missing) +
+                    " (stored: " + stored.front() + " to " + stored.back() + ", without " +
+                    store::month_list(store::missing_months(store, run.source, stored.front(), stored.back(),
+                                                            run.force)) +
+                    "); ingest it, or give a stored period with --month or --from/--to");
     }
     report.period_from = period.from;
     report.period_to = period.to;
@@ -443,6 +578,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                                 "JOIN force f ON f.id = p.force_id WHERE p.source = ? ORDER BY f.name)"};
         st.bind(1, run.source);
         model.force = st.step() && !st.column_is_null(0) ? st.column_text(0) : std::string{};
+    }
+    if (!run.force.empty()) {
+        model.force = run.force; // a run of one force in a store of several
     }
     model.period = period.label();
     model.period_from_month = period.from.substr(0, 7);
@@ -469,8 +607,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     model.run_id = run.id;
     model.run_hotspots = static_cast<int>(run.hotspots);
 
-    // Validity: from the given date (else today) for as long as the period.
-    model.valid_from = opt.valid_from.empty() ? today_utc() : parse_date(opt.valid_from, "--valid-from").iso();
+    // Validity: from the given date, else the day after the period (a December bulletin from
+    // 1 January), for as long as the period.
+    model.valid_from = opt.valid_from.empty() ? day_after(period) : parse_date(opt.valid_from, "--valid-from").iso();
     if (!opt.valid_to.empty()) {
         model.valid_to = parse_date(opt.valid_to, "--valid-to").iso();
     } else if (period.dated) {
@@ -580,7 +719,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     auto per_hotspot = [&](const Period& p, double& total) {
         std::vector<double> out(shapes.size(), 0.0);
         total = 0;
-        for (const auto& c : store::location_counts(store, p.query(run.source, categories))) {
+        for (const auto& c : store::location_counts(store, p.query(run.source, categories, run.force))) {
             total += c.count;
             const int h = hotspot_of(shapes, c.easting, c.northing);
             if (h >= 0) {
@@ -589,21 +728,32 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         }
         return out;
     };
+    // A comparison period with a month not stored is not compared (never a silent zero).
+    auto gaps_of = [&](const Period& p) {
+        return run.source == "force-export" ? std::vector<std::string>{}
+                                            : store::missing_months(store, run.source, p.from, p.to, run.force);
+    };
+    auto not_stored = [&](const Period& p, const std::string& label) {
+        const auto gaps = months_stored(stored, p) ? gaps_of(p) : std::vector<std::string>{};
+        return gaps.empty() ? label + " is not in the store"
+                            : label + " is not wholly in the store (" + store::month_list(gaps) + " missing)";
+    };
     {
         const auto now = per_hotspot(period, model.total_now);
         for (std::size_t i = 0; i < model.items.size(); ++i) {
             model.items[i].now = now[i];
         }
-        if (months_stored(stored, previous)) {
+        if (months_stored(stored, previous) && gaps_of(previous).empty()) {
             const auto prev = per_hotspot(previous, model.total_prev);
             for (std::size_t i = 0; i < model.items.size(); ++i) {
                 model.items[i].prev = prev[i];
             }
         } else {
             model.has_previous = false;
-            model.notes.push_back("The previous period (" + model.previous + ") is not in the store: no change shown.");
+            model.notes.push_back(not_stored(previous, "The previous period (" + model.previous + ")") +
+                                  ": no change shown.");
         }
-        if (months_stored(stored, last_year)) {
+        if (months_stored(stored, last_year) && gaps_of(last_year).empty()) {
             double total = 0;
             const auto ly = per_hotspot(last_year, total);
             for (std::size_t i = 0; i < model.items.size(); ++i) {
@@ -611,8 +761,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             }
         } else {
             model.has_last_year = false;
-            model.notes.push_back("The same period a year before (" + model.last_year +
-                                  ") is not in the store: no change against last year.");
+            model.notes.push_back(not_stored(last_year, "The same period a year before (" + model.last_year + ")") +
+                                  ": no change against last year.");
         }
     }
 
@@ -622,7 +772,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     evidence.to = run.period_to;
     evidence.dated = run_dated;
     if (!model.items.empty()) {
-        const auto counts = store::location_counts(store, evidence.query(run.source, categories));
+        const auto counts = store::location_counts(store, evidence.query(run.source, categories, run.force));
         std::vector<std::int64_t> ids;
         for (const auto& c : counts) {
             ids.push_back(c.location_id);
@@ -731,10 +881,15 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                     item.months.push_back(m.str());
                 }
             }
+            const auto gaps = gaps_of(months);
             for (auto& item : model.items) {
                 item.per_month.assign(item.months.size(), 0.0);
+                item.month_missing.assign(item.months.size(), 0);
+                for (std::size_t k = 0; k < item.months.size(); ++k) {
+                    item.month_missing[k] = std::binary_search(gaps.begin(), gaps.end(), item.months[k]) ? 1 : 0;
+                }
             }
-            for (const auto& c : store::location_month_counts(store, months.query(run.source, categories))) {
+            for (const auto& c : store::location_month_counts(store, months.query(run.source, categories, run.force))) {
                 const auto it = hotspot_of_location.find(c.location_id);
                 int h = it != hotspot_of_location.end() ? it->second : -2;
                 if (h == -2) {
@@ -754,7 +909,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             }
         }
         // Day of the week x hour, where the source recorded times.
-        const auto timed = store::location_weekday_hour_counts(store, evidence.query(run.source, categories));
+        const auto timed = store::location_weekday_hour_counts(store, evidence.query(run.source, categories, run.force));
         for (const auto& t : timed.counts) {
             const auto it = hotspot_of_location.find(t.location_id);
             if (it == hotspot_of_location.end() || it->second < 0 ||
@@ -1115,8 +1270,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     // --- the map: force area and districts ---
     std::string boundaries = opt.boundaries;
     if (!boundaries.empty() && !fs::exists(boundaries)) {
-        throw Error(boundaries + ": no such boundaries file; give --boundaries a GeoPackage with layers force_area "
-                                 "and districts (for example geodata/derbyshire_force_area.gpkg)");
+        throw Error(boundaries + ": no such boundaries file; give --boundaries a polygon file of the force's "
+                                 "districts (for example ONS Local Authority Districts, with --boundary-layer and "
+                                 "--boundary-name-field when its names differ)");
     }
     if (boundaries.empty() && fs::exists(run.area)) {
         boundaries = run.area;
@@ -1133,45 +1289,25 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     }
     if (boundaries.empty()) {
         model.notes.push_back("District boundaries not drawn: the run's area (" + run.area +
-                              ") is not a file here; give --boundaries (for example "
-                              "geodata/derbyshire_force_area.gpkg).");
+                              ") is not a file here and the bundled force areas were not found; give --boundaries "
+                              "with a polygon file of the force's districts (for example ONS Local Authority "
+                              "Districts, --boundary-name-field LAD23NM).");
     }
     bool have_districts = false;
     if (!boundaries.empty()) {
-        try {
-            // The bundled file holds every English district: draw those of the run's area only.
-            std::optional<geo::PreparedGeometry> within;
-            if (bundled && !run.area_wkb.empty()) {
-                within.emplace(ctx, ctx.from_wkb(run.area_wkb));
-            }
-            for (const auto& d : geo::read_named_polygons(boundaries, "districts", "EPSG:27700", "name")) {
-                const auto g = ctx.from_wkb(d.wkb);
-                const auto inside = g.interior_point();
-                if (within && !within->covers_point(inside[0], inside[1])) {
-                    continue;
-                }
-                model.districts.push_back(Model::District{d.name, g.rings(), inside});
-            }
-            have_districts = true;
-        } catch (const Error& e) {
-            model.notes.push_back("District boundaries not drawn: " + std::string{e.what()});
-        }
-        try {
-            for (const auto& wkb : geo::read_polygons_wkb(boundaries, "force_area", "EPSG:27700")) {
-                for (auto& r : ctx.from_wkb(wkb).rings()) {
-                    model.force_area.push_back(std::move(r));
-                }
-            }
-        } catch (const Error&) {
-            model.force_area.clear();
-        }
-        if (model.force_area.empty() && !run.area_wkb.empty()) {
-            model.force_area = ctx.from_wkb(run.area_wkb).rings(); // the run's own (derived) area
-        }
+        have_districts = read_boundaries(ctx, boundaries, opt, run, bundled, model);
     }
     if (model.force_area.empty() && !run.area_wkb.empty()) {
         model.force_area = ctx.from_wkb(run.area_wkb).rings();
         model.area_label = "Study area of the run";
+    }
+    if (model.districts.empty() && run.area.rfind("the hull", 0) == 0) {
+        // No boundaries fitted (a Welsh force): never call the hull the force area.
+        model.area_label = "Study area: a hull of the points";
+        model.notes.push_back(std::string{geo::is_welsh_force(model.force) ? "Welsh force: its" : "The force's"} +
+                              " boundaries are not bundled, so the map shows a hull of the incident points, not the "
+                              "force area; give --boundaries with its districts (for example ONS Local Authority "
+                              "Districts) for a force map.");
     }
     {
         double minx = 1e300, miny = 1e300, maxx = -1e300, maxy = -1e300;

@@ -22,6 +22,7 @@ namespace hotref::publish {
 struct BulletinOptions {
     std::int64_t run_id = 0;         // 0: the current run of `method` (store::default_run_id)
     std::string method;               // empty: the current patrol run, else the current Gi* run
+    std::string force;                // the current run of this force; empty: the only force stored
     std::string from, to;            // the period: YYYY-MM, or YYYY-MM-DD for sources with dates; empty: the run's last month
     int top = 5;                     // hotspots in the table and with a detail panel
     std::string out_dir = "out";
@@ -29,7 +30,9 @@ struct BulletinOptions {
     Profile profile = Profile::published;
     DisclosureRules rules;
     std::string valid_from, valid_to; // YYYY-MM-DD; empty: from the generation date for the period's length
-    std::string boundaries;          // GeoPackage with layers force_area and districts; empty: the run's --area file when it has them
+    std::string boundaries;          // polygon file of the districts (and a force_area layer); empty: the run's --area file, else the bundled force areas
+    std::string boundary_layer;      // its districts' layer; empty: `districts`, else its only polygon layer
+    std::string boundary_name_field; // the districts' name field; empty: `name`, else the one field named like a name
     std::string boundaries_attribution =
         "Contains National Statistics data \xC2\xA9 Crown copyright and database right 2011.";
     bool pdf = true;

@@ -42,6 +42,7 @@ struct Item {
     std::vector<std::string> streets; // its busiest streets, "Albert Street (123)"
     std::vector<std::string> months; // the monthly trend
     std::vector<double> per_month;
+    std::vector<char> month_missing;     // 1: the month is not stored (a gap, not a zero)
     std::vector<double> per_month_shown; // after disclosure control: NaN = withheld
     bool timed = false;              // day-of-week x hour available
     std::array<double, 168> week{};  // incidents per weekday x 24 + hour

@@ -686,6 +686,21 @@ double draw_months(Canvas& c, const Model& m, const Item& item, double x, double
         const double v = item.per_month[k];
         const bool hide = std::isnan(item.per_month_shown[k]);
         const double bx = x + static_cast<double>(k) * slot + slot * 0.15, bw = slot * 0.7;
+        const std::string& mo = item.months[k];
+        if (k < item.month_missing.size() && item.month_missing[k] != 0) {
+            // A month not stored: a dashed empty slot marked "gap", never a zero bar.
+            c.colour(muted);
+            c.line_width(0.5);
+            c.dash(1.5, 1.5);
+            c.rectangle(bx, top, bw, base - top);
+            c.stroke();
+            c.dash(0, 0);
+            c.text(bx + bw / 2, base - 2, "no data", 5, false, Align::centre);
+            c.text(bx + bw / 2, base + 7,
+                   mo.substr(5, 2) + (mo.substr(5, 2) == "01" || k == 0 ? "/" + mo.substr(2, 2) : ""), 5.2, false,
+                   Align::centre);
+            continue;
+        }
         const double bh = hide ? 0 : (base - top) * v / max;
         const bool in_period = item.months[k] >= m.period_from_month && item.months[k] <= m.period_to_month;
         c.colour(in_period ? top_fill : Colour{0.55, 0.60, 0.70});
@@ -695,7 +710,6 @@ double draw_months(Canvas& c, const Model& m, const Item& item, double x, double
         c.text(bx + bw / 2, base - bh - 2, hide ? std::string{"*"} : with_commas(std::llround(v)), 5.5, false,
                Align::centre);
         c.colour(muted);
-        const std::string& mo = item.months[k];
         c.text(bx + bw / 2, base + 7,
                mo.substr(5, 2) + (mo.substr(5, 2) == "01" || k == 0 ? "/" + mo.substr(2, 2) : ""), 5.2, false,
                Align::centre);
@@ -718,11 +732,28 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
     c.rectangle(margin, 28, content_w, 34);
     c.fill();
     c.colour({1, 1, 1});
-    const std::string title = m.title + (m.force.empty() ? "" : ": " + m.force);
-    c.text(margin + 8, 44, title, 14, true);
+    // The title shrinks (and at its smallest is cut short) so that the period always fits beside it.
+    const double title_room = content_w - 32 - c.text_width(m.period, 9, true);
+    std::string title = m.title + (m.force.empty() ? "" : ": " + m.force);
+    double title_size = 14;
+    while (title_size > 9 && c.text_width(title, title_size, true) > title_room) {
+        title_size -= 0.5;
+    }
+    if (c.text_width(title, title_size, true) > title_room) {
+        while (title.size() > 1 && c.text_width(title + "...", title_size, true) > title_room) {
+            do {
+                title.pop_back();
+            } while (!title.empty() && (static_cast<unsigned char>(title.back()) & 0xC0) == 0x80);
+            if (!title.empty() && static_cast<unsigned char>(title.back()) >= 0xC0) {
+                title.pop_back(); // the lead byte of the character just cut
+            }
+        }
+        title += "...";
+    }
+    c.text(margin + 8, 44, title, title_size, true);
     c.text(margin + 8, 57, heading, 8.5);
     // The period as large as it fits beside the title (a week's dates are long).
-    const double room = content_w - 16 - c.text_width(title, 14, true) - 16;
+    const double room = content_w - 16 - c.text_width(title, title_size, true) - 16;
     double period_size = 12;
     while (period_size > 7 && c.text_width(m.period, period_size, true) > room) {
         period_size -= 0.5;
@@ -1271,8 +1302,9 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
             }
             h += "</tr>\n<tr><th>Incidents</th>";
             for (std::size_t k = 0; k < item.months.size(); ++k) {
-                h += "<td data-month=\"" + e(item.months[k]) + "\">" + e(count_text(m, item.per_month_shown[k])) +
-                     "</td>";
+                const bool gap = k < item.month_missing.size() && item.month_missing[k] != 0;
+                h += "<td data-month=\"" + e(item.months[k]) + "\">" +
+                     (gap ? std::string{"not stored"} : e(count_text(m, item.per_month_shown[k]))) + "</td>";
             }
             h += "</tr></table>\n";
         }

@@ -138,6 +138,7 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
     LoadOptions load;
     load.run_id = opt.run_id;
     load.method = opt.method;
+    load.force = opt.force;
     return write_model(build_model(store, load, opt.profile, opt.rules), opt);
 }
 

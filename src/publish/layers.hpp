@@ -20,6 +20,7 @@ namespace hotref::publish {
 struct LayersOptions {
     std::int64_t run_id = 0;          // 0: the current run of `method` (store::default_run_id)
     std::string method;               // empty: the current patrol run, else the current Gi* run
+    std::string force;                // the current run of this force; empty: the only force stored
     std::string out_dir = "out/layers";
     Profile profile = Profile::published;
     DisclosureRules rules;

@@ -17,11 +17,17 @@ namespace hotref::publish {
 namespace {
 
 store::StoredRun find_run(store::Store& store, const LoadOptions& opt) {
-    const std::int64_t id = opt.run_id != 0 ? opt.run_id : store::default_run_id(store, opt.method);
+    std::int64_t id = opt.run_id;
+    std::string force;
+    if (id == 0) {
+        force = store::resolve_force(store, opt.force, "", "layers");
+        id = store::default_run_id(store, opt.method, opt.force.empty() ? std::string{} : force);
+    }
     if (id == 0) {
         const std::string m = opt.method.empty() ? "patrol" : opt.method;
-        throw Error("no " + (opt.method.empty() ? std::string{"patrol or gistar"} : opt.method) +
-                    " run in the store; run 'hotref hotspots --method " + m + "' first");
+        throw Error("no " + (opt.method.empty() ? std::string{"patrol or gistar"} : opt.method) + " run" +
+                    (opt.force.empty() ? std::string{} : " of " + force) + " in the store; run 'hotref hotspots " +
+                    (opt.force.empty() ? std::string{} : "--force '" + force + "' ") + "--method " + m + "' first");
     }
     auto run = store::read_run(store, id);
     if (!run) {
@@ -54,6 +60,7 @@ RawRun load_run(store::Store& store, const LoadOptions& opt) {
     q.from = run.period_from.substr(0, 7);
     q.to = run.period_to.substr(0, 7);
     q.source = run.source;
+    q.force = run.force;
     q.category_ids = store::category_ids_named(store, run.categories);
     for (const auto& c : store::categories(store)) {
         if (std::find(q.category_ids.begin(), q.category_ids.end(), c.id) != q.category_ids.end()) {

@@ -61,6 +61,7 @@ struct RawRun {
 struct LoadOptions {
     std::int64_t run_id = 0;  // 0: the current run of `method` (store::default_run_id)
     std::string method;       // empty: the current patrol run, else the current Gi* run
+    std::string force;        // the current run of this force (store::resolve_force); empty: the only force
 };
 
 /// Reads run `run_id` (or the current one) and its incidents. Throws Error naming what to run first.

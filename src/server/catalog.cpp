@@ -205,7 +205,7 @@ std::shared_ptr<const TileSet> make_tiles(const publish::RunModel& model, const 
 std::optional<store::StoredRun> choose_run(store::Store& store, const CatalogOptions& o) {
     std::int64_t id = o.run_id;
     if (id == 0) {
-        id = store::default_run_id(store, o.method);
+        id = store::default_run_id(store, o.method, o.force);
         if (id == 0) {
             return std::nullopt;
         }

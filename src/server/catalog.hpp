@@ -87,6 +87,7 @@ struct Snapshot {
 struct CatalogOptions {
     std::string store_path;
     std::string method;          // empty: patrol, else Gi*
+    std::string force;           // the current run of this force (a store of several); empty: any
     std::int64_t run_id = 0;     // 0: the current run of `method` (latest period, then latest id)
     int tiles_min_zoom = 6;
     int tiles_max_zoom = 14;

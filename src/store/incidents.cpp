@@ -1,6 +1,8 @@
 #include "store/incidents.hpp"
 
+#include "core/error.hpp"
 #include "core/month.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -20,8 +22,9 @@ void for_each_incident(Store& store, const IncidentQuery& q, bool with_time, Fn&
     std::vector<std::pair<std::int64_t, std::string>> partitions;
     {
         Statement st{db, "SELECT id, month FROM feed_partition WHERE month >= ? AND month <= ? AND "
-                         "(?3 = '' OR source = ?3) ORDER BY month, id"};
-        st.bind(1, q.from).bind(2, q.to).bind(3, q.source);
+                         "(?3 = '' OR source = ?3) AND "
+                         "(?4 = '' OR force_id IN (SELECT id FROM force WHERE name = ?4)) ORDER BY month, id"};
+        st.bind(1, q.from).bind(2, q.to).bind(3, q.source).bind(4, q.force);
         while (st.step()) {
             partitions.emplace_back(st.column_int(0), st.column_text(1));
         }
@@ -158,12 +161,43 @@ TimedCounts location_weekday_hour_counts(Store& store, const IncidentQuery& q) {
     return out;
 }
 
-std::vector<std::string> stored_months(Store& store, const std::string& source) {
-    Statement st{store.db(), "SELECT DISTINCT month FROM feed_partition WHERE ?1 = '' OR source = ?1 ORDER BY month"};
-    st.bind(1, source);
+std::vector<std::string> stored_months(Store& store, const std::string& source, const std::string& force) {
+    Statement st{store.db(), "SELECT DISTINCT month FROM feed_partition WHERE (?1 = '' OR source = ?1) AND "
+                             "(?2 = '' OR force_id IN (SELECT id FROM force WHERE name = ?2)) ORDER BY month"};
+    st.bind(1, source).bind(2, force);
     std::vector<std::string> out;
     while (st.step()) {
         out.push_back(st.column_text(0));
+    }
+    return out;
+}
+
+std::vector<std::string> missing_months(Store& store, const std::string& source, const std::string& from,
+                                        const std::string& to, const std::string& force) {
+    const auto f = Month::parse(from.substr(0, 7));
+    const auto t = Month::parse(to.substr(0, 7));
+    if (!f || !t) {
+        return {};
+    }
+    const auto stored = stored_months(store, source, force);
+    std::vector<std::string> out;
+    for (int i = f->index(); i <= t->index(); ++i) {
+        const auto m = Month{i / 12, i % 12 + 1}.str();
+        if (!std::binary_search(stored.begin(), stored.end(), m)) {
+            out.push_back(m);
+        }
+    }
+    return out;
+}
+
+std::string month_list(const std::vector<std::string>& months) {
+    const std::size_t shown = months.size() > 12 ? 11 : months.size();
+    std::string out;
+    for (std::size_t i = 0; i < shown; ++i) {
+        out += (i == 0 ? "" : i + 1 == months.size() ? " and " : ", ") + months[i];
+    }
+    if (shown < months.size()) {
+        out += " and " + std::to_string(months.size() - shown) + " more";
     }
     return out;
 }
@@ -187,6 +221,43 @@ std::vector<std::string> stored_forces(Store& store, const std::string& source, 
         out.push_back(st.column_text(0));
     }
     return out;
+}
+
+std::string resolve_force(Store& store, const std::string& given, const std::string& source,
+                          const std::string& command) {
+    const auto forces = stored_forces(store, source, "0000-00", "9999-99");
+    std::string listed;
+    for (const auto& f : forces) {
+        listed += (listed.empty() ? "'" : ", '") + f + "'";
+    }
+    if (given.empty()) {
+        if (forces.size() > 1) {
+            throw UsageError("the store holds " + std::to_string(forces.size()) + " forces (" + listed +
+                             "); hotspots, maps and bulletins are made one force at a time: give --force NAME, "
+                             "for example: hotref " + command + " --force '" + forces.front() + "'");
+        }
+        return forces.empty() ? std::string{} : forces.front();
+    }
+    if (std::find(forces.begin(), forces.end(), given) != forces.end()) {
+        return given;
+    }
+    const auto want = to_lower(given);
+    std::vector<std::string> equal, containing;
+    for (const auto& f : forces) {
+        const auto low = to_lower(f);
+        if (low == want) {
+            equal.push_back(f);
+        } else if (low.find(want) != std::string::npos) {
+            containing.push_back(f);
+        }
+    }
+    const auto& found = equal.empty() ? containing : equal;
+    if (found.size() == 1) {
+        return found.front();
+    }
+    throw UsageError("--force '" + given + "' " +
+                     (found.empty() ? std::string{"names no force in the store"} : "names several forces") +
+                     "; it holds " + (forces.empty() ? std::string{"no incidents"} : listed));
 }
 
 std::vector<LocationLabel> location_labels(Store& store, const std::vector<std::int64_t>& ids) {

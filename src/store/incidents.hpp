@@ -18,6 +18,7 @@ struct IncidentQuery {
     std::string source;                      // partition source; empty: all
     std::string date_from;                   // YYYY-MM-DD: only incidents with a time on or after it
     std::string date_to;                     // YYYY-MM-DD: ... on or before it
+    std::string force;                       // "Reported by" force name: only its partitions; empty: all
 };
 
 struct LocationCount {
@@ -85,8 +86,15 @@ struct TimedCounts {
 /// carry times; everything else is counted in `untimed`.
 TimedCounts location_weekday_hour_counts(Store& store, const IncidentQuery& query);
 
-/// Months (YYYY-MM) for which the source holds any partition, sorted.
-std::vector<std::string> stored_months(Store& store, const std::string& source);
+/// Months (YYYY-MM) for which the source (empty: any) holds any partition of `force`
+/// (empty: any force), sorted.
+std::vector<std::string> stored_months(Store& store, const std::string& source, const std::string& force = "");
+/// The months from..to (YYYY-MM, inclusive) without a partition of the source and force
+/// (empty: any), in order: the gaps a count over from..to would silently read as zero.
+std::vector<std::string> missing_months(Store& store, const std::string& source, const std::string& from,
+                                        const std::string& to, const std::string& force = "");
+/// "2020-07, 2020-08 and 2020-09" (at most 12 named, then "and N more").
+std::string month_list(const std::vector<std::string>& months);
 
 /// Partition sources present in the store, sorted.
 std::vector<std::string> stored_sources(Store& store);
@@ -94,6 +102,15 @@ std::vector<std::string> stored_sources(Store& store);
 /// Forces ("Reported by") holding partitions of `source` (empty: any) in months from..to, sorted.
 std::vector<std::string> stored_forces(Store& store, const std::string& source, const std::string& from,
                                        const std::string& to);
+
+/// The force a run or a publication is about: `given` matched against the forces that
+/// hold partitions of `source` (empty: any) - the exact name, else the one name equal to
+/// it ignoring case, else the one name containing it ("nottinghamshire"); with `given`
+/// empty, the only force stored ("" when none). Throws UsageError listing the stored
+/// forces when `given` matches none or several, or is empty and several forces are
+/// stored (`command` names the command in the message: "hotspots").
+std::string resolve_force(Store& store, const std::string& given, const std::string& source,
+                          const std::string& command);
 
 struct LocationLabel {
     std::string street;     // "On or near Albert Street"

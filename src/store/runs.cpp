@@ -85,15 +85,16 @@ std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<Ce
     return run_id;
 }
 
-std::optional<StoredRun> read_run(Store& store, std::int64_t id) {
-    Statement st{store.db(), "SELECT id, method, params, period_from, period_to, categories, source, area, created_at, "
-                             "coalesce(AsBinary(area_geom), ''), coalesce(cell_size, 0), coalesce(grid_origin_x, 0), "
-                             "coalesce(grid_origin_y, 0), coalesce(grid_columns, 0), coalesce(grid_rows, 0), "
-                             "incidents, hotspots FROM run WHERE id = ?"};
-    st.bind(1, id);
-    if (!st.step()) {
-        return std::nullopt;
-    }
+namespace {
+
+constexpr const char* run_columns =
+    "SELECT id, method, params, period_from, period_to, categories, source, area, created_at, "
+    "coalesce(AsBinary(area_geom), ''), coalesce(cell_size, 0), coalesce(grid_origin_x, 0), "
+    "coalesce(grid_origin_y, 0), coalesce(grid_columns, 0), coalesce(grid_rows, 0), incidents, hotspots, "
+    "coalesce(json_extract(params, '$.force'), ''), coalesce(json_extract(params, '$.series'), ''), "
+    "coalesce(json_extract(params, '$.continues_run'), 0) FROM run ";
+
+StoredRun run_from(Statement& st) {
     StoredRun r;
     r.id = st.column_int(0);
     r.method = st.column_text(1);
@@ -112,23 +113,43 @@ std::optional<StoredRun> read_run(Store& store, std::int64_t id) {
     r.rows = st.column_int(14);
     r.incidents = st.column_double(15);
     r.hotspots = st.column_int(16);
+    r.force = st.column_text(17);
+    r.series = st.column_text(18);
+    r.continues_run = st.column_int(19);
     return r;
 }
 
-std::int64_t default_run_id(Store& store, const std::string& method) {
-    Statement st{store.db(), "SELECT id FROM run WHERE method = ? ORDER BY period_to DESC, id DESC LIMIT 1"};
-    const std::vector<std::string> methods = method.empty() ? std::vector<std::string>{"patrol", "gistar"}
-                                                            : std::vector<std::string>{method};
-    for (const auto& m : methods) {
-        st.bind(1, m);
-        if (st.step()) {
-            const auto id = st.column_int(0);
-            st.reset();
-            return id;
-        }
-        st.reset();
+} // namespace
+
+std::optional<StoredRun> read_run(Store& store, std::int64_t id) {
+    Statement st{store.db(), std::string{run_columns} + "WHERE id = ?"};
+    st.bind(1, id);
+    if (!st.step()) {
+        return std::nullopt;
     }
-    return 0;
+    return run_from(st);
+}
+
+std::vector<StoredRun> list_runs(Store& store, const std::string& force) {
+    Statement st{store.db(), std::string{run_columns} +
+                                 "WHERE ?1 = '' OR coalesce(json_extract(params, '$.force'), '') = ?1 ORDER BY id"};
+    st.bind(1, force);
+    std::vector<StoredRun> out;
+    while (st.step()) {
+        out.push_back(run_from(st));
+    }
+    return out;
+}
+
+std::int64_t default_run_id(Store& store, const std::string& method, const std::string& force) {
+    // The run whose period ends last (the latest stored period it covers); between methods
+    // ending on the same month, patrol before Gi*; then the latest stored.
+    Statement st{store.db(), "SELECT id FROM run WHERE (method = ?1 OR (?1 = '' AND method IN ('patrol', 'gistar'))) "
+                             "AND (?2 = '' OR coalesce(json_extract(params, '$.force'), '') = ?2) "
+                             "ORDER BY substr(period_to, 1, 7) DESC, method = 'patrol' DESC, period_to DESC, id DESC "
+                             "LIMIT 1"};
+    st.bind(1, method).bind(2, force);
+    return st.step() ? st.column_int(0) : 0;
 }
 
 std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id) {
@@ -216,9 +237,10 @@ std::vector<RunCell> read_run_cells(Store& store, std::int64_t run_id) {
     return out;
 }
 
-std::int64_t latest_run_id(Store& store, const std::string& method) {
-    Statement st{store.db(), "SELECT coalesce(max(id), 0) FROM run WHERE method = ?"};
-    st.bind(1, method);
+std::int64_t latest_run_id(Store& store, const std::string& method, const std::string& force) {
+    Statement st{store.db(), "SELECT coalesce(max(id), 0) FROM run WHERE method = ?1 AND "
+                             "(?2 = '' OR coalesce(json_extract(params, '$.force'), '') = ?2)"};
+    st.bind(1, method).bind(2, force);
     st.step();
     return st.column_int(0);
 }
@@ -265,14 +287,17 @@ std::int64_t run_with_fingerprint(Store& store, const std::string& fingerprint) 
 }
 
 PreviousHotspots previous_hotspots(Store& store, const std::string& method, const std::string& categories,
-                                   const std::string& source) {
+                                   const std::string& source, const std::string& series) {
     auto& db = store.db();
     PreviousHotspots out;
     {
         // The latest run of the series that found any hotspot: a run with none (too strict a
         // setting, a quiet month) does not retire the codes.
-        Statement st{db, "SELECT max(id) FROM run WHERE method = ? AND categories = ? AND source = ? AND hotspots > 0"};
-        st.bind(1, method).bind(2, categories).bind(3, source);
+        // Only the runs of the same series (method, parameters, force): a trial with another cell
+        // size continues its own codes, not those of the runs in use.
+        Statement st{db, "SELECT max(id) FROM run WHERE method = ? AND categories = ? AND source = ? AND hotspots > 0 "
+                         "AND coalesce(json_extract(params, '$.series'), '') = ?"};
+        st.bind(1, method).bind(2, categories).bind(3, source).bind(4, series);
         if (st.step() && !st.column_is_null(0)) {
             out.run_id = st.column_int(0);
         }

@@ -103,19 +103,25 @@ struct StoredRun {
     std::int64_t columns = 0, rows = 0;
     double incidents = 0;
     std::int64_t hotspots = 0;
+    std::string force;               // the force the run is restricted to ("": an older run)
+    std::string series;              // method and parameters whose codes it continues ("": an older run)
+    std::int64_t continues_run = 0;  // the run whose codes it continues (0: none)
 };
 
 /// Run `id`, or nullopt when there is none.
 std::optional<StoredRun> read_run(Store& store, std::int64_t id);
+/// Every run (of `force` when given), by id.
+std::vector<StoredRun> list_runs(Store& store, const std::string& force = "");
 
 /// The latest (highest id) run of `method`; 0 when there is none.
-std::int64_t latest_run_id(Store& store, const std::string& method);
+/// With `force`, only runs restricted to that force.
+std::int64_t latest_run_id(Store& store, const std::string& method, const std::string& force = "");
 
-/// The run downstream commands use when none is named: the current run of `method`
-/// (the one whose period ends last, then the latest stored), or with an empty method
-/// the current patrol run (hotspots a patrol can cover), else the current Gi* run;
-/// 0 when there is none.
-std::int64_t default_run_id(Store& store, const std::string& method = "");
+/// The run downstream commands use when none is named: the run of `method` (empty:
+/// patrol or Gi*) whose period ends last, so the one covering the latest stored period;
+/// between runs ending on the same month a patrol run before a Gi* run, then the latest
+/// stored. With `force`, only runs restricted to that force. 0 when there is none.
+std::int64_t default_run_id(Store& store, const std::string& method = "", const std::string& force = "");
 
 /// A stored hotspot with its polygon.
 struct StoredHotspot {
@@ -174,7 +180,9 @@ struct PreviousHotspots {
     std::vector<std::string> wkbs;
     int max_number = 0;                     // highest code number ever given in the series
 };
+/// `series`: the run's series key (method, parameters, force); only runs of that series count
+/// for the codes handed on, but new code numbers follow every code the method ever gave.
 PreviousHotspots previous_hotspots(Store& store, const std::string& method, const std::string& categories,
-                                   const std::string& source);
+                                   const std::string& source, const std::string& series);
 
 } // namespace hotref::store

@@ -8,7 +8,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace t = hotref::test;
 using t::contains;
@@ -169,4 +172,215 @@ TEST_CASE("cli: layers says what is wrong, with the right exit codes") {
     const auto again = run_hotref("layers --store " + store + " --out " + q(tmp.file("l")) + " --no-tiles");
     CHECK(again.code == 1);
     CHECK(contains(again.err, "exists; give --overwrite"));
+}
+
+// --- issue 16: any force, months never silently zero, the right run and dates ---------------
+
+namespace {
+
+// pdftotext's text of a PDF.
+std::string pdf_text(const std::string& pdf) {
+    t::TempDir tmp;
+    const auto out = tmp.file("text");
+    std::system(("pdftotext '" + pdf + "' '" + out + "'").c_str());
+    return t::read_file(out);
+}
+
+std::string derbyshire_month(int m) {
+    char name[64];
+    std::snprintf(name, sizeof name, "police-uk/derbyshire-2025/2025-%02d-derbyshire-street.csv.gz", m);
+    return q(t::geodata(name));
+}
+
+// A store with Derbyshire (real, 2025-01) and Nottinghamshire (the fixture: 2025-01 and 2025-03).
+std::string two_force_store(t::TempDir& tmp) {
+    const std::string store = q(tmp.file("two.sqlite"));
+    const auto r = run_hotref("ingest --store " + store + " " + derbyshire_month(1) + " " +
+                              q(t::data("policeuk/forces/nottinghamshire")));
+    REQUIRE(r.code == 0);
+    return store;
+}
+
+} // namespace
+
+TEST_CASE("cli: a store of two forces needs --force on hotspots, layers, bulletin and evaluate") {
+    t::TempDir tmp;
+    const auto store = two_force_store(tmp);
+    // Without --force: refused (exit 2), naming both forces; never one grid over both.
+    const std::string out = " --out " + q(tmp.file("o"));
+    for (const auto& cmd : std::vector<std::string>{"hotspots", "layers" + out, "bulletin" + out,
+                                                    "evaluate --date 2025-03 --months 1"}) {
+        const auto r = run_hotref(cmd + " --store " + store);
+        CAPTURE(cmd);
+        CHECK(r.code == 2);
+        CHECK(contains(r.err, "'Derbyshire Constabulary', 'Nottinghamshire Police'"));
+        CHECK(contains(r.err, "--force"));
+    }
+    {
+        // serve refuses too, before it listens (timeout: a serve that did not refuse would run on).
+        const auto err = tmp.file("serve.err");
+        const int status = std::system(("HOTREF_NO_PROGRESS=1 timeout 20 '" + std::string{HOTREF_BINARY} +
+                                        "' serve --port 0 --store " + store + " 2>'" + err + "' >/dev/null")
+                                           .c_str());
+        CHECK(WEXITSTATUS(status) == 2);
+        CHECK(contains(t::read_file(err), "give --force NAME"));
+    }
+    const auto bad = run_hotref("hotspots --store " + store + " --force kent");
+    CHECK(bad.code == 2);
+    CHECK(contains(bad.err, "--force 'kent' names no force in the store"));
+
+    // Nottinghamshire only: its districts clip the 20 rows a month at Ilkeston and Derby, and
+    // the user is told how many (2 x 20 = 40, written into the fixture).
+    const auto h = run_hotref("hotspots --store " + store + " --force nottinghamshire --allow-gaps --count 5");
+    REQUIRE(h.code == 0);
+    CHECK(contains(h.out, "force      Nottinghamshire Police"));
+    CHECK(contains(h.out, "area       Nottinghamshire Police (bundled 2011 boundaries)"));
+    CHECK(contains(h.out, "(40 outside the area left out)"));
+    CHECK(contains(h.err, "40 incident(s) at"));
+    CHECK(contains(h.err, "lie outside the study area"));
+    // Derbyshire's run is its own, over its own incidents only.
+    const auto d = run_hotref("hotspots --store " + store + " --force derbyshire --count 5");
+    REQUIRE(d.code == 0);
+    CHECK(contains(d.out, "force      Derbyshire Constabulary"));
+    CHECK_FALSE(contains(d.out, "Nottingham"));
+
+    // The bulletin of that force: its title and its districts, no Derbyshire hint.
+    const auto b = run_hotref("bulletin --store " + store + " --force nottinghamshire --out " + q(tmp.file("b")));
+    REQUIRE(b.code == 0);
+    const auto text = pdf_text(tmp.file("b/bulletin.pdf"));
+    CHECK(contains(text, "ASB patrol bulletin: Nottinghamshire Police"));
+    for (const char* district : {"MANSFIELD", "BASSETLAW", "NEWARK AND SHERWOOD", "RUSHCLIFFE"}) {
+        CHECK(contains(text, district));
+    }
+    CHECK_FALSE(contains(text, "EREWASH"));
+    CHECK_FALSE(contains(b.err, "derbyshire_force_area"));
+
+    const auto l = run_hotref("layers --store " + store + " --force 'Nottinghamshire Police' --no-tiles --out " +
+                              q(tmp.file("l")));
+    CHECK(l.code == 0);
+    CHECK(contains(l.out, "layers of run 1 (patrol)"));
+    const auto runs = run_hotref("runs --store " + store + " --force derbyshire");
+    CHECK(runs.code == 0);
+    CHECK(contains(runs.out, "Derbyshire Constabulary"));
+    CHECK_FALSE(contains(runs.out, "Nottinghamshire Police"));
+}
+
+TEST_CASE("cli: a Welsh force is told that its study area is a hull of its points") {
+    t::TempDir tmp;
+    const std::string store = q(tmp.file("w.sqlite"));
+    REQUIRE(run_hotref("ingest --store " + store + " " + q(t::data("policeuk/forces/dyfed-powys"))).code == 0);
+    const auto r = run_hotref("hotspots --store " + store + " --count 3");
+    REQUIRE(r.code == 0);
+    CHECK(contains(r.err, "Welsh force: hotref bundles the boundaries of the 39 English forces only"));
+    CHECK(contains(r.err, "the study area is a hull of the points"));
+    // The bulletin says so too, and never calls the hull the force area.
+    const auto b = run_hotref("bulletin --store " + store + " --out " + q(tmp.file("b")));
+    REQUIRE(b.code == 0);
+    CHECK(contains(b.err, "Welsh force: its boundaries are not bundled, so the map shows a hull"));
+    const auto text = pdf_text(tmp.file("b/bulletin.pdf"));
+    CHECK(contains(text, "Study area: a hull of the points"));
+    CHECK_FALSE(contains(text, "Force area"));
+}
+
+TEST_CASE("cli: months not stored are named and never counted as zero") {
+    t::TempDir tmp;
+    const std::string store = q(tmp.file("n.sqlite"));
+    REQUIRE(run_hotref("ingest --store " + store + " " + q(t::data("policeuk/forces/nottinghamshire"))).code == 0);
+    // hotspots over a range with a gap: refused, naming it; --allow-gaps runs and says so.
+    const auto refused = run_hotref("hotspots --store " + store + " --from 2025-01 --to 2025-03");
+    CHECK(refused.code == 1);
+    CHECK(contains(refused.err, "1 month(s) not in the store: 2025-02"));
+    CHECK(contains(refused.err, "--allow-gaps"));
+    const auto gaps = run_hotref("hotspots --store " + store + " --from 2025-01 --to 2025-03 --allow-gaps --count 5");
+    REQUIRE(gaps.code == 0);
+    CHECK(contains(gaps.out, "gaps       1 month(s) not stored, left out: 2025-02"));
+    // bulletin for the month not stored: refused, naming it (was "0 incidents, -100 %").
+    const auto month = run_hotref("bulletin --store " + store + " --month 2025-02 --out " + q(tmp.file("b")));
+    CHECK(month.code == 1);
+    CHECK(contains(month.err, "no police.uk incidents of Nottinghamshire Police for 2025-02"));
+    // March: February is no comparison, and the monthly bars mark it as a gap, not zero.
+    const auto march = run_hotref("bulletin --store " + store + " --out " + q(tmp.file("b")));
+    REQUIRE(march.code == 0);
+    CHECK(contains(march.err, "The previous period (February 2025) is not wholly in the store (2025-02 missing)"));
+    const auto html = t::read_file(tmp.file("b/bulletin.html"));
+    CHECK(contains(html, "<td data-month=\"2025-02\">not stored</td>"));
+    CHECK_FALSE(contains(html, "<td data-month=\"2025-02\">0</td>"));
+    CHECK(contains(pdf_text(tmp.file("b/bulletin.pdf")), "no data"));
+    // evaluate names the missing months of its window.
+    const auto ev = run_hotref("evaluate --store " + store + " --date 2025-03 --months 2");
+    CHECK(ev.code == 1);
+    CHECK(contains(ev.err, "the store does not hold 2025-02 and 2025-04"));
+}
+
+TEST_CASE("cli: the bulletin uses the run covering the latest stored month, valid from the day after it") {
+    t::TempDir tmp;
+    const std::string store = q(tmp.file("d.sqlite"));
+    REQUIRE(run_hotref("ingest --store " + store + " " + derbyshire_month(1) + " " + derbyshire_month(2) + " " +
+                       derbyshire_month(3))
+                .code == 0);
+    // A Gi* run over all three months, then a patrol trial on January-February only.
+    REQUIRE(run_hotref("hotspots --store " + store + " --method gistar --cell-size 250 --top 0").code == 0);
+    REQUIRE(run_hotref("hotspots --store " + store + " --from 2025-01 --to 2025-02 --top 0").code == 0);
+    const auto b = run_hotref("bulletin --store " + store + " --out " + q(tmp.file("b")));
+    REQUIRE(b.code == 0);
+    CHECK(contains(b.out, "bulletin for 2025-03 from run 1"));
+    const auto text = pdf_text(tmp.file("b/bulletin.pdf"));
+    CHECK(contains(text, "Valid 2025-04-01 to 2025-04-30"));
+    // February's bulletin of the trial: valid through March.
+    const auto feb = run_hotref("bulletin --store " + store + " --run 2 --out " + q(tmp.file("c")));
+    REQUIRE(feb.code == 0);
+    CHECK(contains(pdf_text(tmp.file("c/bulletin.pdf")), "Valid 2025-03-01 to 2025-03-31"));
+}
+
+TEST_CASE("cli: hotref runs, and codes kept per method and parameters") {
+    t::TempDir tmp;
+    const std::string store = q(tmp.file("r.sqlite"));
+    REQUIRE(run_hotref("ingest --store " + store + " " + derbyshire_month(1) + " " + derbyshire_month(2)).code == 0);
+    const std::string gi = "hotspots --store " + store + " --method gistar --top 0 ";
+    REQUIRE(run_hotref(gi + "--cell-size 250").code == 0);                 // run 1
+    REQUIRE(run_hotref(gi + "--cell-size 500").code == 0);                 // run 2: a trial
+    const auto again = run_hotref(gi + "--cell-size 250 --from 2025-02");  // run 3
+    REQUIRE(again.code == 0);
+    // Run 3 continues run 1 (same cell size), not the 500 m trial in between.
+    CHECK(contains(again.out, "identity against run 1:"));
+    const auto trial = run_hotref(gi + "--cell-size 500 --from 2025-02"); // run 4
+    CHECK(contains(trial.out, "identity against run 2:"));
+    const auto runs = run_hotref("runs --store " + store);
+    REQUIRE(runs.code == 0);
+    CHECK(contains(runs.out, "gistar cell 250 m, band default, 95%, max-area default; Derbyshire Constabulary"));
+    CHECK(contains(runs.out, "gistar cell 500 m, band default, 95%, max-area default; Derbyshire Constabulary"));
+    CHECK(contains(runs.out, "run 1  "));
+    const auto json = run_hotref("runs --json --store " + store);
+    REQUIRE(json.code == 0);
+    CHECK(contains(json.out, "\"continues_run\": 1"));
+    CHECK(contains(json.out, "\"continues_run\": 2"));
+    CHECK(contains(json.out, "\"period_from\": \"2025-02\""));
+}
+
+TEST_CASE("cli: bulletin --boundaries takes an ONS file as it comes") {
+    t::TempDir tmp;
+    const auto store = q(tmp.file("n.sqlite"));
+    REQUIRE(run_hotref("ingest --store " + store + " " + q(t::data("policeuk/forces/nottinghamshire"))).code == 0);
+    REQUIRE(run_hotref("hotspots --store " + store + " --from 2025-03 --count 5 --top 0").code == 0);
+    // An ONS-like file: its own layer name, a district_name field, no force_area layer.
+    const auto ons = tmp.file("LAD_DEC_2011_EN.gpkg");
+    REQUIRE(std::system(("ogr2ogr -f GPKG '" + ons + "' '" + t::geodata("england_force_areas.gpkg") +
+                         "' -nln LAD_DEC_2011_EN -sql \"SELECT geom, name AS district_name, code AS LAD11CD FROM "
+                         "districts WHERE force = 'Nottinghamshire Police'\"")
+                            .c_str()) == 0);
+    const auto b = run_hotref("bulletin --store " + store + " --boundaries " + q(ons) + " --out " + q(tmp.file("b")));
+    REQUIRE(b.code == 0);
+    CHECK_FALSE(contains(b.err, "District boundaries not drawn"));
+    const auto text = pdf_text(tmp.file("b/bulletin.pdf"));
+    CHECK(contains(text, "MANSFIELD"));
+    CHECK(contains(text, "GEDLING"));
+    // A field named by option; a wrong one is an error naming the fields there are.
+    const auto named = run_hotref("bulletin --store " + store + " --boundaries " + q(ons) +
+                                  " --boundary-layer LAD_DEC_2011_EN --boundary-name-field district_name --out " +
+                                  q(tmp.file("c")));
+    CHECK(named.code == 0);
+    const auto wrong = run_hotref("bulletin --store " + store + " --boundaries " + q(ons) +
+                                  " --boundary-name-field LAD11NM --out " + q(tmp.file("d")));
+    CHECK(wrong.code == 1);
+    CHECK(contains(wrong.err, "has no field 'LAD11NM' (it has 'district_name', 'LAD11CD')"));
 }

@@ -430,7 +430,7 @@ TEST_CASE("hostile: text that reached the store before encodings were checked is
     const auto run = hotref::hotspot::run_hotspots(store, hs);
     REQUIRE_FALSE(run.hotspots.empty());
     for (const auto profile : {hotref::publish::Profile::internal, hotref::publish::Profile::published}) {
-        const auto model = hotref::publish::build_model(store, {run.run_id, "gistar"}, profile, {});
+        const auto model = hotref::publish::build_model(store, {run.run_id, "gistar", ""}, profile, {});
         std::size_t texts = 0;
         for (const auto& layer : model.layers) {
             for (const auto& f : layer.features) {

@@ -247,8 +247,8 @@ int run(int argc, char** argv) {
     for (const auto& t : origins) {
         const std::string train_to = month_add(t, -1);
         const std::string test_to = month_add(t, horizon - 1);
-        store::IncidentQuery train_q{months.front(), train_to, cat_ids, "police.uk", "", ""};
-        store::IncidentQuery test_q{t, test_to, cat_ids, "police.uk", "", ""};
+        store::IncidentQuery train_q{months.front(), train_to, cat_ids, "police.uk", "", "", ""};
+        store::IncidentQuery test_q{t, test_to, cat_ids, "police.uk", "", "", ""};
         std::unordered_map<std::int64_t, Located> pts_by_id;
         for (const auto& l : store::location_counts(store, train_q)) {
             if (area.contains(l.easting, l.northing)) {
