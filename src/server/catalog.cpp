@@ -150,8 +150,11 @@ Collection model_collection(const publish::ModelLayer& layer, const std::string&
         }
         std::string fid = std::to_string(index);
         if (id_field >= 0) {
-            if (const auto* t = std::get_if<std::string>(&f.values[static_cast<std::size_t>(id_field)])) {
+            const auto& v = f.values[static_cast<std::size_t>(id_field)];
+            if (const auto* t = std::get_if<std::string>(&v)) {
                 fid = *t;
+            } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+                fid = std::to_string(*n);
             }
         }
         json geometry = f.wkb.empty() ? json{} : json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
@@ -560,10 +563,14 @@ void add_model_collections(Snapshot& snap, const publish::RunModel& model, const
         }
         snap.collections.push_back(std::move(c));
     };
-    for (const auto& layer : model.layers) {
-        const auto id_it = ids.find(layer.name);
+    for (const auto& model_layer : model.layers) {
+        const auto id_it = ids.find(model_layer.name);
         if (id_it == ids.end()) {
             continue;
+        }
+        publish::ModelLayer layer = model_layer;
+        if (layer.name == "hotspot_cells" && layer.field("cell") >= 0) {
+            layer.id_field = "cell"; // a cell is known by its number in the grid, in every collection
         }
         add(layer, id_it->second, titles.at(layer.name));
         if (layer.name == "hotspot_cells" && run.method == "gistar") {
