@@ -144,6 +144,19 @@
     }
   }
 
+  // District names as HTML labels (MapLibre's own text needs glyph files, which are not bundled).
+  function addDistrictNames(districts) {
+    if (!districts) return;
+    for (const f of districts.features) {
+      const p = f.properties;
+      if (typeof p.label_lon !== "number") continue;
+      const el = document.createElement("div");
+      el.className = "district-name";
+      el.textContent = p.name;
+      new maplibregl.Marker({ element: el }).setLngLat([p.label_lon, p.label_lat]).addTo(state.map);
+    }
+  }
+
   function fillList() {
     const list = $("list");
     list.replaceChildren();
@@ -156,17 +169,20 @@
     }
   }
 
-  function legend(hasCells) {
+  // The legend: what is drawn, and of the Gi* classes only those the map holds.
+  function legend(cells) {
     const div = $("legend");
     div.replaceChildren();
-    const entries = [[HOT.line, "Hotspot (numbered by rank)"], ["rgb(120,120,120)", "District boundary"]];
-    if (hasCells) entries.push(...BINS.map((b) => [b[1], b[2]]));
-    for (const [colour, text] of entries) {
+    const entries = [[HOT.fill, HOT.line, "Hotspot (numbered by rank)"], ["#ffffff", "rgb(120,120,120)", "District"]];
+    const bins = new Set(cells ? cells.features.map((f) => f.properties.bin) : []);
+    for (const b of BINS) if (bins.has(b[0])) entries.push([b[1], b[1], b[2]]);
+    for (const [fill, line, text] of entries) {
       const r = document.createElement("div");
       r.className = "legend-row";
       const s = document.createElement("span");
       s.className = "legend-swatch";
-      s.style.background = colour;
+      s.style.background = fill;
+      s.style.borderColor = line;
       r.appendChild(s);
       r.appendChild(document.createTextNode(text));
       div.appendChild(r);
@@ -258,9 +274,10 @@
     state.map.addControl(new maplibregl.ScaleControl({ unit: "metric" }));
     state.map.on("load", () => {
       addLayers(data);
+      addDistrictNames(data.districts);
       addMarkers();
       fillList();
-      legend(!!data.cells);
+      legend(data.cells);
       setStatus(state.hotspots.length + " hotspots; click one for its card.");
       state.map.once("idle", () => { window.hotrefReady = true; });
     });

@@ -489,6 +489,7 @@ std::optional<Collection> district_collection(const Collection* study_area, cons
                     "(ONS boundaries, generalised; " + path.substr(path.rfind('/') + 1) + ")";
     c.classification = publish::classification(publish::Profile::published);
     c.qml = publish::outline_qml("120,120,120", false);
+    geo::Context ctx;
     bool any = false;
     BBox extent;
     for (const auto& f : features) {
@@ -500,7 +501,14 @@ std::optional<Collection> district_collection(const Collection* study_area, cons
             continue;
         }
         c.geometry = geometry.value("type", "");
-        json props{{"name", f.values[0]}, {"code", f.values[1]}, {"force", f.values[2]}};
+        // Where the map writes the name: a point inside the district (GEOS PointOnSurface).
+        const auto inside = ctx.from_wkb(f.wkb).interior_point();
+        const json label = json::parse(geo::wkb_to_geojson_wgs84(ctx.point(inside[0], inside[1]).wkb(), 27700));
+        json props{{"name", f.values[0]},
+                   {"code", f.values[1]},
+                   {"force", f.values[2]},
+                   {"label_lon", label["coordinates"][0]},
+                   {"label_lat", label["coordinates"][1]}};
         add_feature(c, f.values[1].empty() ? std::to_string(c.features.size() + 1) : f.values[1], std::move(geometry),
                     std::move(props), run_time, any, extent);
     }

@@ -2,8 +2,10 @@
 # The web map in a real browser: `hotref serve` on the real Derbyshire run (Gi*), Debian's
 # chromium headless driven by puppeteer-core (tests/web/map_browser.cjs): the page loads
 # with a patrol planner's token, the hotspots layer renders, a click inside the top hotspot
-# opens its card with the name and count the API gives, the bulletin opens. Then curl reads
-# the f=html pages, a style and the significant cells as QGIS over OAPIF would. The
+# opens its card with the name, count, referrals and evaluated change the API gives, the
+# bulletin opens. Then curl reads
+# the f=html pages, a style and the significant cells as QGIS over OAPIF would (720 synthetic
+# referrals are linked and the run evaluated, so that the card has KPIs and a change). The
 # screenshot is kept in $HOTREF_TEST_OUT (default: a temp dir) as web_map.png.
 set -euo pipefail
 hotref="$1"
@@ -26,6 +28,12 @@ store="$work/s.sqlite"
 area="$root/geodata/derbyshire_force_area.gpkg"
 "$hotref" ingest -q --store "$store" --area "$area" "$root/geodata/police-uk/derbyshire-2025" 2>/dev/null
 "$hotref" hotspots --method gistar --store "$store" --area "$area" --cell-size 500 --top 0 >/dev/null 2>&1
+# Referrals linked to the hotspots and an evaluation, so that the card has KPIs and a change to show.
+export HOTREF_REFERRAL_SECRET=test-secret-for-the-web-map-run
+/usr/bin/python3 "$root/tools/gen/gen_referrals.py" --count 720 --seed 7 --as-of 2026-12-31 --out "$work/r.csv" 2>/dev/null
+"$hotref" referral import --store "$store" "$work/r.csv" >/dev/null
+"$hotref" referral link --store "$store" >/dev/null
+"$hotref" evaluate --store "$store" --date 2025-07 --months 6 >/dev/null 2>&1
 planner="$("$hotref" token create --store "$store" --role patrol-planner --name "Test planner" 2>/dev/null)"
 
 "$hotref" serve --store "$store" --port 0 --port-file "$work/port" --access-log "$work/access" 2> "$work/err" &
@@ -45,8 +53,7 @@ incidents="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pr
 count="$(curl -sf -H "$auth" "$url/collections/hotspots/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])')"
 [ -n "$name" ] && [ "$count" -gt 0 ] || fail "the API gives no top hotspot"
 
-node "$root/tests/web/map_browser.cjs" "$root" "$url" "$planner" H-0001 "$name" "$incidents" "$count" \
-  "$out/web_map.png"
+node "$root/tests/web/map_browser.cjs" "$root" "$url" "$planner" H-0001 "$out/web_map.png"
 [ -s "$out/web_map.png" ] || fail "no screenshot"
 
 # The page and its scripts answer without a token (they hold no data); the data does not.

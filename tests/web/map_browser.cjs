@@ -2,11 +2,12 @@
 // hotref serve's web map: the page loads with a token, the hotspots layer renders, a
 // click inside a hotspot opens its card with the name and count the API gives, the
 // bulletin opens, nothing is fetched from outside the service, and a screenshot is kept.
-// Usage: node map_browser.cjs ROOT URL TOKEN CODE NAME INCIDENTS HOTSPOTS OUT.png
+// The expected values are read from the API (with the same token), not from the page.
+// Usage: node map_browser.cjs ROOT URL TOKEN CODE OUT.png
 "use strict";
 const path = require("path");
 
-const [root, url, token, code, name, incidents, hotspots, png] = process.argv.slice(2);
+const [root, url, token, code, png] = process.argv.slice(2);
 const puppeteer = require(path.join(root, "web", "node_modules", "puppeteer-core"));
 const problems = [];
 const fail = (message) => { problems.push(message); };
@@ -38,19 +39,29 @@ function pointInside(wanted) {
   return null;
 }
 
-async function checkMap(page) {
+async function fromApi(target) {
+  const res = await fetch(url + target, { headers: { Authorization: "Bearer " + token, Accept: "application/json" } });
+  if (!res.ok) throw new Error(target + ": HTTP " + res.status);
+  return res.json();
+}
+
+const formatted = (v) => Number(v).toLocaleString("en-GB", { maximumFractionDigits: 0 });
+const rowPattern = (label, text) => new RegExp(label + "\\s+" + text.replace(/[,.%()+]/g, "\\$&") + "(\\s|$)");
+
+async function checkMap(page, hotspots) {
   const rendered = await page.evaluate(() => window.hotrefMap.queryRenderedFeatures({ layers: ["hotspots"] }).length);
   if (!(rendered > 0)) fail("the hotspots layer rendered no feature");
   const numbers = await page.$$eval(".hotspot-number", (els) => els.map((e) => e.textContent));
-  if (numbers.length !== Number(hotspots)) fail(numbers.length + " numbered hotspots on the map, the API has " + hotspots);
+  if (numbers.length !== hotspots) fail(numbers.length + " numbered hotspots on the map, the API has " + hotspots);
   const listed = await page.$$eval("#list li", (els) => els.length);
-  if (listed !== Number(hotspots)) fail(listed + " hotspots in the list, the API has " + hotspots);
+  if (listed !== hotspots) fail(listed + " hotspots in the list, the API has " + hotspots);
   const districts = await page.evaluate(() => window.hotrefMap.queryRenderedFeatures({ layers: ["districts"] }).length);
   if (!(districts > 0)) fail("no district drawn under the hotspots");
   return rendered;
 }
 
-async function checkCard(page) {
+async function checkCard(page, feature, evaluation) {
+  const p = feature.properties;
   const at = await page.evaluate(pointInside, code);
   if (!at) {
     fail("no point of the map shows hotspot " + code);
@@ -59,12 +70,21 @@ async function checkCard(page) {
   await page.mouse.click(at[0], at[1]);
   await page.waitForSelector("#card:not([hidden])", { timeout: 10000 });
   const card = await page.$eval("#card", (e) => e.innerText);
-  const count = Number(incidents).toLocaleString("en-GB", { maximumFractionDigits: 0 });
-  if (!card.includes(name)) fail("the card does not name the hotspot '" + name + "':\n" + card);
-  if (!new RegExp("Incidents\\s+" + count.replace(/[,.]/g, "\\$&") + "\\b").test(card)) {
-    fail("the card does not give the API's count " + count + ":\n" + card);
+  if (!card.includes(p.name)) fail("the card does not name the hotspot '" + p.name + "':\n" + card);
+  if (!rowPattern("Incidents", formatted(p.incidents)).test(card)) {
+    fail("the card does not give the API's count " + formatted(p.incidents) + ":\n" + card);
   }
   if (!card.includes(code)) fail("the card does not give the code " + code);
+  if (typeof p.ij_referrals !== "number") fail("the API gives no referral count for " + code + " (the test links some)");
+  else if (!rowPattern("Referrals", formatted(p.ij_referrals)).test(card)) {
+    fail("the card does not give the API's " + formatted(p.ij_referrals) + " referrals:\n" + card);
+  }
+  const e = evaluation.features.find((f) => f.properties.code === code);
+  if (!e) fail("the API's evaluation has no area " + code + " (the test evaluates the run)");
+  else if (typeof e.properties.percent_change === "number") {
+    const change = Number(e.properties.percent_change).toLocaleString("en-GB", { maximumFractionDigits: 1 }) + " %";
+    if (!rowPattern("Change", change).test(card)) fail("the card does not give the evaluation's change " + change);
+  }
   return card;
 }
 
@@ -92,8 +112,11 @@ async function checkBulletin(browser, page) {
     await page.waitForFunction(() => window.hotrefReady === true || window.hotrefError, { timeout: 90000 });
     const error = await page.evaluate(() => window.hotrefError);
     if (error) throw new Error("the page did not load the hotspots: " + error);
-    const rendered = await checkMap(page);
-    const card = await checkCard(page);
+    const feature = await fromApi("/collections/hotspots/items/" + encodeURIComponent(code));
+    const hotspots = (await fromApi("/collections/hotspots/items?limit=1")).numberMatched;
+    const evaluation = await fromApi("/collections/evaluation/items?limit=1000");
+    const rendered = await checkMap(page, hotspots);
+    const card = await checkCard(page, feature, evaluation);
     await page.screenshot({ path: png });
     await checkBulletin(browser, page);
     console.log("rendered " + rendered + " hotspot features; card:\n" + card);
