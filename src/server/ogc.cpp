@@ -464,6 +464,15 @@ void Service::openapi(Call& call) {
         get("one feature", "getFeature",
             json::array({id_param, parameter("featureId", "a feature's id", {{"type", "string"}}, true, "path")}),
             {{"200", response("the feature", geojson_type)}, {"404", response("no such feature", "application/json")}});
+    paths["/collections/{collectionId}/styles"] = get("the styles of a collection (OGC API - Styles)", "getStyles",
+                                                      json::array({id_param}),
+                                                      {{"200", response("the styles", "application/json")}});
+    paths["/collections/{collectionId}/styles/{styleId}"] =
+        get("a style of a collection as QGIS QML (f=qml)", "getStyle",
+            json::array({id_param, parameter("styleId", "a style's id ('default')", {{"type", "string"}}, true, "path")}),
+            {{"200", response("the style", qml_type)}, {"404", response("no such style", "application/json")}});
+    paths["/map"] = get("the web map (HTML; its data comes from this API with the user's token)", "getMap",
+                        json::array(), {{"200", response("the page", "text/html")}});
     paths["/tiles/{collectionId}.json"] = get("TileJSON of a collection's vector tiles", "getTileJSON",
                                               json::array({id_param}),
                                               {{"200", response("TileJSON 3.0", "application/json")}});

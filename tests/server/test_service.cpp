@@ -652,6 +652,15 @@ void check_11() { // the web map's files, f=html, styles, significant cells and 
     CHECK(get("/map/secret.txt", "").result_int() == 404);
     CHECK(get("/map/map.html", "").result_int() == 404);
     CHECK(get("/map/%2e%2e%2fCMakeCache.txt", "").result_int() >= 400);
+    {
+        // Without MapLibre (tools/setup.sh not run): 503 naming the fix.
+        const t::TempDir empty;
+        ::setenv("HOTREF_WEB", empty.path().c_str(), 1);
+        const auto missing = get("/map/maplibre-gl.js", "");
+        ::unsetenv("HOTREF_WEB");
+        CHECK(missing.result_int() == 503);
+        CHECK(missing.body().find("tools/setup.sh") != std::string::npos);
+    }
 
     // f=html, and a browser's Accept: text/html; every text escaped.
     CHECK(hotref::server::html_escape("<b a=\"x\">Tom & Jerry's</b>") ==
