@@ -2,7 +2,8 @@
 # Installs what hotref needs to build, run and test, from Debian 12 packages
 # (QGIS is for the real-client tests of the map layers, poppler-utils and QtWebKit for the
 # tests that read, render and print the bulletins; clang with its libFuzzer and sanitizer
-# runtimes and llvm-symbolizer for tools/fuzz.sh).
+# runtimes and llvm-symbolizer for tools/fuzz.sh; chromium for the web map's browser test;
+# node and npm for the web map's packages, installed by tools/web.sh).
 # Idempotent and quick when everything is already there. Run as root (or with sudo).
 set -euo pipefail
 
@@ -17,7 +18,13 @@ packages=(
   qgis python3-qgis qgis-providers
   curl openssl
   clang libclang-rt-14-dev llvm
+  chromium
 )
+# Debian's node and npm, unless the machine has them already (from any source).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +34,7 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  "$root/tools/web.sh"
   exit 0
 fi
 
@@ -38,3 +46,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"$root/tools/web.sh"

@@ -1358,6 +1358,12 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         docs.html = bulletin::render_html(model);
     }
     report.notes = model.notes;
+    for (const auto& item : model.items) {
+        report.windows.push_back({item.code, {}, item.timed});
+        for (const auto& w : item.windows) {
+            report.windows.back().labels.push_back(window_label(w));
+        }
+    }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     docs.report = std::move(report);
     return docs;

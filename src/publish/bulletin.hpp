@@ -39,12 +39,20 @@ struct BulletinOptions {
     bool html = true;
 };
 
+/// The recommended patrol windows of one hotspot in the bulletin, as printed ("Fri 21:00-23:00").
+struct HotspotWindows {
+    std::string code;
+    std::vector<std::string> labels; // from the published counts; fewer than 3 when some were withheld
+    bool timed = false;              // false: the source has no times, so there are no windows
+};
+
 struct BulletinReport {
     std::string pdf, html;           // paths written ("" when not asked for)
     std::int64_t run_id = 0;
     std::string period_from, period_to;
     int hotspots = 0;                // hotspots in the bulletin (at most `top`)
     std::vector<std::string> notes;  // what a reader should know (nothing found, data missing, ...)
+    std::vector<HotspotWindows> windows; // per hotspot in the bulletin, by rank
     double seconds = 0;
 };
 

@@ -46,7 +46,7 @@ std::vector<std::string> layer_options(const std::string& title, const std::stri
     return {"GEOMETRY_NAME=geom", "SPATIAL_INDEX=YES", "FID=fid", "IDENTIFIER=" + title, "DESCRIPTION=" + description};
 }
 
-std::string style_for(const RunModel& m, const ModelLayer& l) {
+std::string style_for_layer(const RunModel& m, const ModelLayer& l) {
     if (l.name == "hotspots") {
         return hotspots_qml();
     }
@@ -106,6 +106,10 @@ void check_written(const RunModel& model, const LayersReport& report, const fs::
 
 } // namespace
 
+std::string layer_style(const RunModel& model, const ModelLayer& layer) {
+    return style_for_layer(model, layer);
+}
+
 void write_model_gpkg(const RunModel& model, const std::string& path, const std::vector<std::string>& only,
                       bool tiled_only, bool with_styles) {
     geo::VectorDataset ds{path, "GPKG"};
@@ -121,7 +125,7 @@ void write_model_gpkg(const RunModel& model, const std::string& path, const std:
                 layer.add(f.values, f.wkb);
             }
         }
-        styles.emplace_back(l.name, style_for(model, l));
+        styles.emplace_back(l.name, layer_style(model, l));
     }
     if (with_styles) {
         write_layer_styles(ds, styles, model.generated);
@@ -151,7 +155,7 @@ void write_outputs(const RunModel& model, const LayersOptions& opt, const fs::pa
     std::vector<std::pair<std::string, std::string>> styles;
     for (const auto& l : model.layers) {
         report.features[l.name] = static_cast<std::int64_t>(l.features.size());
-        styles.emplace_back(l.name, style_for(model, l));
+        styles.emplace_back(l.name, layer_style(model, l));
     }
     report.files.clear();
     report.files.push_back(gpkg.string());

@@ -56,6 +56,9 @@ LayersReport write_model(const RunModel& model, const LayersOptions& options);
 void write_model_gpkg(const RunModel& model, const std::string& path, const std::vector<std::string>& only = {},
                       bool tiled_only = false, bool with_styles = true);
 
+/// The QGIS style (QML) of a model layer, as the GeoPackage stores it (empty when it has none).
+std::string layer_style(const RunModel& model, const ModelLayer& layer);
+
 /// A fresh /vsimem/ path for a GeoPackage.
 std::string vsimem_name(const std::string& stem);
 

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/month.hpp"
+#include "geo/force_area.hpp"
 #include "geo/gdal.hpp"
 #include "geo/geos.hpp"
 #include "geo/vector.hpp"
@@ -10,6 +11,7 @@
 #include "publish/disclosure.hpp"
 #include "publish/layers.hpp"
 #include "publish/model.hpp"
+#include "publish/styles.hpp"
 #include "evaluate/evaluation.hpp"
 #include "store/runs.hpp"
 #include "store/store.hpp"
@@ -148,8 +150,11 @@ Collection model_collection(const publish::ModelLayer& layer, const std::string&
         }
         std::string fid = std::to_string(index);
         if (id_field >= 0) {
-            if (const auto* t = std::get_if<std::string>(&f.values[static_cast<std::size_t>(id_field)])) {
+            const auto& v = f.values[static_cast<std::size_t>(id_field)];
+            if (const auto* t = std::get_if<std::string>(&v)) {
                 fid = *t;
+            } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+                fid = std::to_string(*n);
             }
         }
         json geometry = f.wkb.empty() ? json{} : json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
@@ -248,6 +253,7 @@ std::optional<Collection> kpi_collection(const Collection& hotspots, const TimeI
         return std::nullopt;
     }
     c.geometry = hotspots.geometry;
+    c.qml = publish::hotspots_qml();
     if (any) {
         c.extent = extent;
     }
@@ -419,6 +425,100 @@ std::shared_ptr<const v1::HotspotList> hotspot_list(const Snapshot& snap) {
     return out;
 }
 
+// The Gi* cells that are hot or cold spots at 90 % or more (bin != 0): the full grid is too big
+// for a desktop client over OGC API - Features. The same model layer, so the same disclosure.
+std::optional<publish::ModelLayer> significant_cells(const publish::ModelLayer& cells) {
+    const int bin = cells.field("bin");
+    if (bin < 0) {
+        return std::nullopt;
+    }
+    publish::ModelLayer out = cells;
+    out.features.clear();
+    for (const auto& f : cells.features) {
+        const auto* b = std::get_if<std::int64_t>(&f.values[static_cast<std::size_t>(bin)]);
+        if (b != nullptr && *b != 0) {
+            out.features.push_back(f);
+        }
+    }
+    return out;
+}
+
+// Adds the bulletin's patrol windows to the hotspots it lists ("patrol_windows": "Fri 21:00-23:00; ...",
+// or why there are none).
+void add_patrol_windows(Collection& hotspots, const std::vector<publish::HotspotWindows>& windows) {
+    for (const auto& w : windows) {
+        const auto at = hotspots.by_id.find(w.code);
+        if (at == hotspots.by_id.end()) {
+            continue;
+        }
+        std::string text;
+        for (const auto& label : w.labels) {
+            text += (text.empty() ? "" : "; ") + label;
+        }
+        if (!w.timed) {
+            text = "none: the source has no times of day";
+        } else if (text.empty()) {
+            text = "withheld: no two-hour window holds enough incidents to publish";
+        }
+        auto& feature = hotspots.features[at->second];
+        json j = json::parse(feature.json);
+        j["properties"]["patrol_windows"] = text;
+        feature.json = j.dump();
+    }
+    bool known = false;
+    for (const auto& [name, type] : hotspots.fields) {
+        known = known || name == "patrol_windows";
+    }
+    if (!known && !windows.empty()) {
+        hotspots.fields.emplace_back("patrol_windows", "string");
+    }
+}
+
+// The bundled districts (geodata/england_force_areas.gpkg) that meet the study area: the
+// map's base layer, since no base map is fetched from outside. Public boundaries (ONS, OGL).
+std::optional<Collection> district_collection(const Collection* study_area, const TimeInterval& run_time) {
+    if (study_area == nullptr || !study_area->extent) {
+        return std::nullopt;
+    }
+    const auto path = geo::bundled_geodata();
+    const auto features = geo::read_polygon_features(path, "districts", "EPSG:27700", {"name", "code", "force"});
+    Collection c;
+    c.id = "districts";
+    c.title = "Districts";
+    c.description = "Local authority districts around the study area, with the police force they belong to "
+                    "(ONS boundaries, generalised; " + path.substr(path.rfind('/') + 1) + ")";
+    c.classification = publish::classification(publish::Profile::published);
+    c.qml = publish::outline_qml("120,120,120", false);
+    geo::Context ctx;
+    bool any = false;
+    BBox extent;
+    for (const auto& f : features) {
+        json geometry = json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
+        BBox box;
+        bool has = false;
+        walk_coordinates(geometry["coordinates"], box, has);
+        if (!has || !box.intersects(*study_area->extent)) {
+            continue;
+        }
+        c.geometry = geometry.value("type", "");
+        // Where the map writes the name: a point inside the district (GEOS PointOnSurface).
+        const auto inside = ctx.from_wkb(f.wkb).interior_point();
+        const json label = json::parse(geo::wkb_to_geojson_wgs84(ctx.point(inside[0], inside[1]).wkb(), 27700));
+        json props{{"name", f.values[0]},
+                   {"code", f.values[1]},
+                   {"force", f.values[2]},
+                   {"label_lon", label["coordinates"][0]},
+                   {"label_lat", label["coordinates"][1]}};
+        add_feature(c, f.values[1].empty() ? std::to_string(c.features.size() + 1) : f.values[1], std::move(geometry),
+                    std::move(props), run_time, any, extent);
+    }
+    if (any) {
+        c.extent = extent;
+    }
+    c.interval = run_time;
+    return c;
+}
+
 } // namespace
 
 const Collection* Snapshot::find(const std::string& id) const {
@@ -441,6 +541,115 @@ std::string store_key(const std::string& store_path) {
     return st.column_text(0);
 }
 
+namespace {
+
+// The collections of one profile's model: hotspots, cells (and the significant Gi* cells),
+// incidents and the study area, with their styles and (published) tiles.
+void add_model_collections(Snapshot& snap, const publish::RunModel& model, const store::StoredRun& run,
+                           const TimeInterval& run_time, const CatalogOptions& o) {
+    const std::map<std::string, std::string> ids{{"hotspots", "hotspots"},
+                                                 {"hotspot_cells", "cells"},
+                                                 {"incidents", "incidents"},
+                                                 {"study_area", "study-area"}};
+    const std::map<std::string, std::string> titles{
+        {"hotspots", "Hotspots"},
+        {"hotspot_cells", run.method == "gistar" ? "Gi* grid cells" : "Hotspot grid cells"},
+        {"incidents", "Incidents by location and month"},
+        {"study_area", "Study area"}};
+    const bool published = model.profile == publish::Profile::published;
+    const std::string suffix = published ? "" : "-internal";
+    auto add = [&](const publish::ModelLayer& layer, const std::string& id, const std::string& title) {
+        auto c = model_collection(layer, id + suffix, run_time);
+        c.title = title + (published ? "" : " (internal)");
+        c.description = title + " of " + run.categories + ", " + run.period_from + " to " + run.period_to + ", run " +
+                        std::to_string(run.id) + " (" + run.method + "); " + model.disclosure.rule;
+        c.access = published ? Permission::read_published : Permission::read_internal;
+        c.classification = publish::classification(model.profile);
+        c.qml = publish::layer_style(model, layer);
+        if (published && (layer.name == "hotspots" || layer.name == "hotspot_cells") && id != "cells-significant") {
+            c.tiles = make_tiles(model, layer.name, c.id, o, c.fields);
+        }
+        snap.collections.push_back(std::move(c));
+    };
+    for (const auto& model_layer : model.layers) {
+        const auto id_it = ids.find(model_layer.name);
+        if (id_it == ids.end()) {
+            continue;
+        }
+        publish::ModelLayer layer = model_layer;
+        if (layer.name == "hotspot_cells" && layer.field("cell") >= 0) {
+            layer.id_field = "cell"; // a cell is known by its number in the grid, in every collection
+        }
+        add(layer, id_it->second, titles.at(layer.name));
+        if (layer.name == "hotspot_cells" && run.method == "gistar") {
+            if (const auto significant = significant_cells(layer)) {
+                add(*significant, "cells-significant", "Gi* significant cells (hot and cold spots, 90 % and more)");
+            }
+        }
+    }
+    if (published) {
+        for (const auto& n : model.disclosure.notes) {
+            snap.notes.push_back(n);
+        }
+    }
+}
+
+// The patrol bulletin of the run's last month, made now so that no request waits for it.
+void add_bulletin(Snapshot& snap, store::Store& store, const store::StoredRun& run) {
+    try {
+        publish::BulletinOptions bo;
+        bo.run_id = run.id;
+        bo.method = run.method;
+        auto docs = publish::render_bulletin(store, bo);
+        snap.bulletin_pdf = std::move(docs.pdf);
+        snap.bulletin_html = std::move(docs.html);
+        snap.bulletin_period = docs.report.period_from + " to " + docs.report.period_to;
+        for (auto& c : snap.collections) {
+            if (c.id == "hotspots" || c.id == "hotspots-internal") {
+                add_patrol_windows(c, docs.report.windows);
+            }
+        }
+    } catch (const Error& e) {
+        snap.notes.push_back(std::string{"no bulletin: "} + e.what());
+    }
+}
+
+void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, const CatalogOptions& o) {
+    snap.run_id = run.id;
+    snap.method = run.method;
+    snap.period_from = run.period_from;
+    snap.period_to = run.period_to;
+    snap.categories = run.categories;
+    const TimeInterval run_time = month_interval(run.period_from, run.period_to).value_or(TimeInterval{});
+    // One load of the run; the gate makes each profile's model; the collections and tiles
+    // are serialised from the models in memory.
+    publish::LoadOptions load;
+    load.run_id = run.id;
+    const auto raw = publish::load_run(store, load);
+    for (const auto profile : {publish::Profile::published, publish::Profile::internal}) {
+        add_model_collections(snap, publish::disclose(raw, profile, publish::DisclosureRules{}), run, run_time, o);
+    }
+    if (const auto* hotspots = snap.find("hotspots")) {
+        if (auto k = kpi_collection(*hotspots, run_time)) {
+            snap.collections.push_back(std::move(*k));
+        } else {
+            snap.notes.push_back("no referrals linked to run " + std::to_string(run.id) +
+                                 ": no kpis collection (hotref referral link)");
+        }
+    }
+    try {
+        if (auto d = district_collection(snap.find("study-area"), run_time)) {
+            snap.collections.push_back(std::move(*d));
+        }
+    } catch (const Error& e) {
+        snap.notes.push_back(std::string{"no districts collection: "} + e.what());
+    }
+    snap.collections.push_back(referral_collection(store, run.id));
+    add_bulletin(snap, store, run);
+}
+
+} // namespace
+
 std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     auto snap = std::make_shared<Snapshot>();
@@ -448,81 +657,15 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     snap->built_at = store::utc_now();
     snap->attribution = attribution;
     store::Store store{o.store_path, store::OpenMode::read_only};
-    const auto run = choose_run(store, o);
-    if (!run) {
+    if (const auto run = choose_run(store, o)) {
+        add_run(*snap, store, *run, o);
+    } else {
         const std::string m = o.method.empty() ? "patrol" : o.method;
         snap->notes.push_back("no " + m + " run in the store yet: run 'hotref hotspots --method " + m +
                               "' and the service picks it up");
-    } else {
-        snap->run_id = run->id;
-        snap->method = run->method;
-        snap->period_from = run->period_from;
-        snap->period_to = run->period_to;
-        snap->categories = run->categories;
-        const TimeInterval run_time = month_interval(run->period_from, run->period_to).value_or(TimeInterval{});
-        const std::map<std::string, std::string> ids{{"hotspots", "hotspots"},
-                                                     {"hotspot_cells", "cells"},
-                                                     {"incidents", "incidents"},
-                                                     {"study_area", "study-area"}};
-        const std::map<std::string, std::string> titles{
-            {"hotspots", "Hotspots"},
-            {"hotspot_cells", run->method == "gistar" ? "Gi* grid cells" : "Hotspot grid cells"},
-            {"incidents", "Incidents by location and month"},
-            {"study_area", "Study area"}};
-        // One load of the run; the gate makes each profile's model; the collections and tiles
-        // are serialised from the models in memory.
-        publish::LoadOptions load;
-        load.run_id = run->id;
-        const auto raw = publish::load_run(store, load);
-        for (const auto profile : {publish::Profile::published, publish::Profile::internal}) {
-            const auto model = publish::disclose(raw, profile, publish::DisclosureRules{});
-            const bool published = profile == publish::Profile::published;
-            for (const auto& layer : model.layers) {
-                const auto id_it = ids.find(layer.name);
-                if (id_it == ids.end()) {
-                    continue;
-                }
-                auto c = model_collection(layer, id_it->second + (published ? "" : "-internal"), run_time);
-                c.title = titles.at(layer.name) + (published ? "" : " (internal)");
-                c.description = titles.at(layer.name) + " of " + run->categories + ", " + run->period_from + " to " +
-                                run->period_to + ", run " + std::to_string(run->id) + " (" + run->method + "); " +
-                                model.disclosure.rule;
-                c.access = published ? Permission::read_published : Permission::read_internal;
-                c.classification = publish::classification(profile);
-                if (published && (layer.name == "hotspots" || layer.name == "hotspot_cells")) {
-                    c.tiles = make_tiles(model, layer.name, c.id, o, c.fields);
-                }
-                snap->collections.push_back(std::move(c));
-            }
-            if (published) {
-                for (const auto& n : model.disclosure.notes) {
-                    snap->notes.push_back(n);
-                }
-            }
-        }
-        if (const auto* hotspots = snap->find("hotspots")) {
-            if (auto k = kpi_collection(*hotspots, run_time)) {
-                snap->collections.push_back(std::move(*k));
-            } else {
-                snap->notes.push_back("no referrals linked to run " + std::to_string(run->id) +
-                                      ": no kpis collection (hotref referral link)");
-            }
-        }
-        snap->collections.push_back(referral_collection(store, run->id));
-        // The patrol bulletin of the run's last month, made now so that no request waits for it.
-        try {
-            publish::BulletinOptions bo;
-            bo.run_id = run->id;
-            bo.method = run->method;
-            auto docs = publish::render_bulletin(store, bo);
-            snap->bulletin_pdf = std::move(docs.pdf);
-            snap->bulletin_html = std::move(docs.html);
-            snap->bulletin_period = docs.report.period_from + " to " + docs.report.period_to;
-        } catch (const Error& e) {
-            snap->notes.push_back(std::string{"no bulletin: "} + e.what());
-        }
     }
     if (auto e = evaluation_collection(store)) {
+        e->qml = publish::change_qml("percent_change", "\"code\" || ' ' || round(\"percent_change\") || '%'");
         snap->collections.push_back(std::move(*e));
     } else {
         snap->notes.push_back("no evaluation in the store: no evaluation collection (hotref evaluate)");

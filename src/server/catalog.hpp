@@ -65,6 +65,7 @@ struct Collection {
     std::optional<TimeInterval> interval;
     std::vector<std::pair<std::string, std::string>> fields; // name, JSON type
     std::shared_ptr<const TileSet> tiles;                    // published layers only
+    std::string qml;                                         // its QGIS style (empty: none)
 };
 
 struct Snapshot {

@@ -14,6 +14,8 @@ const char* route_label(Route r) noexcept {
     case Route::items: return "/collections/{id}/items";
     case Route::item: return "/collections/{id}/items/{featureId}";
     case Route::tilejson: return "/tiles/{id}.json";
+    case Route::styles: return "/collections/{id}/styles";
+    case Route::map: return "/map";
     case Route::tile: return "/tiles/{id}/{z}/{x}/{y}.pbf";
     case Route::feeds: return "/v1/feeds";
     case Route::referrals: return "/v1/referrals";

@@ -13,7 +13,7 @@ namespace hotref::server {
 enum class Route : int {
     landing, api, conformance, collections, collection, items, item, tilejson, tile,
     feeds, referrals, referral, hotspots, evaluations, evaluation, bulletin,
-    health, ready, metrics, other, count_
+    styles, map, health, ready, metrics, other, count_
 };
 
 const char* route_label(Route r) noexcept;

@@ -2,6 +2,7 @@
 // tiles of the published collections, answered from the current snapshot.
 
 #include "server/call.hpp"
+#include "server/html.hpp"
 #include "server/service.hpp"
 
 #include "publish/disclosure.hpp"
@@ -28,6 +29,23 @@ json interval_json(const std::optional<TimeInterval>& t) {
                                      t->end > 1e299 ? json{} : json(iso_utc(t->end))})});
 }
 
+constexpr const char* qml_type = "application/vnd.qgis.qml";
+constexpr const char* styles_rel = "http://www.opengis.net/def/rel/ogc/1.0/styles";
+
+// f=html, or no f and a browser's Accept (text/html); f=json and the like keep JSON.
+bool wants_html(const Service::Call& call) {
+    if (const auto f = call.target.params.find("f"); f != call.target.params.end()) {
+        return f->second == "html";
+    }
+    return header_has(lower(std::string{call.req[http::field::accept]}), "text/html");
+}
+
+void send_html(Service::Call& call, std::string page) {
+    // The pages hold no script: none may run, whatever a feature's text holds.
+    call.ex.response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    call.send(200, std::move(page), "text/html; charset=utf-8");
+}
+
 json collection_json(const Collection& c, const std::string& base) {
     json j;
     j["id"] = c.id;
@@ -40,6 +58,12 @@ json collection_json(const Collection& c, const std::string& base) {
         links.push_back(link(base + "/tiles/" + c.id + ".json", "describedby", "application/json",
                              "vector tiles (TileJSON)"));
     }
+    if (!c.qml.empty()) {
+        const std::string styles = base + "/collections/" + c.id + "/styles";
+        links.push_back(link(styles + "/default?f=qml", "describedby", qml_type, "QGIS style (QML)"));
+        links.push_back(link(styles, styles_rel, "application/json", "the styles of this collection"));
+    }
+    links.push_back(link(base + "/collections/" + c.id + "?f=html", "alternate", "text/html", "this collection as HTML"));
     links.push_back(link("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/", "license",
                          "text/html", "Open Government Licence v3.0"));
     j["links"] = links;
@@ -110,7 +134,13 @@ void Service::landing(Call& call) {
     links.push_back(link(call.base + "/conformance", "conformance", "application/json",
                          "the OGC API conformance classes implemented"));
     links.push_back(link(call.base + "/collections", "data", "application/json", "the collections"));
+    links.push_back(link(call.base + "/?f=html", "alternate", "text/html", "this document as HTML"));
+    links.push_back(link(call.base + "/map", "service-doc", "text/html", "the web map of the hotspots"));
     j["links"] = links;
+    if (wants_html(call)) {
+        send_html(call, landing_html(j));
+        return;
+    }
     call.send_json(200, j);
 }
 
@@ -137,12 +167,20 @@ void Service::collections(Call& call) {
     json j;
     j["links"] = json::array({link(call.base + "/collections", "self", "application/json", "the collections")});
     j["collections"] = list;
+    if (wants_html(call)) {
+        send_html(call, collections_html(j));
+        return;
+    }
     call.send_json(200, j);
 }
 
 void Service::collection(Call& call, const std::string& id) {
     const auto snap = snapshot(); // keeps the collection alive while answering
     const auto& c = readable_collection(call, *snap, id);
+    if (wants_html(call)) {
+        send_html(call, collection_html(collection_json(c, call.base)));
+        return;
+    }
     call.send_json(200, collection_json(c, call.base));
 }
 
@@ -156,8 +194,9 @@ void Service::items(Call& call, const std::string& id) {
             throw bad_request("unknown query parameter '" + key + "' (items take limit, offset, bbox, datetime)");
         }
     }
-    if (const auto f = params.find("f"); f != params.end() && f->second != "json" && f->second != "geojson") {
-        throw HttpError{406, "not_acceptable", "items are served as GeoJSON only (f=json)"};
+    if (const auto f = params.find("f");
+        f != params.end() && f->second != "json" && f->second != "geojson" && f->second != "html") {
+        throw HttpError{406, "not_acceptable", "items are served as GeoJSON (f=json) or HTML (f=html)"};
     }
     if (const auto crs = params.find("bbox-crs"); crs != params.end() && crs->second != crs84) {
         throw bad_request(std::string{"bbox-crs: only "} + crs84 + " (longitude, latitude) is supported");
@@ -243,6 +282,10 @@ void Service::items(Call& call, const std::string& id) {
         body += page[i]->json;
     }
     body += "]}";
+    if (wants_html(call)) {
+        send_html(call, items_html(json::parse(body), c.title));
+        return;
+    }
     call.send(200, std::move(body), geojson_type);
 }
 
@@ -260,7 +303,43 @@ void Service::item(Call& call, const std::string& id, const std::string& feature
     links.push_back(link(call.base + "/collections/" + c.id, "collection", "application/json", "the collection"));
     body.pop_back(); // the closing brace
     body += R"(,"links":)" + links.dump() + "}";
+    if (wants_html(call)) {
+        send_html(call, item_html(json::parse(body), c.title));
+        return;
+    }
     call.send(200, std::move(body), geojson_type);
+}
+
+// A minimal OGC API - Styles: each collection has one style, "default", as QML (QGIS).
+void Service::styles(Call& call, const std::string& id) {
+    const auto snap = snapshot();
+    const auto& c = readable_collection(call, *snap, id);
+    json list = json::array();
+    if (!c.qml.empty()) {
+        const std::string href = call.base + "/collections/" + c.id + "/styles/default";
+        list.push_back({{"id", "default"},
+                        {"title", c.title + ", as hotref's GeoPackage styles it"},
+                        {"links", json::array({link(href + "?f=qml", "stylesheet", qml_type, "QGIS style (QML)")})}});
+    }
+    json j;
+    j["styles"] = list;
+    j["links"] = json::array({link(call.base + "/collections/" + c.id + "/styles", "self", "application/json",
+                                   "the styles of this collection")});
+    call.send_json(200, j);
+}
+
+void Service::style(Call& call, const std::string& id, const std::string& style_id) {
+    const auto snap = snapshot();
+    const auto& c = readable_collection(call, *snap, id);
+    if (style_id != "default" || c.qml.empty()) {
+        throw HttpError{404, "not_found",
+                        "no style '" + style_id + "' for collection '" + id + "'" +
+                            (c.qml.empty() ? " (it has none)" : " (its style is 'default')")};
+    }
+    if (const auto f = call.target.params.find("f"); f != call.target.params.end() && f->second != "qml") {
+        throw HttpError{406, "not_acceptable", "styles are served as QGIS QML only (f=qml)"};
+    }
+    call.send(200, c.qml, std::string{qml_type} + "; charset=utf-8");
 }
 
 void Service::tilejson(Call& call, const std::string& id) {
@@ -385,6 +464,15 @@ void Service::openapi(Call& call) {
         get("one feature", "getFeature",
             json::array({id_param, parameter("featureId", "a feature's id", {{"type", "string"}}, true, "path")}),
             {{"200", response("the feature", geojson_type)}, {"404", response("no such feature", "application/json")}});
+    paths["/collections/{collectionId}/styles"] = get("the styles of a collection (OGC API - Styles)", "getStyles",
+                                                      json::array({id_param}),
+                                                      {{"200", response("the styles", "application/json")}});
+    paths["/collections/{collectionId}/styles/{styleId}"] =
+        get("a style of a collection as QGIS QML (f=qml)", "getStyle",
+            json::array({id_param, parameter("styleId", "a style's id ('default')", {{"type", "string"}}, true, "path")}),
+            {{"200", response("the style", qml_type)}, {"404", response("no such style", "application/json")}});
+    paths["/map"] = get("the web map (HTML; its data comes from this API with the user's token)", "getMap",
+                        json::array(), {{"200", response("the page", "text/html")}});
     paths["/tiles/{collectionId}.json"] = get("TileJSON of a collection's vector tiles", "getTileJSON",
                                               json::array({id_param}),
                                               {{"200", response("TileJSON 3.0", "application/json")}});

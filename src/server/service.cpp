@@ -273,6 +273,18 @@ void Service::dispatch(Call& call) {
             item(call, seg[1], seg[3]);
             return;
         }
+        if ((seg.size() == 3 || seg.size() == 4) && seg[2] == "styles") {
+            call.ex.route = Route::styles;
+            only(get, "GET, HEAD");
+            seg.size() == 3 ? styles(call, seg[1]) : style(call, seg[1], seg[3]);
+            return;
+        }
+    }
+    if (seg[0] == "map" && seg.size() <= 2) {
+        call.ex.route = Route::map;
+        only(get, "GET, HEAD");
+        web(call, seg.size() == 2 ? seg[1] : std::string{});
+        return;
     }
     if (seg[0] == "tiles") {
         if (seg.size() == 2 && seg[1].size() > 5 && seg[1].ends_with(".json")) {

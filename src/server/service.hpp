@@ -102,7 +102,11 @@ private:
     void collection(Call& call, const std::string& id);
     void items(Call& call, const std::string& id);
     void item(Call& call, const std::string& id, const std::string& feature);
+    void styles(Call& call, const std::string& id);
+    void style(Call& call, const std::string& id, const std::string& style_id);
     void tilejson(Call& call, const std::string& id);
+    // the web map (web.cpp)
+    void web(Call& call, const std::string& file);
     void tile(Call& call, const std::string& id, const std::string& z, const std::string& x, const std::string& y);
     // protobuf API
     void feeds(Call& call);

@@ -16,6 +16,7 @@
 #include "referral/registry.hpp"
 #include "server/auth.hpp"
 #include "server/catalog.hpp"
+#include "server/html.hpp"
 #include "server/service.hpp"
 #include "fixtures.hpp"
 #include "support.hpp"
@@ -403,7 +404,7 @@ void check_7() { // bad requests get a 4xx with a structured message
     check("/collections/hotspots/items?bbox=400000,300000,450000,350000", 400);
     check("/collections/hotspots/items?datetime=last-week", 400);
     check("/collections/hotspots/items?colour=red", 400);
-    check("/collections/hotspots/items?f=html", 406);
+    check("/collections/hotspots/items?f=kml", 406); // f=html is served (check_11)
     check("/collections/hot%zzspots/items", 400);
     check("/no/such/thing", 404);
     const auto post = s.service->handle(request(http::verb::post, "/collections/hotspots/items", s.planner, "{}",
@@ -617,6 +618,132 @@ void check_bulletin() { // the current run's patrol bulletin, as PDF, HTML and t
     CHECK(get("/v1/bulletins/latest", "").result_int() == 401);
 }
 
+// Every feature of a collection, through the pages of the API.
+json all_features(const std::string& collection, const std::string& token) {
+    json out = json::array();
+    std::string next = "/collections/" + collection + "/items?limit=500";
+    while (!next.empty()) {
+        const auto page = get_json(next, token);
+        for (const auto& f : page["features"]) {
+            out.push_back(f);
+        }
+        next.clear();
+        for (const auto& l : page["links"]) {
+            if (l["rel"] == "next") {
+                next = without_base(l["href"].get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
+void check_11() { // the web map's files, f=html, styles, significant cells and districts
+    auto& s = served();
+    // The page and MapLibre answer without a token (no data in them), from the build's web/ folder.
+    const auto page = get("/map", "");
+    REQUIRE_MESSAGE(page.result_int() == 200, page.body().substr(0, 300));
+    CHECK(page[http::field::content_type] == "text/html; charset=utf-8");
+    CHECK(page.body().find("map/maplibre-gl.js") != std::string::npos);
+    CHECK(std::string{page["Content-Security-Policy"]}.find("default-src 'self'") != std::string::npos);
+    const auto lib = get("/map/maplibre-gl.js", "");
+    CHECK(lib.result_int() == 200);
+    CHECK(lib.body().size() > 100000);
+    CHECK(get("/map/", "").result_int() == 308);
+    CHECK(get("/map/secret.txt", "").result_int() == 404);
+    CHECK(get("/map/map.html", "").result_int() == 404);
+    CHECK(get("/map/%2e%2e%2fCMakeCache.txt", "").result_int() >= 400);
+    {
+        // Without MapLibre (tools/setup.sh not run): 503 naming the fix.
+        const t::TempDir empty;
+        ::setenv("HOTREF_WEB", empty.path().c_str(), 1);
+        const auto missing = get("/map/maplibre-gl.js", "");
+        ::unsetenv("HOTREF_WEB");
+        CHECK(missing.result_int() == 503);
+        CHECK(missing.body().find("tools/setup.sh") != std::string::npos);
+    }
+
+    // f=html, and a browser's Accept: text/html; every text escaped.
+    CHECK(hotref::server::html_escape("<b a=\"x\">Tom & Jerry's</b>") ==
+          "&lt;b a=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/b&gt;");
+    CHECK(hotref::server::with_format("http://h/c/items?limit=5&f=json&offset=5", "html") ==
+          "http://h/c/items?limit=5&f=html&offset=5");
+    CHECK(hotref::server::with_format("http://h/c", "html") == "http://h/c?f=html");
+    const auto landing = get("/?f=html", s.planner);
+    CHECK(landing[http::field::content_type] == "text/html; charset=utf-8");
+    CHECK(landing.body().find("<a href=\"map\">Web map</a>") != std::string::npos);
+    CHECK(std::string{landing["Content-Security-Policy"]}.find("default-src 'none'") != std::string::npos);
+    const auto browser = s.service->handle(request(http::verb::get, "/collections", s.planner, "", "",
+                                                   "text/html,application/xhtml+xml,*/*;q=0.8")).response;
+    CHECK(browser.body().find("href=\"http://hotref.test/collections/hotspots?f=html\">Hotspots</a>") !=
+          std::string::npos);
+    CHECK(get("/collections", s.planner)[http::field::content_type] == "application/json");
+    const auto h1 = get_json("/collections/hotspots/items/H-0001", s.planner);
+    const auto items = get("/collections/hotspots/items?f=html&limit=3", s.planner).body();
+    CHECK(items.find("<td>" + hotref::server::html_escape(h1["properties"]["name"].get<std::string>()) + "</td>") !=
+          std::string::npos);
+    CHECK(items.find("offset=3&amp;f=html\">next</a>") != std::string::npos);
+    CHECK(get("/collections/hotspots/items/H-0001?f=html", s.planner).body().find("<th>incidents</th>") !=
+          std::string::npos);
+    CHECK(get("/collections/hotspots/items?f=xml", s.planner).result_int() == 406);
+    CHECK(get("/collections/hotspots-internal?f=html", s.planner).result_int() == 403);
+
+    // Styles: the QML each collection links, as the GeoPackage stores it.
+    std::string qml_href;
+    const auto cells = get_json("/collections/cells", s.planner);
+    for (const auto& l : cells["links"]) {
+        if (l["type"] == "application/vnd.qgis.qml") {
+            qml_href = l["href"].get<std::string>();
+        }
+    }
+    REQUIRE(!qml_href.empty());
+    const auto qml = get(without_base(qml_href), s.planner);
+    CHECK(qml.result_int() == 200);
+    CHECK(qml.body().find("attr=\"bin\"") != std::string::npos);
+    CHECK(qml.body().find("214,47,39,255") != std::string::npos);
+    CHECK(get_json("/collections/hotspots/styles", s.planner)["styles"][0]["id"] == "default");
+    CHECK(get("/collections/hotspots/styles/other", s.planner).result_int() == 404);
+    CHECK(get("/collections/hotspots-internal/styles/default", s.planner).result_int() == 403);
+
+    // The significant cells are exactly the published cells with a bin other than 0, as published.
+    std::map<std::string, std::string> significant;
+    for (const auto& f : all_features("cells", s.planner)) {
+        if (f["properties"]["bin"].get<int>() != 0) {
+            significant[f["id"].get<std::string>()] = f["properties"].dump();
+        }
+    }
+    const auto only = all_features("cells-significant", s.planner);
+    CHECK(!significant.empty());
+    CHECK(only.size() == significant.size());
+    for (const auto& f : only) {
+        CHECK(significant[f["id"].get<std::string>()] == f["properties"].dump());
+    }
+    CHECK(sql_int("SELECT count(*) FROM run_cell WHERE run_id = " + std::to_string(s.run_id) + " AND bin != 0") ==
+          static_cast<std::int64_t>(only.size()));
+
+    // Districts under the map: the nine of the Derbyshire force, and neighbours.
+    std::set<std::string> derbyshire;
+    for (const auto& f : all_features("districts", s.planner)) {
+        if (f["properties"]["force"] == "Derbyshire Constabulary") {
+            derbyshire.insert(f["properties"]["name"].get<std::string>());
+        }
+    }
+    CHECK(derbyshire.size() == 9);
+    CHECK(derbyshire.count("Derby") == 1);
+    CHECK(derbyshire.count("High Peak") == 1);
+
+    // Patrol windows on the bulletin's top five (police.uk has no times: none, said so).
+    int with_windows = 0;
+    for (const auto& f : all_features("hotspots", s.planner)) {
+        if (f["properties"].contains("patrol_windows")) {
+            ++with_windows;
+            CHECK(f["properties"]["rank"].get<int>() <= 5);
+            CHECK(f["properties"]["patrol_windows"] == "none: the source has no times of day");
+        }
+    }
+    CHECK(with_windows == std::min<int>(5, static_cast<int>(get_json("/collections/hotspots/items?limit=1",
+                                                                      s.planner)["numberMatched"].get<int>())));
+}
+
 // One test case, so that the served store (ingest, Gi*, referrals, evaluation, layers) is built once.
 TEST_CASE("serve: the service over the real Derbyshire run") {
     SUBCASE("the current run's patrol bulletin") {
@@ -654,5 +781,8 @@ TEST_CASE("serve: the service over the real Derbyshire run") {
     }
     SUBCASE("hotspots, evaluations and metrics from the API") {
         check_10();
+    }
+    SUBCASE("the web map's files, f=html pages, styles, significant cells and districts") {
+        check_11();
     }
 }
