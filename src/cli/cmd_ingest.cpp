@@ -98,23 +98,45 @@ void print_file(const ingest::FileReport& r, bool quiet) {
     for (const auto& note : r.notes) {
         std::cerr << "note: " << r.name << ": " << note << "\n";
     }
-    if (r.rows_rejected > 0) {
-        std::cerr << "warning: " << r.name << ": " << with_commas(r.rows_rejected) << " of "
-                  << with_commas(r.rows_read) << " rows rejected (";
+    // police.uk publishes every crime it cannot place as a "No Location" row (no coordinates):
+    // those are normal, counted once for the whole run (print_no_location), not per file.
+    const auto no_location = r.rejects_by_code.count("no_coordinates") != 0 ? r.rejects_by_code.at("no_coordinates") : 0;
+    const auto other = r.rows_rejected - no_location;
+    if (other > 0) {
+        std::cerr << "warning: " << r.name << ": " << with_commas(other) << " of " << with_commas(r.rows_read)
+                  << " rows rejected (";
         bool first = true;
         for (const auto& [code, n] : r.rejects_by_code) {
+            if (code == "no_coordinates") {
+                continue;
+            }
             std::cerr << (first ? "" : ", ") << code << " " << with_commas(n);
             first = false;
         }
         std::cerr << ")\n";
+        std::int64_t shown = 0;
         for (const auto& ex : r.reject_examples) {
+            if (ex.code == "no_coordinates") {
+                continue;
+            }
+            ++shown;
             std::cerr << "  " << r.name << ":" << ex.line << ": " << (ex.field.empty() ? "" : ex.field + ": ")
                       << ex.reason << "\n";
         }
-        if (r.rows_rejected > static_cast<std::int64_t>(r.reject_examples.size())) {
+        if (other > shown) {
             std::cerr << "  (all of them: hotref status --rejects)\n";
         }
     }
+}
+
+void print_no_location(std::int64_t rows, std::int64_t files) {
+    if (rows == 0) {
+        return;
+    }
+    std::cerr << "note: " << with_commas(rows) << (rows == 1 ? " row" : " rows") << " in " << files
+              << (files == 1 ? " file" : " files")
+              << " had no coordinates (police.uk \"No Location\" rows: not mapped, kept as rejects; "
+                 "hotref status --rejects)\n";
 }
 
 } // namespace
@@ -155,11 +177,17 @@ int IngestCommand::run() {
         std::cerr << "note: skipped " << plan.skipped.size() << " file(s) that are not feeds, e.g. "
                   << plan.skipped.front() << "\n";
     }
+    std::int64_t no_location = 0, no_location_files = 0;
     for (const auto& file : plan.files) {
         const auto r = ingester.ingest(file);
         print_file(r, m_quiet);
+        if (const auto it = r.rejects_by_code.find("no_coordinates"); it != r.rejects_by_code.end()) {
+            no_location += it->second;
+            ++no_location_files;
+        }
         ingest::add_file_report(report, r);
     }
+    print_no_location(no_location, no_location_files);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     report.set_seconds(seconds);
     if (!m_quiet) {

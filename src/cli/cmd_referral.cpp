@@ -41,13 +41,21 @@ closed referral does not change (but its reoffence and victim answers can be rec
 A person who refused before cannot be referred again (checked once a new referral passes
 every other check; the answer names the earlier referral, and the check is recorded in
 api_audit without the person); an incident has one referral.
+Dates are ISO (2025-08-02T22:00) or UK, day first (02/08/2025 22:00, 02/08/2025); a
+location is easting/northing (British National Grid) or latitude/longitude (WGS84).
+A bad row is one rejected row, listed with each of its problems (file:line, column).
 docs/referrals.md describes every column.
+
+Exit status: 0 done (import: every file stored, bad rows skipped with --skip-bad-rows);
+1 a file stored nothing, a change was rejected, or the store could not be read or
+written; 2 bad arguments or no secret.
 
 Examples:
   export HOTREF_REFERRAL_SECRET=$(cat /secure/hotref-referral.key)
   hotref referral template > referrals.csv
   hotref referral import referrals.csv --actor "J Smith (caseworker)"
   hotref referral set IJ-2025-0001 contacted_at=2025-03-02T10:00 --actor provider
+  hotref referral set IJ-2025-0002 "assessed_at=04/03/2025 14:00" latitude=53.2350 longitude=-1.4210
   hotref referral list --state contacted
   hotref referral show IJ-2025-0001
   hotref referral link --within 250
@@ -98,10 +106,23 @@ void ReferralCommand::apply(const po::variables_map& vm) {
 
 namespace {
 
+// One heading per rejected row, then each of its problems as FILE:LINE: COLUMN (LETTER): reason.
 void print_errors(const std::string& file, const std::vector<referral::RowError>& errors) {
-    for (const auto& e : errors) {
-        std::cerr << file << ":" << e.line << ": " << (e.reference.empty() ? "" : e.reference + ": ")
-                  << (e.field.empty() ? "" : e.field + ": ") << e.reason << "\n";
+    for (std::size_t i = 0; i < errors.size();) {
+        std::size_t end = i;
+        while (end < errors.size() && errors[end].line == errors[i].line) {
+            ++end;
+        }
+        const auto& first = errors[i];
+        std::cerr << file << ":" << first.line << ": row rejected"
+                  << (first.reference.empty() ? "" : " (" + first.reference + ")") << ": " << (end - i)
+                  << (end - i == 1 ? " problem\n" : " problems\n");
+        for (; i < end; ++i) {
+            const auto& e = errors[i];
+            std::cerr << "  " << file << ":" << e.line << ": " << (e.field.empty() ? "" : e.field)
+                      << (e.column > 0 ? " (column " + referral::spreadsheet_column(e.column) + ")" : "")
+                      << (e.field.empty() && e.column == 0 ? "" : ": ") << e.reason << "\n";
+        }
     }
 }
 
@@ -113,7 +134,7 @@ int ReferralCommand::run() {
         for (std::size_t i = 0; i < cols.size(); ++i) {
             std::cout << (i ? "," : "") << cols[i];
         }
-        std::cout << "\nIJ-2025-0001,2025-03-01T18:30,DC-2025-000101,2025-03-01T17:45,asb,nuisance,435170,335720,"
+        std::cout << "\nIJ-2025-0001,2025-03-01T18:30,DC-2025-000101,2025-03-01T17:45,asb,nuisance,435170,335720,,,"
                      "community-resolution,10-17,yes,Derbyshire IJ Provider,FORCE-PERSON-ID-123,2025-03-02T10:00,"
                      "2025-03-04T14:00,none,no,2025-03-08T10:00,2025-03-08T11:00,litter-picking,8,8,completed,"
                      "2025-03-22T16:00,,,yes,yes,yes\n";
@@ -134,13 +155,16 @@ int ReferralCommand::run() {
                 referral::audit_cli_refusal(store, m_actor, "referral import " + file, reference);
             }
             if (r.committed) {
-                std::printf("%s: %lld rows: %lld created, %lld updated, %lld unchanged, %zu with errors%s\n",
+                std::printf("%s: %lld rows: %lld created, %lld updated, %lld unchanged, %lld rejected%s\n",
                             file.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.created),
-                            static_cast<long long>(r.updated), static_cast<long long>(r.unchanged), r.errors.size(),
-                            r.errors.empty() ? "" : " (skipped)");
+                            static_cast<long long>(r.updated), static_cast<long long>(r.unchanged),
+                            static_cast<long long>(r.rows_rejected()), r.errors.empty() ? "" : " (skipped)");
             } else {
-                std::fprintf(stderr, "%s: nothing stored: %zu problem(s) in %lld rows; fix them or give --skip-bad-rows\n",
-                             file.c_str(), r.errors.size(), static_cast<long long>(r.rows));
+                std::fprintf(stderr,
+                             "%s: nothing stored: %lld of %lld rows rejected (%zu problem%s, listed above); fix "
+                             "them or give --skip-bad-rows\n",
+                             file.c_str(), static_cast<long long>(r.rows_rejected()), static_cast<long long>(r.rows),
+                             r.errors.size(), r.errors.size() == 1 ? "" : "s");
                 status = 1;
             }
         }

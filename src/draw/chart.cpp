@@ -38,11 +38,57 @@ std::string percent_label(double v) {
     return buf;
 }
 
+// A chart's size follows from its labels (issue 16: "Mansfi" was a label cut at the
+// edge), so text is measured before the chart's canvas exists, on a scratch one.
+double measured(const std::string& s, double size, bool bold = false) {
+    auto scratch = Canvas::in_memory_svg(10, 10);
+    return scratch.text_width(s, size, bold);
+}
+
+// The title (17 bold) and the subtitle (12) from x, the subtitle wrapped into `width`.
+struct Heading {
+    std::string title;
+    std::vector<std::string> lines;  // the subtitle
+    double width = 0;                // the widest of them
+    /// How much lower than with one subtitle line the plot must start.
+    [[nodiscard]] double extra() const { return 16.0 * static_cast<double>(std::max<std::size_t>(lines.size(), 1) - 1); }
+};
+
+Heading heading(const std::string& title, const std::string& subtitle, double width) {
+    auto scratch = Canvas::in_memory_svg(10, 10);
+    Heading h;
+    h.title = title;
+    h.lines = scratch.wrap(subtitle, width, 12);
+    h.width = scratch.text_width(title, 17, true);
+    for (const auto& l : h.lines) {
+        h.width = std::max(h.width, scratch.text_width(l, 12));
+    }
+    return h;
+}
+
+void draw_heading(Canvas& c, double x, const Heading& h) {
+    c.colour(dark);
+    c.text(x, 30, h.title, 17, true);
+    c.colour(grey);
+    double y = 52;
+    for (const auto& l : h.lines) {
+        c.text(x, y, l, 12);
+        y += 16;
+    }
+}
+
 } // namespace
 
 void line_chart(const std::string& path, const std::string& title, const std::string& subtitle,
                 const std::vector<std::string>& labels, const std::vector<Series>& series, int mark) {
-    const double W = 900, H = 480, left = 70, right = 170, top = 70, bottom = 60;
+    const double left = 70, bottom = 60;
+    double right = 170;
+    for (const auto& s : series) {
+        right = std::max(right, 60 + measured(s.name, 11));  // the legend's names, whole
+    }
+    const double W = std::max(900.0, left + measured(title, 17, true) + 20);
+    const Heading head = heading(title, subtitle, W - left - 20);
+    const double top = 70 + head.extra(), H = 480 + head.extra();
     Canvas c{path, W, H};
     auto* cr = c.cr();
     double ymax = 1;
@@ -60,10 +106,7 @@ void line_chart(const std::string& path, const std::string& title, const std::st
     const auto n = std::max<std::size_t>(labels.size(), 2);
     auto X = [&](std::size_t i) { return left + pw * static_cast<double>(i) / static_cast<double>(n - 1); };
     auto Y = [&](double v) { return top + ph * (1 - v / ymax); };
-    c.colour(dark);
-    c.text(left, 30, title, 17, true);
-    c.colour(grey);
-    c.text(left, 52, subtitle, 12);
+    draw_heading(c, left, head);
     // Grid and axes.
     cairo_set_line_width(cr, 1);
     for (double v = 0; v <= ymax + 1e-9; v += step) {
@@ -124,9 +167,17 @@ void line_chart(const std::string& path, const std::string& title, const std::st
 
 void ratio_chart(const std::string& path, const std::string& title, const std::string& subtitle,
                  const std::vector<Estimate>& estimates) {
-    const double row = 24, left = 260, right = 40, top = 80, bottom = 50, W = 900;
+    // The labels' column is as wide as the widest label, so none is cut off at the left edge.
+    double widest = 0;
+    for (std::size_t i = 0; i < estimates.size(); ++i) {
+        widest = std::max(widest, measured(estimates[i].label, 12, i == 0));
+    }
+    const double row = 24, right = 40, bottom = 50, left = std::max(260.0, widest + 32);
+    const double W = left + 600 + right;
+    const Heading head = heading(title, subtitle, W - 40);
+    const double top = 80 + head.extra();
     const double H = top + bottom + row * static_cast<double>(std::max<std::size_t>(estimates.size(), 1));
-    Canvas c{path, W, H};
+    Canvas c{path, std::max(W, head.width + 40), H};
     auto* cr = c.cr();
     const double lo = std::log(0.25), hi = std::log(4.0);
     const double pw = W - left - right;
@@ -134,10 +185,7 @@ void ratio_chart(const std::string& path, const std::string& title, const std::s
         const double l = std::clamp(std::log(std::max(v, 1e-9)), lo, hi);
         return left + pw * (l - lo) / (hi - lo);
     };
-    c.colour(dark);
-    c.text(20, 30, title, 17, true);
-    c.colour(grey);
-    c.text(20, 52, subtitle, 12);
+    draw_heading(c, 20, head);
     for (const double v : {0.25, 0.5, 1.0, 2.0, 4.0}) {
         cairo_set_source_rgb(cr, v == 1.0 ? 0.3 : 0.88, v == 1.0 ? 0.3 : 0.88, v == 1.0 ? 0.3 : 0.88);
         cairo_set_line_width(cr, 1);
@@ -177,7 +225,14 @@ void ratio_chart(const std::string& path, const std::string& title, const std::s
 void share_chart(const std::string& path, const std::string& title, const std::string& subtitle,
                  const std::string& x_label, const std::string& y_label, const std::vector<Curve>& curves,
                  const std::string& note) {
-    const double W = 900, H = 560, left = 80, right = 190, top = 70, bottom = 70;
+    const double left = 80, bottom = 70;
+    double right = 190;
+    for (const auto& k : curves) {
+        right = std::max(right, 60 + measured(k.name, 11));
+    }
+    const double W = std::max(900.0, left + measured(title, 17, true) + 20);
+    const Heading head = heading(title, subtitle, W - left - 20);
+    const double top = 70 + head.extra(), H = 560 + head.extra();
     double xlargest = 0;
     double ylargest = 0;
     for (const auto& k : curves) {
@@ -202,10 +257,7 @@ void share_chart(const std::string& path, const std::string& title, const std::s
     const double ph = H - top - bottom;
     auto X = [&](double share) { return left + pw * std::clamp(100 * share / xmax, 0.0, 1.0); };
     auto Y = [&](double share) { return top + ph * (1 - std::clamp(100 * share / ymax, 0.0, 1.0)); };
-    c.colour(dark);
-    c.text(left, 30, title, 17, true);
-    c.colour(grey);
-    c.text(left, 52, subtitle, 12);
+    draw_heading(c, left, head);
     cairo_set_line_width(cr, 1);
     for (double v = 0; v <= ymax + 1e-9; v += ystep) {
         cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);

@@ -75,14 +75,14 @@ Wdq weighted_displacement_quotient(const BeforeAfter& r, const BeforeAfter& d, c
     Wdq w;
     if (c.before <= 0 || c.after <= 0) {
         w.success = w.buffer_displacement = w.wdq = nan;
-        w.reading = "meaningless: no control incidents";
+        w.reading = "no control incidents to compare against";
         return w;
     }
     w.success = r.after / c.after - r.before / c.before;
     w.buffer_displacement = d.after / c.after - d.before / c.before;
     if (w.success >= 0) {
         w.wdq = nan;
-        w.reading = "meaningless: no reduction in the target area relative to the control";
+        w.reading = "no reduction to measure displacement against";
         return w;
     }
     w.meaningful = true;

@@ -480,7 +480,9 @@ public:
         check_row_limit();
         ++m_report.rejects_by_code[rej.code];
         m_store.insert_reject(m_feed_id, rej);
-        if (m_report.reject_examples.size() < m_options.reject_examples) {
+        // police.uk "No Location" rows (no coordinates) are normal: counted, not examples, so
+        // the examples show the rows that are wrong.
+        if (rej.code != "no_coordinates" && m_report.reject_examples.size() < m_options.reject_examples) {
             m_report.reject_examples.push_back(std::move(rej));
         }
     }

@@ -379,7 +379,9 @@ void draw_overview(Canvas& c, const Model& m, double x, double y, double w, doub
                        [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
         const double tw = c.text_width(name, 5.8);
         for (const double dy : {0.0, 9.0, -9.0, 18.0, -18.0}) {
-            const double lx = f.X(d.label[0]), ly = f.Y(d.label[1]) + dy;
+            // Kept inside the frame (a district at its edge was cut to "MANSFI" by the clip).
+            const double lx = std::clamp(f.X(d.label[0]), x + tw / 2 + 3, std::max(x + tw / 2 + 3, x + w - tw / 2 - 3));
+            const double ly = std::clamp(f.Y(d.label[1]) + dy, y + 9, y + h - 4);
             const Box b{lx - tw / 2 - 1, ly - 6, lx + tw / 2 + 1, ly + 1.5};
             if (std::none_of(keep_clear.begin(), keep_clear.end(), [&](const Box& o) { return o.overlaps(b); })) {
                 c.halo_text(lx, ly, name, 5.8, false, Align::centre);

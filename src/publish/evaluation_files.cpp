@@ -80,7 +80,7 @@ std::vector<std::string> write_charts(const EvaluationSummary& out, const Evalua
     std::vector<draw::Estimate> estimates;
     for (std::size_t k = 0; k < out.areas.size() && k <= 20; ++k) {
         const auto& a = out.areas[k];
-        estimates.push_back({a.code == "scheme" ? "all hotspots" : a.code + "  " + a.name.substr(0, 24),
+        estimates.push_back({a.code == "scheme" ? "all hotspots" : a.code + "  " + a.name,
                              a.target_ratio.ratio.estimate, a.target_ratio.ratio.lower, a.target_ratio.ratio.upper});
     }
     const auto file = (std::filesystem::path{opt.charts} / "rate_ratios.png").string();

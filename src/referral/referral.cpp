@@ -2,11 +2,14 @@
 
 #include "core/month.hpp"
 #include "core/text.hpp"
+#include "geo/proj.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 
 namespace hotref::referral {
 
@@ -48,6 +51,116 @@ std::optional<DateTime> parse_when(const std::string& text) {
 }
 
 
+// Digits of `t` from `pos` (at most `max`); -1 when there are none. Moves `pos` past them.
+int digits(const std::string& t, std::size_t& pos, std::size_t max, std::size_t& count) {
+    count = 0;
+    int v = 0;
+    while (pos < t.size() && count < max && std::isdigit(static_cast<unsigned char>(t[pos])) != 0) {
+        v = v * 10 + (t[pos] - '0');
+        ++pos;
+        ++count;
+    }
+    return count == 0 ? -1 : v;
+}
+
+constexpr std::array month_names{"January", "February", "March",     "April",   "May",      "June",
+                                 "July",    "August",   "September", "October", "November", "December"};
+
+} // namespace
+
+UkDate uk_date(const std::string& text) {
+    UkDate out;
+    const bool slashed = text.find('/') != std::string::npos;
+    const bool dashed_day_first = text.size() >= 10 && std::isdigit(static_cast<unsigned char>(text[0])) != 0 &&
+                                  (text[1] == '-' || text[2] == '-');
+    if (!slashed && !dashed_day_first) {
+        return out;  // ISO or something else: the usual checks
+    }
+    const std::string how = "write DD/MM/YYYY HH:MM (day first, as 02/08/2025 22:00) or YYYY-MM-DDTHH:MM";
+    if (dashed_day_first) {
+        out.problem = quote_value(text) + " is ambiguous (day or month first?): " + how;
+        return out;
+    }
+    std::size_t pos = 0, n = 0, year_digits = 0;
+    const int day = digits(text, pos, 2, n);
+    const bool sep1 = pos < text.size() && text[pos] == '/';
+    pos += sep1 ? 1 : 0;
+    const int month = digits(text, pos, 2, n);
+    const bool sep2 = pos < text.size() && text[pos] == '/';
+    pos += sep2 ? 1 : 0;
+    const int year = digits(text, pos, 4, year_digits);
+    int hour = 0, minute = 0, second = -1;
+    bool timed = false, ok = day >= 0 && sep1 && month >= 0 && sep2 && year >= 0;
+    if (ok && pos < text.size()) {
+        timed = text[pos] == ' ' || text[pos] == 'T';
+        ++pos;
+        hour = digits(text, pos, 2, n);
+        ok = timed && hour >= 0 && pos < text.size() && text[pos] == ':';
+        ++pos;
+        minute = ok ? digits(text, pos, 2, n) : -1;
+        ok = ok && minute >= 0 && n == 2;
+        if (ok && pos < text.size() && text[pos] == ':') {
+            ++pos;
+            second = digits(text, pos, 2, n);
+            ok = second >= 0 && n == 2;
+        }
+        ok = ok && pos == text.size();
+    }
+    if (!ok) {
+        out.problem = quote_value(text) + " is not a date: " + how;
+        return out;
+    }
+    if (year_digits != 4) {
+        out.problem = quote_value(text) + " is ambiguous: give the year in full (DD/MM/YYYY)";
+    } else if (month < 1 || month > 12) {
+        out.problem = quote_value(text) + " is impossible: month " + std::to_string(month) + " does not exist" +
+                      (month > 12 && day >= 1 && day <= 12
+                           ? " (it looks month first, as in the US; hotref reads the day first: " + how + ")"
+                           : " (dates are day first: DD/MM/YYYY)");
+    } else if (day < 1 || day > days_in_month(year, month)) {
+        out.problem = quote_value(text) + " is impossible: " + month_names[static_cast<std::size_t>(month - 1)] +
+                      " " + std::to_string(year) + " has " + std::to_string(days_in_month(year, month)) + " days";
+    } else if (hour > 23 || minute > 59 || second > 59) {
+        out.problem = quote_value(text) + " is impossible: not a time of day (HH:MM, 00:00 to 23:59)";
+    }
+    if (!out.problem.empty()) {
+        return out;
+    }
+    char buf[64];
+    if (!timed) {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, day);
+    } else if (second >= 0) {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour, minute, second);
+    } else {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d", year, month, day, hour, minute);
+    }
+    out.iso = buf;
+    return out;
+}
+
+namespace {
+
+// A WGS84 position (latitude, longitude in degrees) as British National Grid metres, or a problem.
+std::optional<std::array<double, 2>> bng_from_wgs84(double lat, double lon, std::vector<FieldError>& errors) {
+    const bool lat_ok = lat >= 49.8 && lat <= 60.9, lon_ok = lon >= -8.7 && lon <= 1.8;
+    if (!lat_ok || !lon_ok) {
+        const bool swapped = lon >= 49.8 && lon <= 60.9 && lat >= -8.7 && lat <= 1.8;
+        errors.push_back({lat_ok ? "longitude" : "latitude",
+                          swapped ? "latitude and longitude look swapped (latitude is about 50 to 61 in Great "
+                                    "Britain, longitude about -8.7 to 1.8)"
+                                  : "not a WGS84 position in Great Britain (decimal degrees: latitude about 50 to "
+                                    "61, longitude about -8.7 to 1.8)"});
+        return std::nullopt;
+    }
+    thread_local const auto to_bng = geo::wgs84_to_bng();
+    const auto p = to_bng.forward({lon, lat});
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
+        errors.push_back({"latitude", "cannot be converted to British National Grid (PROJ)"});
+        return std::nullopt;
+    }
+    return std::array<double, 2>{std::round(p.x), std::round(p.y)};
+}
+
 std::optional<bool> parse_bool(const std::string& v) {
     const auto l = to_lower(v);
     if (l == "yes" || l == "y" || l == "true" || l == "1") {
@@ -88,7 +201,7 @@ bool is_closed(State s) noexcept {
 const std::vector<std::string>& columns() {
     static const std::vector<std::string> cols{
         "reference", "created_at", "incident_refs", "incident_at", "offence", "asb_qualifier", "easting", "northing",
-        "disposal", "age_band", "first_time_entrant", "provider", "person_id", "contacted_at", "assessed_at", "needs",
+        "latitude", "longitude", "disposal", "age_band", "first_time_entrant", "provider", "person_id", "contacted_at", "assessed_at", "needs",
         "interpreter", "workshop_booked_at", "workshop_attended_at", "reparation_type", "hours_set", "hours_done",
         "outcome", "outcome_at", "escalation", "reoffence_date", "victim_consulted", "victim_satisfied",
         "consent_evaluation"};
@@ -230,15 +343,36 @@ Referral from_fields(const std::map<std::string, std::string>& f, const std::str
         }
         return b;
     };
+    // Date-times as ISO, or as caseworkers type them: UK, day first (uk_date).
+    auto when = [&](const char* k) -> std::string {
+        const auto v = get(k);
+        const auto uk = uk_date(v);
+        if (!uk.problem.empty()) {
+            errors.push_back({k, uk.problem});
+        }
+        return uk.iso ? *uk.iso : v;
+    };
     Referral r;
     r.reference = get("reference");
-    r.created_at = get("created_at");
+    r.created_at = when("created_at");
     r.incident_refs = split_incident_refs(get("incident_refs"));
-    r.incident_at = get("incident_at");
+    r.incident_at = when("incident_at");
     r.offence = to_lower(get("offence"));
     r.asb_qualifier = to_lower(get("asb_qualifier"));
     r.easting = number("easting");
     r.northing = number("northing");
+    const auto lat = number("latitude");
+    const auto lon = number("longitude");
+    if (lat || lon) {
+        if (r.easting || r.northing) {
+            errors.push_back({"latitude", "give easting and northing or latitude and longitude, not both"});
+        } else if (!lat || !lon) {
+            errors.push_back({lat ? "longitude" : "latitude", "give both latitude and longitude, or neither"});
+        } else if (const auto bng = bng_from_wgs84(*lat, *lon, errors)) {
+            r.easting = (*bng)[0];
+            r.northing = (*bng)[1];
+        }
+    }
     r.disposal = to_lower(get("disposal"));
     r.age_band = to_lower(get("age_band"));
     r.first_time_entrant = boolean("first_time_entrant").value_or(false);
@@ -246,19 +380,19 @@ Referral from_fields(const std::map<std::string, std::string>& f, const std::str
     if (const auto person = get("person_id"); !person.empty()) {
         r.person_key = hmac_sha256_hex(secret, person);
     }
-    r.contacted_at = get("contacted_at");
-    r.assessed_at = get("assessed_at");
+    r.contacted_at = when("contacted_at");
+    r.assessed_at = when("assessed_at");
     r.needs = get("needs");
     r.interpreter = boolean("interpreter");
-    r.workshop_booked_at = get("workshop_booked_at");
-    r.workshop_attended_at = get("workshop_attended_at");
+    r.workshop_booked_at = when("workshop_booked_at");
+    r.workshop_attended_at = when("workshop_attended_at");
     r.reparation_type = to_lower(get("reparation_type"));
     r.hours_set = number("hours_set");
     r.hours_done = number("hours_done");
     r.outcome = to_lower(get("outcome"));
-    r.outcome_at = get("outcome_at");
+    r.outcome_at = when("outcome_at");
     r.escalation = get("escalation");
-    r.reoffence_date = get("reoffence_date");
+    r.reoffence_date = when("reoffence_date");
     r.victim_consulted = boolean("victim_consulted");
     r.victim_satisfied = boolean("victim_satisfied");
     r.consent_evaluation = boolean("consent_evaluation");
@@ -276,8 +410,8 @@ Referral merged(const Referral& stored, const Referral& u, const std::map<std::s
     if (has("incident_at")) r.incident_at = u.incident_at;
     if (has("offence")) r.offence = u.offence;
     if (has("asb_qualifier")) r.asb_qualifier = u.asb_qualifier;
-    if (has("easting")) r.easting = u.easting;
-    if (has("northing")) r.northing = u.northing;
+    if (has("easting") || has("latitude")) r.easting = u.easting;
+    if (has("northing") || has("longitude")) r.northing = u.northing;
     if (has("disposal")) r.disposal = u.disposal;
     if (has("age_band")) r.age_band = u.age_band;
     if (has("first_time_entrant")) r.first_time_entrant = u.first_time_entrant;
@@ -361,7 +495,7 @@ std::vector<FieldError> validate(const Referral& r) {
         }
         const auto when = parse_when(*s.value);
         if (!when) {
-            e.push_back({s.field, quote_value(*s.value) + " is not a date-time (YYYY-MM-DDTHH:MM)"});
+            e.push_back({s.field, quote_value(*s.value) + " is not a date-time (YYYY-MM-DDTHH:MM, or DD/MM/YYYY HH:MM day first)"});
             continue;
         }
         if (s.needed != nullptr && s.needed->empty()) {

@@ -79,9 +79,20 @@ inline constexpr std::size_t kMaxIncidentRefs = 100;
 /// breaks only in free text). The same for the CSV import and the service.
 std::vector<FieldError> text_problems(const std::map<std::string, std::string>& fields);
 
+/// A date as a caseworker types it in the UK: "02/08/2025 22:00" or "2/8/2025" (day first;
+/// HH:MM or HH:MM:SS). `iso` is its ISO form ("2025-08-02T22:00", "2025-08-02"); `problem`
+/// says why slash text (or a day-first date with dashes, "02-08-2025") is ambiguous or
+/// impossible. Both empty: not in that form (ISO text goes to the usual checks).
+struct UkDate {
+    std::optional<std::string> iso;
+    std::string problem;
+};
+UkDate uk_date(const std::string& text);
+
 /// Builds a referral from template columns (name -> text). The person's
 /// identifier (column person_id) is turned into a keyed hash with `secret` and
-/// dropped. Collects every problem with a field instead of stopping at the first.
+/// dropped. Dates may be UK (uk_date); a position may be latitude/longitude (WGS84,
+/// converted to easting/northing with PROJ) instead of easting/northing. Collects every problem with a field instead of stopping at the first.
 Referral from_fields(const std::map<std::string, std::string>& fields, const std::string& secret,
                      std::vector<FieldError>& errors);
 

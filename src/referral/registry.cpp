@@ -67,8 +67,9 @@ std::map<std::string, std::string> as_fields(const Referral& r) {
 }
 
 // The template columns whose values purge_personal_data removes.
-constexpr const char* purged_columns[] = {"person_id", "needs", "interpreter", "easting", "northing",
-                                          "escalation", "provider", "incident_at", "incident_refs"};
+constexpr const char* purged_columns[] = {"person_id", "needs",    "interpreter", "easting",     "northing",
+                                          "latitude",  "longitude", "escalation", "provider", "incident_at",
+                                          "incident_refs"};
 
 constexpr const char* select_sql =
     "SELECT r.id, r.reference, r.created_at, coalesce(r.incident_at, ''), r.offence, coalesce(r.asb_qualifier, ''), "
@@ -237,8 +238,14 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
         }
     }
     const Referral next = stored ? merged(stored->r, given, fields) : given;
+    // One problem per field: a date already named impossible is not also "not a date-time".
+    auto named = [&errors](const std::string& field) {
+        return std::any_of(errors.begin(), errors.end(), [&field](const FieldError& e) { return e.field == field; });
+    };
     for (auto& e : validate(next)) {
-        errors.push_back(std::move(e));
+        if (!named(e.field)) {
+            errors.push_back(std::move(e));
+        }
     }
     if (stored) {
         for (auto& e : validate_change(stored->r, next)) {
@@ -361,9 +368,16 @@ ImportReport import_csv(store::Store& store, const std::string& path, const Regi
             if (registry.last_refusal_check() == RefusalCheck::refused_before) {
                 report.refused_before.emplace_back(trim(fields["reference"]));
             }
+            // The row's problems in the order of its columns, as the caseworker reads the row.
+            std::vector<RowError> row;
             for (const auto& e : r.errors()) {
-                report.errors.push_back({line, std::string{trim(fields["reference"])}, e.field, e.reason});
+                const auto at = std::find(header.begin(), header.end(), e.field);
+                const int column = at == header.end() ? 0 : static_cast<int>(at - header.begin()) + 1;
+                row.push_back({line, std::string{trim(fields["reference"])}, e.field, e.reason, column});
             }
+            std::stable_sort(row.begin(), row.end(),
+                             [](const RowError& a, const RowError& b) { return a.column < b.column; });
+            report.errors.insert(report.errors.end(), row.begin(), row.end());
         }
     }
     if (report.errors.empty() || skip_bad_rows) {
@@ -371,6 +385,22 @@ ImportReport import_csv(store::Store& store, const std::string& path, const Regi
         report.committed = true;
     }
     return report;
+}
+
+std::int64_t ImportReport::rows_rejected() const {
+    std::int64_t bad = 0;
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        bad += i == 0 || errors[i].line != errors[i - 1].line ? 1 : 0;
+    }
+    return bad;
+}
+
+std::string spreadsheet_column(int column) {
+    std::string letters;
+    for (int c = column; c > 0; c = (c - 1) / 26) {
+        letters.insert(letters.begin(), static_cast<char>('A' + (c - 1) % 26));
+    }
+    return letters;
 }
 
 std::int64_t purge_personal_data(store::Store& store, int months, const std::string& as_of, const std::string& actor) {

@@ -41,7 +41,11 @@ struct RowError {
     std::string reference;
     std::string field;
     std::string reason;
+    int column = 0;   // 1-based position of `field` in the file's header; 0: the row as a whole
 };
+
+/// A spreadsheet's name of a 1-based column: 1 -> "A", 27 -> "AA".
+std::string spreadsheet_column(int column);
 
 /// Thrown by upsert() when a row breaks the rules; carries every problem found.
 class Rejected : public std::exception {
@@ -90,9 +94,11 @@ struct ImportReport {
     std::int64_t created = 0;
     std::int64_t updated = 0;
     std::int64_t unchanged = 0;
-    std::vector<RowError> errors;
+    std::vector<RowError> errors;            // every problem, in file order (a row can have several)
     bool committed = false;
     std::vector<std::string> refused_before; // references of new rows rejected by the refusal check
+    /// Rows with at least one problem (a row with three problems is one row).
+    [[nodiscard]] std::int64_t rows_rejected() const;
 };
 
 /// Imports a referral CSV (the template's columns; others are an error). One

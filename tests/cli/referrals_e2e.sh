@@ -14,7 +14,7 @@ export HOTREF_NO_PROGRESS=1 HOTREF_REFERRAL_SECRET=test-secret-for-the-e2e-run
 "$hotref" hotspots --method gistar --store "$work/s.sqlite" --area "$root/geodata/derbyshire_force_area.gpkg" --cell-size 250 \
   --top 0 >/dev/null 2>&1
 "$hotref" referral import --store "$work/s.sqlite" "$work/r.csv" | tee "$work/import.txt"
-grep -q "720 rows: 720 created, 0 updated, 0 unchanged, 0 with errors" "$work/import.txt"
+grep -q "720 rows: 720 created, 0 updated, 0 unchanged, 0 rejected" "$work/import.txt"
 "$hotref" referral link --store "$work/s.sqlite" | tee "$work/link.txt"
 "$hotref" referral kpis --store "$work/s.sqlite" --as-of 2026-12-31 --profile internal | tee "$work/kpis.txt"
 scheme="$(grep '^scheme' "$work/kpis.txt")"

@@ -39,6 +39,15 @@ TEST_CASE("cli: help lists every command") {
     CHECK(r.err.empty());
 }
 
+TEST_CASE("cli: docs/README.md names every command, without a stale count") {
+    const auto readme = t::read_file(std::string{HOTREF_SOURCE_DIR} + "/docs/README.md");
+    for (const auto& c : hotref::cli::commands()) {
+        CAPTURE(c.name);
+        CHECK(contains(readme, std::string{"`hotref "} + c.name + "`"));
+    }
+    CHECK_FALSE(contains(readme, "commands exist so far"));
+}
+
 TEST_CASE("cli: every command answers -h and 'help COMMAND' with its usage") {
     for (const auto& c : hotref::cli::commands()) {
         CAPTURE(c.name);
@@ -113,6 +122,45 @@ TEST_CASE("cli: ingest the real Derbyshire 2025 data, then again (unchanged)") {
     CHECK(rejects.code == 0);
     CHECK(contains(rejects.out, "2025-01-derbyshire-street.csv.gz:"));
     CHECK(contains(rejects.out, "[outside_area]"));
+}
+
+TEST_CASE("cli: police.uk No Location rows are one summary line per run, not examples per file") {
+    t::TempDir tmp;
+    const std::string header = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+                               "LSOA name,Crime type,Last outcome category,Context\n";
+    const std::string placed = ",2025-0M,Derbyshire Constabulary,Derbyshire Constabulary,-1.377978,53.095745,"
+                               "On or near Prospect Street,E01019400,Amber Valley 001A,Anti-social behaviour,,\n";
+    const std::string unplaced = ",2025-0M,Derbyshire Constabulary,Derbyshire Constabulary,,,No Location,,,"
+                                 "Anti-social behaviour,,\n";
+    auto month = [](std::string row, char m) {
+        row[7] = m;
+        return row;
+    };
+    std::string jan = header + month(placed, '1');
+    for (int i = 0; i < 7; ++i) {
+        jan += month(unplaced, '1');
+    }
+    // February also has one row that is really wrong: it alone gets a warning and an example.
+    std::string feb = header + month(placed, '2') + month(unplaced, '2') + month(unplaced, '2') +
+                      ",2025-13,Derbyshire Constabulary,Derbyshire Constabulary,-1.37,53.09,On or near X,,,"
+                      "Anti-social behaviour,,\n";
+    t::write_file(tmp.file("2025-01-derbyshire-street.csv"), jan);
+    t::write_file(tmp.file("2025-02-derbyshire-street.csv"), feb);
+    const auto r = run_hotref("ingest --store " + q(tmp.file("s.sqlite")) + " " +
+                              q(tmp.file("2025-01-derbyshire-street.csv")) + " " +
+                              q(tmp.file("2025-02-derbyshire-street.csv")));
+    CHECK(r.code == 0);
+    CHECK(contains(r.out, "2 file(s): 2 stored, 0 unchanged, 0 failed; 12 rows read, 2 stored, 10 rejected"));
+    CHECK(contains(r.err, "note: 9 rows in 2 files had no coordinates (police.uk \"No Location\" rows"));
+    CHECK_FALSE(contains(r.err, "Longitude or Latitude is empty"));
+    CHECK_FALSE(contains(r.err, "2025-01-derbyshire-street.csv: "));
+    CHECK(contains(r.err, "2025-02-derbyshire-street.csv: 1 of 4 rows rejected (bad_month 1)\n"));
+    CHECK(contains(r.err, "2025-02-derbyshire-street.csv:5: Month: bad month '2025-13'"));
+    std::size_t lines = 0;
+    for (const char c : r.err) {
+        lines += c == '\n' ? 1 : 0;
+    }
+    CHECK(lines == 3);  // the warning, its example, the one No Location note
 }
 
 TEST_CASE("cli: a broken file fails (exit 1) while the good ones are stored") {
@@ -383,4 +431,22 @@ TEST_CASE("cli: bulletin --boundaries takes an ONS file as it comes") {
                                   " --boundary-name-field LAD11NM --out " + q(tmp.file("d")));
     CHECK(wrong.code == 1);
     CHECK(contains(wrong.err, "has no field 'LAD11NM' (it has 'district_name', 'LAD11CD')"));
+}
+
+TEST_CASE("cli: referral import counts rejected rows, not problems, and names file, line and column") {
+    t::TempDir tmp;
+    t::write_file(tmp.file("secret"), "a-test-secret-of-enough-length\n");
+    const std::string bad = t::data("referrals/bad.csv");
+    const std::string args = "referral import --secret-file " + q(tmp.file("secret")) + " --store " +
+                             q(tmp.file("s.sqlite")) + " ";
+    const auto r = run_hotref(args + q(bad));
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, bad + ": nothing stored: 7 of 8 rows rejected (10 problems, listed above)"));
+    CHECK(contains(r.err, bad + ":9: row rejected (IJ-2025-0108): 4 problems\n"
+                              "  " + bad + ":9: created_at (column B): '31/04/2025' is impossible: April 2025 has 30 days\n"
+                              "  " + bad + ":9: age_band (column F): 'teen' is not 10-17 or adult\n"));
+    CHECK(contains(r.err, bad + ":3: row rejected (IJ-2025-0102): 1 problem\n"));
+    const auto skipped = run_hotref(args + "--skip-bad-rows " + q(bad));
+    CHECK(skipped.code == 0);
+    CHECK(contains(skipped.out, bad + ": 8 rows: 1 created, 0 updated, 0 unchanged, 7 rejected (skipped)"));
 }

@@ -1,5 +1,6 @@
 #include "core/error.hpp"
 #include "core/month.hpp"
+#include "draw/chart.hpp"
 #include "evaluate/evaluation.hpp"
 #include "fixtures.hpp"
 #include "hotspot/pipeline.hpp"
@@ -460,4 +461,48 @@ TEST_CASE("evaluate: without --run, the latest patrol run, else the latest Gi* r
     const auto r = t::run_hotref("evaluate --store '" + path + "' --date 2025-07 --months 6");
     CHECK(r.code == 0);
     CHECK(t::contains(r.out, "Evaluating run " + std::to_string(patrol) + " (patrol), the latest patrol run"));
+}
+
+namespace {
+// The grey level (0..255, band 1) of every pixel of a PNG, read with GDAL (not hotref's drawing code).
+std::vector<std::vector<int>> png_pixels(const std::string& path) {
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+    REQUIRE(ds != nullptr);
+    const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    std::vector<std::vector<int>> rows(static_cast<std::size_t>(h), std::vector<int>(static_cast<std::size_t>(w)));
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    for (int y = 0; y < h; ++y) {
+        REQUIRE(GDALRasterIO(band, GF_Read, 0, y, w, 1, rows[static_cast<std::size_t>(y)].data(), w, 1, GDT_Int32, 0,
+                             0) == CE_None);
+    }
+    GDALClose(ds);
+    return rows;
+}
+} // namespace
+
+TEST_CASE("charts: a long hotspot name is drawn whole, inside the chart (issue 16: \"Mansfi\")") {
+    t::TempDir tmp;
+    const auto file = tmp.file("ratios.png");
+    const std::string name = "H-0003  Chesterfield Road North and Sutton Road, Mansfield Woodhouse, Mansfield";
+    hotref::draw::ratio_chart(file, "After / before, per hotspot", "2025-07 to 2025-12 against 2025-01 to 2025-06",
+                              {{"all hotspots", 0.8, 0.6, 1.1}, {name, 1.2, 0.9, 1.6}});
+    const auto px = png_pixels(file);
+    REQUIRE(!px.empty());
+    // The second label's baseline is at 80 + 24 * 1.5 + 4 = 120: its glyphs lie in rows 108..124.
+    int first_dark = -1;
+    for (int x = 0; x < static_cast<int>(px[0].size()) && first_dark < 0; ++x) {
+        for (int y = 108; y <= 124; ++y) {
+            if (px[static_cast<std::size_t>(y)][static_cast<std::size_t>(x)] < 128) {
+                first_dark = x;
+                break;
+            }
+        }
+    }
+    // Drawn (there is ink in its row) and not cut at the left edge: a margin of white before it.
+    CHECK(first_dark >= 8);
+    CHECK(first_dark < 40);
+    // The same label in the old 260-pixel column began far left of the canvas.
+    auto scratch = hotref::draw::Canvas::in_memory_svg(10, 10);
+    CHECK(scratch.text_width(name, 12) > 260);
 }

@@ -46,6 +46,9 @@ TEST_CASE("evaluate: WDQ, success and displacement measures (Bowers & Johnson 20
     const auto no_success = weighted_displacement_quotient({100, 120}, {80, 70}, {1000, 1000});
     CHECK_FALSE(no_success.meaningful);
     CHECK(std::isnan(no_success.wdq));
+    CHECK(std::string{no_success.reading} == "no reduction to measure displacement against");
+    const auto no_control = weighted_displacement_quotient({100, 60}, {80, 70}, {0, 0});
+    CHECK(std::string{no_control.reading} == "no control incidents to compare against");
     // Gross and net effects: 40 fewer; against a control that rose 10 %, 110 expected, so 50 net.
     CHECK(gross_effect({100, 60}) == doctest::Approx(40));
     CHECK(net_effect({100, 60}, {1000, 1100}) == doctest::Approx(50));

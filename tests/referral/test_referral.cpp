@@ -101,10 +101,22 @@ TEST_CASE("referral: every bad row is named with line, field and reason; nothing
     CHECK(has(m, "6 incident_refs: incident DC-2025-000201 already has referral IJ-2025-0101"));
     CHECK(has(m, "7 outcome: completed needs the workshop attended"));
     CHECK(has(m, "8 victim_satisfied: needs victim_consulted = yes"));
-    CHECK(has(m, "9 created_at: '01/04/2025' is not a date-time"));
+    CHECK(has(m, "9 created_at: '31/04/2025' is impossible: April 2025 has 30 days"));
+    CHECK_FALSE(has(m, "9 created_at: '31/04/2025' is not a date-time"));  // one problem per field
     CHECK(has(m, "9 age_band: 'teen' is not 10-17 or adult"));
     CHECK(has(m, "9 first_time_entrant: 'maybe' is not yes or no"));
     CHECK(has(m, "9 person_id: is empty"));
+    // Rows, not problems: 7 of the 8 rows are bad; row 9 alone has four problems.
+    CHECK(r.rows == 8);
+    CHECK(r.rows_rejected() == 7);
+    CHECK(r.errors.size() > 7);
+    CHECK(std::count_if(r.errors.begin(), r.errors.end(), [](const auto& e) { return e.line == 9; }) == 4);
+    // Each problem names its column as the spreadsheet shows it (created_at is column B).
+    const auto created = std::find_if(r.errors.begin(), r.errors.end(),
+                                      [](const auto& e) { return e.line == 9 && e.field == "created_at"; });
+    REQUIRE(created != r.errors.end());
+    CHECK(hotref::referral::spreadsheet_column(created->column) == "B");
+    CHECK(hotref::referral::spreadsheet_column(27) == "AA");
     // With --skip-bad-rows the good row is stored.
     const auto skip = hotref::referral::import_csv(store, t::data("referrals/bad.csv"), options(), true);
     CHECK(skip.committed);
@@ -243,4 +255,61 @@ TEST_CASE("referral: retention removes personal data from old referrals, keeps t
     CHECK(db.query_int("SELECT count(*) FROM referral WHERE reference = 'IJ-2025-0001' AND state = 'completed'") == 1);
     CHECK(db.query_int("SELECT count(*) FROM referral_audit WHERE action = 'purge' AND actor = 'records officer'") == 2);
     CHECK(hotref::referral::purge_personal_data(store, 12, "2026-03-04", "records officer") == 0);
+}
+
+TEST_CASE("referral: UK dates, day first, become ISO; ambiguous and impossible ones are named") {
+    using hotref::referral::uk_date;
+    CHECK(uk_date("02/08/2025 22:00").iso == std::optional<std::string>{"2025-08-02T22:00"});
+    CHECK(uk_date("2/8/2025").iso == std::optional<std::string>{"2025-08-02"});
+    CHECK(uk_date("29/02/2024 07:05:09").iso == std::optional<std::string>{"2024-02-29T07:05:09"});
+    CHECK(uk_date("2025-08-02T22:00").iso == std::nullopt);  // ISO: left to the usual checks
+    CHECK(uk_date("2025-08-02T22:00").problem.empty());
+    CHECK(uk_date("29/02/2025").problem == "'29/02/2025' is impossible: February 2025 has 28 days");
+    CHECK(uk_date("08/25/2025").problem.find("month 25 does not exist (it looks month first") != std::string::npos);
+    CHECK(uk_date("02/08/25").problem == "'02/08/25' is ambiguous: give the year in full (DD/MM/YYYY)");
+    CHECK(uk_date("02-08-2025").problem.find("is ambiguous (day or month first?)") != std::string::npos);
+    CHECK(uk_date("02/08/2025 24:00").problem.find("not a time of day") != std::string::npos);
+    CHECK(uk_date("02/08/2025 22h").problem.find("is not a date: write DD/MM/YYYY HH:MM") != std::string::npos);
+}
+
+TEST_CASE("referral: import takes UK dates and WGS84 latitude/longitude; errors name file, line and column") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    // 53.2350, -1.4210 (Chesterfield) in British National Grid, from GDAL's gdaltransform
+    // (-s_srs EPSG:4326 -t_srs EPSG:27700) when the test was written: 438,743.9 E, 371,041.5 N.
+    const std::string csv =
+        "reference,created_at,incident_refs,incident_at,offence,disposal,age_band,person_id,latitude,longitude,"
+        "contacted_at\n"
+        "IJ-2025-0201,02/08/2025 22:00,DC-2025-000301,02/08/2025 21:15,asb,community-resolution,adult,PNC-0201,"
+        "53.2350,-1.4210,04/08/2025\n";
+    t::write_file(tmp.file("uk.csv"), csv);
+    const auto r = hotref::referral::import_csv(store, tmp.file("uk.csv"), options(), false);
+    CHECK(messages(r).empty());
+    REQUIRE(r.committed);
+    Registry reg{store, options()};
+    const auto one = reg.find("IJ-2025-0201");
+    REQUIRE(one);
+    CHECK(one->r.created_at == "2025-08-02T22:00");
+    CHECK(one->r.incident_at == "2025-08-02T21:15");
+    CHECK(one->r.contacted_at == "2025-08-04");
+    REQUIRE(one->r.easting);
+    CHECK(std::abs(*one->r.easting - 438743.9) <= 1);
+    CHECK(std::abs(*one->r.northing - 371041.5) <= 1);
+
+    // Both kinds of position, swapped coordinates, a US date: each a problem of its row.
+    const std::string bad =
+        "reference,created_at,offence,disposal,age_band,person_id,easting,northing,latitude,longitude\n"
+        "IJ-2025-0202,08/25/2025,asb,community-resolution,adult,PNC-0202,,,-1.42,53.23\n"
+        "IJ-2025-0203,2025-08-02,asb,community-resolution,adult,PNC-0203,438443,370983,53.23,-1.42\n";
+    t::write_file(tmp.file("bad.csv"), bad);
+    const auto b = hotref::referral::import_csv(store, tmp.file("bad.csv"), options(), false);
+    CHECK_FALSE(b.committed);
+    CHECK(b.rows_rejected() == 2);
+    const auto m = messages(b);
+    CHECK(has(m, "2 created_at: '08/25/2025' is impossible: month 25 does not exist"));
+    CHECK(has(m, "2 latitude: latitude and longitude look swapped"));
+    CHECK(has(m, "3 latitude: give easting and northing or latitude and longitude, not both"));
+    const auto lat = std::find_if(b.errors.begin(), b.errors.end(), [](const auto& e) { return e.line == 3; });
+    REQUIRE(lat != b.errors.end());
+    CHECK(lat->column == 9);  // latitude is the ninth column of this file
 }

@@ -295,7 +295,8 @@ TEST_CASE("refusal check: the command line names the earlier referral and audits
     const auto import = t::run_hotref("referral import '" + csv + "' " + common);
     CAPTURE(import.err);
     CHECK(import.code == 1);
-    CHECK(t::contains(import.err, "IJ-2025-0501: person_id: not eligible: this person refused Immediate Justice on referral IJ-2025-0003"));
+    CHECK(t::contains(import.err, ":2: row rejected (IJ-2025-0501): 1 problem\n"));
+    CHECK(t::contains(import.err, ":2: person_id (column G): not eligible: this person refused Immediate Justice on referral IJ-2025-0003"));
     const auto rows = reg.audit();
     REQUIRE(rows.size() == 2);
     CHECK(rows[0][1] == "J Smith");
