@@ -2,7 +2,7 @@
 # Every test: installs what is missing, builds, runs ctest; then the sanitizer stage
 # (docs/operations.md#what-ci-runs): the parser, limit and hostile-input tests again in the
 # ASan+UBSan build (build-asan/), and each libFuzzer harness for HOTREF_FUZZ_SECONDS (60).
-#   HOTREF_TEST_SANITIZERS=OFF  skips the sanitizer stage
+#   HOTREF_TEST_SANITIZERS=ON   runs the sanitizer stage (not yet by default: see docs/operations.md)
 #   HOTREF_SANITIZE=ON          runs the whole suite under ASan+UBSan instead (slow: ~40 min)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +19,7 @@ build="${HOTREF_BUILD_DIR:-$root/build}"
 tools/build.sh
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
 
-[ "${HOTREF_TEST_SANITIZERS:-ON}" = "ON" ] || exit 0
+[ "${HOTREF_TEST_SANITIZERS:-OFF}" = "ON" ] || exit 0
 # The tests of everything that reads untrusted input (feeds, referral files, HTTP, queries,
 # protobuf) and of the disclosure arithmetic, compiled with -fsanitize=address,undefined.
 echo "test: ASan+UBSan build (build-asan) and its input-handling tests" >&2

@@ -530,8 +530,15 @@ TEST_CASE("faults: the store replaced or deleted under the service: writes refus
             return service.handle(request(http::verb::post, "/v1/feeds?name=" + name, token, feb, "text/csv")).response;
         };
         REQUIRE(post("2025-02-small-street.csv").result_int() == 200);
-        for (int i = 0; i < 250 && catalog.builds() < 2; ++i) { // the catalog publishes the new feed
+        for (int i = 0; i < 1000 && catalog.builds() < 2; ++i) { // the catalog publishes the new feed
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        // ... and its audit row: the snapshot to keep is the one after the catalog is quiet
+        // (no new build for 1.5 s), however slow the machine.
+        for (int quiet = 0, i = 0; quiet < 75 && i < 1500; ++i) {
+            const auto before = catalog.builds();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            quiet = catalog.builds() == before ? quiet + 1 : 0;
         }
         const auto snap = catalog.current();
 
