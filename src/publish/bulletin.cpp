@@ -394,10 +394,8 @@ GateFigures gate_figures(const RawRun& raw, const RunModel& gate, const sdc::PTa
             out.hotspots[code] = GateFigure{truth[code], v ? *v : nan};
         }
     }
-    std::map<std::string, double> truth;
     for (const auto& p : raw.places) {
         if (!p.exact) {
-            truth[xy_key(p.x, p.y)] = p.total();
             out.places[xy_key(p.x, p.y)] = GateFigure{p.total(), nan}; // withheld unless the layer has it
         }
     }
@@ -410,12 +408,12 @@ GateFigures gate_figures(const RawRun& raw, const RunModel& gate, const sdc::PTa
     for (const auto& f : layer->features) {
         double x0, y0, x1, y1;
         ctx.from_wkb(f.wkb).bounds(x0, y0, x1, y1);
-        const auto key = xy_key(x0, y0);
-        const auto t = truth.find(key);
-        if (t == truth.end()) {
-            continue;
+        const auto it = out.places.find(xy_key(x0, y0));
+        if (it == out.places.end()) {
+            continue; // a 100 m square of exact points
         }
-        GateFigure g{t->second, nan, 0, 0};
+        GateFigure& g = it->second;
+        g.lo = g.hi = 0;
         if (const auto* v = std::get_if<double>(&f.values[static_cast<std::size_t>(total_f)])) {
             g.value = *v;
         }
@@ -426,7 +424,6 @@ GateFigures gate_figures(const RawRun& raw, const RunModel& gate, const sdc::PTa
                 g.hi += pt.upper(*m);
             }
         }
-        out.places[key] = g;
     }
     return out;
 }
@@ -1153,9 +1150,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             std::map<std::string, std::vector<std::size_t>> streets;
             std::map<std::string, double> street_sum;
             for (const auto& p : item.places) {
-                char xy[64];
-                std::snprintf(xy, sizeof xy, "%.0f,%.0f", p.x, p.y);
-                id.places.push_back(cells.add("bulletin|place|" + std::string{xy} + "|" + ev_r, p.count));
+                const auto xy = xy_key(p.x, p.y);
+                id.places.push_back(cells.add("bulletin|place|" + xy + "|" + ev_r, p.count));
                 cells.pin(id.places.back(), gate_figs.places, xy);
                 if (p.inside) {
                     inside.push_back(id.places.back());
