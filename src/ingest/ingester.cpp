@@ -774,6 +774,7 @@ private:
         ReadAheadSource source{limited};
         store::Transaction tx{m_store.db()};
         load_points(); // BEGIN IMMEDIATE holds the write lock: no other writer adds points until commit
+        store::LocationBatch locations{m_store}; // new points indexed in bulk before commit (docs/store.md)
         store::FeedRecord feed;
         feed.path = file.vsi;
         feed.name = file.display;
@@ -848,6 +849,7 @@ private:
         feed.rows_rejected = m_report.rows_rejected;
         feed.status = "stored";
         m_store.finish_feed(m_feed_id, feed);
+        locations.finish();
         tx.commit();
         m_added_keys.clear();
         m_report.status = "stored";

@@ -784,6 +784,50 @@ void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {
     st.run();
 }
 
+LocationBatch::LocationBatch(Store& store) : m_store(store) {
+    auto& db = store.db();
+    Statement last{db, "SELECT coalesce(max(id), 0) FROM location"};
+    m_last_id = last.step() ? last.column_int(0) : 0;
+    std::vector<std::string> names;
+    Statement triggers{db, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'location' "
+                           "ORDER BY rowid"};
+    while (triggers.step()) {
+        names.push_back(triggers.column_text(0));
+        m_triggers.push_back(triggers.column_text(1));
+    }
+    for (const auto& name : names) {
+        std::string quoted;
+        for (const char c : name) {
+            quoted += c == '"' ? std::string{"\"\""} : std::string(1, c);
+        }
+        db.exec("DROP TRIGGER \"" + quoted + "\"");
+    }
+}
+
+void LocationBatch::finish() {
+    if (m_finished) {
+        return;
+    }
+    auto& db = m_store.db();
+    Statement index{db, "INSERT INTO idx_location_geom (pkid, xmin, xmax, ymin, ymax) "
+                        "SELECT id, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM location "
+                        "WHERE id > ? AND geom IS NOT NULL"};
+    index.bind(1, m_last_id).run();
+    if (db.changes() > 0) {
+        db.exec("UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                "WHERE lower(f_table_name) = 'location' AND lower(f_geometry_column) = 'geom'");
+    }
+    for (const auto& sql : m_triggers) {
+        db.exec(sql);
+    }
+    m_finished = true;
+}
+
+bool location_index_consistent(Store& store) {
+    Statement check{store.db(), "SELECT CheckSpatialIndex('location', 'geom')"};
+    return check.step() && check.column_int(0) == 1;
+}
+
 std::string utc_now() {
     const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     std::tm tm{};

@@ -156,6 +156,37 @@ private:
     std::vector<std::string> m_new_categories;
 };
 
+/// Bulk insertion of locations inside one open Transaction (the ingest of a file).
+///
+/// SpatiaLite keeps `location.geom` checked and indexed with per-row triggers; its index
+/// trigger (RTreeAlign) formats and prepares an SQL statement for every new point, which
+/// made each new location cost ~40 µs. While a LocationBatch is open the location table's
+/// triggers are set aside (their SQL kept as SpatiaLite wrote it); finish() then adds the
+/// R*Tree entries of every location inserted since, in one INSERT … SELECT, stamps
+/// geometry_columns_time once, and puts the triggers back, all before the caller commits.
+/// A rollback (an exception before commit) undoes the whole batch, triggers included, so
+/// a reader never sees a location without its index entry or a table without its triggers.
+/// Points are made by Store::insert_location with MakePoint(easting, northing, 27700), so
+/// the geometry constraint the set-aside trigger checks (POINT, SRID 27700) always holds.
+class LocationBatch {
+public:
+    explicit LocationBatch(Store& store);
+    ~LocationBatch() = default;
+    LocationBatch(const LocationBatch&) = delete;
+    LocationBatch& operator=(const LocationBatch&) = delete;
+    /// Indexes the new locations and restores the triggers; call before Transaction::commit.
+    void finish();
+
+private:
+    Store& m_store;
+    std::int64_t m_last_id = 0;
+    std::vector<std::string> m_triggers; // CREATE TRIGGER statements, in creation order
+    bool m_finished = false;
+};
+
+/// Whether location.geom's spatial index matches the table (SpatiaLite's CheckSpatialIndex).
+bool location_index_consistent(Store& store);
+
 /// Current UTC time as ISO 8601 ("2026-11-21T05:32:00Z").
 std::string utc_now();
 
