@@ -5,6 +5,7 @@
 #include "core/text.hpp"
 #include "referral/kpi.hpp"
 #include "store/incidents.hpp"
+#include "store/status.hpp"
 #include "store/store.hpp"
 
 #include <algorithm>
@@ -314,7 +315,7 @@ int HotspotsCommand::run() {
         std::printf("\n");
     }
     // Referrals follow their hotspots: link them to the new run (history kept per run).
-    if (!s.unchanged && store.db().query_int("SELECT count(*) FROM referral") > 0) {
+    if (!s.unchanged && store::count_referrals(store) > 0) {
         const auto links = referral::link_referrals(store, s.run_id, 250);
         std::printf("\nreferrals linked to this run: %lld inside hotspots, %lld within 250 m, %lld outside\n",
                     static_cast<long long>(links.inside), static_cast<long long>(links.near),

@@ -49,18 +49,13 @@ void print_rule(char c = '-', int n = 78) {
 int StatusCommand::run() {
     store::Store store{m_store_path, store::OpenMode::read_only};
     if (m_rejects) {
-        store::Statement st{store.db(), "SELECT f.name, r.line, coalesce(r.field, ''), r.code, r.reason "
-                                        "FROM reject r JOIN feed f ON f.id = r.feed_id "
-                                        "ORDER BY r.feed_id, r.line LIMIT ?"};
-        st.bind(1, static_cast<std::int64_t>(m_feeds));
         int n = 0;
-        while (st.step()) {
-            std::cout << st.column_text(0) << ":" << st.column_int(1) << ": "
-                      << (st.column_text(2).empty() ? "" : st.column_text(2) + ": ") << st.column_text(4) << " ["
-                      << st.column_text(3) << "]\n";
+        for (const auto& r : store::first_rejects(store, static_cast<std::int64_t>(m_feeds))) {
+            std::cout << r.file << ":" << r.line << ": " << (r.field.empty() ? "" : r.field + ": ") << r.reason << " ["
+                      << r.code << "]\n";
             ++n;
         }
-        const auto total = store.db().query_int("SELECT count(*) FROM reject");
+        const auto total = store::count_rejects(store);
         if (n == 0) {
             std::cout << "no rejected rows\n";
         } else if (total > n) {

@@ -150,37 +150,33 @@ std::vector<std::int64_t> resolve_categories(store::Store& store, const std::str
 }
 
 RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
-    auto& db = store.db();
-    RunSummary sum;
-    store::Statement r{db, "SELECT method, params, period_from, period_to, categories, source, area, incidents, "
-                           "incidents_outside, locations, cell_size, grid_columns, grid_rows, cells, fingerprint, "
-                           "seconds FROM run WHERE id = ?"};
-    r.bind(1, run_id);
-    if (!r.step()) {
+    const auto run = store::read_run(store, run_id);
+    if (!run) {
         throw Error("no run " + std::to_string(run_id) + " in the store");
     }
+    RunSummary sum;
     sum.run_id = run_id;
     sum.unchanged = true;
-    sum.method = r.column_text(0);
-    const auto params = nlohmann::json::parse(r.column_text(1));
-    sum.period_from = r.column_text(2);
-    sum.period_to = r.column_text(3);
+    sum.method = run->method;
+    const auto params = nlohmann::json::parse(run->params);
+    sum.period_from = run->period_from;
+    sum.period_to = run->period_to;
     sum.categories = params.value("categories", std::vector<std::string>{});
-    sum.source = r.column_text(5);
+    sum.source = run->source;
     sum.force = params.value("force", std::string{});
     sum.missing_months = params.value("missing_months", std::vector<std::string>{});
     sum.previous_run = params.value("continues_run", std::int64_t{0});
-    sum.area = r.column_text(6);
-    sum.incidents = r.column_double(7);
-    sum.incidents_outside = r.column_double(8);
-    sum.locations = r.column_int(9);
-    sum.cell_size = r.column_double(10);
+    sum.area = run->area;
+    sum.incidents = run->incidents;
+    sum.incidents_outside = run->incidents_outside;
+    sum.locations = run->locations;
+    sum.cell_size = run->cell_size;
     sum.cell_size_default = params.value("cell_size_rule", std::string{}) != "given";
-    sum.columns = static_cast<int>(r.column_int(11));
-    sum.rows = static_cast<int>(r.column_int(12));
-    sum.study_cells = r.column_int(13);
-    sum.fingerprint = r.column_text(14);
-    sum.seconds = r.column_double(15);
+    sum.columns = static_cast<int>(run->columns);
+    sum.rows = static_cast<int>(run->rows);
+    sum.study_cells = run->study_cells;
+    sum.fingerprint = run->fingerprint;
+    sum.seconds = run->seconds;
     sum.band = params.value("band_m", 0.0);
     sum.neighbours = params.value("neighbours_interior", 0);
     sum.mean = params.value("mean_per_cell", 0.0);
@@ -198,44 +194,35 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
     sum.expected_total = params.value("expected_total_per_month", 0.0);
     sum.oversized = params.value("oversized", 0);
     sum.largest_km2 = params.value("largest_km2", 0.0);
+    const auto tallies = store::tally_run_cells(store, run_id);
     if (params.contains("trends")) {
         sum.trend_months = params["trends"].value("months", 0);
-        store::Statement t{db, "SELECT trend, count(*) FROM run_cell WHERE run_id = ? AND trend IS NOT NULL AND "
-                               "trend != 'no pattern detected' GROUP BY trend"};
-        t.bind(1, run_id);
-        while (t.step()) {
-            sum.trend_cells[t.column_text(0)] = t.column_int(1);
+        for (const auto& [trend, n] : tallies.trends) {
+            sum.trend_cells[trend] = n;
         }
     }
-    store::Statement c{db, "SELECT bin, count(*) FROM run_cell WHERE run_id = ? GROUP BY bin"};
-    c.bind(1, run_id);
-    while (c.step()) {
-        const auto bin = static_cast<int>(c.column_int(0));
-        (bin >= 0 ? sum.hot_cells[bin] : sum.cold_cells[-bin]) = c.column_int(1);
+    for (const auto& [bin, n] : tallies.bins) {
+        (bin >= 0 ? sum.hot_cells[bin] : sum.cold_cells[-bin]) = n;
     }
-    store::Statement h{db, "SELECT code, rank, coalesce(name, ''), coalesce(cells, 0), area_m2, incidents, density_km2, "
-                           "share, pai, mean_z, max_z, coalesce(confidence, 0), coalesce(peak_density, 0), "
-                           "coalesce(trend, ''), coalesce(trend_class, ''), expected FROM hotspot WHERE run_id = ? ORDER BY rank"};
-    h.bind(1, run_id);
-    while (h.step()) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (const auto& h : store::read_hotspot_stats(store, run_id)) {
         HotspotSummary hs;
-        hs.code = h.column_text(0);
-        hs.rank = static_cast<int>(h.column_int(1));
-        hs.name = h.column_text(2);
-        hs.cells = h.column_int(3);
-        hs.area_m2 = h.column_double(4);
-        hs.incidents = h.column_double(5);
-        hs.density_km2 = h.column_double(6);
-        hs.share = h.column_double(7);
-        hs.pai = h.column_double(8);
-        const double nan = std::numeric_limits<double>::quiet_NaN();
-        hs.mean_z = h.column_is_null(9) ? nan : h.column_double(9);
-        hs.max_z = h.column_is_null(10) ? nan : h.column_double(10);
-        hs.confidence = static_cast<int>(h.column_int(11));
-        hs.peak_density = h.column_double(12);
-        hs.trend = h.column_text(13);
-        hs.trend_class = h.column_text(14);
-        hs.expected = h.column_is_null(15) ? nan : h.column_double(15);
+        hs.code = h.code;
+        hs.rank = h.rank;
+        hs.name = h.name;
+        hs.cells = h.cells;
+        hs.area_m2 = h.area_m2;
+        hs.incidents = h.incidents;
+        hs.density_km2 = h.density_km2;
+        hs.share = h.share;
+        hs.pai = h.pai;
+        hs.mean_z = h.mean_z.value_or(nan);
+        hs.max_z = h.max_z.value_or(nan);
+        hs.confidence = h.confidence.value_or(0);
+        hs.peak_density = h.peak_density.value_or(0);
+        hs.trend = h.trend;
+        hs.trend_class = h.trend_class;
+        hs.expected = h.expected.value_or(nan);
         sum.hotspots.push_back(std::move(hs));
     }
     return sum;

@@ -1,6 +1,7 @@
 #include "server/auth.hpp"
 
 #include "core/error.hpp"
+#include "store/tokens.hpp"
 #include "util/sha256.hpp"
 
 #include <openssl/crypto.h>
@@ -91,38 +92,23 @@ std::string create_token(store::Store& store, const std::string& name, Role role
     if (name.empty() || name.size() > 100) {
         throw UsageError("a token needs a --name of 1 to 100 characters (it signs the audit trail)");
     }
-    auto& db = store.db();
-    store::Statement taken{db, "SELECT count(*) FROM api_token WHERE name = ?"};
-    taken.bind(1, name);
-    taken.step();
-    if (taken.column_int(0) > 0) {
+    if (store::token_name_taken(store, name)) {
         throw UsageError("a token called '" + name + "' exists; choose another --name, or revoke it with 'hotref token revoke " +
                          name + "' (revoked names stay taken, so the audit trail stays unambiguous)");
     }
     const std::string token = token_prefix + base64url(random_bytes(32));
-    store::Transaction tx{db};
-    store::Statement add{db, "INSERT INTO api_token (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?)"};
-    add.bind(1, name).bind(2, role_name(role)).bind(3, Sha256::of(token)).bind(4, store::utc_now()).run();
-    tx.commit();
+    store::insert_token(store, name, role_name(role), Sha256::of(token));
     return token;
 }
 
 bool revoke_token(store::Store& store, const std::string& name) {
-    auto& db = store.db();
-    store::Transaction tx{db};
-    store::Statement st{db, "UPDATE api_token SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"};
-    st.bind(1, store::utc_now()).bind(2, name).run();
-    const bool changed = db.changes() > 0;
-    tx.commit();
-    return changed;
+    return store::revoke_token(store, name);
 }
 
 std::vector<TokenRecord> list_tokens(store::Store& store) {
     std::vector<TokenRecord> out;
-    store::Statement st{store.db(),
-                        "SELECT id, name, role, created_at, coalesce(revoked_at, '') FROM api_token ORDER BY id"};
-    while (st.step()) {
-        out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)});
+    for (auto& t : store::list_tokens(store)) {
+        out.push_back({t.id, std::move(t.name), std::move(t.role), std::move(t.created_at), std::move(t.revoked_at)});
     }
     return out;
 }
@@ -134,14 +120,13 @@ std::optional<Principal> verify_token(store::Store& store, const std::string& to
     const std::string hash = Sha256::of(token);
     // Every valid token is compared, each in constant time, so that the time taken
     // tells nothing of how close a guess came.
-    store::Statement st{store.db(), "SELECT name, role, token_sha256 FROM api_token WHERE revoked_at IS NULL"};
     std::optional<Principal> found;
-    while (st.step()) {
-        const std::string stored = st.column_text(2);
+    for (const auto& t : store::valid_tokens(store)) {
+        const std::string& stored = t.token_sha256;
         const bool same = stored.size() == hash.size() && CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) == 0;
         if (same && !found) {
-            if (const auto role = parse_role(st.column_text(1))) {
-                found = Principal{st.column_text(0), *role};
+            if (const auto role = parse_role(t.role)) {
+                found = Principal{t.name, *role};
             }
         }
     }

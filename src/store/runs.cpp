@@ -92,7 +92,8 @@ constexpr const char* run_columns =
     "coalesce(AsBinary(area_geom), ''), coalesce(cell_size, 0), coalesce(grid_origin_x, 0), "
     "coalesce(grid_origin_y, 0), coalesce(grid_columns, 0), coalesce(grid_rows, 0), incidents, hotspots, "
     "coalesce(json_extract(params, '$.force'), ''), coalesce(json_extract(params, '$.series'), ''), "
-    "coalesce(json_extract(params, '$.continues_run'), 0) FROM run ";
+    "coalesce(json_extract(params, '$.continues_run'), 0), incidents_outside, locations, coalesce(cells, 0), "
+    "fingerprint, seconds FROM run ";
 
 StoredRun run_from(Statement& st) {
     StoredRun r;
@@ -116,6 +117,11 @@ StoredRun run_from(Statement& st) {
     r.force = st.column_text(17);
     r.series = st.column_text(18);
     r.continues_run = st.column_int(19);
+    r.incidents_outside = st.column_double(20);
+    r.locations = st.column_int(21);
+    r.study_cells = st.column_int(22);
+    r.fingerprint = st.column_text(23);
+    r.seconds = st.column_double(24);
     return r;
 }
 
@@ -183,7 +189,7 @@ std::optional<double> optional_real(Statement& st, int col) {
 std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id) {
     Statement st{store.db(), "SELECT code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
                              "mean_z, max_z, confidence, peak_density, coalesce(trend, ''), coalesce(trend_class, ''), "
-                             "AsBinary(geom), expected FROM hotspot WHERE run_id = ? ORDER BY rank"};
+                             "AsBinary(geom), expected, coalesce(cells, 0) FROM hotspot WHERE run_id = ? ORDER BY rank"};
     st.bind(1, run_id);
     std::vector<HotspotStats> out;
     while (st.step()) {
@@ -206,6 +212,7 @@ std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id) 
         h.trend_class = st.column_text(13);
         h.wkb = st.column_blob(14);
         h.expected = optional_real(st, 15);
+        h.cells = st.column_int(16);
         out.push_back(std::move(h));
     }
     return out;
@@ -243,6 +250,22 @@ std::int64_t latest_run_id(Store& store, const std::string& method, const std::s
     st.bind(1, method).bind(2, force);
     st.step();
     return st.column_int(0);
+}
+
+CellTallies tally_run_cells(Store& store, std::int64_t run_id) {
+    CellTallies out;
+    Statement bins{store.db(), "SELECT bin, count(*) FROM run_cell WHERE run_id = ? GROUP BY bin"};
+    bins.bind(1, run_id);
+    while (bins.step()) {
+        out.bins[static_cast<int>(bins.column_int(0))] = bins.column_int(1);
+    }
+    Statement trends{store.db(), "SELECT trend, count(*) FROM run_cell WHERE run_id = ? AND trend IS NOT NULL AND "
+                                 "trend != 'no pattern detected' GROUP BY trend"};
+    trends.bind(1, run_id);
+    while (trends.step()) {
+        out.trends[trends.column_text(0)] = trends.column_int(1);
+    }
+    return out;
 }
 
 std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name) {

@@ -5,6 +5,7 @@
 #include "store/store.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +107,11 @@ struct StoredRun {
     std::string force;               // the force the run is restricted to ("": an older run)
     std::string series;              // method and parameters whose codes it continues ("": an older run)
     std::int64_t continues_run = 0;  // the run whose codes it continues (0: none)
+    double incidents_outside = 0;
+    std::int64_t locations = 0;
+    std::int64_t study_cells = 0;    // grid methods: the cells of the study area
+    std::string fingerprint;
+    double seconds = 0;
 };
 
 /// Run `id`, or nullopt when there is none.
@@ -147,6 +153,7 @@ struct HotspotStats {
     std::optional<double> mean_z, max_z, peak_density, expected;
     std::optional<int> confidence;
     std::string trend, trend_class;
+    std::int64_t cells = 0;          // grid methods: its cells
     std::string wkb;                 // EPSG:27700
 };
 std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id);
@@ -160,6 +167,13 @@ struct RunCell {
     std::string trend, trend_class, hotspot;
 };
 std::vector<RunCell> read_run_cells(Store& store, std::int64_t run_id);
+/// How many cells of run `run_id` have each Gi* bin (-3..3), and each trend other than
+/// "no pattern detected".
+struct CellTallies {
+    std::map<int, std::int64_t> bins;
+    std::map<std::string, std::int64_t> trends;
+};
+CellTallies tally_run_cells(Store& store, std::int64_t run_id);
 
 /// A raster of a run, if stored.
 std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name);

@@ -1,5 +1,7 @@
 #include "store/status.hpp"
 
+#include "store/sqlite.hpp"
+
 namespace hotref::store {
 
 hotref::v1::StoreStatus read_status(Store& store, int recent) {
@@ -103,6 +105,25 @@ GROUP BY r.feed_id, r.code ORDER BY f.name, r.code)SQL"};
         }
     }
     return s;
+}
+
+std::vector<RejectLine> first_rejects(Store& store, std::int64_t limit) {
+    Statement st{store.db(), "SELECT f.name, r.line, coalesce(r.field, ''), r.code, r.reason "
+                             "FROM reject r JOIN feed f ON f.id = r.feed_id ORDER BY r.feed_id, r.line LIMIT ?"};
+    st.bind(1, limit);
+    std::vector<RejectLine> out;
+    while (st.step()) {
+        out.push_back({st.column_text(0), st.column_int(1), st.column_text(2), st.column_text(3), st.column_text(4)});
+    }
+    return out;
+}
+
+std::int64_t count_rejects(Store& store) {
+    return store.db().query_int("SELECT count(*) FROM reject");
+}
+
+std::int64_t count_referrals(Store& store) {
+    return store.db().query_int("SELECT count(*) FROM referral");
 }
 
 } // namespace hotref::store
