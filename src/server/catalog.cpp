@@ -451,15 +451,7 @@ void add_patrol_windows(Collection& hotspots, const std::vector<publish::Hotspot
         if (at == hotspots.by_id.end()) {
             continue;
         }
-        std::string text;
-        for (const auto& label : w.labels) {
-            text += (text.empty() ? "" : "; ") + label;
-        }
-        if (!w.timed) {
-            text = "none: the source has no times of day";
-        } else if (text.empty()) {
-            text = "withheld: no two-hour window holds enough incidents to publish";
-        }
+        const std::string text = publish::windows_text(w);
         auto& feature = hotspots.features[at->second];
         json j = json::parse(feature.json);
         j["properties"]["patrol_windows"] = text;
