@@ -5,6 +5,7 @@
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
 #include "publish/bulletin.hpp"
+#include "publish/bulletin_model.hpp"
 #include "publish/model.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -980,4 +981,24 @@ TEST_CASE("bulletin: a hotspot's total for the run is the figure the layers publ
     MESSAGE(compared << " hotspots compared, " << perturbed << " of them carry noise");
     CHECK(compared == 10);
     CHECK(perturbed > 0); // the figures are perturbed ones, so equal noise is what is checked
+}
+
+TEST_CASE("bulletin: the top hotspots' share is of top + rest, never above 100 % (was '93 in top 3 (103%)')") {
+    hotref::publish::bulletin::Model m;
+    m.profile = Profile::published;
+    for (const double n : {40.0, 30.0, 23.0}) {
+        hotref::publish::bulletin::Item item;
+        item.now = n;  // published, each with its own noise
+        m.items.push_back(item);
+    }
+    m.total_now = 90;  // published with its own noise: below the top three's sum
+    m.rest_now = 2;
+    CHECK(hotref::publish::bulletin::top_share_text(m) == "93 in the top 3 hotspots (98%)");
+    m.rest_now = hotref::publish::bulletin::nan;  // withheld (under 5)
+    CHECK(hotref::publish::bulletin::top_share_text(m) ==
+          "93 in the top 3 hotspots (nearly all: the count elsewhere is withheld)");
+    m.rest_now = 0;
+    CHECK(hotref::publish::bulletin::top_share_text(m) == "93 in the top 3 hotspots (100%)");
+    m.items[1].now = hotref::publish::bulletin::nan;  // one withheld: no sum, no share
+    CHECK(hotref::publish::bulletin::top_share_text(m) == "<5 in the top 3 hotspots");
 }
