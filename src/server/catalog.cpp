@@ -643,6 +643,28 @@ void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, c
 
 } // namespace
 
+std::optional<std::string> run_hotspots_geojson(const CatalogOptions& o, std::int64_t run_id) {
+    store::Store store{o.store_path, store::OpenMode::read_only};
+    const auto run = store::read_run(store, run_id);
+    if (!run || (!o.force.empty() && run->force != o.force)) {
+        return std::nullopt;
+    }
+    publish::LoadOptions load;
+    load.run_id = run_id;
+    const auto model = publish::disclose(publish::load_run(store, load), publish::Profile::published,
+                                         publish::DisclosureRules{});
+    json fc{{"type", "FeatureCollection"}, {"features", json::array()}};
+    fc["run"] = {{"id", run->id}, {"method", run->method}, {"period_from", run->period_from},
+                 {"period_to", run->period_to}, {"categories", run->categories}};
+    if (const auto* layer = model.find("hotspots")) {
+        const TimeInterval time = month_interval(run->period_from, run->period_to).value_or(TimeInterval{});
+        for (const auto& f : model_collection(*layer, "hotspots", time).features) {
+            fc["features"].push_back(json::parse(f.json));
+        }
+    }
+    return fc.dump();
+}
+
 std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     auto snap = std::make_shared<Snapshot>();
