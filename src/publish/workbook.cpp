@@ -7,6 +7,8 @@
 #include <xlsxwriter.h>
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <variant>

@@ -348,7 +348,21 @@ TEST_CASE("cli: serve --force publishes that force only, and the districts of it
     };
     const auto hotspots = get("/collections/hotspots/items?limit=1000");
     const auto districts = get("/collections/districts/items?limit=1000");
+    const auto runs = get("/v1/runs");
+    // Derbyshire's run is not this service's to show, by any path.
+    const std::string port = t::read_file(port_file).substr(0, t::read_file(port_file).find_first_of("\r\n"));
+    const auto status = tmp.file("status");
+    std::system(("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer " + bearer +
+                 "' 'http://127.0.0.1:" + port + "/v1/runs/1/hotspots' > '" + status + "'")
+                    .c_str());
+    const auto other = get("/v1/runs/2/hotspots");
     std::system(("kill $(cat '" + pid_file + "')").c_str());
+    CHECK(t::read_file(status) == "404");
+    REQUIRE(runs["runs"].size() == 1);
+    CHECK(runs["runs"][0]["id"] == 2);
+    CHECK(runs["runs"][0]["force"] == "Nottinghamshire Police");
+    CHECK(runs["served_run"] == 2);
+    CHECK(other["features"].size() == hotspots["features"].size());
     // Only Nottinghamshire's run: every hotspot is of run 2 (of its five, those the gate publishes).
     REQUIRE(!hotspots["features"].empty());
     CHECK(hotspots["features"].size() <= 5);
