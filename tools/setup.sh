@@ -14,6 +14,7 @@ packages=(
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev nlohmann-json3-dev doctest-dev libcairo2-dev fonts-dejavu-core libglpk-dev
+  libxlsxwriter-dev
   poppler-utils python3-pyqt5.qtwebkit
   qgis python3-qgis qgis-providers
   curl openssl

@@ -49,6 +49,16 @@
     return res;
   }
 
+  // A POST (or PATCH) of JSON; the answer's body either way, so that the API's own error reaches the user.
+  async function send(path, method, body) {
+    const headers = { Accept: "application/json", "Content-Type": "application/json" };
+    if (state.token) headers.Authorization = "Bearer " + state.token;
+    const res = await fetch(new URL(path, window.location.href), { method, headers, body: JSON.stringify(body) });
+    let answer = {};
+    try { answer = await res.json(); } catch (e) { /* not JSON */ }
+    return { ok: res.ok, status: res.status, answer };
+  }
+
   async function features(collection) {
     const out = [];
     let next = "collections/" + collection + "/items?limit=1000";
@@ -242,20 +252,111 @@
       [optional("districts", known), optional("study-area", known), optional("cells-significant", known),
        optional("evaluation", known)]);
     const meta = cols.find((c) => c.id === "hotspots");
-    return { landing, meta, hotspots, districts, area, cells, evaluation };
+    let runs = [], servedRun = 0;
+    try {
+      const list = await (await api("v1/runs")).json();
+      runs = list.runs;
+      servedRun = list.served_run;
+    } catch (e) { /* the selector shows the served run only */ }
+    return { landing, meta, hotspots, districts, area, cells, evaluation, runs, servedRun };
   }
 
+  function runLabel(r) {
+    return "run " + r.id + " (" + r.method + "): " + r.period_from + " to " + r.period_to +
+      (r.served ? " \u2013 current" : "");
+  }
+
+  // The run selector: every run the service can show (GET /v1/runs), the served one first selected.
   function showRun(data) {
     const p = data.hotspots.features.length ? data.hotspots.features[0].properties : {};
     const select = $("run");
     select.replaceChildren();
-    const option = document.createElement("option");
-    option.textContent = p.run_id ? "run " + p.run_id + " (" + p.method + "): " + p.period_from + " to " + p.period_to
-                                  : "no run published";
-    select.appendChild(option);
+    const runs = data.runs && data.runs.length ? data.runs
+      : [{ id: p.run_id, method: p.method, period_from: p.period_from, period_to: p.period_to,
+           hotspots: data.hotspots.features.length, served: true }];
+    for (const r of runs.slice().reverse()) {
+      const option = document.createElement("option");
+      option.value = String(r.id);
+      option.textContent = r.id ? runLabel(r) : "no run published";
+      option.selected = !!r.served;
+      select.appendChild(option);
+    }
+    state.servedRun = data.servedRun || p.run_id;
+    window.hotrefRun = state.servedRun;
     $("period").textContent = p.categories ? p.categories : "";
     $("classification").textContent = data.meta.classification || "";
     $("attribution").textContent = data.landing.description || "";
+  }
+
+  // Another run's hotspots (GET /v1/runs/ID/hotspots): the map, numbers, list and card follow.
+  async function switchRun(id) {
+    try {
+      setStatus("Loading run " + id + "\u2026");
+      const fc = await (await api("v1/runs/" + id + "/hotspots", "application/geo+json")).json();
+      state.hotspots = fc.features;
+      state.map.getSource("hotspots").setData({ type: "FeatureCollection", features: state.hotspots });
+      for (const m of state.markers) m.remove();
+      state.markers = [];
+      addMarkers();
+      fillList();
+      $("card").hidden = true;
+      state.map.setFilter("hotspots-selected", ["==", ["get", "code"], ""]);
+      // The Gi* cells are the served run's: shown with it only.
+      if (state.map.getLayer("cells")) {
+        state.map.setLayoutProperty("cells", "visibility", Number(id) === state.servedRun ? "visible" : "none");
+      }
+      const r = fc.run || {};
+      setStatus("Run " + id + " (" + (r.period_from || "") + " to " + (r.period_to || "") + "): " +
+                state.hotspots.length + " hotspots; click one for its card.");
+      window.hotrefRun = Number(id);
+    } catch (e) {
+      setStatus("Cannot load run " + id + ": " + e.message, true);
+    }
+  }
+
+  // The referral form, for caseworkers: what the API takes (hotref.v1.ReferralInput, JSON).
+  function referralBody(form) {
+    const body = {};
+    for (const el of form.elements) {
+      if (!el.name || el.value.trim() === "") continue;
+      const v = el.value.trim();
+      if (el.name === "incident_refs") body[el.name] = v.split(",").map((s) => s.trim()).filter((s) => s);
+      else if (el.name === "easting" || el.name === "northing") body[el.name] = /^-?[0-9.]+$/.test(v) ? Number(v) : v;
+      else if (el.name === "first_time_entrant") body[el.name] = v === "true";
+      else body[el.name] = v;
+    }
+    return body;
+  }
+
+  async function submitReferral(ev) {
+    ev.preventDefault();
+    const form = $("referral-form");
+    const out = $("referral-result");
+    for (const el of form.elements) el.classList.remove("invalid");
+    const r = await send("v1/referrals", "POST", referralBody(form));
+    if (r.ok) {
+      out.className = "ok";
+      out.textContent = "Referral " + r.answer.reference + " " + (r.answer.result || "created") + ".";
+      form.reset();
+      return;
+    }
+    // The API's words, each problem naming its field; those fields are marked.
+    const details = r.answer.details || [];
+    out.className = "error";
+    out.textContent = (r.answer.message || ("refused (" + r.status + ")")) + (details.length ? ": " + details.join("; ") : "");
+    for (const d of details) {
+      const field = form.elements.namedItem(d.split(":")[0].trim());
+      if (field && field.classList) field.classList.add("invalid");
+    }
+  }
+
+  async function showReferralForm() {
+    try {
+      const me = await (await api("v1/me")).json();
+      if (me.role !== "caseworker") return;
+      $("referral").hidden = false;
+      $("referral-form").addEventListener("submit", submitReferral);
+    } catch (e) { /* no token, or an old service: no form */ }
   }
 
   function start(data) {
@@ -310,6 +411,7 @@
     $("bulletin-html").addEventListener("click", () => openDocument("v1/bulletins/latest?f=html", "text/html"));
     $("bulletin-pdf").addEventListener("click", () => openDocument("v1/bulletins/latest?f=pdf", "application/pdf"));
     $("evaluation").addEventListener("click", openEvaluation);
+    $("run").addEventListener("change", (ev) => switchRun(ev.target.value));
     $("token-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       sessionStorage.setItem("hotref-token", $("token").value.trim());
@@ -317,6 +419,7 @@
     });
     try {
       start(await loadData());
+      await showReferralForm();
     } catch (e) {
       setStatus(e.status === 401 ? "This needs a token: enter yours above (hotref token create)." :
                 "Cannot load the hotspots: " + e.message, true);

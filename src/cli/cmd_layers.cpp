@@ -15,7 +15,9 @@ const char* LayersCommand::details() const {
 each with a default QGIS style in layer_styles and metadata: title, period, method and
 parameters, source and licence, generation time, classification), GeoJSON (RFC 7946,
 WGS84) and FlatGeobuf of each layer, hotspots.csv, vector tiles (tiles/{z}/{x}/{y}.pbf,
-Web Mercator) of hotspots and cells, and for KDE runs kde_density.tif.
+Web Mercator) of hotspots and cells, and for KDE runs kde_density.tif. With --xlsx also
+hotref.xlsx: the hotspots (with the bulletin's patrol windows), the referral KPIs, the latest
+evaluation and the bulletin's district table, every figure as the other outputs publish it.
 
 Disclosure control: the published profile (default, OFFICIAL) withholds counts from 1 to
 --min-count - 1 with secondary suppression, withholds incident locations with fewer than
@@ -25,6 +27,7 @@ profile (OFFICIAL-SENSITIVE) is for the force's own analysts.
 Examples:
   hotref layers --out out/layers
   hotref layers --method kde --out out/kde-layers --overwrite
+  hotref layers --xlsx --out out/layers --overwrite
   hotref layers --run 3 --profile internal --out /secure/analysts/run3)";
 }
 
@@ -41,6 +44,8 @@ void LayersCommand::add_options(po::options_description& options, po::positional
         ("min-count", po::value<double>(&m_options.rules.min_count)->default_value(5),
          "published: the smallest count shown (at least 5)")
         ("overwrite", po::bool_switch(&m_options.overwrite), "replace layers already in --out")
+        ("xlsx", po::bool_switch(&m_options.xlsx),
+         "also hotref.xlsx: sheets Hotspots, KPIs, Evaluation, Districts and About (libxlsxwriter)")
         ("no-tiles", "skip the vector tiles")
         ("min-zoom", po::value<int>(&m_options.tiles_min_zoom)->default_value(8), "vector tiles: lowest zoom")
         ("max-zoom", po::value<int>(&m_options.tiles_max_zoom)->default_value(14), "vector tiles: highest zoom");

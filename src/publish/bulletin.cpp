@@ -11,6 +11,7 @@
 #include "geo/geos.hpp"
 #include "geo/vector.hpp"
 #include "publish/bulletin_model.hpp"
+#include "publish/districts.hpp"
 #include "publish/sdc.hpp"
 #include "referral/kpi.hpp"
 #include "store/incidents.hpp"
@@ -173,7 +174,7 @@ std::string boundary_name_field(const std::vector<std::string>& fields) {
 // outline from a `force_area` layer, else the run's own area. Districts outside the run's
 // area are left out (a national file draws the force's only). Problems become notes.
 bool read_boundaries(geo::Context& ctx, const std::string& path, const BulletinOptions& opt, const RunRow& run,
-                     bool bundled, bulletin::Model& model) {
+                     bool bundled, bulletin::Model& model, std::vector<District>& table) {
     std::string layer = opt.boundary_layer, field = opt.boundary_name_field, outline;
     try {
         const auto layers = geo::inspect_vector(path);
@@ -217,23 +218,22 @@ bool read_boundaries(geo::Context& ctx, const std::string& path, const BulletinO
                              (field.empty() ? std::string{"that reads as a name"} : "'" + field + "'") + " (it has " +
                              fields + "); name it with --boundary-name-field");
         }
-        std::optional<geo::PreparedGeometry> within;
-        if (!run.area_wkb.empty()) {
-            within.emplace(ctx, ctx.from_wkb(run.area_wkb));
-        }
-        std::vector<bulletin::Model::District> all, inside;
-        for (const auto& d : geo::read_named_polygons(path, layer, "EPSG:27700", field)) {
-            const auto g = ctx.from_wkb(d.wkb);
-            const auto point = g.interior_point();
-            bulletin::Model::District district{d.name, g.rings(), point};
-            if (!within || within->covers_point(point[0], point[1])) {
-                inside.push_back(district);
-            }
-            all.push_back(std::move(district));
+        std::vector<District> all;
+        for (auto& d : geo::read_named_polygons(path, layer, "EPSG:27700", field)) {
+            all.push_back(District{std::move(d.name), {}, std::move(d.wkb), {}});
         }
         // The bundled file holds every English district: only the run's. A file of the user's
         // own is drawn whole when none of its districts lies in the run's area.
-        model.districts = bundled || !inside.empty() ? std::move(inside) : std::move(all);
+        auto inside = districts_in_area(all, run.area_wkb);
+        if (!bundled && inside.empty()) {
+            label_districts(all);
+            inside = std::move(all);
+        }
+        model.districts.clear();
+        for (const auto& d : inside) {
+            model.districts.push_back({d.name, ctx.from_wkb(d.wkb).rings(), d.label});
+        }
+        table = std::move(inside);
     } catch (const Error& e) {
         if (!opt.boundaries.empty()) {
             throw; // the file the user named: say what is wrong with it, write nothing
@@ -474,6 +474,20 @@ std::vector<PatrolWindow> patrol_windows(const std::array<double, 168>& week, in
     return chosen;
 }
 
+std::string windows_text(const HotspotWindows& w) {
+    if (!w.timed) {
+        return "none: the source has no times of day";
+    }
+    if (w.labels.empty()) {
+        return "withheld: no two-hour window holds enough incidents to publish";
+    }
+    std::string text;
+    for (const auto& label : w.labels) {
+        text += (text.empty() ? "" : "; ") + label;
+    }
+    return text;
+}
+
 std::string window_label(const PatrolWindow& w) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "%s %02d:00-%02d:00", day_names[w.weekday], w.hour, (w.hour + w.hours) % 24);
@@ -495,6 +509,57 @@ std::string count_text(const Model& m, double v) {
 }
 
 } // namespace bulletin
+
+namespace {
+
+// The district table's true values (protected below with the other counts when published).
+void fill_district_table(bulletin::Model& model, const std::vector<District>& districts,
+                         const std::vector<std::array<double, 3>>& now,
+                         const std::vector<std::array<double, 3>>* prev,
+                         const std::vector<std::array<double, 2>>& hotspots) {
+    if (districts.empty()) {
+        return;
+    }
+    const auto t = count_by_district(districts, now, prev, hotspots);
+    for (const auto& r : t.rows) {
+        model.district_rows.push_back({r.name, r.now, r.prev, r.hotspots});
+    }
+    model.district_outside_now = t.outside_now;
+    if (t.outside_now > 0) {
+        model.notes.push_back("District table: " + with_commas(std::llround(t.outside_now)) +
+                              " incidents this period lie in none of the districts drawn.");
+    }
+}
+
+// The district table's counts as cells of the bulletin's table: each district this period and
+// the previous one, with the incidents in no district, as parts of the area's totals. Returns
+// the cells of each district (now, prev).
+std::vector<std::array<std::size_t, 2>> district_cells(BulletinCells& cells, const bulletin::Model& model,
+                                                       const std::string& now_r, const std::string& prev_r,
+                                                       std::size_t total_now, std::size_t total_prev) {
+    std::vector<std::array<std::size_t, 2>> ids;
+    if (model.district_rows.empty()) {
+        return ids;
+    }
+    std::vector<std::size_t> now_parts, prev_parts;
+    double outside_prev = model.total_prev;
+    for (const auto& r : model.district_rows) {
+        const std::string what = "bulletin|district|" + r.name + "|";
+        ids.push_back({cells.add(what + now_r, r.now), model.has_previous ? cells.add(what + prev_r, r.prev) : no_cell});
+        now_parts.push_back(ids.back()[0]);
+        prev_parts.push_back(ids.back()[1]);
+        outside_prev -= std::isnan(r.prev) ? 0 : r.prev;
+    }
+    now_parts.push_back(cells.add("bulletin|district|(none)|" + now_r, model.district_outside_now));
+    cells.margin(total_now, now_parts);
+    if (model.has_previous) {
+        prev_parts.push_back(cells.add("bulletin|district|(none)|" + prev_r, std::max(0.0, outside_prev)));
+        cells.margin(total_prev, prev_parts);
+    }
+    return ids;
+}
+
+} // namespace
 
 BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& opt) {
     const auto started = std::chrono::steady_clock::now();
@@ -664,6 +729,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     }
     geo::Context ctx;
     std::vector<Shape> shapes;
+    std::vector<std::array<double, 2>> hotspot_points; // one inside point per hotspot shown
     {
         store::Statement st{db,
                             "SELECT code, rank, coalesce(name, ''), incidents, confidence, coalesce(trend_class, ''), "
@@ -675,6 +741,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 continue;  // withheld by the gate: neither drawn nor counted as a hotspot
             }
             auto g = ctx.from_wkb(st.column_blob(6));
+            hotspot_points.push_back(published && !pub->second.wkb.empty()
+                                         ? ctx.from_wkb(pub->second.wkb).interior_point()
+                                         : g.interior_point());
             Shape shape;
             g.bounds(shape.bbox[0], shape.bbox[1], shape.bbox[2], shape.bbox[3]);
             if (static_cast<int>(model.items.size()) < opt.top) {
@@ -712,12 +781,59 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                               "'hotref hotspots' again when new data arrives.");
     }
 
+    // --- the map: force area and districts (read before the counts: the district table) ---
+    bool have_districts = false;
+    std::vector<District> table_districts;
+    std::string boundaries = opt.boundaries;
+    if (!boundaries.empty() && !fs::exists(boundaries)) {
+        throw Error(boundaries + ": no such boundaries file; give --boundaries a polygon file of the force's "
+                                 "districts (for example ONS Local Authority Districts, with --boundary-layer and "
+                                 "--boundary-name-field when its names differ)");
+    }
+    if (boundaries.empty() && fs::exists(run.area)) {
+        boundaries = run.area;
+    }
+    bool bundled = false;
+    if (boundaries.empty()) {
+        // A study area derived from the bundled force areas (no --area): their districts.
+        try {
+            boundaries = geo::bundled_geodata();
+            bundled = true;
+        } catch (const Error&) {
+            // not bundled here: said below
+        }
+    }
+    if (boundaries.empty()) {
+        model.notes.push_back("District boundaries not drawn: the run's area (" + run.area +
+                              ") is not a file here and the bundled force areas were not found; give --boundaries "
+                              "with a polygon file of the force's districts (for example ONS Local Authority "
+                              "Districts, --boundary-name-field LAD23NM).");
+    }
+    if (!boundaries.empty()) {
+        have_districts = read_boundaries(ctx, boundaries, opt, run, bundled, model, table_districts);
+    }
+    if (model.force_area.empty() && !run.area_wkb.empty()) {
+        model.force_area = ctx.from_wkb(run.area_wkb).rings();
+        model.area_label = "Study area of the run";
+    }
+    if (model.districts.empty() && run.area.rfind("the hull", 0) == 0) {
+        // No boundaries fitted (a Welsh force): never call the hull the force area.
+        model.area_label = "Study area: a hull of the points";
+        model.notes.push_back(std::string{geo::is_welsh_force(model.force) ? "Welsh force: its" : "The force's"} +
+                              " boundaries are not bundled, so the map shows a hull of the incident points, not the "
+                              "force area; give --boundaries with its districts (for example ONS Local Authority "
+                              "Districts) for a force map.");
+    }
     // --- incidents this period, the previous one and a year before, per hotspot ---
-    auto per_hotspot = [&](const Period& p, double& total) {
+    // Each location's count goes into `points` too, for the district table.
+    auto per_hotspot = [&](const Period& p, double& total, std::vector<std::array<double, 3>>* points = nullptr) {
         std::vector<double> out(shapes.size(), 0.0);
         total = 0;
         for (const auto& c : store::location_counts(store, p.query(run.source, categories, run.force))) {
             total += c.count;
+            if (points != nullptr) {
+                points->push_back({c.easting, c.northing, c.count});
+            }
             const int h = hotspot_of(shapes, c.easting, c.northing);
             if (h >= 0) {
                 out[static_cast<std::size_t>(h)] += c.count;
@@ -736,15 +852,21 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                             : label + " is not wholly in the store (" + store::month_list(gaps) + " missing)";
     };
     {
-        const auto now = per_hotspot(period, model.total_now);
+        std::vector<std::array<double, 3>> now_points, prev_points;
+        const auto now = per_hotspot(period, model.total_now, &now_points);
+        double in_top = 0;
         for (std::size_t i = 0; i < model.items.size(); ++i) {
             model.items[i].now = now[i];
+            in_top += now[i];
         }
+        model.rest_now = model.total_now - in_top;
         if (months_stored(stored, previous) && gaps_of(previous).empty()) {
-            const auto prev = per_hotspot(previous, model.total_prev);
+            const auto prev = per_hotspot(previous, model.total_prev, &prev_points);
             for (std::size_t i = 0; i < model.items.size(); ++i) {
                 model.items[i].prev = prev[i];
             }
+            report.previous_from = previous.from;
+            report.previous_to = previous.to;
         } else {
             model.has_previous = false;
             model.notes.push_back(not_stored(previous, "The previous period (" + model.previous + ")") +
@@ -761,6 +883,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             model.notes.push_back(not_stored(last_year, "The same period a year before (" + model.last_year + ")") +
                                   ": no change against last year.");
         }
+        fill_district_table(model, table_districts, now_points, model.has_previous ? &prev_points : nullptr,
+                            hotspot_points);
     }
 
     // --- insets, streets, monthly trends and times: over the run's period (the hotspots' evidence) ---
@@ -1179,10 +1303,27 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 cells.margin(id.run, {id.timed, id.untimed});
             }
         }
+        // Outside the top hotspots (the denominator of their share is top + rest, never above 100 %),
+        // and the districts: both partition the area's total.
+        std::string top_codes;
+        std::vector<std::size_t> top_parts;
+        for (std::size_t i = 0; i < model.items.size(); ++i) {
+            top_codes += model.items[i].code + ",";
+            top_parts.push_back(ids[i].now);
+        }
+        const std::size_t rest_id = cells.add("bulletin|outside-top|" + top_codes + "|" + now_r, model.rest_now);
+        top_parts.push_back(rest_id);
+        cells.margin(total_now_id, top_parts);
+        const auto district_ids = district_cells(cells, model, now_r, prev_r, total_now_id, total_prev_id);
         sdc::protect(cells.table, sdc::PTable{static_cast<int>(opt.rules.min_count), opt.rules.max_noise}, true);
 
         model.total_now = cells.pub(total_now_id);
         model.total_prev = cells.pub(total_prev_id);
+        model.rest_now = cells.pub(rest_id);
+        for (std::size_t d = 0; d < model.district_rows.size(); ++d) {
+            model.district_rows[d].now = cells.pub(district_ids[d][0]);
+            model.district_rows[d].prev = cells.pub(district_ids[d][1]);
+        }
         const double k = opt.rules.min_count;
         for (std::size_t i = 0; i < model.items.size(); ++i) {
             auto& item = model.items[i];
@@ -1263,48 +1404,6 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         }
     }
 
-    // --- the map: force area and districts ---
-    std::string boundaries = opt.boundaries;
-    if (!boundaries.empty() && !fs::exists(boundaries)) {
-        throw Error(boundaries + ": no such boundaries file; give --boundaries a polygon file of the force's "
-                                 "districts (for example ONS Local Authority Districts, with --boundary-layer and "
-                                 "--boundary-name-field when its names differ)");
-    }
-    if (boundaries.empty() && fs::exists(run.area)) {
-        boundaries = run.area;
-    }
-    bool bundled = false;
-    if (boundaries.empty()) {
-        // A study area derived from the bundled force areas (no --area): their districts.
-        try {
-            boundaries = geo::bundled_geodata();
-            bundled = true;
-        } catch (const Error&) {
-            // not bundled here: said below
-        }
-    }
-    if (boundaries.empty()) {
-        model.notes.push_back("District boundaries not drawn: the run's area (" + run.area +
-                              ") is not a file here and the bundled force areas were not found; give --boundaries "
-                              "with a polygon file of the force's districts (for example ONS Local Authority "
-                              "Districts, --boundary-name-field LAD23NM).");
-    }
-    bool have_districts = false;
-    if (!boundaries.empty()) {
-        have_districts = read_boundaries(ctx, boundaries, opt, run, bundled, model);
-    }
-    if (model.force_area.empty() && !run.area_wkb.empty()) {
-        model.force_area = ctx.from_wkb(run.area_wkb).rings();
-        model.area_label = "Study area of the run";
-    }
-    if (model.districts.empty() && run.area.rfind("the hull", 0) == 0) {
-        // No boundaries fitted (a Welsh force): never call the hull the force area.
-        model.area_label = "Study area: a hull of the points";
-        model.notes.push_back(std::string{geo::is_welsh_force(model.force) ? "Welsh force: its" : "The force's"} +
-                              " boundaries are not bundled, so the map shows a hull of the incident points, not the "
-                              "force area; give --boundaries with its districts (for example ONS Local Authority "
-                              "Districts) for a force map.");
-    }
     {
         double minx = 1e300, miny = 1e300, maxx = -1e300, maxy = -1e300;
         auto grow = [&](const bulletin::Rings& rings) {
@@ -1354,6 +1453,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         docs.html = bulletin::render_html(model);
     }
     report.notes = model.notes;
+    for (const auto& d : model.district_rows) {
+        report.districts.push_back({d.name, d.now, d.prev, d.hotspots});
+    }
     for (const auto& item : model.items) {
         report.windows.push_back({item.code, {}, item.timed});
         for (const auto& w : item.windows) {

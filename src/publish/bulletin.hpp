@@ -46,6 +46,15 @@ struct HotspotWindows {
     bool timed = false;              // false: the source has no times, so there are no windows
 };
 
+/// One district's row of the bulletin's district table, as the bulletin prints it
+/// (published: perturbed, NaN when withheld).
+struct DistrictFigures {
+    std::string name;
+    double now = 0;                  // incidents this period
+    double prev = 0;                 // the previous period (NaN: withheld or not stored)
+    int hotspots = 0;                // current hotspots in it
+};
+
 struct BulletinReport {
     std::string pdf, html;           // paths written ("" when not asked for)
     std::int64_t run_id = 0;
@@ -53,6 +62,8 @@ struct BulletinReport {
     int hotspots = 0;                // hotspots in the bulletin (at most `top`)
     std::vector<std::string> notes;  // what a reader should know (nothing found, data missing, ...)
     std::vector<HotspotWindows> windows; // per hotspot in the bulletin, by rank
+    std::vector<DistrictFigures> districts; // the district table (empty when no districts were read)
+    std::string previous_from, previous_to; // the period the districts are compared with ("" when not stored)
     double seconds = 0;
 };
 
@@ -68,6 +79,10 @@ struct BulletinDocuments {
 /// The same bulletin in memory, nothing written (for the service: Accept application/pdf
 /// or text/html). `out_dir` and `stem` are not used.
 BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& options);
+
+/// The patrol windows of a hotspot as the service and the workbook show them: "Fri 21:00-23:00;
+/// Sat 22:00-00:00", or why there are none.
+std::string windows_text(const HotspotWindows& w);
 
 /// A patrol window: `hours` consecutive hours from `weekday` (0 = Monday) `hour`:00.
 struct PatrolWindow {

@@ -84,6 +84,16 @@ struct Model {
         std::array<double, 2> label{};
     };
     std::vector<District> districts;
+    /// The district table: incidents this period and the previous one, and the current
+    /// hotspots, per district of the force (published: as published, NaN = withheld).
+    struct DistrictRow {
+        std::string name;
+        double now = 0, prev = nan;
+        int hotspots = 0;
+    };
+    std::vector<DistrictRow> district_rows;
+    double district_outside_now = 0;  // incidents in no district (0 when every one is in one)
+    double rest_now = nan;           // incidents this period outside the top hotspots (published: as published)
     std::vector<Rings> others;       // the run's hotspots beyond the top ones
     std::vector<Item> items;
     std::array<double, 4> extent{};  // of the overview map
@@ -95,6 +105,13 @@ struct Model {
 
 /// Text of a count under the model's profile: "123", or "<5" when withheld (NaN in the published profile).
 std::string count_text(const Model& m, double v);
+
+/// "93 in the top 3 hotspots (97%)": the top hotspots' share of this period's incidents, from
+/// the top hotspots' count and the count outside them (so never above 100 %).
+std::string top_share_text(const Model& m);
+
+/// The district table, header first, shared by the PDF and the HTML page.
+std::vector<std::vector<std::string>> district_table_rows(const Model& m);
 
 /// The dosage guidance paragraph and its references, the same in both formats.
 const std::vector<std::string>& guidance_paragraphs();

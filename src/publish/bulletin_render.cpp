@@ -726,6 +726,8 @@ double draw_months(Canvas& c, const Model& m, const Item& item, double x, double
 
 // --- the PDF ------------------------------------------------------------------
 
+std::vector<std::string> footer_lines(Canvas& c, const Model& m);
+
 void page_frame(Canvas& c, const Model& m, int page, int pages, const std::string& heading) {
     c.colour(marking);
     c.text(page_w / 2, 20, m.classification, 10, true, Align::centre);
@@ -763,6 +765,25 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
     c.text(margin + content_w - 8, 44, m.period, period_size, true, Align::right);
     c.text(margin + content_w - 8, 57, "Valid " + m.valid_from + " to " + m.valid_to, 8.5, false, Align::right);
     // Footer: data, sources, generation; wrapped, ending just above the marking.
+    const auto lines = footer_lines(c, m);
+    double fy = page_h - 29.5 - 7.5 * static_cast<double>(lines.size() - 1);
+    c.colour(rule);
+    c.line_width(0.5);
+    c.move_to(margin, fy - 9);
+    c.line_to(margin + content_w, fy - 9);
+    c.stroke();
+    c.colour(muted);
+    for (const auto& line : lines) {
+        c.text(margin, fy, line, 5.8);
+        fy += 7.5;
+    }
+    fy -= 7.5;
+    c.text(margin + content_w, fy, "Page " + std::to_string(page) + " of " + std::to_string(pages), 6.5, false,
+           Align::right);
+}
+
+// The footer's lines: data, sources, generation (as many as the sources need).
+std::vector<std::string> footer_lines(Canvas& c, const Model& m) {
     std::vector<std::string> lines;
     auto add = [&](const std::string& text) {
         for (auto& line : c.wrap(text, content_w - 40, 5.8)) {
@@ -778,20 +799,14 @@ void page_frame(Canvas& c, const Model& m, int page, int pages, const std::strin
         (m.profile == Profile::published
              ? ": counts under " + fmt("%.0f", m.min_count) + " and referral figures under 10 withheld, the rest perturbed (cell-key noise), a second count withheld where one could be worked out."
              : ": nothing withheld; not for publication."));
-    double fy = page_h - 29.5 - 7.5 * static_cast<double>(lines.size() - 1);
-    c.colour(rule);
-    c.line_width(0.5);
-    c.move_to(margin, fy - 9);
-    c.line_to(margin + content_w, fy - 9);
-    c.stroke();
-    c.colour(muted);
-    for (const auto& line : lines) {
-        c.text(margin, fy, line, 5.8);
-        fy += 7.5;
-    }
-    fy -= 7.5;
-    c.text(margin + content_w, fy, "Page " + std::to_string(page) + " of " + std::to_string(pages), 6.5, false,
-           Align::right);
+    return lines;
+}
+
+// Where the page's content must end: above the footer's rule, with a gap (the footer grows
+// upwards with its lines, so a fixed bottom let the last panel run into it).
+double content_bottom(Canvas& c, const Model& m) {
+    const auto n = static_cast<double>(footer_lines(c, m).size());
+    return page_h - 29.5 - 7.5 * (n - 1) - 9 - 8;
 }
 
 // The table's header and the rows of hotspots [first, last) (0-based), with the explanation
@@ -864,6 +879,72 @@ void draw_table(Canvas& c, const Model& m, double x, double& y, std::size_t firs
                         "completed" +
                         (m.profile == Profile::published ? " (withheld under 10)." : "."),
                     6.2, false, 1.35);
+}
+
+// The district table's explanation, the same in both formats.
+std::string district_note(const Model& m) {
+    return "Incidents in each district of the force this period against " + m.previous +
+           ", counted by where they happened (police.uk map points); hotspots: the run's current hotspots, each in "
+           "the district that holds its centre." +
+           (m.profile == Profile::published ? " Published counts (perturbed; under " + fmt("%.0f", m.min_count) +
+                                                  " withheld)."
+                                            : "");
+}
+
+// The height the district table takes in the PDF.
+double district_table_height(Canvas& c, const Model& m) {
+    if (m.district_rows.empty()) {
+        return 0;
+    }
+    const auto note = static_cast<double>(c.wrap(district_note(m), content_w, 6.2).size());
+    return 16 + 19 + 12 * static_cast<double>(m.district_rows.size() + 1) + 9 + note * 6.2 * 1.35 + 8;
+}
+
+void draw_district_table(Canvas& c, const Model& m, double x, double& y) {
+    const auto rows = district_table_rows(m);
+    const std::vector<double> widths{215, 70, 80, 98, 60};
+    c.colour(ink);
+    c.text(x, y + 10, "Districts: incidents this period and the current hotspots", 10, true);
+    y += 16;
+    const double row_h = 12;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const bool total = r + 1 == rows.size();
+        if (r == 0 || total) {
+            c.colour({0.90, 0.91, 0.94});
+            c.rectangle(x, y, content_w, r == 0 ? row_h + 7 : row_h);
+            c.fill();
+        } else if (r % 2 == 0) {
+            c.colour({0.97, 0.97, 0.98});
+            c.rectangle(x, y, content_w, row_h);
+            c.fill();
+        }
+        double cx = x;
+        for (std::size_t k = 0; k < rows[r].size(); ++k) {
+            const double tx = k == 0 ? cx + 3 : cx + widths[k] - 3;
+            const Align align = k == 0 ? Align::left : Align::right;
+            c.colour(ink);
+            if (r == 0) {
+                const auto bar = rows[r][k].find('|');
+                c.text(tx, y + (bar == std::string::npos ? 15 : 7.5), rows[r][k].substr(0, bar), 6.3, true, align);
+                if (bar != std::string::npos) {
+                    c.text(tx, y + 15, rows[r][k].substr(bar + 1), 6.3, true, align);
+                }
+            } else {
+                c.text(tx, y + 8.7, fit_text(c, rows[r][k], 7.2, k == 0 || total, widths[k] - 5), 7.2,
+                       k == 0 || total, align);
+            }
+            cx += widths[k];
+        }
+        y += r == 0 ? row_h + 7 : row_h;
+    }
+    c.colour(rule);
+    c.line_width(0.5);
+    c.move_to(x, y);
+    c.line_to(x + content_w, y);
+    c.stroke();
+    y += 9;
+    c.colour(muted);
+    y = c.paragraph(x, y, content_w, district_note(m), 6.2, false, 1.35) + 8;
 }
 
 void draw_guidance(Canvas& c, double x, double& y, double w) {
@@ -1006,14 +1087,9 @@ std::string render_pdf(const Model& m) {
     c.colour(ink);
     std::string figures = count_text(m, m.total_now) + " incidents across the area";
     figures += change_phrase(m, m.total_now, m.total_prev, m.has_previous, m.previous);
-    const double in_top = top_total(m);
     ry = c.paragraph(rx, ry, rw, figures + ".", 7.6, false, 1.3);
     if (!m.items.empty()) {
-        std::string share = count_text(m, in_top) + " in the top " + std::to_string(m.items.size()) + " hotspots";
-        if (m.total_now > 0 && !std::isnan(in_top) && !std::isnan(m.total_now)) {
-            share += fmt(" (%.0f%%)", 100.0 * in_top / m.total_now);
-        }
-        ry = c.paragraph(rx, ry, rw, share + ".", 7.6, false, 1.3);
+        ry = c.paragraph(rx, ry, rw, top_share_text(m) + ".", 7.6, false, 1.3);
     }
     if (!m.evaluation.empty()) {
         c.colour(muted);
@@ -1068,12 +1144,22 @@ std::string render_pdf(const Model& m) {
     for (const auto& n : m.notes) {
         notes_h += static_cast<double>(c.wrap(n, content_w, 7).size()) * 9.1 + 2;
     }
-    const double footer_top = page_h - 66;
+    const double footer_top = content_bottom(c, m);
     const double room = footer_top - ty - 6 - 19 - 9 - 36 - notes_h;
     const auto fit_rows = static_cast<std::size_t>(std::max(0.0, std::floor(room / 13)));
     const bool overflow = m.items.size() > fit_rows;
     const std::size_t first_rows = overflow && fit_rows >= 3 ? fit_rows : overflow ? 0 : m.items.size();
-    const int table_pages = overflow ? 1 : 0;
+    // The district table goes below the table where it fits, else on the continuation page,
+    // else on a page of its own.
+    const double districts_h = district_table_height(c, m);
+    const double after_rows = m.items.empty() ? 16 + notes_h : 6 + 19 + 9 + 36 + notes_h;
+    const bool districts_on_first =
+        districts_h > 0 && !overflow && ty + after_rows + 13 * static_cast<double>(m.items.size()) + districts_h <= footer_top;
+    const bool districts_on_second =
+        districts_h > 0 && overflow &&
+        84 + after_rows + 13 * static_cast<double>(m.items.size() - first_rows) + districts_h <= footer_top;
+    const bool districts_alone = districts_h > 0 && !districts_on_first && !districts_on_second;
+    const int table_pages = (overflow ? 1 : 0) + (districts_alone ? 1 : 0);
     const int pages = 1 + table_pages + detail_pages;
     page_frame(c, m, 1, pages, "Where to patrol: the hotspots of " + m.evidence + " and this period's incidents");
     if (m.items.empty()) {
@@ -1085,19 +1171,31 @@ std::string render_pdf(const Model& m) {
     }
     if (!overflow) {
         draw_notes(ty);
+        if (districts_on_first) {
+            draw_district_table(c, m, margin, ty);
+        }
     } else {
         c.new_page();
         page_frame(c, m, 2, pages, "Where to patrol: the top hotspots, continued");
         ty = 84;
         draw_table(c, m, margin, ty, first_rows, m.items.size(), true);
         draw_notes(ty);
+        if (districts_on_second) {
+            draw_district_table(c, m, margin, ty);
+        }
+    }
+    if (districts_alone) {
+        c.new_page();
+        page_frame(c, m, 1 + table_pages, pages, "Where it happened: the districts of the force");
+        ty = 84;
+        draw_district_table(c, m, margin, ty);
     }
 
-    // Detail pages: five hotspots each.
+    // Detail pages: five hotspots each, above the footer (which grows with its lines).
     for (int p = 0; p < detail_pages; ++p) {
         c.new_page();
         page_frame(c, m, 2 + table_pages + p, pages, "Where and when to patrol: the top hotspots close up");
-        const double top = 72, bottom = page_h - 66;
+        const double top = 72, bottom = content_bottom(c, m);
         const double block = (bottom - top) / static_cast<double>(per_page);
         for (std::size_t k = 0; k < per_page; ++k) {
             const std::size_t i = static_cast<std::size_t>(p) * per_page + k;
@@ -1143,6 +1241,7 @@ table.week { font-size: 6.5pt; table-layout: fixed; } table.week td, table.week 
 table.week td.win { outline: 2px solid #1f1f24; outline-offset: -2px; }
 table.trend { font-size: 6.5pt; } table.trend td, table.trend th { padding: 1px 3px; text-align: center; border: 1px solid #e0e0e4; }
 .rank { color: #8c080d; font-weight: bold; }
+tr.total td { font-weight: bold; background: #e6e8ef; }
 footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
 .notes { background: #fff6e6; padding: 6px 10px; border-left: 4px solid #e09a30; }
 @media print { .pagebreak { page-break-before: always; } body { max-width: none; } }
@@ -1169,12 +1268,7 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
     h += e(change_phrase(m, m.total_now, m.total_prev, m.has_previous, m.previous));
     h += ".";
     if (!m.items.empty()) {
-        const double in_top = top_total(m);
-        h += " " + e(count_text(m, in_top)) + " in the top " + std::to_string(m.items.size()) + " hotspots";
-        if (m.total_now > 0 && !std::isnan(in_top) && !std::isnan(m.total_now)) {
-            h += fmt(" (%.0f%%)", 100.0 * in_top / m.total_now);
-        }
-        h += ".";
+        h += " " + e(top_share_text(m)) + ".";
     }
     h += "</p>\n<p class=\"small key\"><span style=\"background:" + draw::hex(top_fill) + "\"></span>Top " +
          std::to_string(m.items.size()) + " hotspots, numbered by rank<br>";
@@ -1224,6 +1318,23 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
             h += "</tr>\n";
         }
         h += "</table>\n";
+    }
+    if (!m.district_rows.empty()) {
+        const auto rows = district_table_rows(m);
+        h += "<h2>Districts: incidents this period and the current hotspots</h2>\n<table class=\"districts\">\n";
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            h += r + 1 == rows.size() ? "<tr class=\"total\">" : "<tr>";
+            for (std::size_t k = 0; k < rows[r].size(); ++k) {
+                std::string cell = e(rows[r][k]);
+                if (const auto bar = cell.find('|'); bar != std::string::npos) {
+                    cell.replace(bar, 1, "<br>");
+                }
+                const char* tag = r == 0 ? "th" : "td";
+                h += std::string{"<"} + tag + (k > 0 ? " class=\"n\"" : "") + ">" + cell + "</" + tag + ">";
+            }
+            h += "</tr>\n";
+        }
+        h += "</table>\n<p class=\"small muted\">" + e(district_note(m)) + "</p>\n";
     }
     if (!m.notes.empty()) {
         h += "<div class=\"notes\"><b>Notes</b><ul>\n";
@@ -1328,6 +1439,37 @@ footer { margin-top: 14px; border-top: 1px solid #c7c7cc; padding-top: 6px; }
          "</p></footer>\n";
     h += "<div class=\"marking bottom\">" + e(m.classification) + "</div>\n</body>\n</html>\n";
     return h;
+}
+
+std::string top_share_text(const Model& m) {
+    const double in_top = top_total(m);
+    std::string s = count_text(m, in_top) + " in the top " + std::to_string(m.items.size()) + " hotspots";
+    if (std::isnan(in_top)) {
+        return s;
+    }
+    // The share of (top + rest), each as published: the printed total carries its own noise, so a
+    // share of it could pass 100 % when nearly every incident is in the top hotspots.
+    const double all = in_top + m.rest_now;
+    if (!std::isnan(m.rest_now) && all > 0) {
+        s += fmt(" (%.0f%%)", 100.0 * in_top / all);
+    } else if (withheld(m, m.rest_now) && in_top > 0) {
+        s += " (nearly all: the count elsewhere is withheld)";
+    }
+    return s;
+}
+
+std::vector<std::vector<std::string>> district_table_rows(const Model& m) {
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"District", "This|period", "Previous|period", "Change", "Current|hotspots"});
+    int hotspots = 0;
+    for (const auto& d : m.district_rows) {
+        rows.push_back({d.name, count_text(m, d.now), m.has_previous ? count_text(m, d.prev) : "no data",
+                        change_text(m, d.now, d.prev, m.has_previous), std::to_string(d.hotspots)});
+        hotspots += d.hotspots;
+    }
+    rows.push_back({m.area_label, count_text(m, m.total_now), m.has_previous ? count_text(m, m.total_prev) : "no data",
+                    change_text(m, m.total_now, m.total_prev, m.has_previous), std::to_string(hotspots)});
+    return rows;
 }
 
 } // namespace hotref::publish::bulletin

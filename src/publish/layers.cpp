@@ -6,6 +6,7 @@
 #include "geo/vector.hpp"
 #include "publish/project.hpp"
 #include "publish/styles.hpp"
+#include "publish/workbook.hpp"
 #include "util/atomic_dir.hpp"
 
 #include <algorithm>
@@ -101,6 +102,11 @@ void check_written(const RunModel& model, const LayersReport& report, const fs::
     }
     if (report.features.count("hotspots") != 0) {
         expect(dir / "hotspots.csv", report.features.at("hotspots"), {});
+        // The workbook's Hotspots sheet, read back by GDAL's XLSX driver (a sheet of only its
+        // header reads as one row: nothing to check there).
+        if (fs::exists(dir / "hotref.xlsx") && report.features.at("hotspots") > 0) {
+            expect(dir / "hotref.xlsx", report.features.at("hotspots"), "Hotspots");
+        }
     }
 }
 
@@ -143,11 +149,18 @@ LayersReport write_layers(store::Store& store, const LayersOptions& opt) {
     load.run_id = opt.run_id;
     load.method = opt.method;
     load.force = opt.force;
-    return write_model(build_model(store, load, opt.profile, opt.rules), opt);
+    const auto raw = load_run(store, load);
+    const auto model = disclose(raw, opt.profile, opt.rules);
+    if (!opt.xlsx) {
+        return write_model(model, opt);
+    }
+    const auto inputs = workbook_inputs(store, raw, model);
+    return write_model(model, opt, &inputs);
 }
 
 // Every output, into `dir` (the temporary folder).
-void write_outputs(const RunModel& model, const LayersOptions& opt, const fs::path& dir, LayersReport& report) {
+void write_outputs(const RunModel& model, const LayersOptions& opt, const fs::path& dir, LayersReport& report,
+                   const WorkbookInputs* workbook) {
     const auto& run = model.run;
     const fs::path gpkg = dir / "hotref.gpkg";
     geo::Context ctx;
@@ -208,6 +221,11 @@ void write_outputs(const RunModel& model, const LayersOptions& opt, const fs::pa
     const auto csv = (dir / "hotspots.csv").string();
     geo::vector_translate(gpkg.string(), csv, {"-f", "CSV", "hotspots"});
     report.files.push_back(csv);
+    if (workbook != nullptr) {
+        const auto xlsx = (dir / "hotref.xlsx").string();
+        write_workbook(xlsx, model, *workbook);
+        report.files.push_back(xlsx);
+    }
 
     // --- vector tiles (MVT, Web Mercator) of hotspots and cells ---
     if (opt.vector_tiles) {
@@ -233,7 +251,7 @@ void write_outputs(const RunModel& model, const LayersOptions& opt, const fs::pa
     }
 }
 
-LayersReport write_model(const RunModel& model, const LayersOptions& opt) {
+LayersReport write_model(const RunModel& model, const LayersOptions& opt, const WorkbookInputs* workbook) {
     const auto& run = model.run;
     LayersReport report;
     report.run_id = run.id;
@@ -249,7 +267,7 @@ LayersReport write_model(const RunModel& model, const LayersOptions& opt) {
     AtomicDir out{opt.out_dir, opt.overwrite, {"hotref.gpkg", "hotref.qgs"}};
     const fs::path dir = out.path();
     try {
-        write_outputs(model, opt, dir, report);
+        write_outputs(model, opt, dir, report, workbook);
         check_written(model, report, dir);
     } catch (const GeoError& e) {
         throw Error(std::string{e.what()} + no_space_reason(dir) + "; nothing was put in place (" + opt.out_dir +

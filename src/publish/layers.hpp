@@ -26,6 +26,7 @@ struct LayersOptions {
     DisclosureRules rules;
     bool overwrite = false;
     bool vector_tiles = true;
+    bool xlsx = false;                // also hotref.xlsx (publish/workbook.hpp)
     int tiles_min_zoom = 8;
     int tiles_max_zoom = 14;
 };
@@ -48,8 +49,12 @@ struct LayersReport {
 /// build_model + write_model.
 LayersReport write_layers(store::Store& store, const LayersOptions& options);
 
-/// Writes a model's layers into options.out_dir (run_id, method, profile and rules are the model's).
-LayersReport write_model(const RunModel& model, const LayersOptions& options);
+struct WorkbookInputs;
+
+/// Writes a model's layers into options.out_dir (run_id, method, profile and rules are the model's);
+/// with `workbook`, hotref.xlsx too.
+LayersReport write_model(const RunModel& model, const LayersOptions& options,
+                         const WorkbookInputs* workbook = nullptr);
 
 /// The model's layers (all, or those named in `only`) as a GeoPackage at `path` (a file or
 /// /vsimem/...): `tiled_only` keeps the features drawn in tiles; `with_styles` adds QGIS styles.

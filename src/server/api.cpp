@@ -17,6 +17,7 @@
 #include "ingest/input.hpp"
 #include "ingest/report.hpp"
 #include "referral/registry.hpp"
+#include "store/runs.hpp"
 
 
 namespace hotref::server {
@@ -315,6 +316,87 @@ void Service::hotspots(Call& call) {
         throw bad_request("hotspots take no parameters: they are the current run's (see /readyz)");
     }
     call.send_message(200, *snapshot()->hotspot_list);
+}
+
+// The runs the map can switch between: the store's runs (of the served force, when one is
+// set), with the one being served marked. Published: no parameters beyond the public ones.
+void Service::runs(Call& call) {
+    call.require(Permission::read_published, m_options.anonymous);
+    if (!call.target.params.empty()) {
+        throw bad_request("runs take no parameters");
+    }
+    auto& store = thread_store(m_options.store_path);
+    const auto snap = snapshot();
+    json list = json::array();
+    for (const auto& r : store::list_runs(store, m_catalog.options().force)) {
+        list.push_back({{"id", r.id},
+                        {"method", r.method},
+                        {"period_from", r.period_from},
+                        {"period_to", r.period_to},
+                        {"categories", r.categories},
+                        {"force", r.force},
+                        {"hotspots", r.hotspots},
+                        {"created_at", r.created_at},
+                        {"served", r.id == snap->run_id},
+                        {"hotspots_href", call.base + "/v1/runs/" + std::to_string(r.id) + "/hotspots"}});
+    }
+    call.send_json(200, json{{"runs", list}, {"served_run", snap->run_id}});
+}
+
+// One run's hotspots as the published profile shows them (GeoJSON), for the map's run selector;
+// the served run's are the hotspots collection's (with the bulletin's patrol windows).
+void Service::run_hotspots(Call& call, const std::string& id) {
+    call.require(Permission::read_published, m_options.anonymous);
+    const auto run_id = parse_count(id, "run id", 1, std::numeric_limits<std::int64_t>::max() / 2);
+    const auto snap = snapshot();
+    if (run_id == snap->run_id) {
+        const auto* c = snap->find("hotspots");
+        json fc{{"type", "FeatureCollection"}, {"features", json::array()}};
+        fc["run"] = {{"id", snap->run_id}, {"method", snap->method}, {"period_from", snap->period_from},
+                     {"period_to", snap->period_to}, {"categories", snap->categories}};
+        for (const auto& f : c != nullptr ? c->features : std::vector<Feature>{}) {
+            fc["features"].push_back(json::parse(f.json));
+        }
+        call.send(200, fc.dump(), "application/geo+json");
+        return;
+    }
+    const std::string key = snap->key + "|" + std::to_string(run_id);
+    std::shared_ptr<const std::string> body;
+    {
+        std::lock_guard lock{m_runs_mutex};
+        if (const auto it = m_run_hotspots.find(key); it != m_run_hotspots.end()) {
+            body = it->second;
+        }
+    }
+    if (!body) {
+        auto made = run_hotspots_geojson(m_catalog.options(), run_id);
+        if (!made) {
+            throw HttpError{404, "not_found", "no run " + id + " to show (see /v1/runs)"};
+        }
+        body = std::make_shared<const std::string>(std::move(*made));
+        std::lock_guard lock{m_runs_mutex};
+        if (m_run_hotspots.size() >= 16) {
+            m_run_hotspots.clear(); // a few runs at a time; the store moved on, or many were looked at
+        }
+        m_run_hotspots.emplace(key, body);
+    }
+    call.send(200, *body, "application/geo+json");
+}
+
+// Who the token is: its name, role and what the role may do (the web map shows the referral
+// form to caseworkers only).
+void Service::me(Call& call) {
+    call.require(Permission::read_published, false);
+    json permissions = json::array();
+    for (const auto p : {Permission::read_published, Permission::read_internal, Permission::create_referrals,
+                         Permission::referrals, Permission::submit_feeds}) {
+        if (allowed(call.principal->role, p)) {
+            permissions.push_back(permission_name(p));
+        }
+    }
+    call.send_json(200, json{{"name", call.principal->name},
+                             {"role", role_name(call.principal->role)},
+                             {"permissions", permissions}});
 }
 
 void Service::evaluations(Call& call) {

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/month.hpp"
 #include "geo/force_area.hpp"
+#include "publish/districts.hpp"
 #include "geo/gdal.hpp"
 #include "geo/geos.hpp"
 #include "geo/vector.hpp"
@@ -451,15 +452,7 @@ void add_patrol_windows(Collection& hotspots, const std::vector<publish::Hotspot
         if (at == hotspots.by_id.end()) {
             continue;
         }
-        std::string text;
-        for (const auto& label : w.labels) {
-            text += (text.empty() ? "" : "; ") + label;
-        }
-        if (!w.timed) {
-            text = "none: the source has no times of day";
-        } else if (text.empty()) {
-            text = "withheld: no two-hour window holds enough incidents to publish";
-        }
+        const std::string text = publish::windows_text(w);
         auto& feature = hotspots.features[at->second];
         json j = json::parse(feature.json);
         j["properties"]["patrol_windows"] = text;
@@ -474,43 +467,43 @@ void add_patrol_windows(Collection& hotspots, const std::vector<publish::Hotspot
     }
 }
 
-// The bundled districts (geodata/england_force_areas.gpkg) that meet the study area: the
-// map's base layer, since no base map is fetched from outside. Public boundaries (ONS, OGL).
-std::optional<Collection> district_collection(const Collection* study_area, const TimeInterval& run_time) {
-    if (study_area == nullptr || !study_area->extent) {
+// The bundled districts (geodata/england_force_areas.gpkg) of the run's area: those with a
+// point inside them in the area (publish::districts_in_area), so that the neighbouring forces'
+// districts, which meet the area's bounding box or edge, are left out. The map's base layer,
+// since no base map is fetched from outside. Public boundaries (ONS, OGL).
+std::optional<Collection> district_collection(const store::StoredRun& run, const TimeInterval& run_time) {
+    if (run.area_wkb.empty()) {
         return std::nullopt;
     }
     const auto path = geo::bundled_geodata();
-    const auto features = geo::read_polygon_features(path, "districts", "EPSG:27700", {"name", "code", "force"});
+    std::vector<publish::District> all;
+    std::map<std::string, std::string> force_of;
+    for (auto& f : geo::read_polygon_features(path, "districts", "EPSG:27700", {"name", "code", "force"})) {
+        const std::string code = f.values[1].empty() ? "district-" + std::to_string(all.size() + 1) : f.values[1];
+        force_of[code] = f.values[2];
+        all.push_back({f.values[0], code, std::move(f.wkb), {}});
+    }
     Collection c;
     c.id = "districts";
     c.title = "Districts";
-    c.description = "Local authority districts around the study area, with the police force they belong to "
+    c.description = "Local authority districts of the study area, with the police force they belong to "
                     "(ONS boundaries, generalised; " + path.substr(path.rfind('/') + 1) + ")";
     c.classification = publish::classification(publish::Profile::published);
     c.qml = publish::outline_qml("120,120,120", false);
-    geo::Context ctx;
     bool any = false;
     BBox extent;
-    for (const auto& f : features) {
-        json geometry = json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
-        BBox box;
-        bool has = false;
-        walk_coordinates(geometry["coordinates"], box, has);
-        if (!has || !box.intersects(*study_area->extent)) {
-            continue;
-        }
+    for (const auto& d : publish::districts_in_area(all, run.area_wkb)) {
+        json geometry = json::parse(geo::wkb_to_geojson_wgs84(d.wkb, 27700));
         c.geometry = geometry.value("type", "");
         // Where the map writes the name: a point inside the district (GEOS PointOnSurface).
-        const auto inside = ctx.from_wkb(f.wkb).interior_point();
-        const json label = json::parse(geo::wkb_to_geojson_wgs84(ctx.point(inside[0], inside[1]).wkb(), 27700));
-        json props{{"name", f.values[0]},
-                   {"code", f.values[1]},
-                   {"force", f.values[2]},
+        geo::Context ctx;
+        const json label = json::parse(geo::wkb_to_geojson_wgs84(ctx.point(d.label[0], d.label[1]).wkb(), 27700));
+        json props{{"name", d.name},
+                   {"code", d.code},
+                   {"force", force_of[d.code]},
                    {"label_lon", label["coordinates"][0]},
                    {"label_lat", label["coordinates"][1]}};
-        add_feature(c, f.values[1].empty() ? std::to_string(c.features.size() + 1) : f.values[1], std::move(geometry),
-                    std::move(props), run_time, any, extent);
+        add_feature(c, d.code, std::move(geometry), std::move(props), run_time, any, extent);
     }
     if (any) {
         c.extent = extent;
@@ -638,7 +631,7 @@ void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, c
         }
     }
     try {
-        if (auto d = district_collection(snap.find("study-area"), run_time)) {
+        if (auto d = district_collection(run, run_time)) {
             snap.collections.push_back(std::move(*d));
         }
     } catch (const Error& e) {
@@ -649,6 +642,28 @@ void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, c
 }
 
 } // namespace
+
+std::optional<std::string> run_hotspots_geojson(const CatalogOptions& o, std::int64_t run_id) {
+    store::Store store{o.store_path, store::OpenMode::read_only};
+    const auto run = store::read_run(store, run_id);
+    if (!run || (!o.force.empty() && run->force != o.force)) {
+        return std::nullopt;
+    }
+    publish::LoadOptions load;
+    load.run_id = run_id;
+    const auto model = publish::disclose(publish::load_run(store, load), publish::Profile::published,
+                                         publish::DisclosureRules{});
+    json fc{{"type", "FeatureCollection"}, {"features", json::array()}};
+    fc["run"] = {{"id", run->id}, {"method", run->method}, {"period_from", run->period_from},
+                 {"period_to", run->period_to}, {"categories", run->categories}};
+    if (const auto* layer = model.find("hotspots")) {
+        const TimeInterval time = month_interval(run->period_from, run->period_to).value_or(TimeInterval{});
+        for (const auto& f : model_collection(*layer, "hotspots", time).features) {
+            fc["features"].push_back(json::parse(f.json));
+        }
+    }
+    return fc.dump();
+}
 
 std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();

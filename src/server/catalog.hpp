@@ -105,6 +105,11 @@ std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& options);
 /// evaluations, feeds): when it changes, the snapshot is rebuilt.
 std::string store_key(const std::string& store_path);
 
+/// Run `run_id`'s hotspots as the published profile shows them (the gate, as for the served
+/// run): a GeoJSON FeatureCollection, for the web map's run selector. nullopt when the store
+/// has no such run, or it is not of options.force when that is set.
+std::optional<std::string> run_hotspots_geojson(const CatalogOptions& options, std::int64_t run_id);
+
 /// The current snapshot, rebuilt in the background when the store changes
 /// (checked every `poll` ms, and at once after a write through the service).
 class Catalog {
@@ -123,6 +128,7 @@ public:
     void poke();
     [[nodiscard]] std::string last_error() const;
     [[nodiscard]] std::int64_t builds() const noexcept { return m_builds.load(); }
+    [[nodiscard]] const CatalogOptions& options() const noexcept { return m_options; }
 
 private:
     void loop();

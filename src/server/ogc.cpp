@@ -497,6 +497,12 @@ void Service::openapi(Call& call) {
     paths["/v1/referrals/{reference}"]["get"] = api("a referral with its audit trail", "Referral");
     paths["/v1/referrals/{reference}"]["patch"] = api("update a referral through its lifecycle", "Referral");
     paths["/v1/hotspots"]["get"] = api("the current hotspots with statistics and KPIs", "HotspotList");
+    paths["/v1/runs"] = get("the stored runs the map can show (of the served force), the served one marked", "runs",
+                            json::array(), {{"200", response("runs", "application/json")}});
+    paths["/v1/runs/{id}/hotspots"] = get("a run's hotspots as the published profile shows them", "runHotspots",
+                                          json::array(), {{"200", response("hotspots", "application/geo+json")}});
+    paths["/v1/me"] = get("the token's name, role and permissions", "me", json::array(),
+                          {{"200", response("who", "application/json")}});
     paths["/v1/evaluations"]["get"] = api("the evaluations", "EvaluationList");
     paths["/v1/evaluations/{id}"]["get"] = api("one evaluation with its areas", "Evaluation");
     paths["/v1/bulletins/latest"]["get"] = api("the current patrol bulletin (also as application/pdf or text/html)", "Bulletin");

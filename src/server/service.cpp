@@ -337,6 +337,18 @@ void Service::dispatch(Call& call) {
             hotspots(call);
             return;
         }
+        if (seg[1] == "runs" && (seg.size() == 2 || (seg.size() == 4 && seg[3] == "hotspots"))) {
+            call.ex.route = Route::hotspots;
+            only(get, "GET, HEAD");
+            seg.size() == 2 ? runs(call) : run_hotspots(call, seg[2]);
+            return;
+        }
+        if (seg[1] == "me" && seg.size() == 2) {
+            call.ex.route = Route::other;
+            only(get, "GET, HEAD");
+            me(call);
+            return;
+        }
         if (seg[1] == "evaluations" && seg.size() == 2) {
             call.ex.route = Route::evaluations;
             only(get, "GET, HEAD");

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -116,6 +117,9 @@ private:
     void create_referral(Call& call);
     void referral(Call& call, const std::string& reference);
     void hotspots(Call& call);
+    void runs(Call& call);
+    void run_hotspots(Call& call, const std::string& id);
+    void me(Call& call);
     void evaluations(Call& call);
     void evaluation(Call& call, const std::string& id);
     void bulletin(Call& call);
@@ -135,6 +139,8 @@ private:
     RollingLimit m_refusal_checks;     // per token name
     RollingLimit m_token_failures;     // per client address
     StoreGuard m_store_guard;          // the store file as it was at start (device, inode)
+    std::mutex m_runs_mutex;           // the hotspots of runs other than the served one, by snapshot key and run
+    std::map<std::string, std::shared_ptr<const std::string>> m_run_hotspots;
     JobQueue m_jobs;                   // last: stopped first, while the rest still stands
 };
 

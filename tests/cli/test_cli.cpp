@@ -7,10 +7,13 @@
 #include "store/sqlite.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
+#include <filesystem>
 #include <vector>
 
 namespace t = hotref::test;
@@ -311,6 +314,70 @@ TEST_CASE("cli: a store of two forces needs --force on hotspots, layers, bulleti
     CHECK(runs.code == 0);
     CHECK(contains(runs.out, "Derbyshire Constabulary"));
     CHECK_FALSE(contains(runs.out, "Nottinghamshire Police"));
+}
+
+TEST_CASE("cli: serve --force publishes that force only, and the districts of its area only") {
+    t::TempDir tmp;
+    const auto store = two_force_store(tmp);
+    REQUIRE(run_hotref("hotspots --store " + store + " --force derbyshire --count 5 --top 0").code == 0);   // run 1
+    REQUIRE(run_hotref("hotspots --store " + store + " --force nottinghamshire --allow-gaps --count 5 --top 0").code ==
+            0); // run 2
+    const auto token = run_hotref("token create --store " + store + " --role patrol-planner --name Planner");
+    REQUIRE(token.code == 0);
+    const std::string bearer = token.out.substr(0, token.out.find_first_of("\r\n"));
+    const auto port_file = tmp.file("port"), pid_file = tmp.file("pid");
+    REQUIRE(std::system(("HOTREF_NO_PROGRESS=1 '" + std::string{HOTREF_BINARY} + "' serve --port 0 --port-file '" +
+                         port_file + "' --store " + store + " --force nottinghamshire 2>'" + tmp.file("serve.err") +
+                         "' >/dev/null & echo $! > '" + pid_file + "'")
+                            .c_str()) == 0);
+    // GET path: the JSON answer (waits for the service to be ready, at most 60 s).
+    auto get = [&](const std::string& path) {
+        const auto out = tmp.file("answer.json");
+        for (int i = 0; i < 300; ++i) {
+            const std::string port = std::filesystem::exists(port_file) ? t::read_file(port_file) : "";
+            if (!port.empty() &&
+                std::system(("curl -sf -H 'Authorization: Bearer " + bearer + "' 'http://127.0.0.1:" +
+                             port.substr(0, port.find_first_of("\r\n")) + path + "' -o '" + out + "'")
+                                .c_str()) == 0) {
+                return nlohmann::json::parse(t::read_file(out));
+            }
+            std::system("sleep 0.2");
+        }
+        FAIL("no answer to " << path << ": " << t::read_file(tmp.file("serve.err")));
+        return nlohmann::json{};
+    };
+    const auto hotspots = get("/collections/hotspots/items?limit=1000");
+    const auto districts = get("/collections/districts/items?limit=1000");
+    const auto runs = get("/v1/runs");
+    // Derbyshire's run is not this service's to show, by any path.
+    const std::string port = t::read_file(port_file).substr(0, t::read_file(port_file).find_first_of("\r\n"));
+    const auto status = tmp.file("status");
+    std::system(("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer " + bearer +
+                 "' 'http://127.0.0.1:" + port + "/v1/runs/1/hotspots' > '" + status + "'")
+                    .c_str());
+    const auto other = get("/v1/runs/2/hotspots");
+    std::system(("kill $(cat '" + pid_file + "')").c_str());
+    CHECK(t::read_file(status) == "404");
+    REQUIRE(runs["runs"].size() == 1);
+    CHECK(runs["runs"][0]["id"] == 2);
+    CHECK(runs["runs"][0]["force"] == "Nottinghamshire Police");
+    CHECK(runs["served_run"] == 2);
+    CHECK(other["features"].size() == hotspots["features"].size());
+    // Only Nottinghamshire's run: every hotspot is of run 2 (of its five, those the gate publishes).
+    REQUIRE(!hotspots["features"].empty());
+    CHECK(hotspots["features"].size() <= 5);
+    for (const auto& f : hotspots["features"]) {
+        CHECK(f["properties"]["run_id"] == 2);
+    }
+    // Its districts, not Derbyshire's or the other neighbours' (they meet its bounding box).
+    std::set<std::string> names;
+    for (const auto& f : districts["features"]) {
+        CHECK(f["properties"]["force"] == "Nottinghamshire Police");
+        names.insert(f["properties"]["name"].get<std::string>());
+    }
+    CHECK(names.size() == 8); // seven districts and the city of Nottingham
+    CHECK(names.count("Mansfield") == 1);
+    CHECK(names.count("Erewash") == 0);
 }
 
 TEST_CASE("cli: a Welsh force is told that its study area is a hull of its points") {

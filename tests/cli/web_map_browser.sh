@@ -35,6 +35,10 @@ export HOTREF_REFERRAL_SECRET=test-secret-for-the-web-map-run
 "$hotref" referral link --store "$store" >/dev/null
 "$hotref" evaluate --store "$store" --date 2025-07 --months 6 >/dev/null 2>&1
 planner="$("$hotref" token create --store "$store" --role patrol-planner --name "Test planner" 2>/dev/null)"
+caseworker="$("$hotref" token create --store "$store" --role caseworker --name "Test caseworker" 2>/dev/null)"
+# A second run (the first half year) for the run selector; the served run stays the whole year's.
+"$hotref" hotspots --method gistar --store "$store" --area "$area" --cell-size 500 --from 2025-01 --to 2025-06 \
+  --top 0 >/dev/null 2>&1
 
 "$hotref" serve --store "$store" --port 0 --port-file "$work/port" --access-log "$work/access" 2> "$work/err" &
 pid=$!
@@ -53,8 +57,8 @@ incidents="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pr
 count="$(curl -sf -H "$auth" "$url/collections/hotspots/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])')"
 [ -n "$name" ] && [ "$count" -gt 0 ] || fail "the API gives no top hotspot"
 
-node "$root/tests/web/map_browser.cjs" "$root" "$url" "$planner" H-0001 "$out/web_map.png"
-[ -s "$out/web_map.png" ] || fail "no screenshot"
+node "$root/tests/web/map_browser.cjs" "$root" "$url" "$planner" H-0001 "$out/web_map.png" "$caseworker"
+[ -s "$out/web_map.png" ] && [ -s "$out/web_map_referral.png" ] || fail "no screenshot"
 
 # The page and its scripts answer without a token (they hold no data); the data does not.
 code="$(curl -s -o /dev/null -w '%{http_code}' "$url/map")"

@@ -5,6 +5,7 @@
 #include "ingest/ingester.hpp"
 #include "ingest/input.hpp"
 #include "publish/bulletin.hpp"
+#include "publish/bulletin_model.hpp"
 #include "publish/model.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -352,7 +353,7 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     CHECK(r.seconds > 0);
     REQUIRE(std::filesystem::exists(r.pdf));
     REQUIRE(std::filesystem::exists(r.html));
-    CHECK(pdf_pages(r.pdf) == 2);
+    CHECK(pdf_pages(r.pdf) == 3); // the map and table; the districts; the five hotspots close up
 
     // What the planner reads: the top hotspot's name and its December count, from SQL on the store.
     std::string name, code;
@@ -424,14 +425,17 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     CHECK(t::contains(text, "Justice Quarterly, 12(4)"));
     CHECK(t::contains(text, "about 15 minutes"));
     CHECK(t::contains(text, "police.uk publishes months only")); // no times: the monthly trend instead
-    CHECK(t::contains(text, "Page 2 of 2"));
+    CHECK(t::contains(text, "Page 3 of 3"));
     CHECK(t::contains(text, "DERBYSHIRE DALES")); // district names from geodata
+    CHECK(t::contains(text, "Districts: incidents this period and the current hotspots"));
 
-    // Rendered: the top hotspots' red is on both pages (map and insets), and the marking is black text.
+    // Rendered: the top hotspots' red is on the map and insets pages, not the districts', and the
+    // marking is black text.
     const auto red = pixels_like(r.pdf, {204, 26, 31}, 40);
-    REQUIRE(red.size() == 2);
+    REQUIRE(red.size() == 3);
     CHECK(red[0] > 30);
-    CHECK(red[1] > 100);
+    CHECK(red[1] == 0);
+    CHECK(red[2] > 100);
 
     // HTML: self-contained (inline SVG, no external files), unique ids, the same facts.
     const auto html = t::read_file(r.html);
@@ -472,7 +476,7 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
         CHECK(docs.report.hotspots == 5);
         CHECK(!std::filesystem::exists(tmp.file("never-made")));
         t::write_file(tmp.file("mem.pdf"), docs.pdf);
-        CHECK(pdf_pages(tmp.file("mem.pdf")) == 2);
+        CHECK(pdf_pages(tmp.file("mem.pdf")) == 3);
         CHECK(t::contains(pdf_text(tmp.file("mem.pdf")), code + " " + name));
     }
 
@@ -674,7 +678,7 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
                                                               "100%)");
     }
     CHECK(against_march);
-    CHECK(pdf_pages(april.pdf) == 2);
+    CHECK(pdf_pages(april.pdf) == 3); // the map and table; the districts; the hotspot close up
 }
 
 // A force export over January to June: one cluster of ten places with 9, 3, 12, 8, 11 and 7
@@ -907,7 +911,7 @@ TEST_CASE("bulletin: three incidents at one address give no patrol window and th
     CHECK(t::contains(html, "(fewer are not recommended)"));
 }
 
-TEST_CASE("bulletin: a run without hotspots gives a one-page bulletin that says so") {
+TEST_CASE("bulletin: a run without hotspots gives a short bulletin that says so") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     ingest_force_export(store, tmp);
@@ -924,7 +928,10 @@ TEST_CASE("bulletin: a run without hotspots gives a one-page bulletin that says 
     CHECK(r.hotspots == 0);
     REQUIRE(!r.notes.empty());
     CHECK(t::contains(r.notes.front(), "found no hotspots"));
-    CHECK(pdf_pages(r.pdf) == 1);
+    CHECK(pdf_pages(r.pdf) == (r.districts.empty() ? 1 : 2)); // the map and notes; the district table
+    for (const auto& d : r.districts) {
+        CHECK(d.hotspots == 0);
+    }
     const auto text = pdf_text(r.pdf);
     CHECK(t::contains(text, "No hotspots to brief on"));
     CHECK(t::contains(text, "found no hotspots"));
@@ -974,4 +981,24 @@ TEST_CASE("bulletin: a hotspot's total for the run is the figure the layers publ
     MESSAGE(compared << " hotspots compared, " << perturbed << " of them carry noise");
     CHECK(compared == 10);
     CHECK(perturbed > 0); // the figures are perturbed ones, so equal noise is what is checked
+}
+
+TEST_CASE("bulletin: the top hotspots' share is of top + rest, never above 100 % (was '93 in top 3 (103%)')") {
+    hotref::publish::bulletin::Model m;
+    m.profile = Profile::published;
+    for (const double n : {40.0, 30.0, 23.0}) {
+        hotref::publish::bulletin::Item item;
+        item.now = n;  // published, each with its own noise
+        m.items.push_back(item);
+    }
+    m.total_now = 90;  // published with its own noise: below the top three's sum
+    m.rest_now = 2;
+    CHECK(hotref::publish::bulletin::top_share_text(m) == "93 in the top 3 hotspots (98%)");
+    m.rest_now = hotref::publish::bulletin::nan;  // withheld (under 5)
+    CHECK(hotref::publish::bulletin::top_share_text(m) ==
+          "93 in the top 3 hotspots (nearly all: the count elsewhere is withheld)");
+    m.rest_now = 0;
+    CHECK(hotref::publish::bulletin::top_share_text(m) == "93 in the top 3 hotspots (100%)");
+    m.items[1].now = hotref::publish::bulletin::nan;  // one withheld: no sum, no share
+    CHECK(hotref::publish::bulletin::top_share_text(m) == "<5 in the top 3 hotspots");
 }

@@ -3,23 +3,33 @@
 // click inside a hotspot opens its card with the name and count the API gives, the
 // bulletin opens, nothing is fetched from outside the service, and a screenshot is kept.
 // The expected values are read from the API (with the same token), not from the page.
-// Usage: node map_browser.cjs ROOT URL TOKEN CODE OUT.png
+// The run selector lists /v1/runs and switching reloads that run's hotspots; a planner sees
+// no referral form; a caseworker fills and submits it (the referral is then in GET
+// /v1/referrals), and a bad value shows the API's own message naming the field.
+// Usage: node map_browser.cjs ROOT URL TOKEN CODE OUT.png CASEWORKER_TOKEN
 "use strict";
 const path = require("path");
 
-const [root, url, token, code, png] = process.argv.slice(2);
+const [root, url, token, code, png, caseworker] = process.argv.slice(2);
 const puppeteer = require(path.join(root, "web", "node_modules", "puppeteer-core"));
 const problems = [];
 const fail = (message) => { problems.push(message); };
 
 function watch(page, origin) {
   page.on("pageerror", (e) => fail("page error: " + e.message));
-  page.on("console", (m) => { if (m.type() === "error") fail("console error: " + m.text()); });
+  // A refused referral's 422 is logged by the browser as a failed resource (checked below, on purpose).
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 422/.test(m.text())) fail("console error: " + m.text());
+  });
   page.on("request", (r) => {
     const u = r.url();
     if (!u.startsWith(origin) && !u.startsWith("blob:") && !u.startsWith("data:")) fail("fetched from outside: " + u);
   });
-  page.on("response", (r) => { if (r.status() >= 400) fail("HTTP " + r.status() + " for " + r.url()); });
+  page.on("response", (r) => {
+    // The bad referral is meant to be refused (422): its message is checked on the page.
+    const refused = r.status() === 422 && r.url().endsWith("/v1/referrals") && r.request().method() === "POST";
+    if (r.status() >= 400 && !refused) fail("HTTP " + r.status() + " for " + r.url());
+  });
 }
 
 // A point of the page inside hotspot `code`, where the map itself (not a number marker) is hit.
@@ -39,8 +49,9 @@ function pointInside(wanted) {
   return null;
 }
 
-async function fromApi(target) {
-  const res = await fetch(url + target, { headers: { Authorization: "Bearer " + token, Accept: "application/json" } });
+async function fromApi(target, who) {
+  const res = await fetch(url + target,
+                          { headers: { Authorization: "Bearer " + (who || token), Accept: "application/json" } });
   if (!res.ok) throw new Error(target + ": HTTP " + res.status);
   return res.json();
 }
@@ -88,6 +99,75 @@ async function checkCard(page, feature, evaluation) {
   return card;
 }
 
+// The run selector: every run of /v1/runs; another run's hotspots replace the served run's.
+async function checkRuns(page, hotspots) {
+  const runs = (await fromApi("/v1/runs")).runs;
+  if (runs.length < 2) fail("the test needs two runs, /v1/runs lists " + runs.length);
+  const options = await page.$$eval("#run option", (els) => els.map((e) => e.value));
+  if (options.length !== runs.length) fail(options.length + " runs in the selector, /v1/runs lists " + runs.length);
+  const served = runs.find((r) => r.served);
+  const other = runs.find((r) => !r.served);
+  if (!served || !other) return;
+  const want = (await fromApi("/v1/runs/" + other.id + "/hotspots")).features;
+  await page.select("#run", String(other.id));
+  await page.waitForFunction((id) => window.hotrefRun === id, { timeout: 60000 }, other.id);
+  const numbers = await page.$$eval(".hotspot-number", (els) => els.length);
+  const listed = await page.$$eval("#list li", (els) => els.map((e) => e.dataset.code));
+  if (numbers !== want.length || listed.length !== want.length) {
+    fail("run " + other.id + ": " + numbers + " numbers and " + listed.length + " listed, the API has " + want.length);
+  }
+  if (want.some((f) => f.properties.run_id !== other.id)) fail("/v1/runs/" + other.id + "/hotspots holds another run");
+  const status = await page.$eval("#status", (e) => e.textContent);
+  if (!status.includes("Run " + other.id)) fail("the status does not name run " + other.id + ": " + status);
+  await page.select("#run", String(served.id));
+  await page.waitForFunction((id) => window.hotrefRun === id, { timeout: 60000 }, served.id);
+  const back = await page.$$eval(".hotspot-number", (els) => els.length);
+  if (back !== hotspots) fail("back on run " + served.id + ": " + back + " numbers, the API has " + hotspots);
+  return other.id + " (" + want.length + " hotspots)";
+}
+
+// The caseworker's referral form: a good referral is created, a bad value gets the API's words.
+async function checkReferralForm(browser, origin, shot) {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 1000 });
+  watch(page, origin);
+  await page.goto(url + "/map#token=" + encodeURIComponent(caseworker), { waitUntil: "load" });
+  await page.waitForSelector("#referral:not([hidden])", { timeout: 90000 });
+  const fill = async (values) => {
+    await page.evaluate((v) => {
+      const form = document.getElementById("referral-form");
+      for (const [name, value] of Object.entries(v)) form.elements.namedItem(name).value = value;
+    }, values);
+  };
+  const reference = "IJ-WEB-" + Date.now();
+  await fill({ reference, person_id: "PNC-WEB-" + Date.now(), created_at: "2025-12-02T10:30", incident_at: "2025-12-01T21:15", offence: "asb",
+               asb_qualifier: "nuisance", easting: "435170", northing: "335720", disposal: "community-resolution",
+               age_band: "adult", first_time_entrant: "true", provider: "IJ Provider" });
+  await page.click("#referral-form button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("referral-result").textContent !== "", { timeout: 20000 });
+  const ok = await page.$eval("#referral-result", (e) => e.className + ": " + e.textContent);
+  if (!ok.startsWith("ok:") || !ok.includes(reference)) fail("the form did not create " + reference + ": " + ok);
+  const listed = (await fromApi("/v1/referrals?limit=100000", caseworker)).referrals || [];
+  if (!listed.some((r) => r.reference === reference)) fail("GET /v1/referrals does not hold " + reference);
+  // A position outside the British National Grid: refused by the API, its message shown, the field marked.
+  await fill({ reference: reference + "-B", person_id: "PNC-WEB-B", created_at: "2025-12-02T10:30", incident_at: "", easting: "9999999",
+               northing: "335720" });
+  await page.evaluate(() => { document.getElementById("referral-result").textContent = ""; });
+  await page.click("#referral-form button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("referral-result").textContent !== "", { timeout: 20000 });
+  const bad = await page.$eval("#referral-result", (e) => e.className + ": " + e.textContent);
+  if (!bad.startsWith("error:") || !bad.includes("easting: not a British National Grid position")) {
+    fail("the form does not show the API's error naming easting: " + bad);
+  }
+  const marked = await page.$eval("#referral-form [name=easting]", (e) => e.classList.contains("invalid"));
+  if (!marked) fail("the easting field is not marked after the API named it");
+  const again = (await fromApi("/v1/referrals?limit=100000", caseworker)).referrals || [];
+  if (again.some((r) => r.reference === reference + "-B")) fail("the refused referral was stored");
+  await page.screenshot({ path: shot, fullPage: false });
+  await page.close();
+  return reference + "; refused: " + bad;
+}
+
 async function checkBulletin(browser, page) {
   const opened = browser.waitForTarget((t) => t.type() === "page" && t.url().startsWith("blob:"), { timeout: 20000 });
   await page.click("#bulletin-html");
@@ -118,8 +198,12 @@ async function checkBulletin(browser, page) {
     const rendered = await checkMap(page, hotspots);
     const card = await checkCard(page, feature, evaluation);
     await page.screenshot({ path: png });
+    if (!(await page.$eval("#referral", (e) => e.hidden))) fail("a patrol planner is shown the referral form");
+    const switched = await checkRuns(page, hotspots);
     await checkBulletin(browser, page);
-    console.log("rendered " + rendered + " hotspot features; card:\n" + card);
+    const referral = await checkReferralForm(browser, new URL(url).origin, png.replace(/\.png$/, "_referral.png"));
+    console.log("rendered " + rendered + " hotspot features; switched to run " + switched + "; referral " + referral +
+                "; card:\n" + card);
   } finally {
     await browser.close();
   }
