@@ -122,6 +122,10 @@
     row(ij, "Completed", p.ij_completed_pct == null ? "withheld" : number(p.ij_completed_pct) + " %");
     row(ij, "Not reoffended", p.ij_not_reoffended_pct == null ? "withheld" : number(p.ij_not_reoffended_pct) + " %");
     row(ij, "Victims satisfied", p.ij_victim_satisfied_pct == null ? "withheld" : number(p.ij_victim_satisfied_pct) + " %");
+    row(ij, "Onward support", p.ij_onward_pct == null ? "withheld" : number(p.ij_onward_pct) + " %");
+    row(ij, "AQA unit gained", p.ij_qualified_pct == null ? "withheld" : number(p.ij_qualified_pct) + " %");
+    row(ij, "Interpreter", p.ij_interpreter_pct == null ? "withheld" : number(p.ij_interpreter_pct) + " %");
+    row(ij, "Learnt about the impact", p.ij_learnt_pct == null ? "withheld" : number(p.ij_learnt_pct) + " %");
     const e = state.evaluation[code];
     if (e) {
       const ev = section(card, "Evaluation (" + e.before + " vs " + e.after + ")");

@@ -27,11 +27,14 @@ const char* ReferralCommand::details() const {
   purge               retention: remove personal data (person key, needs, interpreter, exact
                       location, incident time and references, escalation note, provider,
                       the old/new values in the audit) from referrals older than --months
-                      months before --as-of; the KPI fields stay; audited; then VACUUM and
-                      an emptied WAL (docs/referrals.md#purge)
+                      months before --as-of, and their onward referrals, disclosure and survey
+                      comment; the KPI fields stay; audited; then VACUUM and an emptied WAL
+                      (docs/referrals.md#purge)
   kpis                the scheme's KPIs, for the whole scheme and per hotspot, each with its
-                      numerator and denominator (published profile: figures from fewer than
-                      10 referrals withheld)
+                      numerator and denominator: contact, outcomes, reoffending, victims, and
+                      onward referrals by agency and take-up, AQA units, interpreters, the
+                      survey (consented only), workshops by type (published profile: figures
+                      from fewer than 10 referrals withheld, complementary suppression)
 
 The person's identifier (column person_id) is stored only as a keyed hash (HMAC-SHA-256
 with the secret from HOTREF_REFERRAL_SECRET or --secret-file), never as given. Lifecycle:
@@ -56,6 +59,8 @@ Examples:
   hotref referral import referrals.csv --actor "J Smith (caseworker)"
   hotref referral set IJ-2025-0001 contacted_at=2025-03-02T10:00 --actor provider
   hotref referral set IJ-2025-0002 "assessed_at=04/03/2025 14:00" latitude=53.2350 longitude=-1.4210
+  hotref referral set IJ-2025-0001 "onward_referrals=housing:2025-03-02:yes;mental-health:09/03/2025:unknown"
+  hotref referral set IJ-2025-0001 learnt_about_impact=yes would_reoffend=no
   hotref referral list --state contacted
   hotref referral show IJ-2025-0001
   hotref referral link --within 250
@@ -126,6 +131,51 @@ void print_errors(const std::string& file, const std::vector<referral::RowError>
     }
 }
 
+// A share of a group's counts, or its count alone: "12" / "*" (withheld) / "-" (none).
+std::string count_of(const referral::Ratio& r) {
+    return r.suppressed ? "*" : std::to_string(static_cast<long long>(r.numerator));
+}
+
+// The scheme's evaluation KPIs (issue 18): onward support, AQA units, interpreters, the
+// survey (consented only), and the workshops by type and the onward referrals by agency.
+template <class RatioText>
+void print_evaluation_kpis(const std::vector<referral::Kpis>& all, RatioText ratio) {
+    std::printf("\nOnward support, qualifications and the survey (consented only)\n");
+    std::printf("%-18s %-17s %-17s %-17s %-17s %-17s %-15s %-15s %-15s\n", "group", "onward referral", "AQA unit",
+                "interpreter", "survey answered", "learnt impact", "reoffend: yes", "no", "unsure");
+    for (const auto& k : all) {
+        std::printf("%-18s %-17s %-17s %-17s %-17s %-17s %-15s %-15s %-15s\n", k.group.substr(0, 18).c_str(),
+                    ratio(k.onward_any).c_str(), ratio(k.qualified).c_str(), ratio(k.interpreter).c_str(),
+                    ratio(k.survey_answered).c_str(), ratio(k.learnt_about_impact).c_str(),
+                    ratio(k.would_reoffend.at("yes")).c_str(), ratio(k.would_reoffend.at("no")).c_str(),
+                    ratio(k.would_reoffend.at("unsure")).c_str());
+    }
+    std::printf("\nOnward referrals by agency: taken up / referred (people)\n%-18s", "group");
+    for (const auto& a : referral::onward_agencies()) {
+        std::printf(" %-22s", a.c_str());
+    }
+    std::printf("\n");
+    for (const auto& k : all) {
+        std::printf("%-18s", k.group.substr(0, 18).c_str());
+        for (const auto& a : referral::onward_agencies()) {
+            std::printf(" %-22s", ratio(k.onward.at(a)).c_str());
+        }
+        std::printf("\n");
+    }
+    std::printf("\nWorkshops by type (people)\n%-18s", "group");
+    for (const auto& t : referral::workshop_types()) {
+        std::printf(" %-17s", t.c_str());
+    }
+    std::printf("\n");
+    for (const auto& k : all) {
+        std::printf("%-18s", k.group.substr(0, 18).c_str());
+        for (const auto& t : referral::workshop_types()) {
+            std::printf(" %-17s", count_of(k.workshops.at(t)).c_str());
+        }
+        std::printf("\n");
+    }
+}
+
 } // namespace
 
 int ReferralCommand::run() {
@@ -137,7 +187,8 @@ int ReferralCommand::run() {
         std::cout << "\nIJ-2025-0001,2025-03-01T18:30,DC-2025-000101,2025-03-01T17:45,asb,nuisance,435170,335720,,,"
                      "community-resolution,10-17,yes,Derbyshire IJ Provider,FORCE-PERSON-ID-123,2025-03-02T10:00,"
                      "2025-03-04T14:00,none,no,2025-03-08T10:00,2025-03-08T11:00,litter-picking,8,8,completed,"
-                     "2025-03-22T16:00,,,yes,yes,yes\n";
+                     "2025-03-22T16:00,,,yes,yes,yes,asb-impact,AQA Unit Award (ASB and its victims),2025-03-08,"
+                     "education-and-training:2025-03-04:yes;housing:04/03/2025:unknown,yes,housing,yes,no,\n";
         return 0;
     }
     store::Store store{m_store_path, m_action == "import" || m_action == "set"};
@@ -218,6 +269,7 @@ int ReferralCommand::run() {
                         ratio(k.first_time_entrants).c_str(),
                         k.median_days_to_completion < 0 ? "-" : std::to_string(static_cast<int>(k.median_days_to_completion)).c_str());
         }
+        print_evaluation_kpis(all, ratio);
         return 0;
     }
     referral::Registry registry{store, options};
@@ -277,7 +329,20 @@ int ReferralCommand::run() {
                 r.workshop_booked_at.empty() ? "-" : r.workshop_booked_at.c_str(),
                 r.workshop_attended_at.empty() ? "-" : r.workshop_attended_at.c_str(),
                 r.outcome.empty() ? "-" : r.outcome.c_str(), r.outcome_at.c_str());
-    std::printf("audit:\n");
+    auto yn = [](const std::optional<bool>& b) { return b ? (*b ? "yes" : "no") : "-"; };
+    std::printf("  interpreter %s; workshop type %s; AQA unit %s%s%s\n", yn(r.interpreter),
+                r.workshop_type.empty() ? "-" : r.workshop_type.c_str(), r.aqa_unit.empty() ? "-" : r.aqa_unit.c_str(),
+                r.aqa_date.empty() ? "" : " on ", r.aqa_date.c_str());
+    std::printf("  onward referrals %s; disclosure made %s%s%s\n", referral::onward_text(r.onward).c_str(),
+                yn(r.disclosure_made), r.disclosure_agency.empty() ? "" : ", led to ", r.disclosure_agency.c_str());
+    std::printf("  consent to evaluation %s; survey %s", yn(r.consent_evaluation),
+                r.survey().empty() ? "-" : r.survey().c_str());
+    if (r.survey() == "answered") {
+        std::printf(": learnt about the impact %s, would reoffend %s%s%s", yn(r.learnt_about_impact),
+                    r.would_reoffend.empty() ? "-" : r.would_reoffend.c_str(),
+                    r.survey_comment.empty() ? "" : "; comment (internal): ", r.survey_comment.c_str());
+    }
+    std::printf("\naudit:\n");
     for (const auto& a : registry.audit(s->id)) {
         std::printf("  %s %s %s %s %s -> %s\n", a[0].c_str(), a[1].c_str(), a[2].c_str(), a[3].c_str(), a[4].c_str(),
                     a[5].c_str());

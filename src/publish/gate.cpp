@@ -184,6 +184,56 @@ double RawPlace::total() const {
     return t;
 }
 
+namespace {
+
+// A KPI ratio and the names of the counts it is made from. Counts of the same thing share
+// a name, and so one cell: one figure, one noise (two noisy copies of a count could be
+// averaged). The names of the first eight are those of the cell keys published before.
+struct NamedRatio {
+    referral::Ratio* ratio;
+    std::string numerator, denominator;
+};
+
+std::vector<NamedRatio> named_ratios(referral::Kpis& g) {
+    std::vector<NamedRatio> out{{&g.contacted_48h, "contacted_48h/n", "contacted_48h/d"},
+                                {&g.completed, "completed/n", "completed/d"},
+                                {&g.refused, "refused/n", "refused/d"},
+                                {&g.withdrawn, "withdrawn/n", "withdrawn/d"},
+                                {&g.not_reoffended, "not_reoffended/n", "not_reoffended/d"},
+                                {&g.victim_satisfied, "victim_satisfied/n", "victim_satisfied/d"},
+                                {&g.first_time_entrants, "fte/n", "fte/d"},
+                                {&g.youth, "youth/n", "youth/d"},
+                                {&g.onward_any, "onward_any/n", "referrals"},
+                                {&g.qualified, "aqa/n", "attended"},
+                                {&g.interpreter, "interpreter/n", "interpreter/d"},
+                                {&g.survey_answered, "survey_answered", "consented"},
+                                {&g.learnt_about_impact, "learnt/n", "learnt/d"}};
+    for (const auto& a : referral::onward_agencies()) {
+        out.push_back({&g.onward[a], "onward:" + a + "/n", "onward:" + a + "/d"});
+    }
+    for (const auto& t : referral::workshop_types()) {
+        out.push_back({&g.workshops[t], "workshop:" + t, "workshop_typed"});
+    }
+    for (const auto& a : referral::reoffend_answers()) {
+        out.push_back({&g.would_reoffend[a], "would_reoffend:" + a, "would_reoffend/d"});
+    }
+    return out;
+}
+
+// Within a group: a total that is the sum of counts also published (workshop types, answers).
+std::vector<std::pair<std::string, std::vector<std::string>>> group_margins() {
+    std::pair<std::string, std::vector<std::string>> types{"workshop_typed", {}}, answers{"would_reoffend/d", {}};
+    for (const auto& t : referral::workshop_types()) {
+        types.second.push_back("workshop:" + t);
+    }
+    for (const auto& a : referral::reoffend_answers()) {
+        answers.second.push_back("would_reoffend:" + a);
+    }
+    return {types, answers};
+}
+
+} // namespace
+
 std::vector<referral::Kpis> disclose_kpis(const std::vector<referral::Kpis>& kpis, Profile profile,
                                           const DisclosureRules& rules, const std::string& secret) {
     if (profile == Profile::internal || kpis.empty()) {
@@ -193,37 +243,38 @@ std::vector<referral::Kpis> disclose_kpis(const std::vector<referral::Kpis>& kpi
     const double k = rules.min_referral_count;
     sdc::PTable ptable{static_cast<int>(k), rules.max_noise};
     sdc::Table table;
-    // Per group: referrals, then numerator and denominator of each ratio.
-    auto ratios = [](referral::Kpis& g) {
-        return std::array<referral::Ratio*, 8>{&g.contacted_48h, &g.completed,      &g.refused,
-                                               &g.withdrawn,     &g.not_reoffended, &g.victim_satisfied,
-                                               &g.first_time_entrants, &g.youth};
-    };
-    constexpr const char* ratio_names[] = {"contacted_48h", "completed", "refused", "withdrawn",
-                                           "not_reoffended", "victim_satisfied", "fte", "youth"};
-    std::vector<std::array<std::size_t, 17>> ids(out.size());
+    // Per group: its cells by name (referrals, then each ratio's numerator and denominator).
+    std::vector<std::map<std::string, std::size_t>> ids(out.size());
     for (std::size_t g = 0; g < out.size(); ++g) {
         const std::string base = "kpi|" + out[g].group + "|";
         auto add = [&](const std::string& what, double v) {
-            char n[32];
-            std::snprintf(n, sizeof n, "|%.0f", v);
-            return table.add(v, key_of(secret, base + what + n));
+            if (ids[g].count(what) == 0) {
+                char n[32];
+                std::snprintf(n, sizeof n, "|%.0f", v);
+                ids[g][what] = table.add(v, key_of(secret, base + what + n));
+            }
         };
-        ids[g][0] = add("referrals", out[g].referrals);
-        const auto rs = ratios(out[g]);
-        for (std::size_t r = 0; r < rs.size(); ++r) {
-            ids[g][1 + 2 * r] = add(std::string{ratio_names[r]} + "/n", rs[r]->numerator);
-            ids[g][2 + 2 * r] = add(std::string{ratio_names[r]} + "/d", rs[r]->denominator);
+        add("referrals", out[g].referrals);
+        for (const auto& r : named_ratios(out[g])) {
+            add(r.numerator, r.ratio->numerator);
+            add(r.denominator, r.ratio->denominator);
+        }
+        for (const auto& [total, parts] : group_margins()) {
+            std::vector<std::size_t> cells;
+            for (const auto& p : parts) {
+                cells.push_back(ids[g].at(p));
+            }
+            table.add_margin(ids[g].at(total), cells);
         }
     }
     // The first group is the scheme; the others partition it (hotspots and outside, or months).
     if (out.size() > 1 && out.front().group == "scheme") {
-        for (std::size_t f = 0; f < 17; ++f) {
+        for (const auto& [name, total] : ids[0]) {
             std::vector<std::size_t> parts;
             for (std::size_t g = 1; g < out.size(); ++g) {
-                parts.push_back(ids[g][f]);
+                parts.push_back(ids[g].at(name));
             }
-            table.add_margin(ids[0][f], parts);
+            table.add_margin(total, parts);
         }
     }
     sdc::protect(table, ptable, true);
@@ -234,18 +285,17 @@ std::vector<referral::Kpis> disclose_kpis(const std::vector<referral::Kpis>& kpi
     for (std::size_t g = 0; g < out.size(); ++g) {
         auto& grp = out[g];
         const double true_completed = grp.completed.numerator;
-        grp.referrals = pub(ids[g][0]);
-        const auto rs = ratios(grp);
-        for (std::size_t r = 0; r < rs.size(); ++r) {
-            const double n = pub(ids[g][1 + 2 * r]);
-            const double d = pub(ids[g][2 + 2 * r]);
+        grp.referrals = pub(ids[g].at("referrals"));
+        for (const auto& r : named_ratios(grp)) {
+            const double n = pub(ids[g].at(r.numerator));
+            const double d = pub(ids[g].at(r.denominator));
             // A group whose referrals are withheld shows none of its ratios either, zeros included.
             if (std::isnan(n) || std::isnan(d) || std::isnan(grp.referrals)) {
-                rs[r]->suppressed = true;
-                rs[r]->numerator = rs[r]->denominator = nan;
+                r.ratio->suppressed = true;
+                r.ratio->numerator = r.ratio->denominator = nan;
             } else {
-                rs[r]->numerator = std::min(n, d);
-                rs[r]->denominator = d;
+                r.ratio->numerator = std::min(n, d);
+                r.ratio->denominator = d;
             }
         }
         // A median is one person's figure: only over at least k completions.
@@ -649,12 +699,14 @@ private:
                 {"trend_class", FieldType::text}, {"ij_referrals", FieldType::real},
                 {"ij_contacted_48h_pct", FieldType::real}, {"ij_completed_pct", FieldType::real},
                 {"ij_not_reoffended_pct", FieldType::real}, {"ij_victim_satisfied_pct", FieldType::real},
-                {"expected", FieldType::real}};
+                {"expected", FieldType::real},        {"ij_onward_pct", FieldType::real},
+                {"ij_qualified_pct", FieldType::real}, {"ij_interpreter_pct", FieldType::real},
+                {"ij_learnt_pct", FieldType::real}};
     }
 
     // The referral KPI attributes of a hotspot (already disclosed by disclose_kpis).
     void kpi_values(const std::map<std::string, referral::Kpis>& kpis, const std::string& code, FieldValue& n,
-                    std::array<FieldValue, 4>& pct) const {
+                    std::array<FieldValue, 8>& pct) const {
         const auto it = kpis.find(code);
         if (it == kpis.end()) {
             if (m_raw.referrals_linked) {
@@ -663,9 +715,10 @@ private:
             return;
         }
         n = real_or_null(it->second.referrals);
-        const referral::Ratio* ratios[] = {&it->second.contacted_48h, &it->second.completed,
-                                           &it->second.not_reoffended, &it->second.victim_satisfied};
-        for (std::size_t i = 0; i < 4; ++i) {
+        const auto& g = it->second;
+        const referral::Ratio* ratios[] = {&g.contacted_48h, &g.completed,   &g.not_reoffended, &g.victim_satisfied,
+                                           &g.onward_any,    &g.qualified,   &g.interpreter,    &g.learnt_about_impact};
+        for (std::size_t i = 0; i < pct.size(); ++i) {
             if (!ratios[i]->suppressed && ratios[i]->denominator > 0 && std::isfinite(it->second.referrals)) {
                 pct[i] = 100.0 * ratios[i]->numerator / ratios[i]->denominator;
             }
@@ -698,7 +751,7 @@ private:
             }
         }
         FieldValue ij_n;
-        std::array<FieldValue, 4> ij_pct;
+        std::array<FieldValue, 8> ij_pct;
         kpi_values(kpis, hs.code, ij_n, ij_pct);
         const FieldValue hidden{};
         ModelFeature f;
@@ -710,7 +763,7 @@ private:
                     hs.confidence ? FieldValue{static_cast<std::int64_t>(*hs.confidence)} : FieldValue{},
                     m_published ? hidden : optional_or_null(hs.peak_density), text_or_null(hs.trend),
                     text_or_null(hs.trend_class), ij_n, ij_pct[0], ij_pct[1], ij_pct[2], ij_pct[3],
-                    real_or_null(expected)};
+                    real_or_null(expected), ij_pct[4], ij_pct[5], ij_pct[6], ij_pct[7]};
         f.wkb = std::move(wkb);
         return f;
     }

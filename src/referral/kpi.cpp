@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/month.hpp"
 #include "geo/geos.hpp"
+#include "store/referrals.hpp"
 #include "store/runs.hpp"
 
 #include <algorithm>
@@ -51,7 +52,72 @@ std::string today() {
     return buf;
 }
 
+// What the scheme's evaluation KPIs count of one referral.
+struct Facts {
+    std::optional<bool> interpreter, consent, learnt;
+    bool attended = false, qualified = false, answered = false;
+    std::string workshop_type, would_reoffend;
+    std::map<std::string, bool> onward; // agency -> taken up (any of its onward referrals)
+};
+
+void count_facts(Kpis& k, const Facts& f) {
+    k.onward_any.denominator += 1;
+    k.onward_any.numerator += f.onward.empty() ? 0 : 1;
+    for (const auto& [agency, taken] : f.onward) {
+        auto& r = k.onward[agency];
+        r.denominator += 1;
+        r.numerator += taken ? 1 : 0;
+    }
+    if (f.attended) {
+        k.qualified.denominator += 1;
+        k.qualified.numerator += f.qualified ? 1 : 0;
+    }
+    if (f.interpreter) {
+        k.interpreter.denominator += 1;
+        k.interpreter.numerator += *f.interpreter ? 1 : 0;
+    }
+    if (!f.workshop_type.empty()) {
+        k.workshops[f.workshop_type].numerator += 1;
+        for (auto& [type, r] : k.workshops) {
+            r.denominator += 1;
+        }
+    }
+    // The survey: consented only (answers are stored only with consent; this holds it here too).
+    if (f.consent == true) {
+        k.survey_answered.denominator += 1;
+        k.survey_answered.numerator += f.answered ? 1 : 0;
+        if (f.learnt) {
+            k.learnt_about_impact.denominator += 1;
+            k.learnt_about_impact.numerator += *f.learnt ? 1 : 0;
+        }
+        if (!f.would_reoffend.empty()) {
+            k.would_reoffend[f.would_reoffend].numerator += 1;
+            for (auto& [answer, r] : k.would_reoffend) {
+                r.denominator += 1;
+            }
+        }
+    }
+}
+
+// Every agency, workshop type and answer in each group, zero or not: the same cells everywhere.
+void prefill(Kpis& k) {
+    for (const auto& a : onward_agencies()) {
+        k.onward[a];
+    }
+    for (const auto& t : workshop_types()) {
+        k.workshops[t];
+    }
+    for (const auto& a : reoffend_answers()) {
+        k.would_reoffend[a];
+    }
+}
+
 } // namespace
+
+const std::vector<std::string>& reoffend_answers() {
+    static const std::vector<std::string> answers{"yes", "no", "unsure"};
+    return answers;
+}
 
 LinkReport link_referrals(store::Store& store, std::int64_t run_id, double within_m) {
     auto& db = store.db();
@@ -146,15 +212,20 @@ std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
         std::optional<bool> in48, consulted, satisfied;
         bool fte = false;
         double hours = 0;
+        Facts facts;
     };
     std::vector<Row> rows;
     store::Statement st{db, "SELECT coalesce(l.hotspot_code, ''), coalesce(h.name, ''), coalesce(h.rank, 1000000000), "
                             "r.state, r.created_at, coalesce(r.contacted_at, ''), coalesce(r.outcome_at, ''), "
                             "coalesce(r.reoffence_date, ''), r.age_band, r.contact_within_48h, r.victim_consulted, "
-                            "r.victim_satisfied, r.first_time_entrant, coalesce(r.hours_done, 0) "
+                            "r.victim_satisfied, r.first_time_entrant, coalesce(r.hours_done, 0), r.id, "
+                            "r.interpreter, coalesce(r.workshop_attended_at, ''), coalesce(r.aqa_date, ''), "
+                            "coalesce(r.workshop_type, ''), r.consent_evaluation, coalesce(r.survey, ''), "
+                            "r.learnt_about_impact, coalesce(r.would_reoffend, '') "
                             "FROM referral r LEFT JOIN referral_link l ON l.referral_id = r.id AND l.run_id = ? "
                             "LEFT JOIN hotspot h ON h.id = l.hotspot_id"};
     st.bind(1, run_id);
+    auto onward = store::read_all_onward(db);
     auto ob = [&st](int c) { return st.column_is_null(c) ? std::optional<bool>{} : st.column_int(c) != 0; };
     while (st.step()) {
         Row r;
@@ -172,12 +243,25 @@ std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
         r.satisfied = ob(11);
         r.fte = st.column_int(12) != 0;
         r.hours = st.column_double(13);
+        auto& f = r.facts;
+        f.interpreter = ob(15);
+        f.attended = !st.column_text(16).empty();
+        f.qualified = !st.column_text(17).empty();
+        f.workshop_type = st.column_text(18);
+        f.consent = ob(19);
+        f.answered = st.column_text(20) == "answered";
+        f.learnt = ob(21);
+        f.would_reoffend = st.column_text(22);
+        for (const auto& o : onward[st.column_int(14)]) {
+            f.onward[o.agency] = f.onward[o.agency] || o.taken_up == "yes";
+        }
         rows.push_back(std::move(r));
     }
     auto compute = [&](const std::string& group, const std::string& name, auto&& keep) {
         Kpis k;
         k.group = group;
         k.name = name;
+        prefill(k);
         std::vector<double> days;
         for (const auto& r : rows) {
             if (!keep(r)) {
@@ -223,6 +307,7 @@ std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
             k.first_time_entrants.numerator += r.fte ? 1 : 0;
             k.youth.denominator += 1;
             k.youth.numerator += r.age_band == "10-17" ? 1 : 0;
+            count_facts(k, r.facts);
         }
         if (!days.empty()) {
             std::sort(days.begin(), days.end());

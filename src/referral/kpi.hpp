@@ -6,6 +6,7 @@
 #include "store/store.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,20 @@ struct Kpis {
     Ratio youth;                     // aged 10-17 / referrals
     double median_days_to_completion = -1; // -1: none
     double reparation_hours = 0;
+    // The scheme's own evaluation (issue 18; docs/referrals.md#kpis). Counts of people
+    // (referrals): one person referred twice to an agency counts once for it.
+    Ratio onward_any;                       // referrals with an onward referral / referrals
+    std::map<std::string, Ratio> onward;    // per agency: taken up / referred to it
+    Ratio qualified;                        // AQA unit gained / workshop attended
+    Ratio interpreter;                      // interpreter used / interpreter recorded (yes or no)
+    std::map<std::string, Ratio> workshops; // per workshop type: that type / a workshop type recorded
+    Ratio survey_answered;                  // survey answered / consented to evaluation
+    Ratio learnt_about_impact;              // yes / answered it (consented only)
+    std::map<std::string, Ratio> would_reoffend; // yes, no, unsure / answered it (consented only)
 };
+
+/// The answers of the survey's would_reoffend question, in the order the KPIs list them.
+const std::vector<std::string>& reoffend_answers();
 
 struct KpiOptions {
     std::int64_t run_id = 0;         // grouping by the hotspots of this run (0: latest Gi* run)

@@ -22,6 +22,8 @@ constexpr std::array outcomes{"completed", "refused", "did-not-complete", "withd
 constexpr std::array reparations{"litter-picking", "allotment", "food-bank", "charity-shop", "village-hall",
                                  "bird-boxes", "other"};
 constexpr std::array qualifiers{"personal", "nuisance", "environmental"};
+constexpr std::array taken_up_answers{"yes", "no", "unknown"};
+constexpr std::array reoffend_answers{"yes", "no", "unsure"};
 
 template <std::size_t N>
 bool one_of(const std::string& v, const std::array<const char*, N>& allowed) {
@@ -204,8 +206,135 @@ const std::vector<std::string>& columns() {
         "latitude", "longitude", "disposal", "age_band", "first_time_entrant", "provider", "person_id", "contacted_at", "assessed_at", "needs",
         "interpreter", "workshop_booked_at", "workshop_attended_at", "reparation_type", "hours_set", "hours_done",
         "outcome", "outcome_at", "escalation", "reoffence_date", "victim_consulted", "victim_satisfied",
-        "consent_evaluation"};
+        "consent_evaluation", "workshop_type", "aqa_unit", "aqa_date", "onward_referrals", "disclosure_made",
+        "disclosure_agency", "learnt_about_impact", "would_reoffend", "survey_comment"};
     return cols;
+}
+
+const std::vector<std::string>& onward_agencies() {
+    static const std::vector<std::string> agencies{"drugs-and-alcohol", "mental-health", "education-and-training",
+                                                   "housing", "youth-justice", "family-support", "other"};
+    return agencies;
+}
+
+const std::vector<std::string>& workshop_types() {
+    static const std::vector<std::string> types{"asb-impact",      "victim-awareness", "alcohol-awareness",
+                                                "drugs-awareness", "criminal-damage",  "shop-theft"};
+    return types;
+}
+
+// Which workshop fits which offence (docs/referrals.md#workshop-types): the offence's own
+// workshop where there is one, and victim awareness wherever there is a victim.
+const std::vector<std::string>& workshops_for(const std::string& offence) {
+    static const std::map<std::string, std::vector<std::string>> fits{
+        {"asb", {"asb-impact", "victim-awareness", "alcohol-awareness"}},
+        {"harassment", {"victim-awareness", "asb-impact"}},
+        {"public-order", {"asb-impact", "victim-awareness", "alcohol-awareness"}},
+        {"drunk-and-disorderly", {"alcohol-awareness", "asb-impact"}},
+        {"shop-theft", {"shop-theft", "victim-awareness"}},
+        {"cannabis-possession", {"drugs-awareness"}},
+        {"criminal-damage", {"criminal-damage", "victim-awareness", "asb-impact"}}};
+    static const std::vector<std::string> none;
+    const auto it = fits.find(offence);
+    return it == fits.end() ? none : it->second;
+}
+
+namespace {
+
+bool in(const std::vector<std::string>& list, const std::string& v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+std::string joined(const std::vector<std::string>& list) {
+    std::string out;
+    for (const auto& a : list) {
+        out += (out.empty() ? "" : ", ") + a;
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<OnwardReferral> parse_onward(const std::string& text, std::vector<FieldError>& errors) {
+    std::vector<OnwardReferral> out;
+    const auto all = trim(text);
+    if (all.empty() || to_lower(std::string{all}) == "none") {
+        return out;
+    }
+    const std::string how = "write agency:date:taken_up, e.g. housing:2025-03-02:yes;mental-health:09/03/2025:unknown";
+    std::size_t start = 0;
+    for (int item = 1; start <= all.size(); ++item) {
+        const auto end = all.find(';', start);
+        const auto part = trim(all.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+        start = end == std::string_view::npos ? all.size() + 1 : end + 1;
+        if (part.empty()) {
+            continue;
+        }
+        const std::string where = "item " + std::to_string(item) + " " + quote_value(std::string{part}) + ": ";
+        const auto a = part.find(':');
+        const auto b = a == std::string_view::npos ? a : part.find(':', a + 1);
+        if (b == std::string_view::npos || part.find(':', b + 1) != std::string_view::npos) {
+            errors.push_back({"onward_referrals", where + "not agency:date:taken_up; " + how});
+            continue;
+        }
+        OnwardReferral o{to_lower(std::string{trim(part.substr(0, a))}), std::string{trim(part.substr(a + 1, b - a - 1))},
+                         to_lower(std::string{trim(part.substr(b + 1))})};
+        if (!in(onward_agencies(), o.agency)) {
+            errors.push_back({"onward_referrals", where + quote_value(o.agency) + " is not an agency: one of " +
+                                                      joined(onward_agencies())});
+        }
+        const auto uk = uk_date(o.date);
+        if (!uk.problem.empty()) {
+            errors.push_back({"onward_referrals", where + uk.problem});
+        } else if (uk.iso) {
+            o.date = *uk.iso;
+        }
+        if (!parse_datetime(o.date, "%Y-%m-%d") || o.date.size() != 10) {
+            if (uk.problem.empty()) {
+                errors.push_back({"onward_referrals", where + quote_value(o.date) +
+                                                          " is not a date (YYYY-MM-DD or DD/MM/YYYY)"});
+            }
+        }
+        if (!one_of(o.taken_up, taken_up_answers)) {
+            errors.push_back({"onward_referrals", where + "taken up " + quote_value(o.taken_up) +
+                                                      " is not yes, no or unknown"});
+        }
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+std::string onward_text(const std::vector<OnwardReferral>& onward) {
+    if (onward.empty()) {
+        return "none";
+    }
+    std::string out;
+    for (const auto& o : onward) {
+        out += (out.empty() ? "" : ";") + o.agency + ":" + o.date + ":" + o.taken_up;
+    }
+    return out;
+}
+
+bool looks_like_disclosure_content(const std::string& column) {
+    const auto c = to_lower(column);
+    return c.find("disclos") != std::string::npos && c != "disclosure_made" && c != "disclosure_agency";
+}
+
+std::string disclosure_content_refusal(const std::string& column) {
+    return "'" + column + "' looks like the content of a disclosure: disclosures are special-category data and "
+           "hotref stores none of what was disclosed, only that one was made (disclosure_made = yes) and the onward "
+           "agency it led to (disclosure_agency); remove this column and keep the content in the provider's own "
+           "case record";
+}
+
+std::string Referral::survey() const {
+    if (consent_evaluation == false) {
+        return "not consented";
+    }
+    if (consent_evaluation == true && (learnt_about_impact || !would_reoffend.empty() || !survey_comment.empty())) {
+        return "answered";
+    }
+    return {};
 }
 
 std::vector<std::string> split_incident_refs(std::string_view text) {
@@ -270,7 +399,7 @@ std::optional<bool> Referral::contact_within_48h() const {
 namespace {
 
 bool free_text(const std::string& field) {
-    return field == "needs" || field == "escalation" || field == "provider";
+    return field == "needs" || field == "escalation" || field == "provider" || field == "survey_comment";
 }
 
 // The first control character that `field` may not hold, as its position.
@@ -291,7 +420,9 @@ std::vector<FieldError> text_problems(const std::map<std::string, std::string>& 
     std::vector<FieldError> e;
     for (const auto& [k, v] : fields) {
         const bool free = free_text(k);
-        const std::size_t most = k == "incident_refs" ? kMaxIncidentRefs * 64 : free ? kLongField : kShortField;
+        const std::size_t most = k == "incident_refs"              ? kMaxIncidentRefs * 64
+                                 : free || k == "onward_referrals" ? kLongField
+                                                                   : kShortField;
         if (v.size() > most) {
             e.push_back({k, "holds " + std::to_string(v.size()) + " bytes, more than the " + std::to_string(most) +
                                 " this field may hold; shorten it"});
@@ -396,6 +527,15 @@ Referral from_fields(const std::map<std::string, std::string>& f, const std::str
     r.victim_consulted = boolean("victim_consulted");
     r.victim_satisfied = boolean("victim_satisfied");
     r.consent_evaluation = boolean("consent_evaluation");
+    r.workshop_type = to_lower(get("workshop_type"));
+    r.aqa_unit = get("aqa_unit");
+    r.aqa_date = when("aqa_date");
+    r.onward = parse_onward(get("onward_referrals"), errors);
+    r.disclosure_made = boolean("disclosure_made");
+    r.disclosure_agency = to_lower(get("disclosure_agency"));
+    r.learnt_about_impact = boolean("learnt_about_impact");
+    r.would_reoffend = to_lower(get("would_reoffend"));
+    r.survey_comment = get("survey_comment");
     return r;
 }
 
@@ -433,8 +573,112 @@ Referral merged(const Referral& stored, const Referral& u, const std::map<std::s
     if (has("victim_consulted")) r.victim_consulted = u.victim_consulted;
     if (has("victim_satisfied")) r.victim_satisfied = u.victim_satisfied;
     if (has("consent_evaluation")) r.consent_evaluation = u.consent_evaluation;
+    if (has("workshop_type")) r.workshop_type = u.workshop_type;
+    if (has("aqa_unit")) r.aqa_unit = u.aqa_unit;
+    if (has("aqa_date")) r.aqa_date = u.aqa_date;
+    if (has("onward_referrals")) r.onward = u.onward;
+    if (has("disclosure_made")) r.disclosure_made = u.disclosure_made;
+    if (has("disclosure_agency")) r.disclosure_agency = u.disclosure_agency;
+    if (has("learnt_about_impact")) r.learnt_about_impact = u.learnt_about_impact;
+    if (has("would_reoffend")) r.would_reoffend = u.would_reoffend;
+    if (has("survey_comment")) r.survey_comment = u.survey_comment;
+    // Consent withdrawn: the stored answers go (answers given with it are refused by validate()).
+    const bool answers_given = has("learnt_about_impact") || has("would_reoffend") || has("survey_comment");
+    if (has("consent_evaluation") && u.consent_evaluation == false && !answers_given) {
+        r.learnt_about_impact.reset();
+        r.would_reoffend.clear();
+        r.survey_comment.clear();
+    }
     return r;
 }
+
+namespace {
+
+// Days since 1970 of the date part of an ISO date or date-time.
+std::optional<long long> day_of(const std::string& text) {
+    const auto d = text.size() >= 10 ? parse_datetime(text.substr(0, 10), "%Y-%m-%d") : std::nullopt;
+    return d ? std::optional<long long>{d->days_since_epoch()} : std::nullopt;
+}
+
+void validate_workshop_and_aqa(const Referral& r, std::vector<FieldError>& e) {
+    if (!r.workshop_type.empty()) {
+        const auto& fits = workshops_for(r.offence);
+        if (!in(workshop_types(), r.workshop_type)) {
+            e.push_back({"workshop_type", quote_value(r.workshop_type) + " is not one of " + joined(workshop_types())});
+        } else if (!fits.empty() && !in(fits, r.workshop_type)) {
+            e.push_back({"workshop_type", quote_value(r.workshop_type) + " does not fit the offence " + r.offence +
+                                              ": workshops are tailored to the offence; for " + r.offence + " use " +
+                                              joined(fits) + " (docs/referrals.md#workshop-types)"});
+        }
+        if (r.workshop_booked_at.empty()) {
+            e.push_back({"workshop_type", "is set but workshop_booked_at is not: the workshop is chosen when it is booked"});
+        }
+    }
+    if (r.aqa_unit.empty() != r.aqa_date.empty()) {
+        e.push_back({r.aqa_unit.empty() ? "aqa_unit" : "aqa_date", "give the AQA unit and its date together"});
+    } else if (!r.aqa_date.empty()) {
+        const auto aqa = parse_when(r.aqa_date);
+        const auto workshop = day_of(r.workshop_attended_at);
+        if (!aqa) {
+            e.push_back({"aqa_date", quote_value(r.aqa_date) + " is not a date (YYYY-MM-DD or DD/MM/YYYY)"});
+        } else if (r.workshop_attended_at.empty()) {
+            e.push_back({"aqa_date", "is set but workshop_attended_at is not: an AQA unit is gained at the workshop"});
+        } else if (workshop && aqa->days_since_epoch() < *workshop) {
+            e.push_back({"aqa_date", "is before the workshop (workshop_attended_at " + r.workshop_attended_at +
+                                         "): an AQA unit is gained at or after it"});
+        }
+    }
+}
+
+void validate_onward(const Referral& r, std::vector<FieldError>& e) {
+    const auto created = day_of(r.created_at);
+    for (std::size_t i = 0; i < r.onward.size(); ++i) {
+        const auto& o = r.onward[i];
+        const auto d = day_of(o.date);
+        if (d && created && *d < *created) {
+            e.push_back({"onward_referrals", o.agency + ":" + o.date + " is before the referral (created_at " +
+                                                 r.created_at.substr(0, 10) + ")"});
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (r.onward[j].agency == o.agency && r.onward[j].date == o.date) {
+                e.push_back({"onward_referrals", o.agency + ":" + o.date + " is given twice"});
+            }
+        }
+    }
+    if (!r.disclosure_agency.empty()) {
+        const bool listed = std::any_of(r.onward.begin(), r.onward.end(),
+                                        [&](const OnwardReferral& o) { return o.agency == r.disclosure_agency; });
+        if (!in(onward_agencies(), r.disclosure_agency)) {
+            e.push_back({"disclosure_agency", quote_value(r.disclosure_agency) + " is not an agency: one of " +
+                                                  joined(onward_agencies())});
+        } else if (r.disclosure_made != true) {
+            e.push_back({"disclosure_agency", "needs disclosure_made = yes"});
+        } else if (!listed) {
+            e.push_back({"disclosure_agency", r.disclosure_agency + " is not among the onward referrals: record "
+                                                  "the onward referral it led to (onward_referrals) too"});
+        }
+    }
+}
+
+void validate_survey(const Referral& r, std::vector<FieldError>& e) {
+    const bool answers = r.learnt_about_impact || !r.would_reoffend.empty() || !r.survey_comment.empty();
+    if (!r.would_reoffend.empty() && !one_of(r.would_reoffend, reoffend_answers)) {
+        e.push_back({"would_reoffend", quote_value(r.would_reoffend) + " is not yes, no or unsure"});
+    }
+    if (answers && r.consent_evaluation != true) {
+        const char* field = r.learnt_about_impact ? "learnt_about_impact"
+                            : !r.would_reoffend.empty() ? "would_reoffend"
+                                                        : "survey_comment";
+        e.push_back({field, std::string{"survey answers are kept only with consent_evaluation = yes (it is "} +
+                                (r.consent_evaluation ? "no" : "not recorded") +
+                                "): leave the survey columns empty; without consent the survey is recorded as "
+                                "'not consented' and its answers are not stored"});
+    } else if (answers && r.workshop_attended_at.empty()) {
+        e.push_back({"learnt_about_impact", "survey answers come after the workshop: workshop_attended_at is not set"});
+    }
+}
+
+} // namespace
 
 std::vector<FieldError> validate(const Referral& r) {
     std::vector<FieldError> e;
@@ -543,6 +787,9 @@ std::vector<FieldError> validate(const Referral& r) {
     if (r.victim_satisfied.has_value() && !r.victim_consulted.value_or(false)) {
         e.push_back({"victim_satisfied", "needs victim_consulted = yes"});
     }
+    validate_workshop_and_aqa(r, e);
+    validate_onward(r, e);
+    validate_survey(r, e);
     return e;
 }
 

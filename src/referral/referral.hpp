@@ -18,6 +18,11 @@
 
 namespace hotref::referral {
 
+struct FieldError {
+    std::string field;
+    std::string reason;
+};
+
 enum class State { referred, contacted, assessed, workshop_booked, workshop_attended, reparation,
                    completed, refused, did_not_complete, withdrawn };
 
@@ -26,6 +31,33 @@ bool is_closed(State s) noexcept;
 
 /// The template's columns, in order (docs/referrals.md explains each).
 const std::vector<std::string>& columns();
+
+/// An onward referral to a support agency (docs/referrals.md#onward-support): one of
+/// onward_agencies(), on a date, and whether the person took it up (yes, no, unknown).
+struct OnwardReferral {
+    std::string agency;
+    std::string date;                  // YYYY-MM-DD
+    std::string taken_up;              // yes, no, unknown
+    bool operator==(const OnwardReferral&) const = default;
+};
+
+/// The agencies an onward referral goes to, the workshop types, and the workshop types
+/// that fit an offence (docs/referrals.md#workshop-types).
+const std::vector<std::string>& onward_agencies();
+const std::vector<std::string>& workshop_types();
+const std::vector<std::string>& workshops_for(const std::string& offence);
+
+/// Onward referrals as caseworkers write them: "housing:2025-03-02:yes;mental-health:09/03/2025:unknown"
+/// (agency:date:taken_up, ';'-separated; "none" for none). Problems go to `errors` (field onward_referrals).
+std::vector<OnwardReferral> parse_onward(const std::string& text, std::vector<FieldError>& errors);
+/// The canonical text of onward referrals ("none" for none).
+std::string onward_text(const std::vector<OnwardReferral>& onward);
+
+/// A column that would hold what was disclosed (disclosure_content, disclosure_notes, ...):
+/// disclosures are special-category data and hotref stores none of their content.
+bool looks_like_disclosure_content(const std::string& column);
+/// The answer to such a column (what to do instead).
+std::string disclosure_content_refusal(const std::string& column);
 
 struct Referral {
     std::string reference;
@@ -54,6 +86,20 @@ struct Referral {
     std::string escalation;
     std::string reoffence_date;
     std::optional<bool> victim_consulted, victim_satisfied, consent_evaluation;
+    // The scheme's own evaluation (issue 18; docs/referrals.md#onward-support).
+    std::string workshop_type;         // workshop_types(), fitting the offence (workshops_for)
+    std::string aqa_unit;              // AQA Unit Award gained, with its date (not before the workshop)
+    std::string aqa_date;
+    std::vector<OnwardReferral> onward;
+    std::optional<bool> disclosure_made; // that a disclosure was made: never what was disclosed
+    std::string disclosure_agency;     // the onward agency it led to (one of `onward`)
+    std::optional<bool> learnt_about_impact; // survey answers: only with consent_evaluation = yes
+    std::string would_reoffend;        // yes, no, unsure
+    std::string survey_comment;        // free text: internal (caseworker role only), never published
+
+    /// "answered" (consented, with answers), "not consented" (consent_evaluation = no: no
+    /// answers are kept), "" (no survey yet).
+    [[nodiscard]] std::string survey() const;
 
     [[nodiscard]] State state() const;
     /// Contact within 48 hours of the referral; nullopt before contact.
@@ -63,10 +109,6 @@ struct Referral {
 /// Incident references from text separated by ';' or ',', trimmed, empty ones dropped.
 std::vector<std::string> split_incident_refs(std::string_view text);
 
-struct FieldError {
-    std::string field;
-    std::string reason;
-};
 
 /// The most a field may hold: free text (needs, escalation, provider) kLongField bytes,
 /// incident_refs kMaxIncidentRefs references, every other field kShortField bytes.

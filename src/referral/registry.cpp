@@ -5,6 +5,7 @@
 #include "core/month.hpp"
 #include "core/text.hpp"
 #include "geo/gdal.hpp"
+#include "store/referrals.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -63,13 +64,38 @@ std::map<std::string, std::string> as_fields(const Referral& r) {
             {"reoffence_date", r.reoffence_date},
             {"victim_consulted", opt_text(r.victim_consulted)},
             {"victim_satisfied", opt_text(r.victim_satisfied)},
-            {"consent_evaluation", opt_text(r.consent_evaluation)}};
+            {"consent_evaluation", opt_text(r.consent_evaluation)},
+            {"workshop_type", r.workshop_type},
+            {"aqa_unit", r.aqa_unit},
+            {"aqa_date", r.aqa_date},
+            {"onward_referrals", onward_text(r.onward)},
+            {"disclosure_made", opt_text(r.disclosure_made)},
+            {"disclosure_agency", r.disclosure_agency},
+            {"survey", r.survey()},
+            {"learnt_about_impact", opt_text(r.learnt_about_impact)},
+            {"would_reoffend", r.would_reoffend},
+            {"survey_comment", r.survey_comment}};
+}
+
+std::vector<store::OnwardRow> onward_rows(const Referral& r) {
+    std::vector<store::OnwardRow> rows;
+    for (const auto& o : r.onward) {
+        rows.push_back({o.agency, o.date, o.taken_up});
+    }
+    return rows;
+}
+
+void read_onward(store::Database& db, StoredReferral& s) {
+    for (auto& row : store::read_onward(db, s.id)) {
+        s.r.onward.push_back({std::move(row.agency), std::move(row.referred_on), std::move(row.taken_up)});
+    }
 }
 
 // The template columns whose values purge_personal_data removes.
-constexpr const char* purged_columns[] = {"person_id", "needs",    "interpreter", "easting",     "northing",
-                                          "latitude",  "longitude", "escalation", "provider", "incident_at",
-                                          "incident_refs"};
+constexpr const char* purged_columns[] = {"person_id",        "needs",          "interpreter",       "easting",
+                                          "northing",         "latitude",       "longitude",         "escalation",
+                                          "provider",         "incident_at",    "incident_refs",     "onward_referrals",
+                                          "disclosure_made",  "disclosure_agency", "survey_comment"};
 
 constexpr const char* select_sql =
     "SELECT r.id, r.reference, r.created_at, coalesce(r.incident_at, ''), r.offence, coalesce(r.asb_qualifier, ''), "
@@ -78,7 +104,10 @@ constexpr const char* select_sql =
     "coalesce(r.workshop_booked_at, ''), coalesce(r.workshop_attended_at, ''), coalesce(r.reparation_type, ''), "
     "r.hours_set, r.hours_done, coalesce(r.state, ''), coalesce(r.outcome_at, ''), coalesce(r.escalation, ''), "
     "coalesce(r.reoffence_date, ''), r.victim_consulted, r.victim_satisfied, r.consent_evaluation, r.updated_at, "
-    "(SELECT group_concat(incident_ref, ';') FROM referral_incident i WHERE i.referral_id = r.id) "
+    "(SELECT group_concat(incident_ref, ';') FROM referral_incident i WHERE i.referral_id = r.id), "
+    "coalesce(r.workshop_type, ''), coalesce(r.aqa_unit, ''), coalesce(r.aqa_date, ''), r.disclosure_made, "
+    "coalesce(r.disclosure_agency, ''), r.learnt_about_impact, coalesce(r.would_reoffend, ''), "
+    "coalesce(r.survey_comment, '') "
     "FROM referral r";
 
 StoredReferral read_row(store::Statement& st) {
@@ -120,6 +149,14 @@ StoredReferral read_row(store::Statement& st) {
     r.consent_evaluation = b(28);
     s.updated_at = st.column_text(29);
     r.incident_refs = split_incident_refs(st.column_text(30));
+    r.workshop_type = st.column_text(31);
+    r.aqa_unit = st.column_text(32);
+    r.aqa_date = st.column_text(33);
+    r.disclosure_made = b(34);
+    r.disclosure_agency = st.column_text(35);
+    r.learnt_about_impact = b(36);
+    r.would_reoffend = st.column_text(37);
+    r.survey_comment = st.column_text(38);
     return s;
 }
 
@@ -133,7 +170,9 @@ std::optional<StoredReferral> Registry::find(const std::string& reference) {
     if (!st.step()) {
         return std::nullopt;
     }
-    return read_row(st);
+    auto s = read_row(st);
+    read_onward(m_store.db(), s);
+    return s;
 }
 
 std::vector<StoredReferral> Registry::list(const std::string& state, int limit) {
@@ -143,6 +182,7 @@ std::vector<StoredReferral> Registry::list(const std::string& state, int limit) 
     std::vector<StoredReferral> out;
     while (st.step()) {
         out.push_back(read_row(st));
+        read_onward(m_store.db(), out.back());
     }
     return out;
 }
@@ -168,16 +208,19 @@ void Registry::log(std::int64_t id, const std::string& action, const std::string
     st.run();
 }
 
-void Registry::write(std::int64_t id, const Referral& r) {
+std::int64_t Registry::write(std::int64_t id, const Referral& r) {
     auto& db = m_store.db();
     store::Statement st{db, id == 0
                                 ? "INSERT INTO referral (reference, created_at, incident_at, offence, asb_qualifier, easting, "
                                   "northing, disposal, age_band, first_time_entrant, provider, person_key, state, "
                                   "contacted_at, contact_within_48h, assessed_at, needs, interpreter, workshop_booked_at, "
                                   "workshop_attended_at, reparation_type, hours_set, hours_done, outcome_at, escalation, "
-                                  "reoffence_date, victim_consulted, victim_satisfied, consent_evaluation, updated_at) "
+                                  "reoffence_date, victim_consulted, victim_satisfied, consent_evaluation, updated_at, "
+                                  "workshop_type, aqa_unit, aqa_date, disclosure_made, disclosure_agency, survey, "
+                                  "learnt_about_impact, would_reoffend, survey_comment) "
                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                                  "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
+                                  "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?32, ?33, ?34, "
+                                  "?35, ?36, ?37, ?38, ?39, ?40)"
                                 : "UPDATE referral SET reference = ?1, created_at = ?2, incident_at = ?3, offence = ?4, "
                                   "asb_qualifier = ?5, easting = ?6, northing = ?7, disposal = ?8, age_band = ?9, "
                                   "first_time_entrant = ?10, provider = ?11, person_key = ?12, state = ?13, "
@@ -185,7 +228,10 @@ void Registry::write(std::int64_t id, const Referral& r) {
                                   "interpreter = ?18, workshop_booked_at = ?19, workshop_attended_at = ?20, "
                                   "reparation_type = ?21, hours_set = ?22, hours_done = ?23, outcome_at = ?24, "
                                   "escalation = ?25, reoffence_date = ?26, victim_consulted = ?27, "
-                                  "victim_satisfied = ?28, consent_evaluation = ?29, updated_at = ?30 WHERE id = ?31"};
+                                  "victim_satisfied = ?28, consent_evaluation = ?29, updated_at = ?30, "
+                                  "workshop_type = ?32, aqa_unit = ?33, aqa_date = ?34, disclosure_made = ?35, "
+                                  "disclosure_agency = ?36, survey = ?37, learnt_about_impact = ?38, "
+                                  "would_reoffend = ?39, survey_comment = ?40 WHERE id = ?31"};
     auto b = [](const std::optional<bool>& v) { return v ? std::optional<std::int64_t>{*v ? 1 : 0} : std::nullopt; };
     st.bind(1, r.reference).bind(2, r.created_at).bind(3, r.incident_at, true).bind(4, r.offence);
     st.bind(5, r.asb_qualifier, true).bind(6, r.easting).bind(7, r.northing).bind(8, r.disposal).bind(9, r.age_band);
@@ -196,10 +242,16 @@ void Registry::write(std::int64_t id, const Referral& r) {
     st.bind(22, r.hours_set).bind(23, r.hours_done).bind(24, r.outcome_at, true).bind(25, r.escalation, true);
     st.bind(26, r.reoffence_date, true).bind(27, b(r.victim_consulted)).bind(28, b(r.victim_satisfied));
     st.bind(29, b(r.consent_evaluation)).bind(30, store::utc_now());
+    st.bind(32, r.workshop_type, true).bind(33, r.aqa_unit, true).bind(34, r.aqa_date, true);
+    st.bind(35, b(r.disclosure_made)).bind(36, r.disclosure_agency, true).bind(37, r.survey(), true);
+    st.bind(38, b(r.learnt_about_impact)).bind(39, r.would_reoffend, true).bind(40, r.survey_comment, true);
     if (id != 0) {
         st.bind(31, id);
     }
     st.run();
+    const std::int64_t row = id != 0 ? id : db.last_insert_rowid();
+    store::replace_onward(db, row, onward_rows(r));
+    return row;
 }
 
 const char* refusal_check_name(RefusalCheck check) noexcept {
@@ -218,7 +270,9 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
     }
     std::vector<FieldError> errors;
     for (const auto& [k, v] : fields) {
-        if (std::find(columns().begin(), columns().end(), k) == columns().end()) {
+        if (looks_like_disclosure_content(k)) {
+            errors.push_back({k, disclosure_content_refusal(k)});
+        } else if (std::find(columns().begin(), columns().end(), k) == columns().end()) {
             errors.push_back({k, "is not a referral column (see 'hotref referral template')"});
         }
     }
@@ -288,8 +342,7 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
         throw Rejected(errors);
     }
     if (!stored) {
-        write(0, next);
-        const auto id = db.last_insert_rowid();
+        const auto id = write(0, next);
         for (const auto& inc : next.incident_refs) {
             store::Statement ins{db, "INSERT INTO referral_incident (incident_ref, referral_id) VALUES (?, ?)"};
             ins.bind(1, inc).bind(2, id).run();
@@ -299,11 +352,22 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
     }
     const auto before = as_fields(stored->r);
     const auto after = as_fields(next);
+    // Consent withdrawn: the answers leave the audit trail too (who and when stay).
+    const bool withdrawn = stored->r.survey() == "answered" && next.survey() == "not consented";
+    if (withdrawn) {
+        store::Statement scrub{db, "UPDATE referral_audit SET old_value = NULL, new_value = NULL WHERE referral_id = ? "
+                                   "AND field IN ('learnt_about_impact', 'would_reoffend', 'survey_comment')"};
+        scrub.bind(1, stored->id).run();
+    }
     bool changed = false;
     for (const auto& [k, v] : after) {
         if (before.at(k) != v) {
             changed = true;
-            log(stored->id, "update", k, k == "person_key" ? "(key)" : before.at(k), k == "person_key" ? "(key)" : v);
+            const bool answer = k == "learnt_about_impact" || k == "would_reoffend" || k == "survey_comment";
+            const std::string old = k == "person_key"          ? "(key)"
+                                    : withdrawn && answer ? "(removed: consent withdrawn)"
+                                                          : before.at(k);
+            log(stored->id, "update", k, old, k == "person_key" ? "(key)" : v);
         }
     }
     if (!changed) {
@@ -335,6 +399,9 @@ ImportReport import_csv(store::Store& store, const std::string& path, const Regi
     }
     std::string unknown;
     for (const auto& h : header) {
+        if (looks_like_disclosure_content(h)) {
+            throw InputError(path + ": line 1: column " + disclosure_content_refusal(h) + "; nothing was stored");
+        }
         if (std::find(columns().begin(), columns().end(), h) == columns().end()) {
             unknown += (unknown.empty() ? "'" : ", '") + h + "'";
         }
@@ -450,6 +517,13 @@ std::int64_t purge_personal_data(store::Store& store, int months, const std::str
                 "(SELECT id FROM referral WHERE person_key = 'purged') AND action != 'purge' "
                 "AND (old_value IS NOT NULL OR new_value IS NOT NULL)");
         db.exec("DELETE FROM referral_incident WHERE referral_id IN (SELECT id FROM referral WHERE person_key = 'purged')");
+        // The scheme's evaluation facts that are about the person's needs and words: the onward
+        // referrals (an agency says what support a person needed), the disclosure, the survey's
+        // free text. The workshop type, AQA unit and yes/no survey answers stay (KPIs).
+        store::delete_purged_onward(db);
+        db.exec("UPDATE referral SET disclosure_made = NULL, disclosure_agency = NULL, survey_comment = NULL "
+                "WHERE person_key = 'purged' AND (disclosure_made IS NOT NULL OR disclosure_agency IS NOT NULL "
+                "OR survey_comment IS NOT NULL)");
         db.exec("UPDATE referral_link SET distance_m = NULL WHERE distance_m IS NOT NULL AND referral_id IN "
                 "(SELECT id FROM referral WHERE person_key = 'purged')");
         for (const auto id : ids) {

@@ -80,7 +80,7 @@ public:
     [[nodiscard]] std::vector<std::vector<std::string>> audit(std::int64_t referral_id);
 
 private:
-    void write(std::int64_t id, const Referral& r);
+    std::int64_t write(std::int64_t id, const Referral& r);
     void log(std::int64_t id, const std::string& action, const std::string& field, const std::string& before,
              const std::string& after);
 

@@ -31,6 +31,9 @@ std::map<std::string, std::string> referral_fields(const v1::ReferralInput& in) 
     const auto* r = in.GetReflection();
     for (int i = 0; i < d->field_count(); ++i) {
         const auto* f = d->field(i);
+        if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+            continue; // onward_referrals, below
+        }
         if (f->is_repeated()) {
             std::string joined;
             for (int k = 0; k < r->FieldSize(in, f); ++k) {
@@ -51,6 +54,14 @@ std::map<std::string, std::string> referral_fields(const v1::ReferralInput& in) 
         default: break;
         }
     }
+    // The list replaces the stored one, as the CSV column does; an empty list is "none".
+    if (in.has_onward_referrals()) {
+        std::string text;
+        for (const auto& o : in.onward_referrals().items()) {
+            text += (text.empty() ? "" : ";") + o.agency() + ":" + o.date() + ":" + o.taken_up();
+        }
+        fields["onward_referrals"] = text.empty() ? "none" : text;
+    }
     return fields;
 }
 
@@ -65,7 +76,8 @@ void check_referral_size(const Service::Call& call, std::size_t most) {
     }
 }
 
-void fill_referral(v1::Referral& out, const referral::StoredReferral& s) {
+// survey_comment is internal free text: only the caseworker role reads it back.
+void fill_referral(v1::Referral& out, const referral::StoredReferral& s, bool internal_text) {
     const auto& r = s.r;
     out.set_reference(r.reference);
     out.set_state(referral::state_name(r.state()));
@@ -107,6 +119,37 @@ void fill_referral(v1::Referral& out, const referral::StoredReferral& s) {
         out.set_victim_satisfied(*r.victim_satisfied);
     }
     out.set_updated_at(s.updated_at);
+    if (r.interpreter) {
+        out.set_interpreter(*r.interpreter);
+    }
+    if (r.consent_evaluation) {
+        out.set_consent_evaluation(*r.consent_evaluation);
+    }
+    out.set_workshop_type(r.workshop_type);
+    out.set_aqa_unit(r.aqa_unit);
+    out.set_aqa_date(r.aqa_date);
+    for (const auto& o : r.onward) {
+        auto* item = out.add_onward_referrals();
+        item->set_agency(o.agency);
+        item->set_date(o.date);
+        item->set_taken_up(o.taken_up);
+    }
+    if (r.disclosure_made) {
+        out.set_disclosure_made(*r.disclosure_made);
+    }
+    out.set_disclosure_agency(r.disclosure_agency);
+    out.set_survey(r.survey());
+    if (r.learnt_about_impact) {
+        out.set_learnt_about_impact(*r.learnt_about_impact);
+    }
+    out.set_would_reoffend(r.would_reoffend);
+    if (internal_text) {
+        out.set_survey_comment(r.survey_comment);
+    }
+}
+
+bool reads_internal_text(const Service::Call& call) {
+    return call.principal && call.principal->role == Role::caseworker;
 }
 
 // Published evaluation measures: an area with any count from 1 to 4 shows no number made from counts.
@@ -162,7 +205,7 @@ void Service::referrals(Call& call) {
     referral::Registry registry{store, referral::RegistryOptions{}};
     v1::ReferralList list;
     for (const auto& s : registry.list(state, limit)) {
-        fill_referral(*list.add_referrals(), s);
+        fill_referral(*list.add_referrals(), s, reads_internal_text(call));
     }
     list.set_count(list.referrals_size());
     call.send_message(200, list);
@@ -240,7 +283,7 @@ void Service::create_referral(Call& call) {
         throw;
     }
     v1::Referral out;
-    fill_referral(out, *registry.find(reference));
+    fill_referral(out, *registry.find(reference), reads_internal_text(call));
     out.set_result(result);
     call.ex.response.set(http::field::location, call.base + "/v1/referrals/" + percent_encode(reference));
     call.send_message(201, out);
@@ -261,15 +304,17 @@ void Service::referral(Call& call, const std::string& reference) {
             throw HttpError{404, "not_found", "no referral " + reference};
         }
         v1::Referral out;
-        fill_referral(out, *found);
+        const bool internal = reads_internal_text(call);
+        fill_referral(out, *found, internal);
         for (const auto& a : registry.audit(found->id)) {
             auto* e = out.add_audit();
             e->set_at(a[0]);
             e->set_actor(a[1]);
             e->set_action(a[2]);
             e->set_field(a[3]);
-            e->set_old_value(a[4]);
-            e->set_new_value(a[5]);
+            const bool hide = !internal && a[3] == "survey_comment";
+            e->set_old_value(hide && !a[4].empty() ? "(internal)" : a[4]);
+            e->set_new_value(hide && !a[5].empty() ? "(internal)" : a[5]);
         }
         call.send_message(200, out);
         return;
@@ -303,7 +348,7 @@ void Service::referral(Call& call, const std::string& reference) {
         throw;
     }
     v1::Referral out;
-    fill_referral(out, *registry.find(reference));
+    fill_referral(out, *registry.find(reference), reads_internal_text(call));
     out.set_result(result);
     call.send_message(200, out);
     audit(call, "referral " + reference + " " + result);

@@ -244,7 +244,8 @@ std::optional<Collection> kpi_collection(const Collection& hotspots, const TimeI
         json props;
         for (const char* key : {"code", "rank", "name", "run_id", "period_from", "period_to", "ij_referrals",
                                 "ij_contacted_48h_pct", "ij_completed_pct", "ij_not_reoffended_pct",
-                                "ij_victim_satisfied_pct"}) {
+                                "ij_victim_satisfied_pct", "ij_onward_pct", "ij_qualified_pct", "ij_interpreter_pct",
+                                "ij_learnt_pct"}) {
             props[key] = p.value(key, json{});
         }
         linked = linked || !p["ij_referrals"].is_null();
@@ -412,6 +413,10 @@ std::shared_ptr<const v1::HotspotList> hotspot_list(const Snapshot& snap) {
             real("ij_completed_pct", [h](double v) { h->set_ij_completed_pct(v); });
             real("ij_not_reoffended_pct", [h](double v) { h->set_ij_not_reoffended_pct(v); });
             real("ij_victim_satisfied_pct", [h](double v) { h->set_ij_victim_satisfied_pct(v); });
+            real("ij_onward_pct", [h](double v) { h->set_ij_onward_pct(v); });
+            real("ij_qualified_pct", [h](double v) { h->set_ij_qualified_pct(v); });
+            real("ij_interpreter_pct", [h](double v) { h->set_ij_interpreter_pct(v); });
+            real("ij_learnt_pct", [h](double v) { h->set_ij_learnt_pct(v); });
             if (p.contains("trend") && p["trend"].is_string()) {
                 h->set_trend(p["trend"].get<std::string>());
             }

@@ -376,6 +376,30 @@ constexpr const char* schema_v7_sql = R"SQL(
 INSERT OR IGNORE INTO meta (key, value) VALUES ('disclosure_secret', lower(hex(randomblob(32))));
 )SQL";
 
+// v8: the scheme's own evaluation facts of a referral (issue 18): workshop type, AQA unit,
+// that a disclosure was made (never its content) and the agency it led to, survey answers
+// (only with consent), and its onward referrals, one row each.
+constexpr const char* schema_v8_sql = R"SQL(
+ALTER TABLE referral ADD COLUMN workshop_type TEXT;
+ALTER TABLE referral ADD COLUMN aqa_unit TEXT;
+ALTER TABLE referral ADD COLUMN aqa_date TEXT;
+ALTER TABLE referral ADD COLUMN disclosure_made INTEGER;
+ALTER TABLE referral ADD COLUMN disclosure_agency TEXT;
+ALTER TABLE referral ADD COLUMN survey TEXT;
+ALTER TABLE referral ADD COLUMN learnt_about_impact INTEGER;
+ALTER TABLE referral ADD COLUMN would_reoffend TEXT;
+ALTER TABLE referral ADD COLUMN survey_comment TEXT;
+CREATE TABLE referral_onward (
+  referral_id INTEGER NOT NULL REFERENCES referral (id) ON DELETE CASCADE,
+  seq         INTEGER NOT NULL,
+  agency      TEXT NOT NULL CHECK (agency IN ('drugs-and-alcohol', 'mental-health', 'education-and-training',
+                                             'housing', 'youth-justice', 'family-support', 'other')),
+  referred_on TEXT NOT NULL,
+  taken_up    TEXT NOT NULL CHECK (taken_up IN ('yes', 'no', 'unknown')),
+  PRIMARY KEY (referral_id, seq)
+) WITHOUT ROWID;
+)SQL";
+
 constexpr const char* schema_v6_sql = R"SQL(
 ALTER TABLE hotspot ADD COLUMN expected REAL;
 )SQL";
@@ -528,6 +552,7 @@ void Store::migrate() {
     };
     static const Step steps[] = {
         {2, schema_v2_sql}, {3, schema_v3_sql}, {4, schema_v4_sql}, {5, schema_v5_sql}, {6, schema_v6_sql}, {7, schema_v7_sql},
+        {8, schema_v8_sql},
     };
     static_assert(std::size(steps) == schema_version - 1, "one migration step per schema version");
     for (const auto& step : steps) {

@@ -38,4 +38,12 @@ small="$(sqlite3 "$work/layers/hotref.gpkg" "SELECT count(*) FROM hotspots WHERE
 [ "$small" = "0" ] || { echo "FAIL: $small hotspots show fewer than 10 referrals"; exit 1; }
 withheld="$(sqlite3 "$work/layers/hotref.gpkg" "SELECT count(*) FROM hotspots WHERE ij_referrals IS NULL AND ij_completed_pct IS NOT NULL")"
 [ "$withheld" = "0" ] || { echo "FAIL: a share shown where the count is withheld"; exit 1; }
+# The evaluation facts (issue 18): the generator's assumed rates come out, and the layer carries them.
+facts="$(grep -A2 '^Onward support' "$work/kpis.txt" | grep '^scheme')"
+echo "$facts" | grep -q "2% (11/667)" || { echo "FAIL: interpreters are not the generator's 2%: $facts"; exit 1; }
+echo "$facts" | grep -q "20% (144/720)" || { echo "FAIL: onward referrals are not 144 of 720: $facts"; exit 1; }
+shown="$(sqlite3 "$work/layers/hotref.gpkg" "SELECT ij_onward_pct IS NOT NULL AND ij_learnt_pct IS NOT NULL FROM hotspots WHERE rank = 1")"
+[ "$shown" = "1" ] || { echo "FAIL: the top hotspot has no published onward/survey KPIs"; exit 1; }
+withheld="$(sqlite3 "$work/layers/hotref.gpkg" "SELECT count(*) FROM hotspots WHERE ij_referrals IS NULL AND (ij_onward_pct IS NOT NULL OR ij_qualified_pct IS NOT NULL OR ij_interpreter_pct IS NOT NULL OR ij_learnt_pct IS NOT NULL)")"
+[ "$withheld" = "0" ] || { echo "FAIL: an evaluation share shown where the count is withheld"; exit 1; }
 echo "referrals e2e: ok"

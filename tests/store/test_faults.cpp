@@ -392,21 +392,29 @@ TEST_CASE("faults: a reader never migrates: an older schema is refused with what
     const std::string path = tmp.file("s.sqlite");
     { st::Store store{path, true}; }
     {
+        // A version 7 store: the v8 step (the referrals' evaluation facts) undone.
         st::Database db{path, false};
-        db.exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+        db.exec("DROP TABLE referral_onward");
+        for (const char* c : {"workshop_type", "aqa_unit", "aqa_date", "disclosure_made", "disclosure_agency", "survey",
+                              "learnt_about_impact", "would_reoffend", "survey_comment"}) {
+            db.exec(std::string{"ALTER TABLE referral DROP COLUMN "} + c);
+        }
+        db.exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
     }
     try {
         st::Store reader{path, st::OpenMode::read_only};
         FAIL("an old store opened read-only");
     } catch (const hotref::StoreError& e) {
-        CHECK(contains(e.what(), path + ": store schema version 6 is older than this hotref's (7)"));
+        CHECK(contains(e.what(), path + ": store schema version 7 is older than this hotref's (8)"));
         CHECK(contains(e.what(), "run a command that writes once"));
     }
     st::Database db{path, st::OpenMode::read_only};
-    CHECK(db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'") == 6);
+    CHECK(db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'") == 7);
     // A writer migrates it.
     { st::Store writer{path, false}; }
     CHECK_NOTHROW(st::Store{path, st::OpenMode::read_only});
+    CHECK(db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_onward'") == 1);
+    CHECK(db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'") == 8);
 }
 
 TEST_CASE("faults: the busy timeout is 30 s after SpatiaLite's initialisation") {

@@ -24,7 +24,8 @@ COLUMNS = [
     "disposal", "age_band", "first_time_entrant", "provider", "person_id", "contacted_at", "assessed_at", "needs",
     "interpreter", "workshop_booked_at", "workshop_attended_at", "reparation_type", "hours_set", "hours_done",
     "outcome", "outcome_at", "escalation", "reoffence_date", "victim_consulted", "victim_satisfied",
-    "consent_evaluation",
+    "consent_evaluation", "workshop_type", "aqa_unit", "aqa_date", "onward_referrals", "disclosure_made",
+    "disclosure_agency", "learnt_about_impact", "would_reoffend", "survey_comment",
 ]
 
 # Built-in ASB hotspot centres: Derbyshire town centres (easting, northing, weight), BNG metres.
@@ -61,6 +62,34 @@ ESCALATION = "charge or summons (police decision)"  # the registry's default esc
 REOFFEND_WEIGHT = {"completed": 1.0, "refused": 2.0, "did-not-complete": 2.0, "withdrawn": 1.2, None: 1.0}
 
 FMT = "%Y-%m-%dT%H:%M"
+
+# The scheme's evaluation facts (issue 18; REFERRALS.md "Evaluation facts"). Workshops that fit
+# each offence (src/referral/referral.cpp workshops_for), the offence's own workshop first.
+WORKSHOPS = {
+    "asb": [("asb-impact", 70), ("victim-awareness", 20), ("alcohol-awareness", 10)],
+    "harassment": [("victim-awareness", 80), ("asb-impact", 20)],
+    "public-order": [("asb-impact", 60), ("alcohol-awareness", 25), ("victim-awareness", 15)],
+    "drunk-and-disorderly": [("alcohol-awareness", 85), ("asb-impact", 15)],
+    "shop-theft": [("shop-theft", 80), ("victim-awareness", 20)],
+    "cannabis-possession": [("drugs-awareness", 100)],
+    "criminal-damage": [("criminal-damage", 75), ("victim-awareness", 15), ("asb-impact", 10)],
+}
+# The agency an assessed need leads to; other needs spread over these weights.
+NEED_AGENCY = {"substance-misuse": "drugs-and-alcohol", "mental-health": "mental-health", "housing": "housing",
+               "learning-difficulty": "education-and-training", "adhd": "mental-health",
+               "caring-responsibilities": "family-support"}
+AGENCIES_OTHER = [("education-and-training", 30), ("family-support", 20), ("drugs-and-alcohol", 15),
+                  ("mental-health", 15), ("housing", 10), ("other", 10)]
+AQA_UNITS = [("AQA Unit Award: the impact of anti-social behaviour", 50),
+             ("AQA Unit Award: understanding victims", 30), ("AQA Unit Award: alcohol and risk", 20)]
+COMMENTS = ["I did not think about who has to clean it up", "The workshop made me think about the victim",
+            "Talking to the caseworker helped", "I would rather have done more hours outside"]
+# Rates: none is published by the Derbyshire pilot; each is an assumption (REFERRALS.md).
+RATE_AQA = 0.30          # AQA unit gained / workshop attended
+RATE_ONWARD = 0.22       # an onward referral / assessed (needs other than none make it likely)
+RATE_DISCLOSURE = 0.50   # onward referrals that followed a disclosure
+RATE_SURVEY = 0.80       # survey answered / consented and attended
+RATE_LEARNT = 0.90       # learnt about the impact / answered
 
 
 class Rng:
@@ -223,9 +252,51 @@ def at(day, hour, minute):
     return dt.datetime(day.year, day.month, day.day, hour, minute)
 
 
+def evaluation_facts(rng, offence, youth, m, needs, consent, as_of):
+    """The workshop type, AQA unit, onward referrals, disclosure and survey of one referral.
+
+    Drawn from their own random stream, so the other columns are the same as without them."""
+    out = {c: "" for c in COLUMNS[COLUMNS.index("workshop_type"):]}
+    if "workshop_booked_at" in m:
+        out["workshop_type"] = rng.weighted(WORKSHOPS[offence])
+    attended = m.get("workshop_attended_at")
+    if attended and rng.chance(RATE_AQA):
+        day = attended.date() + dt.timedelta(days=rng.between(0, 14))
+        if day <= as_of:
+            out["aqa_unit"], out["aqa_date"] = rng.weighted(AQA_UNITS), day.isoformat()
+    assessed = m.get("assessed_at")
+    likely = RATE_ONWARD * (2.5 if needs != "none" else 0.6)
+    if assessed and rng.chance(likely):
+        agencies = [NEED_AGENCY[needs]] if needs in NEED_AGENCY else [rng.weighted(AGENCIES_OTHER)]
+        if youth and rng.chance(0.3):
+            agencies.append("youth-justice")
+        if rng.chance(0.15):
+            extra = rng.weighted(AGENCIES_OTHER)
+            if extra not in agencies:
+                agencies.append(extra)
+        items = []
+        for agency in agencies:
+            day = assessed.date() + dt.timedelta(days=rng.between(0, 14))
+            if day > as_of:
+                continue
+            taken = "unknown" if (as_of - day).days < 14 else rng.weighted([("yes", 60), ("no", 25), ("unknown", 15)])
+            items.append("%s:%s:%s" % (agency, day.isoformat(), taken))
+        if items:
+            out["onward_referrals"] = ";".join(items)
+            if rng.chance(RATE_DISCLOSURE):
+                out["disclosure_made"], out["disclosure_agency"] = "yes", items[0].split(":")[0]
+    if attended and consent == "yes" and rng.chance(RATE_SURVEY):
+        out["learnt_about_impact"] = "yes" if rng.chance(RATE_LEARNT) else "no"
+        out["would_reoffend"] = rng.weighted([("no", 80), ("unsure", 15), ("yes", 5)])
+        if rng.chance(0.3):
+            out["survey_comment"] = COMMENTS[rng.below(len(COMMENTS))]
+    return out
+
+
 def main(argv):
     args = parse_args(argv)
     rng = Rng(args.seed)
+    facts_rng = Rng(args.seed * 1000003 + 18)  # the evaluation facts' own stream (issue 18)
     n = args.count
     year = args.year
     as_of_end = at(args.as_of, 23, 59)
@@ -425,6 +496,7 @@ def main(argv):
     next_person = 0
     sat_k = 0
     counts = {}
+    facts = {}
     contacted = late = 0
     for idx, r in enumerate(recs):
         if idx in second_of:
@@ -491,6 +563,11 @@ def main(argv):
             "victim_satisfied": satisfied,
             "consent_evaluation": r["consent"] if "contacted_at" in m else "",
         }
+        row.update(evaluation_facts(facts_rng, offence, youth, m, r["needs"] if assessed else "none",
+                                    row["consent_evaluation"], args.as_of))
+        for c in ("workshop_type", "aqa_unit", "onward_referrals", "disclosure_made", "learnt_about_impact"):
+            if row[c]:
+                facts[c] = facts.get(c, 0) + 1
         w.writerow([row[c] for c in COLUMNS])
         if closed:
             state = r["outcome"]
@@ -525,6 +602,9 @@ def main(argv):
                   closed_n, counts.get("completed", 0) / closed_n if closed_n else 0.0,
                   late, contacted, reoff, 100.0 * reoff / n, sum(consulted_q), args.seed, args.as_of)
     print(summary, file=sys.stderr)
+    print("%s: workshop_type=%d aqa=%d onward=%d disclosures=%d surveys=%d (synthetic; rates are assumptions)" % (
+        PROG, facts.get("workshop_type", 0), facts.get("aqa_unit", 0), facts.get("onward_referrals", 0),
+        facts.get("disclosure_made", 0), facts.get("learnt_about_impact", 0)), file=sys.stderr)
     if len(second_of) < asked_repeats:
         why = "capped by the reoffences (--no-reoffence)" if want_repeats < asked_repeats else \
             "too few completed first referrals 1-11 months earlier"
