@@ -28,6 +28,8 @@ public:
     void timeout() noexcept { ++m_timeouts; }
     void connection_refused() noexcept { ++m_connections_refused; }
     void in_flight(int delta) noexcept { m_in_flight += delta; }
+    /// Requests read whole and being handled now.
+    [[nodiscard]] std::int64_t in_flight() const noexcept { return m_in_flight.load(); }
 
     /// Prometheus text exposition format 0.0.4; `extra` lines are appended.
     [[nodiscard]] std::string render(const std::string& extra) const;

@@ -221,7 +221,13 @@ TEST_CASE("server: a graceful stop lets the request in flight finish") {
     c.send("POST /v1/feeds?name=2025-01-derbyshire-street.csv.gz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
            r.analyst + "\r\nContent-Type: application/gzip\r\nContent-Length: " + std::to_string(feed.size()) +
            "\r\n\r\n" + feed);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Stop once the request is being handled (not after a fixed sleep: on a loaded machine the
+    // server may not have read it yet, and an unread request is rightly dropped by a stop).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (r.metrics.in_flight() == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    REQUIRE(r.metrics.in_flight() == 1);
     r.server->stop();
     const auto res = c.read();
     CHECK(res.result_int() == 200);
