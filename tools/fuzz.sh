@@ -17,7 +17,7 @@ harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all[@]}")
 case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, got '$seconds'" >&2; exit 2;; esac
 
-# --- build (clang, -fsanitize=fuzzer,address,undefined; only what the harnesses need)
+# --- build (clang, -fsanitize=fuzzer,address,undefined; the harnesses only: tools/test.sh builds the rest)
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
@@ -25,7 +25,7 @@ if command -v ccache >/dev/null 2>&1; then
 fi
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOTREF_FUZZ=ON \
-    -DHOTREF_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
+    "${launcher[@]}" >/dev/null
 fi
 set +e +o pipefail
 cmake --build "$build" --target hotref_fuzzers -j "$(nproc)" -- --no-print-directory 2>&1 |

@@ -375,26 +375,36 @@ std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals)
         void operator()(OGRGeometryH h) const noexcept { OGR_G_DestroyGeometry(h); }
     };
     // One transformation per thread and source CRS: creating one costs far more than using it.
+    // Built in the constructor, so GDAL's own per-thread PROJ context is made first and, as
+    // thread-local objects end in reverse order, ends after this one (built later, an
+    // OGRSpatialReference would outlive that context and make GDAL create one it never frees).
     struct Cached {
         int epsg = 0;
         std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, SrsDeleter> source, target;
         std::unique_ptr<std::remove_pointer_t<OGRCoordinateTransformationH>, TransformDeleter> transform;
+
+        explicit Cached(int from) { load(from); }
+        void load(int from) {
+            epsg = 0;
+            transform.reset();
+            source.reset(OSRNewSpatialReference(nullptr));
+            target.reset(OSRNewSpatialReference(nullptr));
+            if (OSRImportFromEPSG(source.get(), from) != OGRERR_NONE ||
+                OSRImportFromEPSG(target.get(), 4326) != OGRERR_NONE) {
+                throw GeoError("GDAL: EPSG:" + std::to_string(from) + " is not known");
+            }
+            OSRSetAxisMappingStrategy(source.get(), OAMS_TRADITIONAL_GIS_ORDER);
+            OSRSetAxisMappingStrategy(target.get(), OAMS_TRADITIONAL_GIS_ORDER);
+            transform.reset(OCTNewCoordinateTransformation(source.get(), target.get()));
+            if (!transform) {
+                throw GeoError("GDAL: no transformation from EPSG:" + std::to_string(from) + " to WGS84");
+            }
+            epsg = from;
+        }
     };
-    thread_local Cached cached;
-    if (cached.epsg != epsg || !cached.transform) {
-        cached.source.reset(OSRNewSpatialReference(nullptr));
-        cached.target.reset(OSRNewSpatialReference(nullptr));
-        if (OSRImportFromEPSG(cached.source.get(), epsg) != OGRERR_NONE ||
-            OSRImportFromEPSG(cached.target.get(), 4326) != OGRERR_NONE) {
-            throw GeoError("GDAL: EPSG:" + std::to_string(epsg) + " is not known");
-        }
-        OSRSetAxisMappingStrategy(cached.source.get(), OAMS_TRADITIONAL_GIS_ORDER);
-        OSRSetAxisMappingStrategy(cached.target.get(), OAMS_TRADITIONAL_GIS_ORDER);
-        cached.transform.reset(OCTNewCoordinateTransformation(cached.source.get(), cached.target.get()));
-        if (!cached.transform) {
-            throw GeoError("GDAL: no transformation from EPSG:" + std::to_string(epsg) + " to WGS84");
-        }
-        cached.epsg = epsg;
+    thread_local Cached cached{epsg};
+    if (cached.epsg != epsg) {
+        cached.load(epsg);
     }
     OGRGeometryH raw = nullptr;
     if (OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(wkb.data()), nullptr, &raw,

@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <variant>
@@ -33,8 +32,6 @@ struct Sheet {
     std::vector<Column> columns;
     std::vector<std::vector<Value>> rows;
 };
-
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 Value number(double v) {
     return std::isfinite(v) ? Value{v} : Value{};

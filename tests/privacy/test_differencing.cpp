@@ -130,7 +130,8 @@ TEST_CASE("privacy: a hotspot's total against its visible cells and locations pi
     }
     int attacked = 0;
     for (const auto& [code, total] : totals) {
-        CAPTURE(code);
+        const auto& hotspot_code = code; // clang 14: no structured binding in CAPTURE's lambda
+        CAPTURE(hotspot_code);
         for (const auto& b : withheld_parts(total, cells[code])) {
             ++attacked;
             CHECK(b.hi - b.lo >= k);

@@ -809,7 +809,8 @@ TEST_CASE("bulletin: published trends, totals and changes leave every withheld m
                         }
                     }
                 }
-                INFO(period << " " << item.code << " " << m << ": [" << lo << ", " << hi << "]");
+                const auto month_key = m; // clang 14 cannot capture a structured binding in INFO's lambda
+                INFO(period << " " << item.code << " " << month_key << ": [" << lo << ", " << hi << "]");
                 CHECK(hi - lo >= 5);
             }
         }

@@ -63,7 +63,8 @@ TEST_CASE("hostile http: smuggling and malformed framing are refused with 400 an
         {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
     };
     for (const auto& [what, bytes] : cases) {
-        CAPTURE(what);
+        const auto& case_name = what; // clang 14: no structured binding in CAPTURE's lambda
+        CAPTURE(case_name);
         const auto [status, closed] = answer_then_closed(s.port, bytes);
         CHECK(status == 400);
         CHECK(closed);
@@ -288,7 +289,8 @@ TEST_CASE("hostile http: absurd bbox, limit, offset and datetime values answer 4
         {"datetime", "datetime=" + std::string(3000, '2')},
     };
     for (const auto& [param, query] : cases) {
-        CAPTURE(query.substr(0, 80));
+        const auto query_start = query.substr(0, 80); // clang 14: no structured binding in CAPTURE's lambda
+        CAPTURE(query_start);
         const auto res = fetch(s.port, request("GET", items + query));
         CHECK(res.result_int() == 400);
         const auto body = json::parse(res.body(), nullptr, false);
