@@ -330,13 +330,14 @@ void print_comparison(const referral::ComparisonResult& c) {
         std::snprintf(people, sizeof people, "%.0f", r.people);
         std::string strata = ij ? "-" : std::to_string(r.mh.strata_used);
         if (!ij && r.strata_dropped > 0) {
-            strata += " (" + std::to_string(r.strata_dropped) + " withheld)";
+            strata += " (" + std::to_string(r.strata_dropped) + " withheld in --csv)";
         }
         std::printf("%-18s %7s  %-30s  %-32s  %-28s  %-28s %s\n", r.route.c_str(),
                     std::isfinite(r.people) ? people : "*", with_ci(r.fte).c_str(), with_ci(r.reoffended).c_str(),
                     ij ? "-" : rd_text(r.crude).c_str(), ij ? "-" : rd_text(r.mh).c_str(), strata.c_str());
     }
-    std::printf("\nTime to reoffence (Kaplan-Meier): share not reoffended, log-log 95%% CI, [at risk]\n%-18s", "route");
+    std::printf("\nTime to reoffence (Kaplan-Meier): share not reoffended, log-log 95%% CI, [at risk]; * withheld, - none\n"
+                "%-18s", "route");
     const auto days = referral::km_report_days(c.options.months);
     for (const double d : days) {
         char head[32];
@@ -346,13 +347,18 @@ void print_comparison(const referral::ComparisonResult& c) {
     std::printf("\n");
     for (const auto& r : c.routes) {
         std::printf("%-18s", r.route.c_str());
+        auto bound = [](double v) { return std::isfinite(v) ? pct(v) : std::string{"-"}; };
         for (const auto& p : r.km) {
             char cell[64];
-            if (!std::isfinite(p.survival)) {
+            if (r.people == 0) {
+                std::snprintf(cell, sizeof cell, "-");  // nobody in this route
+            } else if (!std::isfinite(p.survival)) {
                 std::snprintf(cell, sizeof cell, "*");
+            } else if (!std::isfinite(p.lower)) {
+                std::snprintf(cell, sizeof cell, "%s [%.0f]", pct(p.survival).c_str(), p.at_risk); // S = 0: no interval
             } else {
-                std::snprintf(cell, sizeof cell, "%s (%s-%s) [%.0f]", pct(p.survival).c_str(), pct(p.lower).c_str(),
-                              pct(p.upper).c_str(), p.at_risk);
+                std::snprintf(cell, sizeof cell, "%s (%s-%s) [%.0f]", pct(p.survival).c_str(), bound(p.lower).c_str(),
+                              bound(p.upper).c_str(), p.at_risk);
             }
             std::printf(" %-26s", cell);
         }

@@ -109,8 +109,9 @@ RiskDifference mantel_haenszel_rd(const std::vector<Stratum>& strata, double z) 
     rd.estimate = num / weight;
     rd.variance = (rd.estimate * p + q) / (weight * weight);
     const double se = std::sqrt(std::max(0.0, rd.variance));
-    rd.lower = rd.estimate - z * se;
-    rd.upper = rd.estimate + z * se;
+    // A difference of risks lies in [-1, 1]; a Wald interval on few people can reach past it.
+    rd.lower = std::max(-1.0, rd.estimate - z * se);
+    rd.upper = std::min(1.0, rd.estimate + z * se);
     return rd;
 }
 

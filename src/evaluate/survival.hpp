@@ -62,7 +62,7 @@ struct RiskDifference {
 
 /// The Mantel–Haenszel risk difference (weights n1 n0 / N; Greenland & Robins 1985) with
 /// Sato's (1989) variance, which holds both for many sparse strata and for few large ones,
-/// and a Wald interval at `z`. Strata without people in one group carry no weight.
+/// and a Wald interval at `z`, cut to [-1, 1]. Strata without people in one group carry no weight.
 /// NaN estimate when no stratum has both groups.
 RiskDifference mantel_haenszel_rd(const std::vector<Stratum>& strata, double z = z95);
 

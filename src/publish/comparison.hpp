@@ -6,8 +6,11 @@
 // from 1 to min_referral_count - 1 withheld, the rest perturbed, and complementary
 // suppression across the margins (a route's total = the sum of its strata, followed =
 // reoffended + not reoffended, people = first-time entrants + others), so a total minus the
-// strata shown cannot give back a withheld stratum. The rates, intervals and the stratified
-// risk differences are then computed from the published counts only. Internal: true counts.
+// strata shown cannot give back a withheld stratum. The rates, intervals and the crude risk
+// differences are then computed from the published counts only; the stratified (MH) risk
+// difference from every stratum's true counts, rounded to 0.1 percentage points and shown only
+// where both groups' totals are published and at least min_referral_count people each (a
+// pooled estimate over many people; most strata are too small to publish). Internal: true counts.
 
 #include "publish/disclosure.hpp"
 #include "referral/cohort.hpp"

@@ -73,8 +73,8 @@ void check_choice(const std::string& field, const std::string& value, const std:
     }
 }
 
-Checked check_row(const std::map<std::string, std::string>& f, const std::string& secret, const std::string& purged_before,
-                  const std::string& data_end) {
+Checked check_row(const std::map<std::string, std::string>& f, const std::string& secret,
+                  const std::string& purged_before) {
     Checked c;
     auto& r = c.row;
     auto& e = c.errors;
@@ -94,8 +94,6 @@ Checked check_row(const std::map<std::string, std::string>& f, const std::string
         e.push_back({"disposal_date", "is empty: give the date of the disposal (YYYY-MM-DD), where follow-up starts"});
     } else if (!problem.empty()) {
         e.push_back({"disposal_date", problem});
-    } else if (r.disposal_date > data_end) {
-        e.push_back({"disposal_date", r.disposal_date + " is in the future (after " + data_end + ")"});
     } else if (!purged_before.empty() && r.disposal_date < purged_before) {
         e.push_back({"disposal_date", r.disposal_date + " is before " + purged_before + ", the cohort's retention cutoff "
                                       "(hotref referral purge): its people's keys were removed and are not "
@@ -118,8 +116,6 @@ Checked check_row(const std::map<std::string, std::string>& f, const std::string
             e.push_back({"reoffence_date", problem});
         } else if (!r.disposal_date.empty() && r.reoffence_date < r.disposal_date) {
             e.push_back({"reoffence_date", r.reoffence_date + " is before the disposal date " + r.disposal_date});
-        } else if (r.reoffence_date > data_end) {
-            e.push_back({"reoffence_date", r.reoffence_date + " is in the future (after " + data_end + ")"});
         }
     }
     return c;
@@ -193,7 +189,6 @@ CohortImportReport import_cohort_csv(store::Store& store, const std::string& pat
     const auto header = read_header(csv, path);
     auto& db = store.db();
     const std::string purged_before = store::cohort_purged_before(db);
-    const std::string data_end = today();
     const std::string now = store::utc_now();
     CohortImportReport report;
     std::map<std::string, std::int64_t> seen; // route|person|offence|date -> line
@@ -210,7 +205,7 @@ CohortImportReport import_cohort_csv(store::Store& store, const std::string& pat
         for (std::size_t i = 0; i < header.size(); ++i) {
             fields[header[i]] = std::string{trim(csv[i])};
         }
-        auto checked = check_row(fields, secret, purged_before, data_end);
+        auto checked = check_row(fields, secret, purged_before);
         if (checked.errors.empty()) {
             const auto& r = checked.row;
             const auto [at, fresh] = seen.emplace(r.route + "|" + r.person_key + "|" + r.offence + "|" + r.disposal_date, line);

@@ -226,6 +226,11 @@ TEST_CASE("cohort: published, a withheld stratum cannot be recovered from its ro
         }
     }
     CHECK(contains(p.profile_note, "published profile"));
-    // The risk differences use only the strata shown, and say how many were left out.
+    // The stratified difference comes from every stratum (rounded to 0.1 pp), and the line says
+    // how many strata have a count withheld.
     CHECK(p.routes[2].strata_dropped >= 1);
+    const auto truth = hotref::publish::disclose_comparison(c, hotref::publish::Profile::internal, {}, "k");
+    CHECK(p.routes[2].mh.strata_used == 3);
+    CHECK(p.routes[2].mh.estimate == doctest::Approx(std::round(truth.routes[2].mh.estimate * 1000) / 1000));
+    CHECK(std::fabs(p.routes[2].mh.estimate - truth.routes[2].mh.estimate) <= 0.0005);
 }
