@@ -112,6 +112,8 @@ referral::ComparisonResult published(const referral::ComparisonCounts& counts, c
                             id.completed);
         id.followed = gate.split(r.route + "|followed", r.followed, r.route + "|reoffended", r.reoffended,
                                  r.route + "|not-reoffended");
+        // people = followed up + not yet followed up for N months.
+        gate.margin(id.people[0], {id.followed[0], gate.add(r.route + "|not-followed", r.people - r.followed)});
         for (const auto& p : km[i]) {
             id.at_risk.push_back(gate.add(r.route + "|at-risk|" + std::to_string(static_cast<long long>(p.time)), p.at_risk));
         }
@@ -143,7 +145,8 @@ referral::ComparisonResult published(const referral::ComparisonCounts& counts, c
         r.people = gate.value(ids[i].people[0]);
         r.fte = gate.value(ids[i].people[1]);
         r.completed = gate.value(ids[i].completed);
-        r.followed = gate.value(ids[i].followed[0]);
+        // Each published count carries its own noise: the followed up are shown as at most the people.
+        r.followed = std::min(gate.value(ids[i].followed[0]), r.people);
         r.reoffended = gate.value(ids[i].followed[1]);
         r.subjects.clear();
         for (std::size_t p = 0; p < km[i].size(); ++p) {
