@@ -51,6 +51,20 @@ fi
 echo "(out/layers/hotref.gpkg: the hotspots layer now carries the referral KPIs, shares only)"
 
 echo
+echo "== Immediate Justice against the other routes (SYNTHETIC comparison cohort: 400 people per route)"
+/usr/bin/python3 tools/gen/gen_cohort.py --per-route 400 --seed 11 --as-of 2026-12-31 \
+  --out out/cohort-synthetic.csv 2>/dev/null
+"$hotref" referral cohort-import --store "$store" --secret-file "$secret_file" out/cohort-synthetic.csv
+"$hotref" referral compare --store "$store" --as-of 2026-12-31 --label "SYNTHETIC referrals and cohort" \
+  --csv out/compare-synthetic.csv
+
+echo
+echo "== the scheme's costs and outcomes (SYNTHETIC outcomes; inputs docs/examples/scheme-costs.conf)"
+"$hotref" referral costs --store "$store" --config docs/examples/scheme-costs.conf --as-of 2026-12-31 \
+  --label "SYNTHETIC referrals and cohort; illustrative cost inputs" --csv out/scheme-costs.csv \
+  --chart out/scheme-costs.png --html out/scheme-costs.html
+
+echo
 echo "== evaluation: patrol hotspots chosen from January-June 2025, before (Jan-Jun) and after (Jul-Dec)"
 "$hotref" hotspots --store "$store" --area geodata/derbyshire_force_area.gpkg \
   --from 2025-01 --to 2025-06 --top 0 > out/hotspots-h1.txt 2>/dev/null

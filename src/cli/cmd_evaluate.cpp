@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include "cli/scheme_costs.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "store/store.hpp"
@@ -27,8 +28,12 @@ when the hotspots were found on the "before" months (regression to the mean). St
 with the run; --csv writes the table, --gpkg the areas, --charts the series, the rate
 ratios and capture against area. docs/evaluation.md has the formulas.
 
+--costs CONF adds the page "Scheme costs and outcomes" to the --charts folder
+(docs/costs.md).
+
 Examples:
   hotref evaluate --date 2025-07 --months 6
+  hotref evaluate --date 2025-07 --months 6 --charts out/charts --costs docs/examples/scheme-costs.conf
   hotref evaluate --run 3 --date 2025-10 --months 3 --buffer 400 --csv out/evaluation.csv)DOC";
 }
 
@@ -48,6 +53,9 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
          "write a styled GeoPackage of the hotspots (before/after), buffers and control here")
         ("charts", po::value<std::string>(&m_files.charts),
          "write PNG charts here: each top hotspot's monthly series, the rate ratios, and capture against area")
+        ("costs", po::value<std::string>(&m_costs),
+         "with --charts: add the page 'Scheme costs and outcomes' (scheme-costs.html, .png, .csv) from this cost "
+         "config (docs/costs.md), reoffending within 12 months of every referral, followed up to today")
         ("profile", po::value<std::string>(&m_profile)->default_value("published"),
          "published (counts 1-4 withheld, the rest with cell-key noise, measures from published counts) or "
          "internal (true figures, OFFICIAL-SENSITIVE)");
@@ -55,6 +63,9 @@ void EvaluateCommand::add_options(po::options_description& options, po::position
 
 void EvaluateCommand::apply(const po::variables_map&) {
     publish::profile_from_name(m_profile);
+    if (!m_costs.empty() && m_files.charts.empty()) {
+        throw UsageError("--costs writes its page into the --charts folder: give --charts DIR too");
+    }
     if (!m_files.gpkg.empty() && std::filesystem::exists(m_files.gpkg)) {
         throw UsageError(m_files.gpkg + " exists; remove it or choose another --gpkg");
     }
@@ -114,6 +125,13 @@ int EvaluateCommand::run() {
     }
     for (const auto& w : written) {
         std::printf("wrote %s\n", w.c_str());
+    }
+    if (!m_costs.empty()) {
+        // Every referral and cohort row, reoffending within 12 months, follow-up to today.
+        const referral::CompareOptions co;
+        for (const auto& w : scheme_costs(m_store_path, m_costs, co, profile, publish::cost_files_in(m_files.charts))) {
+            std::printf("wrote %s\n", w.c_str());
+        }
     }
     return 0;
 }

@@ -3,10 +3,16 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "publish/comparison.hpp"
+#include "publish/costs_files.hpp"
+#include "referral/cohort.hpp"
 #include "referral/kpi.hpp"
+#include "cli/scheme_costs.hpp"
 #include "referral/registry.hpp"
 #include "store/store.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -35,6 +41,23 @@ const char* ReferralCommand::details() const {
                       onward referrals by agency and take-up, AQA units, interpreters, the
                       survey (consented only), workshops by type (published profile: figures
                       from fewer than 10 referrals withheld, complementary suppression)
+  cohort-template     print the comparison cohort's CSV template (docs/compare.md)
+  cohort-import FILE... import outcomes of comparable people dealt with by other routes
+                      (charge-summons, caution, nfa): the person as the same keyed hash as a
+                      referral's; one transaction per file, a bad row stores nothing; a row
+                      imported again is unchanged
+  compare             Immediate Justice against each other route: reoffending within
+                      --months months (Wilson 95 % intervals), Kaplan-Meier curves of time to
+                      reoffence (Greenwood, log-log intervals), first-time entrants, and the
+                      Mantel-Haenszel risk difference stratified by offence x age band x
+                      first-time entrant (Sato's variance); --ij all (every referral made,
+                      the default) or completed; --from/--to on the start date; --csv FILE.
+                      The routes are not randomised: read it with its selection-bias warning
+  costs --config FILE the cost-benefit account (docs/costs.md): cost per referral, per
+                      completion and per reoffence avoided against the config's comparator
+                      route, officer time, harm avoided (Home Office unit costs of crime),
+                      the benefit-cost ratio with its low-high range; --csv, --chart (PNG),
+                      --html (the page "Scheme costs and outcomes")
 
 The person's identifier (column person_id) is stored only as a keyed hash (HMAC-SHA-256
 with the secret from HOTREF_REFERRAL_SECRET or --secret-file), never as given. Lifecycle:
@@ -64,7 +87,12 @@ Examples:
   hotref referral list --state contacted
   hotref referral show IJ-2025-0001
   hotref referral link --within 250
-  hotref referral kpis --months 12 --as-of 2026-06-30)DOC";
+  hotref referral kpis --months 12 --as-of 2026-06-30
+  hotref referral cohort-template > cohort.csv
+  hotref referral cohort-import cohort.csv
+  hotref referral compare --months 12 --as-of 2026-12-31 --csv compare.csv
+  hotref referral costs --config docs/examples/scheme-costs.conf --as-of 2026-12-31 --csv costs.csv \
+    --chart costs.png --html costs.html)DOC";
 }
 
 void ReferralCommand::add_options(po::options_description& options, po::positional_options_description& positional) {
@@ -82,17 +110,37 @@ void ReferralCommand::add_options(po::options_description& options, po::position
         ("months", po::value<int>(&m_months)->default_value(12), "kpis: reoffending follow-up in months")
         ("as-of", po::value<std::string>(&m_as_of), "kpis: the date of the figures, YYYY-MM-DD (default today)")
         ("profile", po::value<std::string>(&m_profile)->default_value("published"), "kpis: published or internal")
-        ("by-month", "kpis: per month of referral instead of per hotspot");
+        ("by-month", "kpis: per month of referral instead of per hotspot")
+        ("from", po::value<std::string>(&m_from), "compare, costs: first start date, YYYY-MM-DD")
+        ("to", po::value<std::string>(&m_to), "compare, costs: last start date, YYYY-MM-DD")
+        ("ij", po::value<std::string>(&m_ij)->default_value("all"), "compare, costs: IJ referrals: all (made) or completed")
+        ("csv", po::value<std::string>(&m_csv), "compare, costs: write the table as CSV here")
+        ("config", po::value<std::string>(&m_config), "costs: the cost parameters (docs/examples/scheme-costs.conf)")
+        ("chart", po::value<std::string>(&m_chart), "costs: write the benefit-cost chart (PNG) here")
+        ("html", po::value<std::string>(&m_html), "costs: write the page 'Scheme costs and outcomes' here")
+        ("label", po::value<std::string>(&m_label),
+         "compare, costs: a label printed on every output (e.g. 'SYNTHETIC data'); costs: instead of the config's");
     positional.add("action", 1).add("args", -1);
 }
 
 void ReferralCommand::apply(const po::variables_map& vm) {
     m_by_month = vm.count("by-month") != 0;
-    if (m_action != "template" && m_action != "import" && m_action != "set" && m_action != "list" &&
-        m_action != "show" && m_action != "link" && m_action != "kpis" && m_action != "purge") {
-        throw UsageError(m_action.empty()
-                             ? "give an action: template, import, set, list, show, link or kpis"
-                             : "unknown action '" + m_action + "'; use template, import, set, list, show, link or kpis");
+    static const std::vector<std::string> actions{"template", "import", "set",    "list",          "show",
+                                                  "link",     "kpis",   "purge",  "cohort-template", "cohort-import",
+                                                  "compare",  "costs"};
+    if (std::find(actions.begin(), actions.end(), m_action) == actions.end()) {
+        const std::string list = "template, import, set, list, show, link, kpis, purge, cohort-template, "
+                                 "cohort-import, compare or costs";
+        throw UsageError(m_action.empty() ? "give an action: " + list : "unknown action '" + m_action + "'; use " + list);
+    }
+    if (m_ij != "all" && m_ij != "completed") {
+        throw UsageError("--ij must be all or completed");
+    }
+    if (m_action == "costs" && m_config.empty()) {
+        throw UsageError("costs needs --config FILE (docs/examples/scheme-costs.conf is an example)");
+    }
+    if (m_action == "cohort-import" && m_args.empty()) {
+        throw UsageError("cohort-import needs a file");
     }
     if (m_months < 1) {
         throw UsageError("--months must be at least 1");
@@ -176,9 +224,155 @@ void print_evaluation_kpis(const std::vector<referral::Kpis>& all, RatioText rat
     }
 }
 
+
+int import_cohort(const std::string& store_path, const std::vector<std::string>& files, const std::string& secret) {
+    store::Store store{store_path, true};
+    int status = 0;
+    for (const auto& file : files) {
+        const auto r = referral::import_cohort_csv(store, file, secret);
+        print_errors(file, r.errors);
+        if (r.committed) {
+            std::printf("%s: %lld rows: %lld created, %lld updated, %lld unchanged\n", file.c_str(),
+                        static_cast<long long>(r.rows), static_cast<long long>(r.created),
+                        static_cast<long long>(r.updated), static_cast<long long>(r.unchanged));
+        } else {
+            std::fprintf(stderr, "%s: nothing stored: %lld of %lld rows rejected (%zu problem%s, listed above); fix them "
+                                 "and import the file again\n",
+                         file.c_str(), static_cast<long long>(r.rows_rejected()), static_cast<long long>(r.rows),
+                         r.errors.size(), r.errors.size() == 1 ? "" : "s");
+            status = 1;
+        }
+    }
+    return status;
+}
+
+std::string pct(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", 100 * v);
+    return std::isfinite(v) ? std::string{buf} : std::string{"*"};
+}
+
+std::string with_ci(const evaluate::Proportion& p) {
+    if (!std::isfinite(p.estimate)) {
+        return std::isnan(p.n) || std::isnan(p.events) ? "*" : "-";
+    }
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%.1f%% (%.1f-%.1f) %.0f/%.0f", 100 * p.estimate, 100 * p.lower, 100 * p.upper,
+                  p.events, p.n);
+    return buf;
+}
+
+std::string rd_text(const evaluate::RiskDifference& d) {
+    if (!std::isfinite(d.estimate)) {
+        return "-";
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%+.1f pp (%+.1f to %+.1f)", 100 * d.estimate, 100 * d.lower, 100 * d.upper);
+    return buf;
+}
+
+std::string money(double v) {
+    if (!std::isfinite(v)) {
+        return "-";
+    }
+    return (v < 0 ? "-GBP " : "GBP ") + with_commas(static_cast<std::int64_t>(std::llround(std::fabs(v))));
+}
+
+void print_cost_account(const evaluate::CostAccount& a, const evaluate::CostsConfig& config,
+                        const evaluate::CostOutcomes& o, const referral::ComparisonResult& c) {
+    std::printf("\nScheme costs and outcomes%s%s (%s)\n", a.label.empty() ? "" : ": ", a.label.c_str(),
+                c.profile_note.c_str());
+    std::printf("referrals %.0f, completed %.0f; reoffending within %d months: IJ %s, %s %s; stratified IJ minus %s "
+                "%s\n", o.referrals, o.completions, o.months, pct(o.ij_rate).c_str(), config.comparator.c_str(),
+                pct(o.comparator_rate).c_str(), config.comparator.c_str(),
+                rd_text({o.rd, 0, o.rd_lower, o.rd_upper, 0}).c_str());
+    std::printf("WARNING: the routes are not randomised (selection bias): the reoffences avoided are an association\n");
+    std::printf("%-28s %16s %16s %16s\n", "", "low", "central", "high");
+    auto row = [&](const char* name, double evaluate::CostScenario::*f, bool gbp) {
+        std::printf("%-28s", name);
+        for (const auto& s : a.scenarios) {
+            char buf[40];
+            std::snprintf(buf, sizeof buf, "%.2f", s.*f);
+            std::printf(" %16s", gbp ? money(s.*f).c_str() : std::isfinite(s.*f) ? buf : "-");
+        }
+        std::printf("\n");
+    };
+    using S = evaluate::CostScenario;
+    row("programme cost", &S::programme_cost, true);
+    row("cost per referral", &S::cost_per_referral, true);
+    row("cost per completion", &S::cost_per_completion, true);
+    row("reoffences avoided", &S::reoffences_avoided, false);
+    row("cost per reoffence avoided", &S::cost_per_reoffence_avoided, true);
+    row("officer hours saved", &S::officer_hours, false);
+    row("officer time value", &S::officer_value, true);
+    row("harm avoided", &S::harm_avoided, true);
+    row("benefit-cost ratio", &S::bcr, false);
+    for (const auto& n : a.notes) {
+        std::printf("note: %s\n", n.c_str());
+    }
+}
+
+void print_comparison(const referral::ComparisonResult& c) {
+    std::printf("Immediate Justice compared with the other routes%s%s (%s)\n", c.label.empty() ? "" : ": ",
+                c.label.c_str(), c.profile_note.c_str());
+    std::printf("reoffending within %d months; data to %s; IJ: %s; start dates %s to %s\n", c.options.months,
+                c.as_of.c_str(), c.options.completed_only ? "completed referrals" : "every referral made",
+                c.options.from.empty() ? "the first" : c.options.from.c_str(),
+                c.options.to.empty() ? "the last" : c.options.to.c_str());
+    for (const auto& w : c.warnings) {
+        std::printf("WARNING: %s\n", w.c_str());
+    }
+    std::printf("\n%-18s %7s  %-30s  %-32s  %-28s  %-28s %s\n", "route", "people", "first-time entrants (95% CI)",
+                "reoffended (95% CI) n/followed", "IJ minus route: crude", "stratified (MH, Sato 95% CI)", "strata");
+    for (const auto& r : c.routes) {
+        const bool ij = r.route == referral::ij_route;
+        char people[16];
+        std::snprintf(people, sizeof people, "%.0f", r.people);
+        std::string strata = ij ? "-" : std::to_string(r.mh.strata_used);
+        if (!ij && r.strata_dropped > 0) {
+            strata += " (" + std::to_string(r.strata_dropped) + " withheld in --csv)";
+        }
+        std::printf("%-18s %7s  %-30s  %-32s  %-28s  %-28s %s\n", r.route.c_str(),
+                    std::isfinite(r.people) ? people : "*", with_ci(r.fte).c_str(), with_ci(r.reoffended).c_str(),
+                    ij ? "-" : rd_text(r.crude).c_str(), ij ? "-" : rd_text(r.mh).c_str(), strata.c_str());
+    }
+    std::printf("\nTime to reoffence (Kaplan-Meier): share not reoffended, log-log 95%% CI, [at risk]; * withheld, - none\n"
+                "%-18s", "route");
+    const auto days = referral::km_report_days(c.options.months);
+    for (const double d : days) {
+        char head[32];
+        std::snprintf(head, sizeof head, "day %.0f", d);
+        std::printf(" %-26s", head);
+    }
+    std::printf("\n");
+    for (const auto& r : c.routes) {
+        std::printf("%-18s", r.route.c_str());
+        auto bound = [](double v) { return std::isfinite(v) ? pct(v) : std::string{"-"}; };
+        for (const auto& p : r.km) {
+            char cell[64];
+            if (r.people == 0) {
+                std::snprintf(cell, sizeof cell, "-");  // nobody in this route
+            } else if (!std::isfinite(p.survival)) {
+                std::snprintf(cell, sizeof cell, "*");
+            } else if (!std::isfinite(p.lower)) {
+                std::snprintf(cell, sizeof cell, "%s [%.0f]", pct(p.survival).c_str(), p.at_risk); // S = 0: no interval
+            } else {
+                std::snprintf(cell, sizeof cell, "%s (%s-%s) [%.0f]", pct(p.survival).c_str(), bound(p.lower).c_str(),
+                              bound(p.upper).c_str(), p.at_risk);
+            }
+            std::printf(" %-26s", cell);
+        }
+        std::printf("\n");
+    }
+}
+
 } // namespace
 
 int ReferralCommand::run() {
+    if (m_action == "cohort-template") {
+        std::cout << referral::cohort_template();
+        return 0;
+    }
     if (m_action == "template") {
         const auto& cols = referral::columns();
         for (std::size_t i = 0; i < cols.size(); ++i) {
@@ -190,6 +384,12 @@ int ReferralCommand::run() {
                      "2025-03-22T16:00,,,yes,yes,yes,asb-impact,AQA Unit Award (ASB and its victims),2025-03-08,"
                      "education-and-training:2025-03-04:yes;housing:04/03/2025:unknown,yes,housing,yes,no,\n";
         return 0;
+    }
+    if (m_action == "cohort-import") {
+        return import_cohort(m_store_path, m_args, referral::referral_secret(m_secret_file));
+    }
+    if (m_action == "compare" || m_action == "costs") {
+        return m_action == "compare" ? compare() : costs();
     }
     store::Store store{m_store_path, m_action == "import" || m_action == "set"};
     referral::RegistryOptions options;
@@ -222,9 +422,13 @@ int ReferralCommand::run() {
         return status;
     }
     if (m_action == "purge") {
+        // The cohort first: purge_personal_data ends with the VACUUM that erases both.
+        const auto c = referral::purge_cohort(store, m_months, m_as_of);
         const auto n = referral::purge_personal_data(store, m_months, m_as_of, m_actor);
         std::printf("personal data removed from %lld referral(s) created more than %d months before %s\n",
                     static_cast<long long>(n), m_months, m_as_of.c_str());
+        std::printf("person keys removed from %lld comparison cohort row(s) disposed of before then\n",
+                    static_cast<long long>(c));
         return 0;
     }
     if (m_action == "link") {
@@ -348,6 +552,65 @@ int ReferralCommand::run() {
                     a[5].c_str());
     }
     return 0;
+}
+
+namespace {
+
+referral::CompareOptions compare_options(int months, const std::string& from, const std::string& to,
+                                         const std::string& as_of, const std::string& ij) {
+    referral::CompareOptions o;
+    o.months = months;
+    o.from = from;
+    o.to = to;
+    o.as_of = as_of;
+    o.completed_only = ij == "completed";
+    return o;
+}
+
+} // namespace
+
+int ReferralCommand::compare() {
+    store::Store store{m_store_path, store::OpenMode::read_only};
+    const auto profile = publish::profile_from_name(m_profile);
+    const auto counts = referral::compare_routes(store, compare_options(m_months, m_from, m_to, m_as_of, m_ij));
+    auto result = publish::disclose_comparison(counts, profile, publish::DisclosureRules{},
+                                               store::disclosure_secret(store));
+    result.label = m_label;
+    print_comparison(result);
+    if (!m_csv.empty()) {
+        publish::write_comparison_csv(result, m_csv);
+        std::printf("wrote %s\n", m_csv.c_str());
+    }
+    return 0;
+}
+
+int ReferralCommand::costs() {
+    const auto options = compare_options(m_months, m_from, m_to, m_as_of, m_ij);
+    for (const auto& w : scheme_costs(m_store_path, m_config, options, publish::profile_from_name(m_profile),
+                                      {m_csv, m_chart, m_html}, m_label)) {
+        std::printf("wrote %s\n", w.c_str());
+    }
+    return 0;
+}
+
+std::vector<std::string> scheme_costs(const std::string& store_path, const std::string& config_path,
+                                      const referral::CompareOptions& options, publish::Profile profile,
+                                      const publish::CostFiles& files, const std::string& label) {
+    // Validate the inputs before the store is read.
+    auto config = evaluate::read_costs_config(config_path);
+    if (!label.empty()) {
+        config.label = label;
+    }
+    const auto unit_costs = evaluate::read_unit_costs(config.unit_costs_file);
+    store::Store store{store_path, store::OpenMode::read_only};
+    const auto counts = referral::compare_routes(store, options);
+    auto comparison = publish::disclose_comparison(counts, profile, publish::DisclosureRules{},
+                                                   store::disclosure_secret(store));
+    comparison.label = config.label;
+    const auto outcomes = publish::cost_outcomes(comparison, config.comparator);
+    const auto account = evaluate::cost_account(config, unit_costs, outcomes);
+    print_cost_account(account, config, outcomes, comparison);
+    return publish::write_cost_files(account, config, outcomes, comparison, files);
 }
 
 } // namespace hotref::cli

@@ -149,6 +149,10 @@ private:
     std::string m_as_of;
     std::string m_profile = "published";
     bool m_by_month = false;
+    // cohort-import, compare, costs (issue 18)
+    std::string m_from, m_to, m_csv, m_ij = "all", m_config, m_chart, m_html, m_label;
+    int compare();
+    int costs();
 };
 
 class EvaluateCommand final : public Command {
@@ -169,6 +173,7 @@ private:
     evaluate::EvaluateOptions m_options;
     publish::EvaluationFiles m_files;
     std::string m_profile = "published";
+    std::string m_costs;
 };
 
 class ServeCommand final : public Command {

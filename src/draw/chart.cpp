@@ -342,3 +342,74 @@ void share_chart(const std::string& path, const std::string& title, const std::s
 }
 
 } // namespace hotref::draw
+
+namespace hotref::draw {
+
+void range_chart(const std::string& path, const std::string& title, const std::string& subtitle,
+                 const std::vector<Estimate>& estimates, double reference, const std::string& reference_label) {
+    double widest = 0, lo = std::min(0.0, reference), hi = reference;
+    for (std::size_t i = 0; i < estimates.size(); ++i) {
+        widest = std::max(widest, measured(estimates[i].label, 12, i == 0));
+        for (const double v : {estimates[i].value, estimates[i].lower, estimates[i].upper}) {
+            if (std::isfinite(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+        }
+    }
+    const double step = nice_step(std::max(hi - lo, 1e-6));
+    lo = std::floor(lo / step) * step;
+    hi = std::ceil(hi / step + 1e-9) * step;
+    const double row = 26, right = 40, bottom = 50, left = std::max(220.0, widest + 32);
+    const double W = left + 560 + right;
+    const Heading head = heading(title, subtitle, W - 40);
+    const double top = 80 + head.extra();
+    const double H = top + bottom + row * static_cast<double>(std::max<std::size_t>(estimates.size(), 1));
+    Canvas c{path, std::max(W, head.width + 40), H};
+    const double pw = W - left - right;
+    auto X = [&](double v) { return left + pw * (std::clamp(v, lo, hi) - lo) / (hi - lo); };
+    draw_heading(c, 20, head);
+    for (double v = lo; v <= hi + step / 2; v += step) {
+        c.colour(Colour{0.88, 0.88, 0.88});
+        c.line_width(1);
+        c.move_to(X(v), top - 10);
+        c.line_to(X(v), H - bottom);
+        c.stroke();
+        c.colour(grey);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", v);
+        c.text(X(v), H - bottom + 18, buf, 11, false, Align::centre);
+    }
+    c.colour(Colour{0.3, 0.3, 0.3});
+    c.line_width(1.5);
+    c.move_to(X(reference), top - 10);
+    c.line_to(X(reference), H - bottom);
+    c.stroke();
+    c.text(X(reference), H - 10, reference_label, 11, false, Align::centre);
+    for (std::size_t i = 0; i < estimates.size(); ++i) {
+        const auto& e = estimates[i];
+        const double y = top + row * (static_cast<double>(i) + 0.5);
+        c.colour(dark);
+        c.text(left - 12, y + 4, e.label, 12, i == 0, Align::right);
+        const Colour col = !std::isfinite(e.value) ? grey : e.value >= reference ? Colour{0.17, 0.45, 0.70}
+                                                                                  : Colour{0.84, 0.19, 0.15};
+        c.colour(col);
+        c.line_width(2);
+        if (std::isfinite(e.lower) && std::isfinite(e.upper)) {
+            c.move_to(X(e.lower), y);
+            c.line_to(X(e.upper), y);
+            c.stroke();
+        }
+        if (std::isfinite(e.value)) {
+            c.circle(X(e.value), y, i == 0 ? 6 : 4.5);
+            c.fill();
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.2f", e.value);
+            c.colour(dark);
+            c.text(X(std::isfinite(e.upper) ? e.upper : e.value) + 8, y + 4, buf, 11);
+        }
+    }
+    c.finish();
+}
+
+} // namespace hotref::draw

@@ -47,3 +47,13 @@ void share_chart(const std::string& path, const std::string& title, const std::s
                  const std::string& note);
 
 } // namespace hotref::draw
+
+namespace hotref::draw {
+
+/// A dot at each estimate's value with a whisker from its lower to its upper end, on a linear
+/// axis from min(0, smallest) to a round value above the largest, with a reference line at
+/// `reference` (e.g. 1 for a benefit-cost ratio) labelled `reference_label`.
+void range_chart(const std::string& path, const std::string& title, const std::string& subtitle,
+                 const std::vector<Estimate>& estimates, double reference, const std::string& reference_label);
+
+} // namespace hotref::draw

@@ -1,4 +1,5 @@
 #include "referral/referral.hpp"
+#include "referral/cohort.hpp"
 
 #include "core/month.hpp"
 #include "core/text.hpp"
@@ -808,6 +809,15 @@ std::vector<FieldError> validate_change(const Referral& before, const Referral& 
         e.push_back({"person_id", "cannot change: a referral stays with its person"});
     }
     return e;
+}
+
+} // namespace hotref::referral
+
+namespace hotref::referral {
+
+const std::vector<std::string>& offence_names() {
+    static const std::vector<std::string> names(offences.begin(), offences.end());
+    return names;
 }
 
 } // namespace hotref::referral

@@ -400,6 +400,26 @@ CREATE TABLE referral_onward (
 ) WITHOUT ROWID;
 )SQL";
 
+// v9: the comparison cohort (issue 18): outcomes of people dealt with by other routes, for
+// `hotref referral compare`. The person is only a keyed hash (as in referral.person_key);
+// one row per (route, person, offence, disposal date), so a file imported again changes nothing.
+constexpr const char* schema_v9_sql = R"SQL(
+CREATE TABLE IF NOT EXISTS comparison_cohort (
+  id                 INTEGER PRIMARY KEY,
+  route              TEXT NOT NULL CHECK (route IN ('charge-summons', 'caution', 'nfa')),
+  person_key         TEXT NOT NULL,
+  offence            TEXT NOT NULL,
+  disposal_date      TEXT NOT NULL,
+  age_band           TEXT NOT NULL CHECK (age_band IN ('10-17', 'adult')),
+  first_time_entrant INTEGER NOT NULL CHECK (first_time_entrant IN (0, 1)),
+  reoffence_date     TEXT,
+  imported_at        TEXT NOT NULL,
+  updated_at         TEXT NOT NULL,
+  UNIQUE (route, person_key, offence, disposal_date)
+);
+CREATE INDEX IF NOT EXISTS comparison_cohort_person ON comparison_cohort (person_key);
+)SQL";
+
 constexpr const char* schema_v6_sql = R"SQL(
 ALTER TABLE hotspot ADD COLUMN expected REAL;
 )SQL";
@@ -552,7 +572,7 @@ void Store::migrate() {
     };
     static const Step steps[] = {
         {2, schema_v2_sql}, {3, schema_v3_sql}, {4, schema_v4_sql}, {5, schema_v5_sql}, {6, schema_v6_sql}, {7, schema_v7_sql},
-        {8, schema_v8_sql},
+        {8, schema_v8_sql}, {9, schema_v9_sql},
     };
     static_assert(std::size(steps) == schema_version - 1, "one migration step per schema version");
     for (const auto& step : steps) {

@@ -22,7 +22,7 @@
 
 namespace hotref::store {
 
-inline constexpr int schema_version = 8;
+inline constexpr int schema_version = 9;
 
 struct FeedRecord {
     std::string path;

@@ -517,3 +517,76 @@ TEST_CASE("cli: referral import counts rejected rows, not problems, and names fi
     CHECK(skipped.code == 0);
     CHECK(contains(skipped.out, bad + ": 8 rows: 1 created, 0 updated, 0 unchanged, 7 rejected (skipped)"));
 }
+
+// Issue 18: the comparison cohort, compare and costs end to end. The expected output of
+// compare is tests/data/cohort/compare-internal.expected; its figures were checked by hand
+// (tests/referral/test_cohort.cpp works the same fixture): IJ 1 of 3 followed up reoffended
+// (Wilson 6.1-79.2 %), caution 2 of 3 (20.8-93.9 %), crude difference -33.3 pp (Wald upper
+// +42.1), stratified -1/3 over 2 strata; Kaplan-Meier S = 0.75 (log-log 12.8-96.1 %).
+TEST_CASE("cli: referral cohort-template, cohort-import and compare (golden output)") {
+    t::TempDir tmp;
+    t::write_file(tmp.file("secret"), "a-test-secret-of-enough-length\n");
+    const std::string store = q(tmp.file("s.sqlite"));
+    const std::string secret = " --secret-file " + q(tmp.file("secret"));
+    const auto tpl = run_hotref("referral cohort-template");
+    CHECK(tpl.code == 0);
+    CHECK(tpl.out == "route,person_id,offence,disposal_date,age_band,first_time_entrant,reoffence_date\n"
+                     "caution,FORCE-PERSON-ID-456,shop-theft,2025-03-04,adult,yes,\n"
+                     "charge-summons,FORCE-PERSON-ID-789,criminal-damage,12/03/2025,10-17,no,2025-09-30\n");
+    const std::string bad = t::data("cohort/bad.csv");
+    const auto b = run_hotref("referral cohort-import --store " + store + secret + " " + q(bad));
+    CHECK(b.code == 1);
+    CHECK(contains(b.err, bad + ":4: row rejected: 5 problems\n  " + bad +
+                              ":4: person_id (column B): is empty: the force's identifier of the person is needed"));
+    CHECK(contains(b.err, bad + ": nothing stored: 4 of 5 rows rejected (8 problems, listed above)"));
+    REQUIRE(run_hotref("referral import --store " + store + secret + " " + q(t::data("cohort/referrals.csv"))).code == 0);
+    const auto imp = run_hotref("referral cohort-import --store " + store + secret + " " + q(t::data("cohort/good.csv")));
+    CHECK(imp.code == 0);
+    CHECK(contains(imp.out, ": 5 rows: 5 created, 0 updated, 0 unchanged"));
+    const auto again = run_hotref("referral cohort-import --store " + store + secret + " " + q(t::data("cohort/good.csv")));
+    CHECK(contains(again.out, ": 5 rows: 0 created, 0 updated, 5 unchanged"));
+    const auto c = run_hotref("referral compare --store " + store + " --as-of 2026-12-31 --profile internal --label "
+                              "'TEST fixture' --csv " + q(tmp.file("c.csv")));
+    CHECK(c.code == 0);
+    CHECK(c.err.empty());
+    CHECK(c.out == t::read_file(t::data("cohort/compare-internal.expected")) + "wrote " + tmp.file("c.csv") + "\n");
+    const auto csv = t::read_file(tmp.file("c.csv"));
+    CHECK(contains(csv, "route,caution,reoffended_within_months,12,2,3,0.6667,0.2077,0.9385,Wilson 95%\n"));
+    CHECK(contains(csv, "difference,caution,ij_minus_route_mantel_haenszel,12,2,,-0.3333,"));
+    CHECK(contains(csv, "stratum,caution,shop-theft|10-17|not-fte,12,1,1,,,,reoffended / followed up\n"));
+    CHECK(contains(csv, "note,,label,,,,,,,\"TEST fixture\"\n"));
+    // Published: every count of fewer than 10 people withheld.
+    const auto pub = run_hotref("referral compare --store " + store + " --as-of 2026-12-31");
+    CHECK(pub.code == 0);
+    CHECK(contains(pub.out, "immediate-justice        *  *"));
+    CHECK(contains(pub.out, "WARNING: SELECTION BIAS"));
+    // costs: the page, its chart and its CSV.
+    t::write_file(tmp.file("uc.csv"), "id,offence_type,unit_cost_gbp,price_year,source\nvwi,Violence with injury,14050,2015/16,test\n");
+    t::write_file(tmp.file("c.conf"), "programme.grant = 1000 # test\nprogramme.provider_contract = 0 # test\n"
+                                      "programme.other = 0 # test\nofficer.hours_saved_per_resolution = 2 # test\n"
+                                      "officer.hourly_cost = 40 # test\nharm.unit_cost_factor = 1 # test\n"
+                                      "unit_costs = uc.csv\nprice.asb = vwi\n");
+    const auto k = run_hotref("referral costs --store " + store + " --as-of 2026-12-31 --profile internal --config " +
+                              q(tmp.file("c.conf")) + " --label 'SYNTHETIC test' --csv " + q(tmp.file("k.csv")) +
+                              " --chart " + q(tmp.file("k.png")) + " --html " + q(tmp.file("k.html")));
+    CHECK_MESSAGE(k.code == 0, k.err);
+    // By hand: 4 referrals, 0 completed; RD -1/3 against caution (interval -1 to +0.510): central
+    // 4/3 reoffences avoided, of which the asb share (2 of the 3 IJ people followed up) is priced:
+    // 4/3 * 2/3 * 14050 = 12488.9; officer time 4 * 2 * 40 = 320; benefit-cost ratio
+    // (12488.9 + 320) / 1000 = 12.81. Low uses RD's upper limit: -0.510 * 4 = -2.04 avoided,
+    // harm -2.04 * 2/3 * 14050 = -19,112; high its lower limit: 4 avoided, harm 37,467.
+    CHECK(contains(k.out, "reoffences avoided                      -2.04             1.33             4.00"));
+    CHECK(contains(k.out, "harm avoided                      -GBP 19,112       GBP 12,489       GBP 37,467"));
+    CHECK(contains(k.out, "benefit-cost ratio                     -18.79            12.81            37.79"));
+    CHECK(contains(k.out, "cost per completion                         -                -                -"));
+    CHECK(contains(t::read_file(tmp.file("k.html")), "<h1>Scheme costs and outcomes</h1>"));
+    CHECK(contains(t::read_file(tmp.file("k.html")), "SYNTHETIC test"));
+    CHECK(t::read_file(tmp.file("k.png")).substr(1, 3) == "PNG");
+    CHECK(contains(t::read_file(tmp.file("k.csv")), "benefit-cost ratio,ratio,-18.792,12.809,37.787,\"SYNTHETIC test\"\n"));
+    const auto noconf = run_hotref("referral costs --store " + store);
+    CHECK(noconf.code == 2);
+    CHECK(contains(noconf.err, "costs needs --config FILE"));
+    const auto nocharts = run_hotref("evaluate --store " + store + " --costs " + q(tmp.file("c.conf")));
+    CHECK(nocharts.code == 2);
+    CHECK(contains(nocharts.err, "--costs writes its page into the --charts folder"));
+}

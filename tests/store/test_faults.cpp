@@ -392,8 +392,10 @@ TEST_CASE("faults: a reader never migrates: an older schema is refused with what
     const std::string path = tmp.file("s.sqlite");
     { st::Store store{path, true}; }
     {
-        // A version 7 store: the v8 step (the referrals' evaluation facts) undone.
+        // A version 7 store: the v9 step (the comparison cohort) and the v8 step (the
+        // referrals' evaluation facts) undone.
         st::Database db{path, false};
+        db.exec("DROP TABLE comparison_cohort");
         db.exec("DROP TABLE referral_onward");
         for (const char* c : {"workshop_type", "aqa_unit", "aqa_date", "disclosure_made", "disclosure_agency", "survey",
                               "learnt_about_impact", "would_reoffend", "survey_comment"}) {
@@ -405,7 +407,7 @@ TEST_CASE("faults: a reader never migrates: an older schema is refused with what
         st::Store reader{path, st::OpenMode::read_only};
         FAIL("an old store opened read-only");
     } catch (const hotref::StoreError& e) {
-        CHECK(contains(e.what(), path + ": store schema version 7 is older than this hotref's (8)"));
+        CHECK(contains(e.what(), path + ": store schema version 7 is older than this hotref's (" + std::to_string(st::schema_version) + ")"));
         CHECK(contains(e.what(), "run a command that writes once"));
     }
     st::Database db{path, st::OpenMode::read_only};
@@ -414,7 +416,8 @@ TEST_CASE("faults: a reader never migrates: an older schema is refused with what
     { st::Store writer{path, false}; }
     CHECK_NOTHROW(st::Store{path, st::OpenMode::read_only});
     CHECK(db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_onward'") == 1);
-    CHECK(db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'") == 8);
+    CHECK(db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'comparison_cohort'") == 1);
+    CHECK(db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'") == 9);
 }
 
 TEST_CASE("faults: the busy timeout is 30 s after SpatiaLite's initialisation") {
