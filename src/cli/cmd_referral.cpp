@@ -282,9 +282,9 @@ void print_cost_account(const evaluate::CostAccount& a, const evaluate::CostsCon
                         const evaluate::CostOutcomes& o, const referral::ComparisonResult& c) {
     std::printf("\nScheme costs and outcomes%s%s (%s)\n", a.label.empty() ? "" : ": ", a.label.c_str(),
                 c.profile_note.c_str());
-    std::printf("referrals %.0f, completed %.0f; reoffending within %d months: IJ %s, %s %s; stratified IJ minus %s "
+    std::printf("referrals %.0f, completed %.0f; reoffending within %d months: IJ %s, %s %s; %s IJ minus %s "
                 "%s\n", o.referrals, o.completions, o.months, pct(o.ij_rate).c_str(), config.comparator.c_str(),
-                pct(o.comparator_rate).c_str(), config.comparator.c_str(),
+                pct(o.comparator_rate).c_str(), o.rd_basis.c_str(), config.comparator.c_str(),
                 rd_text({o.rd, 0, o.rd_lower, o.rd_upper, 0}).c_str());
     std::printf("WARNING: the routes are not randomised (selection bias): the reoffences avoided are an association\n");
     std::printf("%-28s %16s %16s %16s\n", "", "low", "central", "high");
@@ -329,12 +329,15 @@ void print_comparison(const referral::ComparisonResult& c) {
         char people[16];
         std::snprintf(people, sizeof people, "%.0f", r.people);
         std::string strata = ij ? "-" : std::to_string(r.mh.strata_used);
+        std::string stratified = ij ? "-" : rd_text(r.mh);
         if (!ij && r.strata_dropped > 0) {
-            strata += " (" + std::to_string(r.strata_dropped) + " withheld in --csv)";
+            // Published profile: the stratified figure is made from published strata only.
+            stratified = "* (strata withheld)";
+            strata = std::to_string(r.strata_dropped) + " with a count withheld; --profile internal shows it";
         }
         std::printf("%-18s %7s  %-30s  %-32s  %-28s  %-28s %s\n", r.route.c_str(),
                     std::isfinite(r.people) ? people : "*", with_ci(r.fte).c_str(), with_ci(r.reoffended).c_str(),
-                    ij ? "-" : rd_text(r.crude).c_str(), ij ? "-" : rd_text(r.mh).c_str(), strata.c_str());
+                    ij ? "-" : rd_text(r.crude).c_str(), stratified.c_str(), strata.c_str());
     }
     std::printf("\nTime to reoffence (Kaplan-Meier): share not reoffended, log-log 95%% CI, [at risk]; * withheld, - none\n"
                 "%-18s", "route");

@@ -222,7 +222,7 @@ CostAccount cost_account(const CostsConfig& config, const std::map<std::string, 
         }
     }
     if (!std::isfinite(outcomes.rd)) {
-        a.notes.emplace_back("no stratified risk difference against " + config.comparator +
+        a.notes.emplace_back("no risk difference against " + config.comparator +
                              " (too few people followed up, or withheld): no reoffences avoided are counted");
     }
     return a;

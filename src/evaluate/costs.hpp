@@ -50,7 +50,9 @@ struct CostOutcomes {
     double completions = 0;
     double ij_rate = 0;            // reoffending within N months, IJ
     double comparator_rate = 0;    // and the comparator route
-    double rd = 0, rd_lower = 0, rd_upper = 0; // stratified IJ minus comparator, with its interval
+    double rd = 0, rd_lower = 0, rd_upper = 0; // IJ minus comparator, with its interval
+    // "stratified" (Mantel-Haenszel), or "crude" where the published profile withholds the stratified one
+    std::string rd_basis = "stratified";
     std::map<std::string, double> offence_share; // IJ referrals' offence mix (sums to 1)
     int months = 12;
 };

@@ -68,27 +68,16 @@ private:
     sdc::Table m_table;
 };
 
-// The stratified risk difference as published: from the true strata (most strata of a
-// comparison hold fewer than the threshold's reoffences, and a difference made only from the
-// strata shown would leave most of them out), rounded to 0.1 percentage points, and only where
-// both groups' followed-up totals are published and at least `k` people each. It is a
-// weighted mean over many people's outcomes, like a model's coefficient, which output checking
-// treats as a safe statistic given enough people behind it (docs/compare.md#disclosure-control).
-void pooled_from_truth(referral::ComparisonResult& out, const referral::ComparisonCounts& counts, double k) {
-    const auto truth = referral::summarise_comparison(counts, {});
-    auto round3 = [](double v) { return std::round(v * 1000) / 1000; };
+// The stratified risk difference as published: only from the published strata, and only when
+// no stratum of either group has a count withheld. A figure made from the true strata would be
+// one more linear equation in the withheld counts (with the strata sizes as its weights), and
+// two comparisons over periods that differ by a few people would give their outcomes back; a
+// figure from the strata shown alone would quietly drop the withheld ones. `--profile internal`
+// (OFFICIAL-SENSITIVE) shows it whatever the counts (docs/compare.md#disclosure-control).
+void withhold_partial_pooling(referral::ComparisonResult& out) {
     for (std::size_t i = 1; i < out.routes.size(); ++i) {
         auto& mh = out.routes[i].mh;
-        const bool shown = std::isfinite(out.routes[0].reoffended.n) && std::isfinite(out.routes[i].reoffended.n) &&
-                           counts.routes[0].followed >= k && counts.routes[i].followed >= k;
-        const auto& t = truth.routes[i].mh;
-        mh.strata_used = t.strata_used;
-        if (shown && std::isfinite(t.estimate)) {
-            mh.estimate = round3(t.estimate);
-            mh.lower = round3(t.lower);
-            mh.upper = round3(t.upper);
-            mh.variance = t.variance;
-        } else {
+        if (out.routes[i].strata_dropped > 0) {
             mh.estimate = mh.lower = mh.upper = mh.variance = nan;
         }
     }
@@ -164,11 +153,11 @@ referral::ComparisonResult published(const referral::ComparisonCounts& counts, c
         }
     }
     auto out = referral::summarise_comparison(shown, km);
-    pooled_from_truth(out, counts, rules.min_referral_count);
+    withhold_partial_pooling(out);
     out.profile_note = "published profile: counts from 1 to " + std::to_string(static_cast<int>(rules.min_referral_count) - 1) +
                        " withheld (*), the rest with cell-key noise of at most +/-" + std::to_string(rules.max_noise) +
-                       ", complementary suppression; rates and intervals from the published counts, the stratified "
-                       "difference from all strata, rounded";
+                       ", complementary suppression; rates, intervals and the stratified difference from the published "
+                       "counts only (the stratified difference withheld where a stratum is)";
     return out;
 }
 

@@ -136,7 +136,8 @@ void write_html(const evaluate::CostAccount& a, const evaluate::CostsConfig& c, 
     }
     h << "<p>" << html_escape(cmp.profile_note) << ". Follow-up " << o.months << " months, data to "
       << html_escape(cmp.as_of) << "; reoffences avoided against the <b>" << html_escape(c.comparator)
-      << "</b> route (stratified risk difference).</p>\n";
+      << "</b> route (" << o.rd_basis << " risk difference"
+      << (o.rd_basis == "crude" ? ": the stratified one is withheld, a stratum being small" : "") << ").</p>\n";
     for (const auto& w : cmp.warnings) {
         h << "<p class=\"warn\">" << html_escape(w) << "</p>\n";
     }
@@ -202,9 +203,14 @@ evaluate::CostOutcomes cost_outcomes(const referral::ComparisonResult& compariso
     o.completions = ij.completed;
     o.ij_rate = ij.reoffended.estimate;
     o.comparator_rate = it->reoffended.estimate;
-    o.rd = it->mh.estimate;
-    o.rd_lower = it->mh.lower;
-    o.rd_upper = it->mh.upper;
+    // The stratified difference where it is published; else (a stratum small enough to be
+    // withheld) the crude one from the published totals, said as such on every output.
+    const bool stratified = std::isfinite(it->mh.estimate);
+    const auto& rd = stratified ? it->mh : it->crude;
+    o.rd = rd.estimate;
+    o.rd_lower = rd.lower;
+    o.rd_upper = rd.upper;
+    o.rd_basis = stratified ? "stratified" : "crude";
     // The offence mix of the IJ people followed up, over the strata shown.
     double total = 0;
     for (const auto& s : comparison.strata) {

@@ -95,7 +95,7 @@ struct RouteResult {
     std::vector<evaluate::KmStep> km;    // S(t) at 3, 6, ... N months (the last at N); NaN: withheld
     evaluate::RiskDifference crude;      // IJ rate minus this route's, unstratified (Wald); NaN for IJ
     evaluate::RiskDifference mh;         // IJ minus this route, stratified; NaN for IJ
-    int strata_dropped = 0;              // strata with a count withheld (published: mh still uses every stratum)
+    int strata_dropped = 0;              // strata with a count withheld (published: then mh is withheld)
 };
 
 struct ComparisonResult {
