@@ -23,8 +23,8 @@ std::vector<OnwardRow> read_onward(Database& db, std::int64_t referral_id) {
     return out;
 }
 
-std::map<std::int64_t, std::vector<OnwardRow>> read_all_onward(Database& db) {
-    Statement st{db, "SELECT referral_id, agency, referred_on, taken_up FROM referral_onward ORDER BY referral_id, seq"};
+std::map<std::int64_t, std::vector<OnwardRow>> read_all_onward(Store& store) {
+    Statement st{store.db(), "SELECT referral_id, agency, referred_on, taken_up FROM referral_onward ORDER BY referral_id, seq"};
     std::map<std::int64_t, std::vector<OnwardRow>> out;
     while (st.step()) {
         out[st.column_int(0)].push_back({st.column_text(1), st.column_text(2), st.column_text(3)});

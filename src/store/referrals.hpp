@@ -2,7 +2,7 @@
 // The rows of a referral's onward referrals (table referral_onward, schema v8): the
 // store side of referral::OnwardReferral, so that the referral layer holds no new SQL.
 
-#include "store/sqlite.hpp"
+#include "store/store.hpp"
 
 #include <cstdint>
 #include <map>
@@ -22,7 +22,7 @@ void replace_onward(Database& db, std::int64_t referral_id, const std::vector<On
 /// The onward referrals of one referral, in the order they were given.
 std::vector<OnwardRow> read_onward(Database& db, std::int64_t referral_id);
 /// Every referral's onward referrals, by referral id (for the KPIs).
-std::map<std::int64_t, std::vector<OnwardRow>> read_all_onward(Database& db);
+std::map<std::int64_t, std::vector<OnwardRow>> read_all_onward(Store& store);
 /// Retention: removes the onward referrals of every purged referral (person_key 'purged'); returns how many rows.
 std::int64_t delete_purged_onward(Database& db);
 

@@ -158,9 +158,16 @@ std::int64_t default_run_id(Store& store, const std::string& method, const std::
     return st.step() ? st.column_int(0) : 0;
 }
 
+namespace {
+std::optional<double> optional_real(Statement& st, int col) {
+    return st.column_is_null(col) ? std::nullopt : std::optional<double>{st.column_double(col)};
+}
+} // namespace
+
 std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id) {
-    Statement st{store.db(), "SELECT id, code, rank, coalesce(name, ''), area_m2, incidents, expected, AsBinary(geom) "
-                             "FROM hotspot WHERE run_id = ? ORDER BY rank"};
+    Statement st{store.db(), "SELECT id, code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
+                             "mean_z, max_z, confidence, peak_density, coalesce(trend, ''), coalesce(trend_class, ''), "
+                             "AsBinary(geom), expected, coalesce(cells, 0) FROM hotspot WHERE run_id = ? ORDER BY rank"};
     st.bind(1, run_id);
     std::vector<StoredHotspot> out;
     while (st.step()) {
@@ -169,50 +176,22 @@ std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id) {
         h.code = st.column_text(1);
         h.rank = static_cast<int>(st.column_int(2));
         h.name = st.column_text(3);
-        h.area_m2 = st.column_double(4);
-        h.incidents = st.column_double(5);
-        if (!st.column_is_null(6)) {
-            h.expected = st.column_double(6);
+        h.incidents = st.column_double(4);
+        h.share = st.column_double(5);
+        h.area_m2 = st.column_double(6);
+        h.density_km2 = st.column_double(7);
+        h.pai = st.column_double(8);
+        h.mean_z = optional_real(st, 9);
+        h.max_z = optional_real(st, 10);
+        if (!st.column_is_null(11)) {
+            h.confidence = static_cast<int>(st.column_int(11));
         }
-        h.wkb = st.column_blob(7);
-        out.push_back(std::move(h));
-    }
-    return out;
-}
-
-namespace {
-std::optional<double> optional_real(Statement& st, int col) {
-    return st.column_is_null(col) ? std::nullopt : std::optional<double>{st.column_double(col)};
-}
-} // namespace
-
-std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id) {
-    Statement st{store.db(), "SELECT code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
-                             "mean_z, max_z, confidence, peak_density, coalesce(trend, ''), coalesce(trend_class, ''), "
-                             "AsBinary(geom), expected, coalesce(cells, 0) FROM hotspot WHERE run_id = ? ORDER BY rank"};
-    st.bind(1, run_id);
-    std::vector<HotspotStats> out;
-    while (st.step()) {
-        HotspotStats h;
-        h.code = st.column_text(0);
-        h.rank = static_cast<int>(st.column_int(1));
-        h.name = st.column_text(2);
-        h.incidents = st.column_double(3);
-        h.share = st.column_double(4);
-        h.area_m2 = st.column_double(5);
-        h.density_km2 = st.column_double(6);
-        h.pai = st.column_double(7);
-        h.mean_z = optional_real(st, 8);
-        h.max_z = optional_real(st, 9);
-        if (!st.column_is_null(10)) {
-            h.confidence = static_cast<int>(st.column_int(10));
-        }
-        h.peak_density = optional_real(st, 11);
-        h.trend = st.column_text(12);
-        h.trend_class = st.column_text(13);
-        h.wkb = st.column_blob(14);
-        h.expected = optional_real(st, 15);
-        h.cells = st.column_int(16);
+        h.peak_density = optional_real(st, 12);
+        h.trend = st.column_text(13);
+        h.trend_class = st.column_text(14);
+        h.wkb = st.column_blob(15);
+        h.expected = optional_real(st, 16);
+        h.cells = st.column_int(17);
         out.push_back(std::move(h));
     }
     return out;
@@ -328,12 +307,10 @@ PreviousHotspots previous_hotspots(Store& store, const std::string& method, cons
     if (out.run_id == 0) {
         return out;
     }
-    Statement hs{db, "SELECT code, area_m2, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
-    hs.bind(1, out.run_id);
-    while (hs.step()) {
-        out.codes.push_back(hs.column_text(0));
-        out.areas.push_back(hs.column_double(1));
-        out.wkbs.push_back(hs.column_blob(2));
+    for (auto& h : read_hotspots(store, out.run_id)) {
+        out.codes.push_back(std::move(h.code));
+        out.areas.push_back(h.area_m2);
+        out.wkbs.push_back(std::move(h.wkb));
     }
     Statement codes{db, "SELECT DISTINCT h.code FROM hotspot h JOIN run r ON r.id = h.run_id "
                         "WHERE r.method = ? AND r.categories = ? AND r.source = ?"};

@@ -126,4 +126,15 @@ std::int64_t count_referrals(Store& store) {
     return store.db().query_int("SELECT count(*) FROM referral");
 }
 
+std::string change_key(const std::string& path) {
+    Database db{path, OpenMode::read_only};
+    Statement st{db, "SELECT (SELECT coalesce(max(id), 0) FROM run) || '/' || "
+                     "(SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM referral) || '/' || "
+                     "(SELECT count(*) FROM referral_link) || '/' || "
+                     "(SELECT coalesce(max(id), 0) FROM evaluation) || '/' || "
+                     "(SELECT coalesce(max(id), 0) FROM feed)"};
+    st.step();
+    return st.column_text(0);
+}
+
 } // namespace hotref::store

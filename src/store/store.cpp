@@ -586,14 +586,16 @@ std::string disclosure_secret(Store& store) {
 }
 
 bool run_has_referral_links(Store& store, std::int64_t run_id) {
-    auto& db = store.db();
-    if (db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_link'") == 0) {
-        return false;
-    }
-    Statement st{db, "SELECT count(*) FROM referral_link WHERE run_id = ?"};
+    Statement st{store.db(), "SELECT count(*) FROM referral_link WHERE run_id = ?"};
     st.bind(1, run_id);
     return st.step() && st.column_int(0) > 0;
 }
+
+void Store::ping() {
+    (void)m_db.query_int("SELECT count(*) FROM meta");
+}
+
+Transaction::Transaction(Store& store) : Transaction(store.m_db) {}
 
 void Store::erase_free_space() {
     // VACUUM rebuilds the file without free pages or free space in pages; in WAL mode it

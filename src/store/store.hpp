@@ -84,6 +84,12 @@ public:
     [[nodiscard]] Database& db() noexcept { return m_db; }
     [[nodiscard]] const std::string& path() const noexcept { return m_db.path(); }
 
+    /// Asks the store a trivial question; throws StoreError when it cannot answer (readiness).
+    void ping();
+    /// While set, a long statement asks `stop` now and then and fails ("interrupted") once it
+    /// says true, so the transaction around it rolls back; an empty function clears it.
+    void set_interrupt(std::function<bool()> stop) { m_db.set_interrupt(std::move(stop)); }
+
     // --- lookup tables (cached) ---
     std::int64_t force_id(const std::string& name);
     std::int64_t outcome_id(const std::string& name);
@@ -131,6 +137,7 @@ public:
     void erase_free_space();
 
 private:
+    friend class Transaction;
     void create_schema();
     static void bind_incident(Statement& st, int base, const IncidentRow& row);
     void migrate();
