@@ -293,8 +293,8 @@ std::string Registry::upsert(const std::map<std::string, std::string>& fields) {
     // One referral per incident.
     for (const auto& inc : next.incident_refs) {
         if (const auto other = store::referral_with_incident(m_store, inc, next.reference)) {
-            errors.push_back({"incident_refs", "incident " + inc + " already has referral " + *other +
-                                                   ": one referral per incident"});
+            errors.push_back({"incident_refs",
+                              "incident " + inc + " already has referral " + *other + ": one referral per incident"});
         }
     }
     // No second chance after a refusal. The check runs only for a new referral that passes
@@ -454,7 +454,8 @@ std::int64_t purge_personal_data(store::Store& store, int months, const std::str
     }
     char cutoff[48];
     std::snprintf(cutoff, sizeof cutoff, "%04d-%02d-%02d", y, m, std::min(day->day, days_in_month(y, m)));
-    const auto purged = store::purge_referrals(store, cutoff, actor, std::string{"retention: created before "} + cutoff);
+    const auto purged =
+        store::purge_referrals(store, cutoff, actor, std::string{"retention: created before "} + cutoff);
     // secure_delete zeroed the old values in their pages; this removes the free pages and
     // the earlier page versions in the WAL.
     store.erase_free_space();

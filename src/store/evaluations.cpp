@@ -13,10 +13,11 @@ EvaluationRow evaluation_of(Statement& st) {
 std::int64_t insert_evaluation(Store& store, std::int64_t run_id, const std::string& params_json,
                                const std::vector<EvaluationAreaRow>& areas) {
     Transaction tx{store};
-    Statement ev{store.db(), "INSERT INTO evaluation (run_id, created_at, params) VALUES (?, ?, ?)"};
+    Statement ev{connection(store), "INSERT INTO evaluation (run_id, created_at, params) VALUES (?, ?, ?)"};
     ev.bind(1, run_id).bind(2, utc_now()).bind(3, params_json).run();
-    const auto id = store.db().last_insert_rowid();
-    Statement area{store.db(), "INSERT INTO evaluation_area (evaluation_id, code, name, measures) VALUES (?, ?, ?, ?)"};
+    const auto id = connection(store).last_insert_rowid();
+    Statement area{connection(store),
+                   "INSERT INTO evaluation_area (evaluation_id, code, name, measures) VALUES (?, ?, ?, ?)"};
     for (const auto& a : areas) {
         area.bind(1, id).bind(2, a.code).bind(3, a.name, true).bind(4, a.measures).run();
     }
@@ -25,8 +26,9 @@ std::int64_t insert_evaluation(Store& store, std::int64_t run_id, const std::str
 }
 
 std::optional<EvaluationRow> read_evaluation_row(Store& store, std::int64_t id) {
-    Statement st{store.db(), id == 0 ? "SELECT id, run_id, created_at, params FROM evaluation ORDER BY id DESC LIMIT 1"
-                                     : "SELECT id, run_id, created_at, params FROM evaluation WHERE id = ?"};
+    Statement st{connection(store),
+                 id == 0 ? "SELECT id, run_id, created_at, params FROM evaluation ORDER BY id DESC LIMIT 1"
+                         : "SELECT id, run_id, created_at, params FROM evaluation WHERE id = ?"};
     if (id != 0) {
         st.bind(1, id);
     }
@@ -34,7 +36,7 @@ std::optional<EvaluationRow> read_evaluation_row(Store& store, std::int64_t id) 
 }
 
 std::vector<EvaluationRow> list_evaluations(Store& store) {
-    Statement st{store.db(), "SELECT id, run_id, created_at, params FROM evaluation ORDER BY id"};
+    Statement st{connection(store), "SELECT id, run_id, created_at, params FROM evaluation ORDER BY id"};
     std::vector<EvaluationRow> out;
     while (st.step()) {
         out.push_back(evaluation_of(st));
@@ -44,18 +46,19 @@ std::vector<EvaluationRow> list_evaluations(Store& store) {
 
 std::optional<EvaluationRow> latest_evaluation_of_series(Store& store, const std::string& method,
                                                          const std::string& categories, const std::string& source) {
-    Statement st{store.db(), "SELECT e.id, e.run_id, e.created_at, e.params FROM evaluation e "
-                             "JOIN run r ON r.id = e.run_id WHERE r.method = ? AND r.categories = ? AND r.source = ? "
-                             "ORDER BY e.id DESC LIMIT 1"};
+    Statement st{connection(store),
+                 "SELECT e.id, e.run_id, e.created_at, e.params FROM evaluation e "
+                 "JOIN run r ON r.id = e.run_id WHERE r.method = ? AND r.categories = ? AND r.source = ? "
+                 "ORDER BY e.id DESC LIMIT 1"};
     st.bind(1, method).bind(2, categories).bind(3, source);
     return st.step() ? std::optional<EvaluationRow>{evaluation_of(st)} : std::nullopt;
 }
 
 std::vector<EvaluationAreaRow> read_evaluation_areas(Store& store, std::int64_t id) {
-    Statement st{store.db(), "SELECT a.code, coalesce(a.name, ''), a.measures, h.rank, AsBinary(h.geom) "
-                             "FROM evaluation_area a JOIN evaluation e ON e.id = a.evaluation_id "
-                             "LEFT JOIN hotspot h ON h.run_id = e.run_id AND h.code = a.code "
-                             "WHERE a.evaluation_id = ? ORDER BY a.code"};
+    Statement st{connection(store), "SELECT a.code, coalesce(a.name, ''), a.measures, h.rank, AsBinary(h.geom) "
+                                    "FROM evaluation_area a JOIN evaluation e ON e.id = a.evaluation_id "
+                                    "LEFT JOIN hotspot h ON h.run_id = e.run_id AND h.code = a.code "
+                                    "WHERE a.evaluation_id = ? ORDER BY a.code"};
     st.bind(1, id);
     std::vector<EvaluationAreaRow> out;
     while (st.step()) {

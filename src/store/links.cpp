@@ -12,11 +12,11 @@ std::optional<bool> flag_or_null(const Statement& st, int col) {
 
 void relink_referrals(Store& store, std::int64_t run_id, const std::function<LinkRow(const ReferralPoint&)>& decide) {
     Transaction tx{store};
-    Statement del{store.db(), "DELETE FROM referral_link WHERE run_id = ?"};
+    Statement del{connection(store), "DELETE FROM referral_link WHERE run_id = ?"};
     del.bind(1, run_id).run();
-    Statement ins{store.db(), "INSERT INTO referral_link (referral_id, run_id, hotspot_id, hotspot_code, kind, "
-                              "distance_m, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?)"};
-    Statement refs{store.db(), "SELECT id, easting, northing FROM referral"};
+    Statement ins{connection(store), "INSERT INTO referral_link (referral_id, run_id, hotspot_id, hotspot_code, kind, "
+                                     "distance_m, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?)"};
+    Statement refs{connection(store), "SELECT id, easting, northing FROM referral"};
     const std::string now = utc_now();
     while (refs.step()) {
         ReferralPoint p{refs.column_int(0), std::nullopt, std::nullopt};
@@ -35,8 +35,9 @@ void relink_referrals(Store& store, std::int64_t run_id, const std::function<Lin
 }
 
 std::map<std::string, std::string> first_referral_inside(Store& store, std::int64_t run_id) {
-    Statement st{store.db(), "SELECT l.hotspot_code, min(r.created_at) FROM referral_link l JOIN referral r "
-                             "ON r.id = l.referral_id WHERE l.run_id = ? AND l.kind = 'inside' GROUP BY l.hotspot_code"};
+    Statement st{connection(store),
+                 "SELECT l.hotspot_code, min(r.created_at) FROM referral_link l JOIN referral r "
+                 "ON r.id = l.referral_id WHERE l.run_id = ? AND l.kind = 'inside' GROUP BY l.hotspot_code"};
     st.bind(1, run_id);
     std::map<std::string, std::string> out;
     while (st.step()) {
@@ -46,7 +47,7 @@ std::map<std::string, std::string> first_referral_inside(Store& store, std::int6
 }
 
 std::vector<LinkedReferral> linked_referrals(Store& store, std::int64_t run_id) {
-    Statement st{store.db(),
+    Statement st{connection(store),
                  "SELECT r.id, coalesce(l.hotspot_code, ''), coalesce(h.name, ''), h.rank, r.state, r.created_at, "
                  "coalesce(r.contacted_at, ''), coalesce(r.outcome_at, ''), coalesce(r.reoffence_date, ''), "
                  "r.age_band, r.contact_within_48h, r.victim_consulted, r.victim_satisfied, r.first_time_entrant, "
@@ -90,7 +91,7 @@ std::vector<LinkedReferral> linked_referrals(Store& store, std::int64_t run_id) 
 }
 
 std::vector<ReferralFeature> referral_features(Store& store, std::int64_t run_id) {
-    Statement st{store.db(),
+    Statement st{connection(store),
                  "SELECT r.reference, r.state, r.offence, coalesce(r.asb_qualifier, ''), r.disposal, r.age_band, "
                  "r.created_at, coalesce(r.contacted_at, ''), r.contact_within_48h, coalesce(r.provider, ''), "
                  "coalesce(l.hotspot_code, ''), coalesce(l.kind, ''), r.easting, r.northing FROM referral r "

@@ -88,14 +88,14 @@ void bind_referral(Statement& st, const ReferralRow& r) {
 } // namespace
 
 std::optional<ReferralRow> find_referral(Store& store, const std::string& reference) {
-    Statement st{store.db(), std::string{referral_columns} + " WHERE r.reference = ?"};
+    Statement st{connection(store), std::string{referral_columns} + " WHERE r.reference = ?"};
     st.bind(1, reference);
     return st.step() ? std::optional<ReferralRow>{referral_of(st)} : std::nullopt;
 }
 
 std::vector<ReferralRow> list_referrals(Store& store, const std::string& state, std::int64_t limit) {
-    Statement st{store.db(), std::string{referral_columns} +
-                                 " WHERE (?1 = '' OR r.state = ?1) ORDER BY r.created_at, r.reference LIMIT ?2"};
+    Statement st{connection(store), std::string{referral_columns} +
+                                        " WHERE (?1 = '' OR r.state = ?1) ORDER BY r.created_at, r.reference LIMIT ?2"};
     st.bind(1, state).bind(2, limit);
     std::vector<ReferralRow> out;
     while (st.step()) {
@@ -105,7 +105,7 @@ std::vector<ReferralRow> list_referrals(Store& store, const std::string& state, 
 }
 
 std::int64_t insert_referral(Store& store, const ReferralRow& row) {
-    Statement st{store.db(),
+    Statement st{connection(store),
                  "INSERT INTO referral (reference, created_at, incident_at, offence, asb_qualifier, easting, "
                  "northing, disposal, age_band, first_time_entrant, provider, person_key, state, "
                  "contacted_at, contact_within_48h, assessed_at, needs, interpreter, workshop_booked_at, "
@@ -118,11 +118,11 @@ std::int64_t insert_referral(Store& store, const ReferralRow& row) {
                  "?35, ?36, ?37, ?38, ?39, ?40)"};
     bind_referral(st, row);
     st.run();
-    return store.db().last_insert_rowid();
+    return connection(store).last_insert_rowid();
 }
 
 void update_referral(Store& store, std::int64_t id, const ReferralRow& row) {
-    Statement st{store.db(),
+    Statement st{connection(store),
                  "UPDATE referral SET reference = ?1, created_at = ?2, incident_at = ?3, offence = ?4, "
                  "asb_qualifier = ?5, easting = ?6, northing = ?7, disposal = ?8, age_band = ?9, "
                  "first_time_entrant = ?10, provider = ?11, person_key = ?12, state = ?13, "
@@ -140,9 +140,9 @@ void update_referral(Store& store, std::int64_t id, const ReferralRow& row) {
 }
 
 void replace_referral_incidents(Store& store, std::int64_t id, const std::vector<std::string>& incident_refs) {
-    Statement del{store.db(), "DELETE FROM referral_incident WHERE referral_id = ?"};
+    Statement del{connection(store), "DELETE FROM referral_incident WHERE referral_id = ?"};
     del.bind(1, id).run();
-    Statement ins{store.db(), "INSERT INTO referral_incident (incident_ref, referral_id) VALUES (?, ?)"};
+    Statement ins{connection(store), "INSERT INTO referral_incident (incident_ref, referral_id) VALUES (?, ?)"};
     for (const auto& ref : incident_refs) {
         ins.bind(1, ref).bind(2, id).run();
     }
@@ -150,31 +150,32 @@ void replace_referral_incidents(Store& store, std::int64_t id, const std::vector
 
 std::optional<std::string> referral_with_incident(Store& store, const std::string& incident_ref,
                                                   const std::string& other_than) {
-    Statement st{store.db(), "SELECT r.reference FROM referral_incident i JOIN referral r ON r.id = i.referral_id "
-                             "WHERE i.incident_ref = ? AND r.reference != ?"};
+    Statement st{connection(store),
+                 "SELECT r.reference FROM referral_incident i JOIN referral r ON r.id = i.referral_id "
+                 "WHERE i.incident_ref = ? AND r.reference != ?"};
     st.bind(1, incident_ref).bind(2, other_than);
     return st.step() ? std::optional<std::string>{st.column_text(0)} : std::nullopt;
 }
 
 std::optional<EarlierRefusal> earlier_refusal(Store& store, const std::string& person_key) {
-    Statement st{store.db(), "SELECT reference, coalesce(nullif(outcome_at, ''), created_at) FROM referral "
-                             "WHERE person_key = ? AND state = 'refused' ORDER BY created_at LIMIT 1"};
+    Statement st{connection(store), "SELECT reference, coalesce(nullif(outcome_at, ''), created_at) FROM referral "
+                                    "WHERE person_key = ? AND state = 'refused' ORDER BY created_at LIMIT 1"};
     st.bind(1, person_key);
     return st.step() ? std::optional<EarlierRefusal>{EarlierRefusal{st.column_text(0), st.column_text(1)}}
                      : std::nullopt;
 }
 
 void insert_referral_audit(Store& store, std::int64_t referral_id, const ReferralAuditRow& row) {
-    Statement st{store.db(), "INSERT INTO referral_audit (referral_id, at, actor, action, field, old_value, "
-                             "new_value) VALUES (?, ?, ?, ?, ?, ?, ?)"};
+    Statement st{connection(store), "INSERT INTO referral_audit (referral_id, at, actor, action, field, old_value, "
+                                    "new_value) VALUES (?, ?, ?, ?, ?, ?, ?)"};
     st.bind(1, referral_id).bind(2, utc_now()).bind(3, row.actor).bind(4, row.action);
     st.bind(5, row.field, true).bind(6, row.old_value, true).bind(7, row.new_value, true);
     st.run();
 }
 
 std::vector<ReferralAuditRow> read_referral_audit(Store& store, std::int64_t referral_id) {
-    Statement st{store.db(), "SELECT at, actor, action, coalesce(field, ''), coalesce(old_value, ''), "
-                             "coalesce(new_value, '') FROM referral_audit WHERE referral_id = ? ORDER BY id"};
+    Statement st{connection(store), "SELECT at, actor, action, coalesce(field, ''), coalesce(old_value, ''), "
+                                    "coalesce(new_value, '') FROM referral_audit WHERE referral_id = ? ORDER BY id"};
     st.bind(1, referral_id);
     std::vector<ReferralAuditRow> out;
     while (st.step()) {
@@ -185,16 +186,17 @@ std::vector<ReferralAuditRow> read_referral_audit(Store& store, std::int64_t ref
 }
 
 void scrub_survey_audit(Store& store, std::int64_t referral_id) {
-    Statement st{store.db(), "UPDATE referral_audit SET old_value = NULL, new_value = NULL WHERE referral_id = ? "
-                             "AND field IN ('learnt_about_impact', 'would_reoffend', 'survey_comment')"};
+    Statement st{connection(store),
+                 "UPDATE referral_audit SET old_value = NULL, new_value = NULL WHERE referral_id = ? "
+                 "AND field IN ('learnt_about_impact', 'would_reoffend', 'survey_comment')"};
     st.bind(1, referral_id).run();
 }
 
 void replace_onward(Store& store, std::int64_t referral_id, const std::vector<OnwardRow>& rows) {
-    Statement del{store.db(), "DELETE FROM referral_onward WHERE referral_id = ?"};
+    Statement del{connection(store), "DELETE FROM referral_onward WHERE referral_id = ?"};
     del.bind(1, referral_id).run();
-    Statement ins{store.db(), "INSERT INTO referral_onward (referral_id, seq, agency, referred_on, taken_up) "
-                              "VALUES (?, ?, ?, ?, ?)"};
+    Statement ins{connection(store), "INSERT INTO referral_onward (referral_id, seq, agency, referred_on, taken_up) "
+                                     "VALUES (?, ?, ?, ?, ?)"};
     for (std::size_t i = 0; i < rows.size(); ++i) {
         ins.bind(1, referral_id).bind(2, static_cast<std::int64_t>(i + 1)).bind(3, rows[i].agency);
         ins.bind(4, rows[i].referred_on).bind(5, rows[i].taken_up).run();
@@ -202,7 +204,7 @@ void replace_onward(Store& store, std::int64_t referral_id, const std::vector<On
 }
 
 std::vector<OnwardRow> read_onward(Store& store, std::int64_t referral_id) {
-    Statement st{store.db(),
+    Statement st{connection(store),
                  "SELECT agency, referred_on, taken_up FROM referral_onward WHERE referral_id = ? ORDER BY seq"};
     st.bind(1, referral_id);
     std::vector<OnwardRow> out;
@@ -213,7 +215,7 @@ std::vector<OnwardRow> read_onward(Store& store, std::int64_t referral_id) {
 }
 
 std::map<std::int64_t, std::vector<OnwardRow>> read_all_onward(Store& store) {
-    Statement st{store.db(),
+    Statement st{connection(store),
                  "SELECT referral_id, agency, referred_on, taken_up FROM referral_onward ORDER BY referral_id, seq"};
     std::map<std::int64_t, std::vector<OnwardRow>> out;
     while (st.step()) {
@@ -224,7 +226,7 @@ std::map<std::int64_t, std::vector<OnwardRow>> read_all_onward(Store& store) {
 
 std::int64_t purge_referrals(Store& store, const std::string& cutoff, const std::string& actor,
                              const std::string& note) {
-    auto& db = store.db();
+    auto& db = connection(store);
     Transaction tx{store};
     std::vector<std::int64_t> ids;
     {

@@ -81,7 +81,6 @@ public:
     /// A writer on a read-only store fails with a message that says so.
     Store(const std::string& path, OpenMode mode);
 
-    [[nodiscard]] Database& db() noexcept { return m_db; }
     [[nodiscard]] const std::string& path() const noexcept { return m_db.path(); }
 
     /// Asks the store a trivial question; throws StoreError when it cannot answer (readiness).
@@ -138,6 +137,7 @@ public:
 
 private:
     friend class Transaction;
+    friend Database& connection(Store& store) noexcept;
     void create_schema();
     static void bind_incident(Statement& st, int base, const IncidentRow& row);
     void migrate();
@@ -162,6 +162,13 @@ private:
     std::unordered_map<std::string, std::int64_t> m_categories;
     std::vector<std::string> m_new_categories;
 };
+
+/// The store's SQLite connection: for the repositories of src/store and for the tests
+/// only. Everything else asks a repository function (docs/store.md#repositories);
+/// tests/store/test_boundary.cpp fails when a file of src/ outside src/store uses it.
+inline Database& connection(Store& store) noexcept {
+    return store.m_db;
+}
 
 /// Bulk insertion of locations inside one open Transaction (the ingest of a file).
 ///
