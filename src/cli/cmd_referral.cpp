@@ -490,7 +490,7 @@ int ReferralCommand::run() {
             fields[m_args[i].substr(0, eq)] = m_args[i].substr(eq + 1);
         }
         try {
-            store::Transaction tx{store.db()};
+            store::Transaction tx{store};
             const auto what = registry.upsert(fields);
             tx.commit();
             std::printf("%s %s\n", m_args.front().c_str(), what.c_str());

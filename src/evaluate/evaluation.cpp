@@ -4,11 +4,14 @@
 #include "core/month.hpp"
 #include "geo/vector.hpp"
 #include "geo/geos.hpp"
+#include "store/evaluations.hpp"
 #include "store/incidents.hpp"
+#include "store/links.hpp"
 #include "store/runs.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -121,7 +124,6 @@ ConcentrationCurve concentration_curve(const std::vector<std::string>& codes, co
 }
 
 EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) {
-    auto& db = store.db();
     EvaluationSummary out;
     choose_run(store, opt, out);
     const bool per_hotspot = opt.date.empty(); // each hotspot from the month it was first targeted
@@ -133,24 +135,17 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
         throw UsageError("--months must be between 1 and 60");
     }
 
-    std::string source, categories, run_from, run_to;
-    std::string area_wkb;
-    {
-        store::Statement st{db, "SELECT source, categories, period_from, period_to, AsBinary(area_geom), method "
-                                "FROM run WHERE id = ?"};
-        st.bind(1, out.run_id);
-        if (!st.step()) {
-            throw Error("no run " + std::to_string(out.run_id) + " in the store; 'hotref status' lists the runs");
-        }
-        source = st.column_text(0);
-        categories = st.column_text(1);
-        run_from = st.column_text(2).substr(0, 7);
-        run_to = st.column_text(3).substr(0, 7);
-        area_wkb = st.column_blob(4);
-        out.run_method = st.column_text(5);
-    }
     const auto stored_run = store::read_run(store, out.run_id);
-    const std::string run_force = stored_run ? stored_run->force : std::string{};
+    if (!stored_run) {
+        throw Error("no run " + std::to_string(out.run_id) + " in the store; 'hotref status' lists the runs");
+    }
+    const std::string source = stored_run->source;
+    const std::string categories = stored_run->categories;
+    const std::string run_from = stored_run->period_from.substr(0, 7);
+    const std::string run_to = stored_run->period_to.substr(0, 7);
+    const std::string area_wkb = stored_run->area_wkb;
+    out.run_method = stored_run->method;
+    const std::string run_force = stored_run->force;
     const auto stored = store::stored_months(store, source, run_force);
     if (stored.empty()) {
         throw Error("the store holds no " + source + " incidents for run " + std::to_string(out.run_id));
@@ -160,14 +155,10 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     geo::Context ctx;
     std::vector<std::string> codes, names;
     std::vector<geo::Geometry> targets;
-    {
-        store::Statement st{db, "SELECT code, coalesce(name, ''), AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
-        st.bind(1, out.run_id);
-        while (st.step()) {
-            codes.push_back(st.column_text(0));
-            names.push_back(st.column_text(1));
-            targets.push_back(ctx.from_wkb(st.column_blob(2)));
-        }
+    for (auto& h : store::read_hotspots(store, out.run_id)) {
+        codes.push_back(std::move(h.code));
+        names.push_back(std::move(h.name));
+        targets.push_back(ctx.from_wkb(h.wkb));
     }
     if (targets.empty()) {
         throw Error("run " + std::to_string(out.run_id) + " has no hotspots to evaluate");
@@ -175,16 +166,10 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     // Each hotspot's intervention month: --date, or the month of its first linked referral.
     std::vector<std::optional<Month>> starts(targets.size(), date);
     if (per_hotspot) {
-        store::Statement st{db, "SELECT l.hotspot_code, min(r.created_at) FROM referral_link l JOIN referral r "
-                                "ON r.id = l.referral_id WHERE l.run_id = ? AND l.kind = 'inside' GROUP BY l.hotspot_code"};
-        st.bind(1, out.run_id);
-        std::map<std::string, std::string> first;
-        while (st.step()) {
-            first[st.column_text(0)] = st.column_text(1).substr(0, 7);
-        }
+        const auto first = store::first_referral_inside(store, out.run_id);
         for (std::size_t i = 0; i < codes.size(); ++i) {
             if (const auto it = first.find(codes[i]); it != first.end()) {
-                starts[i] = Month::parse(it->second);
+                starts[i] = Month::parse(it->second.substr(0, 7));
             }
         }
     }
@@ -289,12 +274,7 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     std::vector<std::vector<double>> u_month = t_month;
     std::vector<double> c_month(static_cast<std::size_t>(steps), 0.0);
     std::map<std::int64_t, std::pair<double, double>> xy;
-    {
-        store::Statement st{db, "SELECT id, easting, northing FROM location"};
-        while (st.step()) {
-            xy[st.column_int(0)] = {st.column_double(1), st.column_double(2)};
-        }
-    }
+    store.for_each_location([&xy](std::int64_t id, const store::LocationRow& l) { xy[id] = {l.easting, l.northing}; });
     // Where each location falls, decided once. A location inside a hotspot (boundary included)
     // is that hotspot's target and nobody's buffer, as the rings are drawn outside every hotspot;
     // otherwise it counts in the ring of every hotspot whose ring holds it (rings overlap).
@@ -438,7 +418,6 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
     out.pai_after = out.concentration.pai_after;
 
     // Store and write.
-    store::Transaction tx{db};
     const nlohmann::json params{{"run_id", out.run_id},         {"date", opt.date}, {"aligned", out.aligned},
                                 {"months", opt.months},         {"buffer_m", opt.buffer_m},
                                 {"before", {out.before_from, out.before_to}},
@@ -453,14 +432,11 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
                                   {"before_total", out.concentration.before_total},
                                   {"after_total", out.concentration.after_total},
                                   {"pai_before", out.concentration.pai_before}}}};
-    store::Statement ev{db, "INSERT INTO evaluation (run_id, created_at, params) VALUES (?, ?, ?)"};
-    ev.bind(1, out.run_id).bind(2, store::utc_now()).bind(3, params.dump()).run();
-    out.evaluation_id = db.last_insert_rowid();
-    store::Statement area_row{db, "INSERT INTO evaluation_area (evaluation_id, code, name, measures) VALUES (?, ?, ?, ?)"};
+    std::vector<store::EvaluationAreaRow> rows;
     for (const auto& a : out.areas) {
-        area_row.bind(1, out.evaluation_id).bind(2, a.code).bind(3, a.name, true).bind(4, area_json(a).dump()).run();
+        rows.push_back({a.code, a.name, area_json(a).dump(), std::nullopt, {}});
     }
-    tx.commit();
+    out.evaluation_id = store::insert_evaluation(store, out.run_id, params.dump(), rows);
     // What the writers (publish/evaluation_files.hpp) draw the areas with.
     out.months = opt.months;
     out.area_codes = codes;
@@ -476,20 +452,14 @@ EvaluationSummary evaluate_run(store::Store& store, const EvaluateOptions& opt) 
 }
 
 std::optional<EvaluationSummary> read_evaluation(store::Store& store, std::int64_t evaluation_id) {
-    auto& db = store.db();
-    store::Statement ev{db, evaluation_id == 0
-                                ? "SELECT id, run_id, params FROM evaluation ORDER BY id DESC LIMIT 1"
-                                : "SELECT id, run_id, params FROM evaluation WHERE id = ?"};
-    if (evaluation_id != 0) {
-        ev.bind(1, evaluation_id);
-    }
-    if (!ev.step()) {
+    const auto ev = store::read_evaluation_row(store, evaluation_id);
+    if (!ev) {
         return std::nullopt;
     }
     EvaluationSummary out;
-    out.evaluation_id = ev.column_int(0);
-    out.run_id = ev.column_int(1);
-    const auto params = nlohmann::json::parse(ev.column_text(2), nullptr, false);
+    out.evaluation_id = ev->id;
+    out.run_id = ev->run_id;
+    const auto params = nlohmann::json::parse(ev->params, nullptr, false);
     auto text_at = [&](const char* key, std::size_t i) {
         return params.is_object() && params.contains(key) && params[key].is_array() && params[key].size() > i &&
                        params[key][i].is_string()
@@ -516,21 +486,18 @@ std::optional<EvaluationSummary> read_evaluation(store::Store& store, std::int64
             out.concentration.pai_after = out.pai_after;
         }
     }
-    {
-        store::Statement run{db, "SELECT method, AsBinary(area_geom) FROM run WHERE id = ?"};
-        run.bind(1, out.run_id);
-        if (run.step()) {
-            out.run_method = run.column_text(0);
-            if (!run.column_is_null(1)) {
-                geo::Context ctx;
-                out.study_area_m2 = ctx.from_wkb(run.column_blob(1)).area();
-            }
+    if (const auto run = store::read_run(store, out.run_id)) {
+        out.run_method = run->method;
+        if (!run->area_wkb.empty()) {
+            geo::Context ctx;
+            out.study_area_m2 = ctx.from_wkb(run->area_wkb).area();
         }
     }
-    store::Statement areas{db, "SELECT a.code, coalesce(a.name, ''), a.measures, AsBinary(h.geom) FROM evaluation_area a "
-                               "LEFT JOIN hotspot h ON h.run_id = ? AND h.code = a.code "
-                               "WHERE a.evaluation_id = ? ORDER BY coalesce(h.rank, 0), a.code"};
-    areas.bind(1, out.run_id).bind(2, out.evaluation_id);
+    // By the rank of their hotspot in the run (the scheme first), then by code.
+    auto areas = store::read_evaluation_areas(store, out.evaluation_id);
+    std::stable_sort(areas.begin(), areas.end(), [](const auto& a, const auto& b) {
+        return a.hotspot_rank.value_or(0) < b.hotspot_rank.value_or(0);
+    });
     auto number = [](const nlohmann::json& j, const char* key) {
         return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
     };
@@ -543,14 +510,14 @@ std::optional<EvaluationSummary> read_evaluation(store::Store& store, std::int64
         }
         return v;
     };
-    while (areas.step()) {
-        const auto m = nlohmann::json::parse(areas.column_text(2), nullptr, false);
+    for (auto& row : areas) {
+        const auto m = nlohmann::json::parse(row.measures, nullptr, false);
         if (!m.is_object()) {
             continue;
         }
         AreaResult a;
-        a.code = areas.column_text(0);
-        a.name = areas.column_text(1);
+        a.code = row.code;
+        a.name = row.name;
         a.target = {number(m, "target_before"), number(m, "target_after")};
         a.buffer = {number(m, "buffer_before"), number(m, "buffer_after")};
         a.control = {number(m, "control_before"), number(m, "control_after")};
@@ -558,9 +525,9 @@ std::optional<EvaluationSummary> read_evaluation(store::Store& store, std::int64
         a.monthly_buffer = series(m, "monthly_buffer");
         a.monthly_control = series(m, "monthly_control");
         compute_measures(a, out.months);
-        if (a.code != "scheme" && !areas.column_is_null(3)) {
+        if (a.code != "scheme" && !row.hotspot_wkb.empty()) {
             out.area_codes.push_back(a.code);
-            out.target_wkb.push_back(areas.column_blob(3));
+            out.target_wkb.push_back(std::move(row.hotspot_wkb));
         }
         out.areas.push_back(std::move(a));
     }

@@ -205,7 +205,7 @@ RunSummary load_run_summary(store::Store& store, std::int64_t run_id) {
         (bin >= 0 ? sum.hot_cells[bin] : sum.cold_cells[-bin]) = n;
     }
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    for (const auto& h : store::read_hotspot_stats(store, run_id)) {
+    for (const auto& h : store::read_hotspots(store, run_id)) {
         HotspotSummary hs;
         hs.code = h.code;
         hs.rank = h.rank;

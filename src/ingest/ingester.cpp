@@ -772,7 +772,7 @@ private:
         geo::VsiFile raw{file.vsi};
         LimitedSource limited{raw, m_options.limits.max_file_bytes, file_limit_message(file)};
         ReadAheadSource source{limited};
-        store::Transaction tx{m_store.db()};
+        store::Transaction tx{m_store};
         load_points(); // BEGIN IMMEDIATE holds the write lock: no other writer adds points until commit
         store::LocationBatch locations{m_store}; // new points indexed in bulk before commit (docs/store.md)
         store::FeedRecord feed;
@@ -874,7 +874,7 @@ private:
     }
 
     void record_failed_feed(const InputFile& file) {
-        store::Transaction tx{m_store.db()};
+        store::Transaction tx{m_store};
         store::FeedRecord feed;
         feed.path = file.vsi;
         feed.name = file.display;

@@ -14,6 +14,7 @@
 #include "publish/districts.hpp"
 #include "publish/sdc.hpp"
 #include "referral/kpi.hpp"
+#include "store/evaluations.hpp"
 #include "store/incidents.hpp"
 #include "store/runs.hpp"
 
@@ -572,7 +573,6 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     const RunRow run = find_run(store, opt);
     BulletinReport report;
     report.run_id = run.id;
-    auto& db = store.db();
     const bool run_dated = run.period_to.size() == 10;
 
     // --- the period and the two it is compared with ---
@@ -635,11 +635,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     if (run.categories != "Anti-social behaviour") {
         model.title = "Patrol bulletin";
     }
-    {
-        store::Statement st{db, "SELECT group_concat(name, ', ') FROM (SELECT DISTINCT f.name FROM feed_partition p "
-                                "JOIN force f ON f.id = p.force_id WHERE p.source = ? ORDER BY f.name)"};
-        st.bind(1, run.source);
-        model.force = st.step() && !st.column_is_null(0) ? st.column_text(0) : std::string{};
+    for (const auto& f : store::stored_forces(store, run.source, "0000-00", "9999-99")) {
+        model.force += (model.force.empty() ? "" : ", ") + f;
     }
     if (!run.force.empty()) {
         model.force = run.force; // a run of one force in a store of several
@@ -730,49 +727,43 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     geo::Context ctx;
     std::vector<Shape> shapes;
     std::vector<std::array<double, 2>> hotspot_points; // one inside point per hotspot shown
-    {
-        store::Statement st{db,
-                            "SELECT code, rank, coalesce(name, ''), incidents, confidence, coalesce(trend_class, ''), "
-                            "AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
-        st.bind(1, run.id);
-        while (st.step()) {
-            const auto pub = published_hotspots.find(st.column_text(0));
-            if (published && pub == published_hotspots.end()) {
-                continue;  // withheld by the gate: neither drawn nor counted as a hotspot
-            }
-            auto g = ctx.from_wkb(st.column_blob(6));
-            hotspot_points.push_back(published && !pub->second.wkb.empty()
-                                         ? ctx.from_wkb(pub->second.wkb).interior_point()
-                                         : g.interior_point());
-            Shape shape;
-            g.bounds(shape.bbox[0], shape.bbox[1], shape.bbox[2], shape.bbox[3]);
-            if (static_cast<int>(model.items.size()) < opt.top) {
-                Item item;
-                item.code = st.column_text(0);
-                item.rank = static_cast<int>(st.column_int(1));
-                item.name = published ? pub->second.name : st.column_text(2);
-                item.run_incidents = st.column_double(3);
-                if (!st.column_is_null(4)) {
-                    item.confidence = static_cast<int>(st.column_int(4));
-                }
-                item.trend_class = st.column_text(5);
-                if (published && !pub->second.wkb.empty()) {
-                    const auto outline = ctx.from_wkb(pub->second.wkb);
-                    item.rings = outline.rings();
-                    item.anchor = outline.interior_point();
-                } else {
-                    item.rings = g.rings();
-                    item.anchor = g.interior_point();
-                }
-                item.bbox = shape.bbox;
-                model.items.push_back(std::move(item));
-            } else {
-                model.others.push_back(published && !pub->second.wkb.empty() ? ctx.from_wkb(pub->second.wkb).rings()
-                                                                              : g.rings());
-            }
-            shape.prepared = std::make_unique<geo::PreparedGeometry>(ctx, std::move(g));
-            shapes.push_back(std::move(shape));
+    for (const auto& hotspot : store::read_hotspots(store, run.id)) {
+        const auto pub = published_hotspots.find(hotspot.code);
+        if (published && pub == published_hotspots.end()) {
+            continue;  // withheld by the gate: neither drawn nor counted as a hotspot
         }
+        auto g = ctx.from_wkb(hotspot.wkb);
+        hotspot_points.push_back(published && !pub->second.wkb.empty()
+                                     ? ctx.from_wkb(pub->second.wkb).interior_point()
+                                     : g.interior_point());
+        Shape shape;
+        g.bounds(shape.bbox[0], shape.bbox[1], shape.bbox[2], shape.bbox[3]);
+        if (static_cast<int>(model.items.size()) < opt.top) {
+            Item item;
+            item.code = hotspot.code;
+            item.rank = hotspot.rank;
+            item.name = published ? pub->second.name : hotspot.name;
+            item.run_incidents = hotspot.incidents;
+            if (hotspot.confidence) {
+                item.confidence = *hotspot.confidence;
+            }
+            item.trend_class = hotspot.trend_class;
+            if (published && !pub->second.wkb.empty()) {
+                const auto outline = ctx.from_wkb(pub->second.wkb);
+                item.rings = outline.rings();
+                item.anchor = outline.interior_point();
+            } else {
+                item.rings = g.rings();
+                item.anchor = g.interior_point();
+            }
+            item.bbox = shape.bbox;
+            model.items.push_back(std::move(item));
+        } else {
+            model.others.push_back(published && !pub->second.wkb.empty() ? ctx.from_wkb(pub->second.wkb).rings()
+                                                                          : g.rings());
+        }
+        shape.prepared = std::make_unique<geo::PreparedGeometry>(ctx, std::move(g));
+        shapes.push_back(std::move(shape));
     }
     report.hotspots = static_cast<int>(model.items.size());
     if (model.items.empty()) {
@@ -899,11 +890,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
             ids.push_back(c.location_id);
         }
         std::unordered_map<std::int64_t, bool> exact;
-        {
-            store::Statement st{db, "SELECT id, exact FROM location"};
-            while (st.step()) {
-                exact[st.column_int(0)] = st.column_int(1) != 0;
-            }
+        for (const auto& l : store::location_details(store, ids)) {
+            exact[l.id] = l.exact;
         }
         const auto labels = store::location_labels(store, ids);
         std::unordered_map<std::int64_t, int> hotspot_of_location;
@@ -1015,9 +1003,8 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 int h = it != hotspot_of_location.end() ? it->second : -2;
                 if (h == -2) {
                     // A location with incidents only after the run's period.
-                    store::Statement st{db, "SELECT easting, northing FROM location WHERE id = ?"};
-                    st.bind(1, c.location_id);
-                    h = st.step() ? hotspot_of(shapes, st.column_double(0), st.column_double(1)) : -1;
+                    const auto at = store::location_details(store, {c.location_id});
+                    h = at.empty() ? -1 : hotspot_of(shapes, at.front().easting, at.front().northing);
                     hotspot_of_location[c.location_id] = h;
                 }
                 if (h >= 0 && h < static_cast<int>(model.items.size())) {
@@ -1054,9 +1041,7 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     }
 
     // --- Immediate Justice referrals linked to this run ---
-    model.referrals_linked =
-        db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_link'") > 0 &&
-        db.query_int("SELECT count(*) FROM referral_link WHERE run_id = " + std::to_string(run.id)) > 0;
+    model.referrals_linked = store::run_has_referral_links(store, run.id);
     if (!model.referrals_linked && !model.items.empty()) {
         model.notes.push_back("No Immediate Justice referrals are linked to run " + std::to_string(run.id) +
                               " (hotref referral link --run " + std::to_string(run.id) +
@@ -1113,15 +1098,12 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     std::vector<PendingEvaluation> pending_evaluations;
 
     // --- the latest before/after evaluation of the series (its codes are the same places) ---
-    if (db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'evaluation_area'") > 0 && !model.items.empty()) {
-        store::Statement st{db, "SELECT e.id, e.run_id, e.params FROM evaluation e JOIN run r ON r.id = e.run_id "
-                                "WHERE r.method = ? AND r.categories = ? AND r.source = ? ORDER BY e.id DESC LIMIT 1"};
-        st.bind(1, run.method).bind(2, run.categories).bind(3, run.source);
-        if (st.step()) {
-            const auto evaluation_id = st.column_int(0);
-            const auto params = nlohmann::json::parse(st.column_text(2), nullptr, false);
+    if (!model.items.empty()) {
+        if (const auto latest = store::latest_evaluation_of_series(store, run.method, run.categories, run.source)) {
+            const auto evaluation_id = latest->id;
+            const auto params = nlohmann::json::parse(latest->params, nullptr, false);
             std::string when =
-                "evaluation " + std::to_string(evaluation_id) + " (run " + std::to_string(st.column_int(1)) + ")";
+                "evaluation " + std::to_string(evaluation_id) + " (run " + std::to_string(latest->run_id) + ")";
             if (params.is_object() && params.contains("before") && params.contains("after")) {
                 when += ", " + params["before"][0].get<std::string>() + " to " +
                         params["before"][1].get<std::string>() + " against " + params["after"][0].get<std::string>() +
@@ -1171,11 +1153,9 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
                 }
                 return text;
             };
-            store::Statement areas{db, "SELECT code, measures FROM evaluation_area WHERE evaluation_id = ?"};
-            areas.bind(1, evaluation_id);
-            while (areas.step()) {
-                const auto code = areas.column_text(0);
-                const auto measures = nlohmann::json::parse(areas.column_text(1), nullptr, false);
+            for (const auto& area : store::read_evaluation_areas(store, evaluation_id)) {
+                const auto& code = area.code;
+                const auto measures = nlohmann::json::parse(area.measures, nullptr, false);
                 if (!measures.is_object()) {
                     continue;
                 }

@@ -43,7 +43,7 @@ RawRun load_run(store::Store& store, const LoadOptions& opt) {
     raw.run = find_run(store, opt);
     const auto& run = raw.run;
     raw.secret = store::disclosure_secret(store);
-    raw.hotspots = store::read_hotspot_stats(store, run.id);
+    raw.hotspots = store::read_hotspots(store, run.id);
     const bool grid = run.method == "gistar" || run.method == "kde";
     if (grid) {
         raw.cells = store::read_run_cells(store, run.id);

@@ -49,7 +49,7 @@ struct RawRun {
     std::string secret;                        // the store's disclosure key
     std::vector<std::string> months;           // YYYY-MM
     std::vector<store::CategoryInfo> categories;
-    std::vector<store::HotspotStats> hotspots; // by rank
+    std::vector<store::StoredHotspot> hotspots; // by rank
     std::vector<store::RunCell> cells;         // Gi*, KDE
     std::vector<RawPlace> places;
     std::optional<store::RasterRecord> kde;

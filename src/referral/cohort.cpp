@@ -187,12 +187,11 @@ CohortImportReport import_cohort_csv(store::Store& store, const std::string& pat
     csv_options.encoding_hint = "re-save the file as UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
     CsvReader csv{file, csv_options};
     const auto header = read_header(csv, path);
-    auto& db = store.db();
-    const std::string purged_before = store::cohort_purged_before(db);
+    const std::string purged_before = store::cohort_purged_before(store);
     const std::string now = store::utc_now();
     CohortImportReport report;
     std::map<std::string, std::int64_t> seen; // route|person|offence|date -> line
-    store::Transaction tx{db};
+    store::Transaction tx{store};
     while (csv.next()) {
         ++report.rows;
         const auto line = static_cast<std::int64_t>(csv.line());
@@ -222,7 +221,7 @@ CohortImportReport import_cohort_csv(store::Store& store, const std::string& pat
             }
             continue;
         }
-        const auto what = store::upsert_cohort_row(db, checked.row, now);
+        const auto what = store::upsert_cohort_row(store, checked.row, now);
         (what == "created" ? report.created : what == "updated" ? report.updated : report.unchanged) += 1;
     }
     if (report.errors.empty()) {
@@ -244,8 +243,8 @@ std::int64_t purge_cohort(store::Store& store, int months, const std::string& as
     const int year = index / 12, month = index % 12 + 1;
     char cutoff[40];
     std::snprintf(cutoff, sizeof cutoff, "%04d-%02d-%02d", year, month, std::min(d->day, days_in_month(year, month)));
-    store::Transaction tx{store.db()};
-    const auto n = store::purge_cohort(store.db(), cutoff);
+    store::Transaction tx{store};
+    const auto n = store::purge_cohort(store, cutoff);
     tx.commit();
     return n;
 }
@@ -330,7 +329,7 @@ ComparisonCounts compare_routes(store::Store& store, const CompareOptions& optio
     };
     std::map<std::string, std::size_t> strata;
     std::set<std::string> referred;
-    for (const auto& r : store::read_referral_outcomes(store.db())) {
+    for (const auto& r : store::read_referral_outcomes(store)) {
         referred.insert(r.person_key);
         const auto start = day_of(r.created_at);
         if (!start || !in_period(r.created_at) || (options.completed_only && r.state != "completed")) {
@@ -341,7 +340,7 @@ ComparisonCounts compare_routes(store::Store& store, const CompareOptions& optio
                       day_of(r.reoffence_date)},
                      *as_of, follow);
     }
-    for (const auto& c : store::read_cohort(store.db())) {
+    for (const auto& c : store::read_cohort(store)) {
         const auto start = day_of(c.disposal_date);
         if (!start || !in_period(c.disposal_date)) {
             continue;

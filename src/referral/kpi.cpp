@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/month.hpp"
 #include "geo/geos.hpp"
+#include "store/links.hpp"
 #include "store/referrals.hpp"
 #include "store/runs.hpp"
 
@@ -19,7 +20,7 @@ namespace {
 
 std::int64_t resolve_run(store::Store& store, std::int64_t run_id) {
     if (run_id != 0) {
-        if (store.db().query_int("SELECT count(*) FROM run WHERE id = " + std::to_string(run_id)) == 0) {
+        if (!store::read_run(store, run_id)) {
             throw Error("no run " + std::to_string(run_id) + " in the store");
         }
         return run_id;
@@ -120,7 +121,6 @@ const std::vector<std::string>& reoffend_answers() {
 }
 
 LinkReport link_referrals(store::Store& store, std::int64_t run_id, double within_m) {
-    auto& db = store.db();
     LinkReport report;
     report.run_id = resolve_run(store, run_id);
     geo::Context ctx;
@@ -131,33 +131,21 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
         double minx = 0, miny = 0, maxx = 0, maxy = 0; // envelope: tested before the polygon
     };
     std::vector<Hotspot> hotspots;
-    {
-        store::Statement st{db, "SELECT id, code, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
-        st.bind(1, report.run_id);
-        while (st.step()) {
-            Hotspot h{st.column_int(0), st.column_text(1), std::nullopt};
-            h.prepared.emplace(ctx, ctx.from_wkb(st.column_blob(2)));
-            h.prepared->geometry().bounds(h.minx, h.miny, h.maxx, h.maxy);
-            hotspots.push_back(std::move(h));
-        }
+    for (auto& stored : store::read_hotspots(store, report.run_id)) {
+        Hotspot h{stored.id, std::move(stored.code), std::nullopt};
+        h.prepared.emplace(ctx, ctx.from_wkb(stored.wkb));
+        h.prepared->geometry().bounds(h.minx, h.miny, h.maxx, h.maxy);
+        hotspots.push_back(std::move(h));
     }
-    store::Transaction tx{db};
-    db.exec("DELETE FROM referral_link WHERE run_id = " + std::to_string(report.run_id));
-    store::Statement ins{db, "INSERT INTO referral_link (referral_id, run_id, hotspot_id, hotspot_code, kind, "
-                             "distance_m, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?)"};
-    store::Statement refs{db, "SELECT id, easting, northing FROM referral"};
-    const std::string now = store::utc_now();
-    while (refs.step()) {
-        const auto id = refs.column_int(0);
-        ins.bind(1, id).bind(2, report.run_id).bind(7, now);
-        if (refs.column_is_null(1) || refs.column_is_null(2)) {
-            ins.bind(5, "no-location");
+    store::relink_referrals(store, report.run_id, [&](const store::ReferralPoint& p) {
+        store::LinkRow link;
+        if (!p.easting || !p.northing) {
+            link.kind = "no-location";
             ++report.no_location;
-            ins.run();
-            continue;
+            return link;
         }
-        const double x = refs.column_double(1);
-        const double y = refs.column_double(2);
+        const double x = *p.easting;
+        const double y = *p.northing;
         const Hotspot* inside = nullptr;
         for (const auto& h : hotspots) {
             if (x >= h.minx && x <= h.maxx && y >= h.miny && y <= h.maxy && h.prepared->covers_point(x, y)) {
@@ -183,23 +171,21 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
             }
         }
         if (inside != nullptr) {
-            ins.bind(3, inside->id).bind(4, inside->code).bind(5, "inside").bind(6, 0.0);
+            link = {"inside", inside->id, inside->code, 0.0};
             ++report.inside;
         } else if (nearest != nullptr) {
-            ins.bind(3, nearest->id).bind(4, nearest->code).bind(5, "near").bind(6, best);
+            link = {"near", nearest->id, nearest->code, best};
             ++report.near;
         } else {
-            ins.bind(5, "outside");
+            link.kind = "outside";
             ++report.outside;
         }
-        ins.run();
-    }
-    tx.commit();
+        return link;
+    });
     return report;
 }
 
 std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
-    auto& db = store.db();
     const auto run_id = resolve_run(store, opt.run_id);
     const auto as_of = day_of(opt.as_of.empty() ? today() : opt.as_of);
     if (!as_of) {
@@ -215,44 +201,33 @@ std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
         Facts facts;
     };
     std::vector<Row> rows;
-    store::Statement st{db, "SELECT coalesce(l.hotspot_code, ''), coalesce(h.name, ''), coalesce(h.rank, 1000000000), "
-                            "r.state, r.created_at, coalesce(r.contacted_at, ''), coalesce(r.outcome_at, ''), "
-                            "coalesce(r.reoffence_date, ''), r.age_band, r.contact_within_48h, r.victim_consulted, "
-                            "r.victim_satisfied, r.first_time_entrant, coalesce(r.hours_done, 0), r.id, "
-                            "r.interpreter, coalesce(r.workshop_attended_at, ''), coalesce(r.aqa_date, ''), "
-                            "coalesce(r.workshop_type, ''), r.consent_evaluation, coalesce(r.survey, ''), "
-                            "r.learnt_about_impact, coalesce(r.would_reoffend, '') "
-                            "FROM referral r LEFT JOIN referral_link l ON l.referral_id = r.id AND l.run_id = ? "
-                            "LEFT JOIN hotspot h ON h.id = l.hotspot_id"};
-    st.bind(1, run_id);
-    auto onward = store::read_all_onward(db);
-    auto ob = [&st](int c) { return st.column_is_null(c) ? std::optional<bool>{} : st.column_int(c) != 0; };
-    while (st.step()) {
+    auto onward = store::read_all_onward(store);
+    for (auto& l : store::linked_referrals(store, run_id)) {
         Row r;
-        r.group = st.column_text(0);
-        r.name = st.column_text(1);
-        r.rank = static_cast<int>(st.column_int(2));
-        r.state = st.column_text(3);
-        r.created_at = st.column_text(4);
-        r.contacted_at = st.column_text(5);
-        r.outcome_at = st.column_text(6);
-        r.reoffence_date = st.column_text(7);
-        r.age_band = st.column_text(8);
-        r.in48 = ob(9);
-        r.consulted = ob(10);
-        r.satisfied = ob(11);
-        r.fte = st.column_int(12) != 0;
-        r.hours = st.column_double(13);
+        r.group = std::move(l.hotspot_code);
+        r.name = std::move(l.hotspot_name);
+        r.rank = l.hotspot_rank.value_or(1000000000);
+        r.state = std::move(l.state);
+        r.created_at = std::move(l.created_at);
+        r.contacted_at = std::move(l.contacted_at);
+        r.outcome_at = std::move(l.outcome_at);
+        r.reoffence_date = std::move(l.reoffence_date);
+        r.age_band = std::move(l.age_band);
+        r.in48 = l.contact_within_48h;
+        r.consulted = l.victim_consulted;
+        r.satisfied = l.victim_satisfied;
+        r.fte = l.first_time_entrant;
+        r.hours = l.hours_done;
         auto& f = r.facts;
-        f.interpreter = ob(15);
-        f.attended = !st.column_text(16).empty();
-        f.qualified = !st.column_text(17).empty();
-        f.workshop_type = st.column_text(18);
-        f.consent = ob(19);
-        f.answered = st.column_text(20) == "answered";
-        f.learnt = ob(21);
-        f.would_reoffend = st.column_text(22);
-        for (const auto& o : onward[st.column_int(14)]) {
+        f.interpreter = l.interpreter;
+        f.attended = !l.workshop_attended_at.empty();
+        f.qualified = !l.aqa_date.empty();
+        f.workshop_type = std::move(l.workshop_type);
+        f.consent = l.consent_evaluation;
+        f.answered = l.survey == "answered";
+        f.learnt = l.learnt_about_impact;
+        f.would_reoffend = std::move(l.would_reoffend);
+        for (const auto& o : onward[l.referral_id]) {
             f.onward[o.agency] = f.onward[o.agency] || o.taken_up == "yes";
         }
         rows.push_back(std::move(r));

@@ -17,6 +17,7 @@
 #include "ingest/input.hpp"
 #include "ingest/report.hpp"
 #include "referral/registry.hpp"
+#include "store/evaluations.hpp"
 #include "store/runs.hpp"
 
 
@@ -273,7 +274,7 @@ void Service::create_referral(Call& call) {
     };
     std::string result;
     try {
-        store::Transaction tx{store.db()};
+        store::Transaction tx{store};
         result = registry.upsert(fields);
         tx.commit();
     } catch (const referral::Rejected& e) {
@@ -339,7 +340,7 @@ void Service::referral(Call& call, const std::string& reference) {
     }
     std::string result;
     try {
-        store::Transaction tx{store.db()};
+        store::Transaction tx{store};
         result = registry.upsert(fields);
         tx.commit();
     } catch (const referral::Rejected& e) {
@@ -447,14 +448,13 @@ void Service::me(Call& call) {
 void Service::evaluations(Call& call) {
     call.require(Permission::read_published, m_options.anonymous);
     auto& store = thread_store(m_options.store_path);
-    store::Statement st{store.db(), "SELECT id, run_id, created_at, params FROM evaluation ORDER BY id"};
     v1::EvaluationList list;
-    while (st.step()) {
+    for (const auto& row : store::list_evaluations(store)) {
         auto* e = list.add_evaluations();
-        e->set_id(st.column_int(0));
-        e->set_run_id(st.column_int(1));
-        e->set_created_at(st.column_text(2));
-        json params = json::parse(st.column_text(3), nullptr, false);
+        e->set_id(row.id);
+        e->set_run_id(row.run_id);
+        e->set_created_at(row.created_at);
+        json params = json::parse(row.params, nullptr, false);
         if (params.is_object()) {
             publish_params(params, nullptr);
             struct_from_json(params, *e->mutable_params());
@@ -474,14 +474,12 @@ void Service::evaluation(Call& call, const std::string& id) {
     // What the published profile shows of it: the same gate as every other output.
     const auto shown = publish::disclose_evaluation(*stored, publish::Profile::published, publish::DisclosureRules{},
                                                     store::disclosure_secret(store));
-    store::Statement st{store.db(), "SELECT created_at, params FROM evaluation WHERE id = ?"};
-    st.bind(1, evaluation_id);
-    st.step();
+    const auto row = store::read_evaluation_row(store, evaluation_id);
     v1::Evaluation e;
     e.set_id(evaluation_id);
     e.set_run_id(shown.run_id);
-    e.set_created_at(st.column_text(0));
-    json params = json::parse(st.column_text(1), nullptr, false);
+    e.set_created_at(row ? row->created_at : std::string{});
+    json params = json::parse(row ? row->params : std::string{}, nullptr, false);
     if (params.is_object()) {
         publish_params(params, &shown);
         struct_from_json(params, *e.mutable_params());

@@ -14,7 +14,9 @@
 #include "publish/model.hpp"
 #include "publish/styles.hpp"
 #include "evaluate/evaluation.hpp"
+#include "store/links.hpp"
 #include "store/runs.hpp"
+#include "store/status.hpp"
 #include "store/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -327,37 +329,30 @@ Collection referral_collection(store::Store& store, std::int64_t run_id) {
     c.access = Permission::referrals;
     c.classification = "OFFICIAL-SENSITIVE";
     c.geometry = "Point";
-    store::Statement st{store.db(),
-                        "SELECT r.reference, r.state, r.offence, coalesce(r.asb_qualifier, ''), r.disposal, r.age_band, "
-                        "r.created_at, coalesce(r.contacted_at, ''), r.contact_within_48h, coalesce(r.provider, ''), "
-                        "coalesce(l.hotspot_code, ''), coalesce(l.kind, ''), r.easting, r.northing FROM referral r "
-                        "LEFT JOIN referral_link l ON l.referral_id = r.id AND l.run_id = ? ORDER BY r.created_at, r.id"};
-    st.bind(1, run_id);
     geo::Context ctx;
     bool any = false;
     BBox extent;
     double first = 1e300, last = -1e300;
-    while (st.step()) {
+    for (auto& r : store::referral_features(store, run_id)) {
         json props;
-        props["reference"] = st.column_text(0);
-        props["state"] = st.column_text(1);
-        props["offence"] = st.column_text(2);
-        props["asb_qualifier"] = st.column_text(3);
-        props["disposal"] = st.column_text(4);
-        props["age_band"] = st.column_text(5);
-        props["created_at"] = st.column_text(6);
-        props["contacted_at"] = st.column_text(7);
-        props["contact_within_48h"] = st.column_is_null(8) ? json{} : json(st.column_int(8) != 0);
-        props["provider"] = st.column_text(9);
-        props["hotspot"] = st.column_text(10);
-        props["link"] = st.column_text(11);
+        props["reference"] = r.reference;
+        props["state"] = r.state;
+        props["offence"] = r.offence;
+        props["asb_qualifier"] = r.asb_qualifier;
+        props["disposal"] = r.disposal;
+        props["age_band"] = r.age_band;
+        props["created_at"] = r.created_at;
+        props["contacted_at"] = r.contacted_at;
+        props["contact_within_48h"] = r.contact_within_48h ? json(*r.contact_within_48h) : json{};
+        props["provider"] = r.provider;
+        props["hotspot"] = r.hotspot_code;
+        props["link"] = r.link_kind;
         json geometry;
-        if (!st.column_is_null(12) && !st.column_is_null(13)) {
-            geometry = json::parse(
-                geo::wkb_to_geojson_wgs84(ctx.point(st.column_double(12), st.column_double(13)).wkb(), 27700));
+        if (r.easting && r.northing) {
+            geometry = json::parse(geo::wkb_to_geojson_wgs84(ctx.point(*r.easting, *r.northing).wkb(), 27700));
         }
         TimeInterval t;
-        const auto created = st.column_text(6);
+        const auto& created = r.created_at;
         if (const auto day = parse_datetime(created.substr(0, 10), "%Y-%m-%d")) {
             const double s = static_cast<double>(day->days_since_epoch()) * 86400.0;
             t = {s, s + 86399.999};
@@ -529,14 +524,7 @@ const Collection* Snapshot::find(const std::string& id) const {
 }
 
 std::string store_key(const std::string& store_path) {
-    store::Database db{store_path, store::OpenMode::read_only};
-    store::Statement st{db, "SELECT (SELECT coalesce(max(id), 0) FROM run) || '/' || "
-                            "(SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM referral) || '/' || "
-                            "(SELECT count(*) FROM referral_link) || '/' || "
-                            "(SELECT coalesce(max(id), 0) FROM evaluation) || '/' || "
-                            "(SELECT coalesce(max(id), 0) FROM feed)"};
-    st.step();
-    return st.column_text(0);
+    return store::change_key(store_path);
 }
 
 namespace {

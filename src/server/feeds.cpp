@@ -102,10 +102,10 @@ std::vector<Planned> plan_batch(const std::vector<Upload>& uploads, const Servic
 void ingest_planned(const std::vector<Upload>& uploads, const ServiceOptions& options, const JobControl& control,
                   JobStatus& status) {
     auto& store = thread_store(options.store_path);
-    store.db().set_interrupt([&control] { return control.stop_requested(); });
+    store.set_interrupt([&control] { return control.stop_requested(); });
     struct Clear {
         store::Store& store;
-        ~Clear() { store.db().set_interrupt({}); }
+        ~Clear() { store.set_interrupt({}); }
     } clear{store};
     auto report = std::make_shared<v1::IngestReport>();
     status.report = report;

@@ -11,6 +11,7 @@
 #include "ingest/report.hpp"
 #include "publish/disclosure.hpp"
 #include "referral/registry.hpp"
+#include "store/audit.hpp"
 #include "store/store.hpp"
 
 #include <google/protobuf/util/json_util.h>
@@ -418,7 +419,7 @@ void Service::ready(Call& call) {
     }
     // The store must answer too.
     try {
-        thread_store(m_options.store_path).db().query_int("SELECT count(*) FROM meta");
+        thread_store(m_options.store_path).ping();
     } catch (const std::exception& e) {
         call.send_json(503, json{{"status", "not ready"}, {"reason", std::string{"store: "} + e.what()}});
         return;
@@ -436,16 +437,7 @@ void Service::ready(Call& call) {
 
 void write_audit(store::Store& store, const AuditEntry& e) {
     try {
-        store::Statement st{store.db(), "INSERT INTO api_audit (at, token_name, role, method, target, status, summary) "
-                                        "VALUES (?, ?, ?, ?, ?, ?, ?)"};
-        st.bind(1, store::utc_now())
-            .bind(2, e.token_name)
-            .bind(3, e.role)
-            .bind(4, e.method)
-            .bind(5, e.target)
-            .bind(6, static_cast<std::int64_t>(e.status))
-            .bind(7, e.summary)
-            .run();
+        store::insert_audit(store, store::AuditRow{e.token_name, e.role, e.method, e.target, e.status, e.summary});
     } catch (const std::exception& ex) {
         throw Error(std::string{"cannot write the audit record: "} + ex.what());
     }

@@ -8,7 +8,8 @@ std::optional<std::string> text_or_null(const std::string& s) {
 }
 } // namespace
 
-std::string upsert_cohort_row(Database& db, const CohortRow& row, const std::string& now) {
+std::string upsert_cohort_row(Store& store, const CohortRow& row, const std::string& now) {
+    auto& db = connection(store);
     Statement find{db, "SELECT id, age_band, first_time_entrant, coalesce(reoffence_date, '') FROM comparison_cohort "
                        "WHERE route = ? AND person_key = ? AND offence = ? AND disposal_date = ?"};
     find.bind(1, row.route).bind(2, row.person_key).bind(3, row.offence).bind(4, row.disposal_date);
@@ -32,7 +33,8 @@ std::string upsert_cohort_row(Database& db, const CohortRow& row, const std::str
     return "created";
 }
 
-std::vector<CohortRow> read_cohort(Database& db) {
+std::vector<CohortRow> read_cohort(Store& store) {
+    auto& db = connection(store);
     Statement st{db, "SELECT route, person_key, offence, disposal_date, age_band, first_time_entrant, "
                      "coalesce(reoffence_date, '') FROM comparison_cohort ORDER BY route, disposal_date, id"};
     std::vector<CohortRow> out;
@@ -43,7 +45,8 @@ std::vector<CohortRow> read_cohort(Database& db) {
     return out;
 }
 
-std::int64_t purge_cohort(Database& db, const std::string& cutoff) {
+std::int64_t purge_cohort(Store& store, const std::string& cutoff) {
+    auto& db = connection(store);
     Statement st{db, "UPDATE comparison_cohort SET person_key = 'purged:' || id WHERE disposal_date < ? "
                      "AND person_key NOT LIKE 'purged:%'"};
     st.bind(1, cutoff).run();
@@ -54,12 +57,14 @@ std::int64_t purge_cohort(Database& db, const std::string& cutoff) {
     return n;
 }
 
-std::string cohort_purged_before(Database& db) {
+std::string cohort_purged_before(Store& store) {
+    auto& db = connection(store);
     Statement st{db, "SELECT value FROM meta WHERE key = 'cohort_purged_before'"};
     return st.step() ? st.column_text(0) : std::string{};
 }
 
-std::vector<ReferralOutcomeRow> read_referral_outcomes(Database& db) {
+std::vector<ReferralOutcomeRow> read_referral_outcomes(Store& store) {
+    auto& db = connection(store);
     Statement st{db, "SELECT person_key, created_at, offence, age_band, first_time_entrant, state, "
                      "coalesce(reoffence_date, '') FROM referral ORDER BY created_at, id"};
     std::vector<ReferralOutcomeRow> out;

@@ -4,7 +4,7 @@
 // and the referrals' outcomes the comparison reads. The store side of referral/cohort.hpp,
 // so that the referral layer holds no new SQL. The person is only a keyed hash.
 
-#include "store/sqlite.hpp"
+#include "store/store.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -25,16 +25,16 @@ struct CohortRow {
 
 /// Creates or updates the row of (route, person_key, offence, disposal_date); returns
 /// "created", "updated" or "unchanged". Inside the caller's transaction.
-std::string upsert_cohort_row(Database& db, const CohortRow& row, const std::string& now);
+std::string upsert_cohort_row(Store& store, const CohortRow& row, const std::string& now);
 /// Every cohort row, by route and disposal date.
-std::vector<CohortRow> read_cohort(Database& db);
+std::vector<CohortRow> read_cohort(Store& store);
 /// Retention: rows with a disposal date before `cutoff` (YYYY-MM-DD) lose their person key
 /// (it becomes "purged:" and the row id); the date before which rows were purged is kept
 /// (meta cohort_purged_before) so that an import does not bring those keys back. Returns
 /// how many rows were purged now.
-std::int64_t purge_cohort(Database& db, const std::string& cutoff);
+std::int64_t purge_cohort(Store& store, const std::string& cutoff);
 /// The latest retention cutoff of the cohort ("" when none).
-std::string cohort_purged_before(Database& db);
+std::string cohort_purged_before(Store& store);
 
 /// What the comparison reads of a referral.
 struct ReferralOutcomeRow {
@@ -48,6 +48,6 @@ struct ReferralOutcomeRow {
 };
 
 /// Every referral's outcome fields, in creation order.
-std::vector<ReferralOutcomeRow> read_referral_outcomes(Database& db);
+std::vector<ReferralOutcomeRow> read_referral_outcomes(Store& store);
 
 } // namespace hotref::store

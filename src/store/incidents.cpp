@@ -18,7 +18,7 @@ namespace {
 // occurred_at is read only when `with_time` (else it is empty).
 template <typename Fn>
 void for_each_incident(Store& store, const IncidentQuery& q, bool with_time, Fn&& fn) {
-    auto& db = store.db();
+    auto& db = connection(store);
     std::vector<std::pair<std::int64_t, std::string>> partitions;
     {
         Statement st{db, "SELECT id, month FROM feed_partition WHERE month >= ? AND month <= ? AND "
@@ -72,7 +72,7 @@ std::vector<LocationCount> location_counts(Store& store, const IncidentQuery& q)
     });
     std::vector<LocationCount> out;
     out.reserve(per_location.size());
-    Statement loc{store.db(), "SELECT id, easting, northing FROM location"};
+    Statement loc{connection(store), "SELECT id, easting, northing FROM location"};
     while (loc.step()) {
         const auto it = per_location.find(loc.column_int(0));
         if (it != per_location.end()) {
@@ -122,8 +122,8 @@ std::vector<LocationMonthCategoryCount> location_month_category_counts(Store& st
 }
 
 std::vector<LocationDetail> location_details(Store& store, const std::vector<std::int64_t>& ids) {
-    Statement st{store.db(), "SELECT id, easting, northing, coalesce(street, ''), coalesce(lsoa_code, ''), "
-                             "coalesce(lsoa_name, ''), exact FROM location WHERE id = ?"};
+    Statement st{connection(store), "SELECT id, easting, northing, coalesce(street, ''), coalesce(lsoa_code, ''), "
+                                    "coalesce(lsoa_name, ''), exact FROM location WHERE id = ?"};
     std::vector<LocationDetail> out;
     out.reserve(ids.size());
     for (const auto id : ids) {
@@ -162,8 +162,8 @@ TimedCounts location_weekday_hour_counts(Store& store, const IncidentQuery& q) {
 }
 
 std::vector<std::string> stored_months(Store& store, const std::string& source, const std::string& force) {
-    Statement st{store.db(), "SELECT DISTINCT month FROM feed_partition WHERE (?1 = '' OR source = ?1) AND "
-                             "(?2 = '' OR force_id IN (SELECT id FROM force WHERE name = ?2)) ORDER BY month"};
+    Statement st{connection(store), "SELECT DISTINCT month FROM feed_partition WHERE (?1 = '' OR source = ?1) AND "
+                                    "(?2 = '' OR force_id IN (SELECT id FROM force WHERE name = ?2)) ORDER BY month"};
     st.bind(1, source).bind(2, force);
     std::vector<std::string> out;
     while (st.step()) {
@@ -203,7 +203,7 @@ std::string month_list(const std::vector<std::string>& months) {
 }
 
 std::vector<std::string> stored_sources(Store& store) {
-    Statement st{store.db(), "SELECT DISTINCT source FROM feed_partition ORDER BY source"};
+    Statement st{connection(store), "SELECT DISTINCT source FROM feed_partition ORDER BY source"};
     std::vector<std::string> out;
     while (st.step()) {
         out.push_back(st.column_text(0));
@@ -213,8 +213,8 @@ std::vector<std::string> stored_sources(Store& store) {
 
 std::vector<std::string> stored_forces(Store& store, const std::string& source, const std::string& from,
                                        const std::string& to) {
-    Statement st{store.db(), "SELECT DISTINCT f.name FROM feed_partition p JOIN force f ON f.id = p.force_id "
-                             "WHERE (? = '' OR p.source = ?) AND p.month BETWEEN ? AND ? ORDER BY f.name"};
+    Statement st{connection(store), "SELECT DISTINCT f.name FROM feed_partition p JOIN force f ON f.id = p.force_id "
+                                    "WHERE (? = '' OR p.source = ?) AND p.month BETWEEN ? AND ? ORDER BY f.name"};
     st.bind(1, source).bind(2, source).bind(3, from).bind(4, to);
     std::vector<std::string> out;
     while (st.step()) {
@@ -261,7 +261,7 @@ std::string resolve_force(Store& store, const std::string& given, const std::str
 }
 
 std::vector<LocationLabel> location_labels(Store& store, const std::vector<std::int64_t>& ids) {
-    Statement st{store.db(), "SELECT coalesce(street, ''), coalesce(lsoa_name, '') FROM location WHERE id = ?"};
+    Statement st{connection(store), "SELECT coalesce(street, ''), coalesce(lsoa_name, '') FROM location WHERE id = ?"};
     std::vector<LocationLabel> out;
     out.reserve(ids.size());
     for (const auto id : ids) {
@@ -278,7 +278,7 @@ std::vector<LocationLabel> location_labels(Store& store, const std::vector<std::
 }
 
 std::vector<CategoryInfo> categories(Store& store) {
-    Statement st{store.db(), "SELECT id, name, slug FROM category ORDER BY id"};
+    Statement st{connection(store), "SELECT id, name, slug FROM category ORDER BY id"};
     std::vector<CategoryInfo> out;
     while (st.step()) {
         out.push_back(CategoryInfo{st.column_int(0), st.column_text(1), st.column_text(2)});

@@ -11,7 +11,7 @@ namespace hotref::store {
 std::int64_t insert_run(Store& store, const RunRecord& run, const std::vector<CellRecord>& cells,
                         const std::vector<LocationRecord>& locations, const std::vector<HotspotRecord>& hotspots,
                         const std::vector<LineageRecord>& lineage, const std::vector<RasterRecord>& rasters) {
-    auto& db = store.db();
+    auto& db = connection(store);
     Transaction tx{db};
     Statement r{db, "INSERT INTO run (method, params, period_from, period_to, categories, source, area, incidents, "
                     "incidents_outside, locations, grid_origin_x, grid_origin_y, cell_size, grid_columns, grid_rows, "
@@ -128,7 +128,7 @@ StoredRun run_from(Statement& st) {
 } // namespace
 
 std::optional<StoredRun> read_run(Store& store, std::int64_t id) {
-    Statement st{store.db(), std::string{run_columns} + "WHERE id = ?"};
+    Statement st{connection(store), std::string{run_columns} + "WHERE id = ?"};
     st.bind(1, id);
     if (!st.step()) {
         return std::nullopt;
@@ -137,8 +137,9 @@ std::optional<StoredRun> read_run(Store& store, std::int64_t id) {
 }
 
 std::vector<StoredRun> list_runs(Store& store, const std::string& force) {
-    Statement st{store.db(), std::string{run_columns} +
-                                 "WHERE ?1 = '' OR coalesce(json_extract(params, '$.force'), '') = ?1 ORDER BY id"};
+    Statement st{connection(store),
+                 std::string{run_columns} +
+                     "WHERE ?1 = '' OR coalesce(json_extract(params, '$.force'), '') = ?1 ORDER BY id"};
     st.bind(1, force);
     std::vector<StoredRun> out;
     while (st.step()) {
@@ -150,34 +151,13 @@ std::vector<StoredRun> list_runs(Store& store, const std::string& force) {
 std::int64_t default_run_id(Store& store, const std::string& method, const std::string& force) {
     // The run whose period ends last (the latest stored period it covers); between methods
     // ending on the same month, patrol before Gi*; then the latest stored.
-    Statement st{store.db(), "SELECT id FROM run WHERE (method = ?1 OR (?1 = '' AND method IN ('patrol', 'gistar'))) "
-                             "AND (?2 = '' OR coalesce(json_extract(params, '$.force'), '') = ?2) "
-                             "ORDER BY substr(period_to, 1, 7) DESC, method = 'patrol' DESC, period_to DESC, id DESC "
-                             "LIMIT 1"};
+    Statement st{connection(store),
+                 "SELECT id FROM run WHERE (method = ?1 OR (?1 = '' AND method IN ('patrol', 'gistar'))) "
+                 "AND (?2 = '' OR coalesce(json_extract(params, '$.force'), '') = ?2) "
+                 "ORDER BY substr(period_to, 1, 7) DESC, method = 'patrol' DESC, period_to DESC, id DESC "
+                 "LIMIT 1"};
     st.bind(1, method).bind(2, force);
     return st.step() ? st.column_int(0) : 0;
-}
-
-std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id) {
-    Statement st{store.db(), "SELECT id, code, rank, coalesce(name, ''), area_m2, incidents, expected, AsBinary(geom) "
-                             "FROM hotspot WHERE run_id = ? ORDER BY rank"};
-    st.bind(1, run_id);
-    std::vector<StoredHotspot> out;
-    while (st.step()) {
-        StoredHotspot h;
-        h.id = st.column_int(0);
-        h.code = st.column_text(1);
-        h.rank = static_cast<int>(st.column_int(2));
-        h.name = st.column_text(3);
-        h.area_m2 = st.column_double(4);
-        h.incidents = st.column_double(5);
-        if (!st.column_is_null(6)) {
-            h.expected = st.column_double(6);
-        }
-        h.wkb = st.column_blob(7);
-        out.push_back(std::move(h));
-    }
-    return out;
 }
 
 namespace {
@@ -186,43 +166,45 @@ std::optional<double> optional_real(Statement& st, int col) {
 }
 } // namespace
 
-std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id) {
-    Statement st{store.db(), "SELECT code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
-                             "mean_z, max_z, confidence, peak_density, coalesce(trend, ''), coalesce(trend_class, ''), "
-                             "AsBinary(geom), expected, coalesce(cells, 0) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id) {
+    Statement st{connection(store),
+                 "SELECT id, code, rank, coalesce(name, ''), incidents, share, area_m2, density_km2, pai, "
+                 "mean_z, max_z, confidence, peak_density, coalesce(trend, ''), coalesce(trend_class, ''), "
+                 "AsBinary(geom), expected, coalesce(cells, 0) FROM hotspot WHERE run_id = ? ORDER BY rank"};
     st.bind(1, run_id);
-    std::vector<HotspotStats> out;
+    std::vector<StoredHotspot> out;
     while (st.step()) {
-        HotspotStats h;
-        h.code = st.column_text(0);
-        h.rank = static_cast<int>(st.column_int(1));
-        h.name = st.column_text(2);
-        h.incidents = st.column_double(3);
-        h.share = st.column_double(4);
-        h.area_m2 = st.column_double(5);
-        h.density_km2 = st.column_double(6);
-        h.pai = st.column_double(7);
-        h.mean_z = optional_real(st, 8);
-        h.max_z = optional_real(st, 9);
-        if (!st.column_is_null(10)) {
-            h.confidence = static_cast<int>(st.column_int(10));
+        StoredHotspot h;
+        h.id = st.column_int(0);
+        h.code = st.column_text(1);
+        h.rank = static_cast<int>(st.column_int(2));
+        h.name = st.column_text(3);
+        h.incidents = st.column_double(4);
+        h.share = st.column_double(5);
+        h.area_m2 = st.column_double(6);
+        h.density_km2 = st.column_double(7);
+        h.pai = st.column_double(8);
+        h.mean_z = optional_real(st, 9);
+        h.max_z = optional_real(st, 10);
+        if (!st.column_is_null(11)) {
+            h.confidence = static_cast<int>(st.column_int(11));
         }
-        h.peak_density = optional_real(st, 11);
-        h.trend = st.column_text(12);
-        h.trend_class = st.column_text(13);
-        h.wkb = st.column_blob(14);
-        h.expected = optional_real(st, 15);
-        h.cells = st.column_int(16);
+        h.peak_density = optional_real(st, 12);
+        h.trend = st.column_text(13);
+        h.trend_class = st.column_text(14);
+        h.wkb = st.column_blob(15);
+        h.expected = optional_real(st, 16);
+        h.cells = st.column_int(17);
         out.push_back(std::move(h));
     }
     return out;
 }
 
 std::vector<RunCell> read_run_cells(Store& store, std::int64_t run_id) {
-    Statement st{store.db(), "SELECT c.cell, c.col, c.row, c.count, c.z, c.p, c.q, c.bin, c.density, "
-                             "coalesce(c.trend, ''), coalesce(c.trend_class, ''), coalesce(h.code, '') "
-                             "FROM run_cell c LEFT JOIN hotspot h ON h.id = c.hotspot_id WHERE c.run_id = ? "
-                             "ORDER BY c.cell"};
+    Statement st{connection(store), "SELECT c.cell, c.col, c.row, c.count, c.z, c.p, c.q, c.bin, c.density, "
+                                    "coalesce(c.trend, ''), coalesce(c.trend_class, ''), coalesce(h.code, '') "
+                                    "FROM run_cell c LEFT JOIN hotspot h ON h.id = c.hotspot_id WHERE c.run_id = ? "
+                                    "ORDER BY c.cell"};
     st.bind(1, run_id);
     std::vector<RunCell> out;
     while (st.step()) {
@@ -245,8 +227,8 @@ std::vector<RunCell> read_run_cells(Store& store, std::int64_t run_id) {
 }
 
 std::int64_t latest_run_id(Store& store, const std::string& method, const std::string& force) {
-    Statement st{store.db(), "SELECT coalesce(max(id), 0) FROM run WHERE method = ?1 AND "
-                             "(?2 = '' OR coalesce(json_extract(params, '$.force'), '') = ?2)"};
+    Statement st{connection(store), "SELECT coalesce(max(id), 0) FROM run WHERE method = ?1 AND "
+                                    "(?2 = '' OR coalesce(json_extract(params, '$.force'), '') = ?2)"};
     st.bind(1, method).bind(2, force);
     st.step();
     return st.column_int(0);
@@ -254,13 +236,14 @@ std::int64_t latest_run_id(Store& store, const std::string& method, const std::s
 
 CellTallies tally_run_cells(Store& store, std::int64_t run_id) {
     CellTallies out;
-    Statement bins{store.db(), "SELECT bin, count(*) FROM run_cell WHERE run_id = ? GROUP BY bin"};
+    Statement bins{connection(store), "SELECT bin, count(*) FROM run_cell WHERE run_id = ? GROUP BY bin"};
     bins.bind(1, run_id);
     while (bins.step()) {
         out.bins[static_cast<int>(bins.column_int(0))] = bins.column_int(1);
     }
-    Statement trends{store.db(), "SELECT trend, count(*) FROM run_cell WHERE run_id = ? AND trend IS NOT NULL AND "
-                                 "trend != 'no pattern detected' GROUP BY trend"};
+    Statement trends{connection(store),
+                     "SELECT trend, count(*) FROM run_cell WHERE run_id = ? AND trend IS NOT NULL AND "
+                     "trend != 'no pattern detected' GROUP BY trend"};
     trends.bind(1, run_id);
     while (trends.step()) {
         out.trends[trends.column_text(0)] = trends.column_int(1);
@@ -269,8 +252,8 @@ CellTallies tally_run_cells(Store& store, std::int64_t run_id) {
 }
 
 std::optional<RasterRecord> read_raster(Store& store, std::int64_t run_id, const std::string& name) {
-    Statement st{store.db(), "SELECT columns, rows, origin_x, origin_y, cell_size, data FROM run_raster "
-                             "WHERE run_id = ? AND name = ?"};
+    Statement st{connection(store), "SELECT columns, rows, origin_x, origin_y, cell_size, data FROM run_raster "
+                                    "WHERE run_id = ? AND name = ?"};
     st.bind(1, run_id).bind(2, name);
     if (!st.step()) {
         return std::nullopt;
@@ -292,8 +275,9 @@ std::string run_fingerprint(Store& store, const std::string& params_json, const 
                             const std::string& from, const std::string& to) {
     Sha256 hash;
     hash.update(params_json.data(), params_json.size());
-    Statement st{store.db(), "SELECT p.month, p.force_id, f.sha256 FROM feed_partition p JOIN feed f ON f.id = p.feed_id "
-                             "WHERE p.source = ? AND p.month >= ? AND p.month <= ? ORDER BY p.month, p.force_id"};
+    Statement st{connection(store),
+                 "SELECT p.month, p.force_id, f.sha256 FROM feed_partition p JOIN feed f ON f.id = p.feed_id "
+                 "WHERE p.source = ? AND p.month >= ? AND p.month <= ? ORDER BY p.month, p.force_id"};
     st.bind(1, source).bind(2, from).bind(3, to);
     while (st.step()) {
         const std::string line = "\n" + st.column_text(0) + " " + std::to_string(st.column_int(1)) + " " +
@@ -304,14 +288,14 @@ std::string run_fingerprint(Store& store, const std::string& params_json, const 
 }
 
 std::int64_t run_with_fingerprint(Store& store, const std::string& fingerprint) {
-    Statement st{store.db(), "SELECT max(id) FROM run WHERE fingerprint = ?"};
+    Statement st{connection(store), "SELECT max(id) FROM run WHERE fingerprint = ?"};
     st.bind(1, fingerprint);
     return st.step() && !st.column_is_null(0) ? st.column_int(0) : 0;
 }
 
 PreviousHotspots previous_hotspots(Store& store, const std::string& method, const std::string& categories,
                                    const std::string& source, const std::string& series) {
-    auto& db = store.db();
+    auto& db = connection(store);
     PreviousHotspots out;
     {
         // The latest run of the series that found any hotspot: a run with none (too strict a
@@ -328,12 +312,10 @@ PreviousHotspots previous_hotspots(Store& store, const std::string& method, cons
     if (out.run_id == 0) {
         return out;
     }
-    Statement hs{db, "SELECT code, area_m2, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
-    hs.bind(1, out.run_id);
-    while (hs.step()) {
-        out.codes.push_back(hs.column_text(0));
-        out.areas.push_back(hs.column_double(1));
-        out.wkbs.push_back(hs.column_blob(2));
+    for (auto& h : read_hotspots(store, out.run_id)) {
+        out.codes.push_back(std::move(h.code));
+        out.areas.push_back(h.area_m2);
+        out.wkbs.push_back(std::move(h.wkb));
     }
     Statement codes{db, "SELECT DISTINCT h.code FROM hotspot h JOIN run r ON r.id = h.run_id "
                         "WHERE r.method = ? AND r.categories = ? AND r.source = ?"};

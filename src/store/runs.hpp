@@ -129,23 +129,10 @@ std::int64_t latest_run_id(Store& store, const std::string& method, const std::s
 /// stored. With `force`, only runs restricted to that force. 0 when there is none.
 std::int64_t default_run_id(Store& store, const std::string& method = "", const std::string& force = "");
 
-/// A stored hotspot with its polygon.
+/// A stored hotspot with its polygon and every statistic the run stored for it: what the
+/// layers publish, the bulletin briefs on, the evaluation targets and referrals link to.
 struct StoredHotspot {
     std::int64_t id = 0;
-    std::string code;
-    int rank = 0;
-    std::string name;
-    double area_m2 = 0;
-    double incidents = 0;
-    std::optional<double> expected;
-    std::string wkb;                 // EPSG:27700
-};
-
-/// The hotspots of run `run_id`, by rank.
-std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id);
-
-/// A hotspot with every statistic the run stored for it (what the layers publish).
-struct HotspotStats {
     std::string code;
     int rank = 0;
     std::string name;
@@ -156,7 +143,9 @@ struct HotspotStats {
     std::int64_t cells = 0;          // grid methods: its cells
     std::string wkb;                 // EPSG:27700
 };
-std::vector<HotspotStats> read_hotspot_stats(Store& store, std::int64_t run_id);
+
+/// The hotspots of run `run_id` with their geometry, by rank (the one query for them).
+std::vector<StoredHotspot> read_hotspots(Store& store, std::int64_t run_id);
 
 /// A grid cell of a run (Gi*, KDE) with its statistics and the code of its hotspot ("" when none).
 struct RunCell {

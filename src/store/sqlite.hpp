@@ -16,6 +16,7 @@ struct sqlite3_stmt;
 namespace hotref::store {
 
 class Database;
+class Store;
 
 class Statement {
 public:
@@ -114,6 +115,8 @@ bool writable(const std::string& path);
 class Transaction {
 public:
     explicit Transaction(Database& db);
+    /// On the store's connection (store.hpp).
+    explicit Transaction(Store& store);
     ~Transaction();
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;

@@ -5,7 +5,7 @@
 namespace hotref::store {
 
 hotref::v1::StoreStatus read_status(Store& store, int recent) {
-    auto& db = store.db();
+    auto& db = connection(store);
     hotref::v1::StoreStatus s;
     s.set_path(store.path());
     s.set_schema_version(static_cast<std::int32_t>(
@@ -108,8 +108,8 @@ GROUP BY r.feed_id, r.code ORDER BY f.name, r.code)SQL"};
 }
 
 std::vector<RejectLine> first_rejects(Store& store, std::int64_t limit) {
-    Statement st{store.db(), "SELECT f.name, r.line, coalesce(r.field, ''), r.code, r.reason "
-                             "FROM reject r JOIN feed f ON f.id = r.feed_id ORDER BY r.feed_id, r.line LIMIT ?"};
+    Statement st{connection(store), "SELECT f.name, r.line, coalesce(r.field, ''), r.code, r.reason "
+                                    "FROM reject r JOIN feed f ON f.id = r.feed_id ORDER BY r.feed_id, r.line LIMIT ?"};
     st.bind(1, limit);
     std::vector<RejectLine> out;
     while (st.step()) {
@@ -119,11 +119,22 @@ std::vector<RejectLine> first_rejects(Store& store, std::int64_t limit) {
 }
 
 std::int64_t count_rejects(Store& store) {
-    return store.db().query_int("SELECT count(*) FROM reject");
+    return connection(store).query_int("SELECT count(*) FROM reject");
 }
 
 std::int64_t count_referrals(Store& store) {
-    return store.db().query_int("SELECT count(*) FROM referral");
+    return connection(store).query_int("SELECT count(*) FROM referral");
+}
+
+std::string change_key(const std::string& path) {
+    Database db{path, OpenMode::read_only};
+    Statement st{db, "SELECT (SELECT coalesce(max(id), 0) FROM run) || '/' || "
+                     "(SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM referral) || '/' || "
+                     "(SELECT count(*) FROM referral_link) || '/' || "
+                     "(SELECT coalesce(max(id), 0) FROM evaluation) || '/' || "
+                     "(SELECT coalesce(max(id), 0) FROM feed)"};
+    st.step();
+    return st.column_text(0);
 }
 
 } // namespace hotref::store

@@ -28,4 +28,9 @@ std::int64_t count_rejects(Store& store);
 /// How many referrals the store holds.
 std::int64_t count_referrals(Store& store);
 
+/// A short text that changes whenever a run, referral, link, evaluation or feed is added
+/// or a referral updated: opens the store at `path` read-only on its own connection, so
+/// it sees what other processes committed. For the service's republishing.
+std::string change_key(const std::string& path);
+
 } // namespace hotref::store

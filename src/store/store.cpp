@@ -597,23 +597,25 @@ std::string disclosure_secret(Store& store) {
         }
         return key;
     }
-    Statement st{store.db(), "SELECT value FROM meta WHERE key = 'disclosure_secret'"};
+    Statement st{connection(store), "SELECT value FROM meta WHERE key = 'disclosure_secret'"};
     if (!st.step() || st.column_text(0).size() < 32) {
-        throw StoreError(store.db().path() + ": the store has no disclosure key (meta.disclosure_secret); "
-                         "open it once with this hotref to migrate it");
+        throw StoreError(connection(store).path() + ": the store has no disclosure key (meta.disclosure_secret); "
+                                                    "open it once with this hotref to migrate it");
     }
     return st.column_text(0);
 }
 
 bool run_has_referral_links(Store& store, std::int64_t run_id) {
-    auto& db = store.db();
-    if (db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'referral_link'") == 0) {
-        return false;
-    }
-    Statement st{db, "SELECT count(*) FROM referral_link WHERE run_id = ?"};
+    Statement st{connection(store), "SELECT count(*) FROM referral_link WHERE run_id = ?"};
     st.bind(1, run_id);
     return st.step() && st.column_int(0) > 0;
 }
+
+void Store::ping() {
+    (void)m_db.query_int("SELECT count(*) FROM meta");
+}
+
+Transaction::Transaction(Store& store) : Transaction(store.m_db) {}
 
 void Store::erase_free_space() {
     // VACUUM rebuilds the file without free pages or free space in pages; in WAL mode it
@@ -830,7 +832,7 @@ void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {
 }
 
 LocationBatch::LocationBatch(Store& store) : m_store(store) {
-    auto& db = store.db();
+    auto& db = connection(store);
     Statement last{db, "SELECT coalesce(max(id), 0) FROM location"};
     m_last_id = last.step() ? last.column_int(0) : 0;
     std::vector<std::string> names;
@@ -853,7 +855,7 @@ void LocationBatch::finish() {
     if (m_finished) {
         return;
     }
-    auto& db = m_store.db();
+    auto& db = connection(m_store);
     Statement index{db, "INSERT INTO idx_location_geom (pkid, xmin, xmax, ymin, ymax) "
                         "SELECT id, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM location "
                         "WHERE id > ? AND geom IS NOT NULL"};
@@ -869,7 +871,7 @@ void LocationBatch::finish() {
 }
 
 bool location_index_consistent(Store& store) {
-    Statement check{store.db(), "SELECT CheckSpatialIndex('location', 'geom')"};
+    Statement check{connection(store), "SELECT CheckSpatialIndex('location', 'geom')"};
     return check.step() && check.column_int(0) == 1;
 }
 

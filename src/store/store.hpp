@@ -81,8 +81,13 @@ public:
     /// A writer on a read-only store fails with a message that says so.
     Store(const std::string& path, OpenMode mode);
 
-    [[nodiscard]] Database& db() noexcept { return m_db; }
     [[nodiscard]] const std::string& path() const noexcept { return m_db.path(); }
+
+    /// Asks the store a trivial question; throws StoreError when it cannot answer (readiness).
+    void ping();
+    /// While set, a long statement asks `stop` now and then and fails ("interrupted") once it
+    /// says true, so the transaction around it rolls back; an empty function clears it.
+    void set_interrupt(std::function<bool()> stop) { m_db.set_interrupt(std::move(stop)); }
 
     // --- lookup tables (cached) ---
     std::int64_t force_id(const std::string& name);
@@ -131,6 +136,8 @@ public:
     void erase_free_space();
 
 private:
+    friend class Transaction;
+    friend Database& connection(Store& store) noexcept;
     void create_schema();
     static void bind_incident(Statement& st, int base, const IncidentRow& row);
     void migrate();
@@ -155,6 +162,13 @@ private:
     std::unordered_map<std::string, std::int64_t> m_categories;
     std::vector<std::string> m_new_categories;
 };
+
+/// The store's SQLite connection: for the repositories of src/store and for the tests
+/// only. Everything else asks a repository function (docs/store.md#repositories);
+/// tests/store/test_boundary.cpp fails when a file of src/ outside src/store uses it.
+inline Database& connection(Store& store) noexcept {
+    return store.m_db;
+}
 
 /// Bulk insertion of locations inside one open Transaction (the ingest of a file).
 ///

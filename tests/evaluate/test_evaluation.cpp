@@ -60,11 +60,11 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
     // Target, buffers and control never hold more than all the ASB incidents of the year in the area.
     const auto& s = e.areas.front();
     CHECK(s.target.before + s.target.after + s.buffer.before + s.buffer.after + s.control.before + s.control.after <=
-          store.db().query_int("SELECT sum(n) FROM incident_v WHERE category = 'Anti-social behaviour'"));
+          connection(store).query_int("SELECT sum(n) FROM incident_v WHERE category = 'Anti-social behaviour'"));
     CHECK(s.monthly_target.size() == 12);
     // Stored and written.
-    CHECK(store.db().query_int("SELECT count(*) FROM evaluation_area WHERE evaluation_id = " +
-                               std::to_string(e.evaluation_id)) == static_cast<std::int64_t>(e.areas.size()));
+    CHECK(connection(store).query_int("SELECT count(*) FROM evaluation_area WHERE evaluation_id = " +
+                                      std::to_string(e.evaluation_id)) == static_cast<std::int64_t>(e.areas.size()));
     CHECK(e.pai_after > 1);
     // The files are written from what disclosure control publishes.
     const auto published = hotref::publish::disclose_evaluation(e, hotref::publish::Profile::published, {},
@@ -134,7 +134,7 @@ TEST_CASE("evaluate: each hotspot from the month it was first targeted (its firs
     CHECK(std::any_of(e.warnings.begin(), e.warnings.end(),
                       [](const std::string& w) { return w.find("no referral linked to them") != std::string::npos; }));
     // Without any referral the evaluation says what to do.
-    store.db().exec("DELETE FROM referral_link");
+    connection(store).exec("DELETE FROM referral_link");
     CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(store, opt), doctest::Contains("link referrals first"),
                          hotref::Error);
 }
@@ -199,9 +199,9 @@ struct LocationMonth {
 };
 std::vector<LocationMonth> asb_by_location_month(hotref::store::Store& store, const std::string& from,
                                                  const std::string& to) {
-    hotref::store::Statement st{store.db(), "SELECT easting, northing, month, sum(n) FROM incident_v "
-                                            "WHERE category = 'Anti-social behaviour' AND month BETWEEN ? AND ? "
-                                            "GROUP BY location_id, month"};
+    hotref::store::Statement st{connection(store), "SELECT easting, northing, month, sum(n) FROM incident_v "
+                                                   "WHERE category = 'Anti-social behaviour' AND month BETWEEN ? AND ? "
+                                                   "GROUP BY location_id, month"};
     st.bind(1, from).bind(2, to);
     std::vector<LocationMonth> out;
     while (st.step()) {
@@ -309,9 +309,9 @@ TEST_CASE("evaluate: overlapping buffer rings counted as published (an OGR recou
     CHECK(scheme.buffer.before + scheme.buffer.after < ring_sum);
     // And the stored measures are the recounted ones.
     const auto& top = e.areas[1];
-    hotref::store::Statement st{store.db(), "SELECT json_extract(measures, '$.buffer_before'), "
-                                            "json_extract(measures, '$.buffer_after') FROM evaluation_area "
-                                            "WHERE evaluation_id = ? AND code = ?"};
+    hotref::store::Statement st{connection(store), "SELECT json_extract(measures, '$.buffer_before'), "
+                                                   "json_extract(measures, '$.buffer_after') FROM evaluation_area "
+                                                   "WHERE evaluation_id = ? AND code = ?"};
     st.bind(1, e.evaluation_id).bind(2, top.code);
     REQUIRE(st.step());
     const auto& top_ring = ring_month[top.code];
@@ -348,13 +348,14 @@ TEST_CASE("evaluate: capture against area, charted, equals a recount from the st
     // the incidents in them from SQL.
     std::vector<OgrArea> hotspots;
     {
-        hotref::store::Statement st{store.db(), "SELECT code, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
+        hotref::store::Statement st{connection(store),
+                                    "SELECT code, AsBinary(geom) FROM hotspot WHERE run_id = ? ORDER BY rank"};
         st.bind(1, run.run_id);
         while (st.step()) {
             hotspots.push_back(ogr_from_wkb(st.column_text(0), st.column_blob(1)));
         }
     }
-    hotref::store::Statement st{store.db(), "SELECT AsBinary(area_geom) FROM run WHERE id = ?"};
+    hotref::store::Statement st{connection(store), "SELECT AsBinary(area_geom) FROM run WHERE id = ?"};
     st.bind(1, run.run_id);
     REQUIRE(st.step());
     const auto study = ogr_from_wkb("study area", st.column_blob(0));
@@ -431,7 +432,7 @@ TEST_CASE("evaluate: without --run, the latest patrol run, else the latest Gi* r
     // A stand-in patrol run (the Gi* run's rows under method 'patrol'), then a newer Gi* run:
     // the patrol run is still the one evaluated.
     auto copy_run = [&](const std::string& method) {
-        auto& db = store.db();
+        auto& db = connection(store);
         hotref::store::Statement run{db, "INSERT INTO run (method, params, period_from, period_to, categories, source, "
                                          "area, incidents, incidents_outside, locations, hotspots, fingerprint, "
                                          "software, created_at, seconds, area_geom) SELECT ?, params, period_from, "

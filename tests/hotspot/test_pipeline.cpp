@@ -27,7 +27,7 @@ TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consis
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
     opt.cell_size = 250;
     const auto s = run_hotspots(store, opt);
-    auto& db = store.db();
+    auto& db = connection(store);
     // Every ASB incident stored in the force area is counted once.
     CHECK(s.incidents == db.query_int("SELECT sum(n) FROM incident_v WHERE category = 'Anti-social behaviour'"));
     CHECK(s.period_from == "2025-01");
@@ -141,7 +141,7 @@ TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     t::ingest_geodata(store);
-    auto& db = store.db();
+    auto& db = connection(store);
 
     HotspotOptions kde;
     kde.method = "kde";
@@ -225,7 +225,7 @@ TEST_CASE("hotspots: monthly trends on the real data") {
     opt.trends = true;
     const auto s = run_hotspots(store, opt);
     CHECK(s.trend_months == 12);
-    auto& db = store.db();
+    auto& db = connection(store);
     CHECK(db.query_int("SELECT count(*) FROM run_cell WHERE trend IS NULL OR trend_class IS NULL") == 0);
     CHECK(db.query_int("SELECT count(*) FROM run_cell WHERE mk_p < 0 OR mk_p > 1") == 0);
     for (const auto& h : s.hotspots) {
@@ -334,7 +334,7 @@ TEST_CASE("hotspots: patrol on the real Derbyshire data: K hotspots within the c
     opt.from = "2025-01";
     opt.to = "2025-09";
     const auto s = run_hotspots(store, opt);
-    auto& db = store.db();
+    auto& db = connection(store);
     REQUIRE(s.hotspots.size() == 20);
     const auto rid = std::to_string(s.run_id);
     CHECK(db.query_int("SELECT count(*) FROM hotspot WHERE run_id = " + rid + " AND ST_IsValid(geom) AND "
@@ -437,8 +437,8 @@ TEST_CASE("hotspots: Gi* hotspots larger than the cap are reported, and --max-ar
     // The pieces hold the incidents of the hotspots they came from, no more.
     CHECK(total_split <= total_whole + 1e-9);
     CHECK(total_split > 0.8 * total_whole);
-    CHECK(store.db().query_int("SELECT count(*) FROM hotspot WHERE run_id = " + std::to_string(split.run_id) +
-                               " AND ST_IsValid(geom)") == static_cast<std::int64_t>(split.hotspots.size()));
+    CHECK(connection(store).query_int("SELECT count(*) FROM hotspot WHERE run_id = " + std::to_string(split.run_id) +
+                                      " AND ST_IsValid(geom)") == static_cast<std::int64_t>(split.hotspots.size()));
 }
 
 TEST_CASE("hotspots: without --area the study area is the force's districts, and stray points far away change nothing") {

@@ -48,7 +48,7 @@ hotref::ingest::FileReport ingest_path(hotref::store::Store& store, const std::s
 }
 
 std::int64_t stored_rows(hotref::store::Store& store) {
-    return store.db().query_int("SELECT coalesce(sum(n), 0) FROM incident");
+    return connection(store).query_int("SELECT coalesce(sum(n), 0) FROM incident");
 }
 
 // A real Derbyshire month as plain text (through GDAL's gzip reader).
@@ -77,7 +77,7 @@ TEST_CASE("hostile: a cut or damaged .gz fails whole and leaves the stored month
     const std::string good = t::geodata("police-uk/derbyshire-2025/2025-01-derbyshire-street.csv.gz");
     REQUIRE(ingest_path(store, good).status == "stored");
     const auto before = stored_rows(store);
-    const auto feeds = store.db().query_int("SELECT count(*) FROM feed_partition");
+    const auto feeds = connection(store).query_int("SELECT count(*) FROM feed_partition");
     REQUIRE(before > 5000);
     const std::string bytes = t::read_file(good);
     // The first 200 kB only: zlib stops short ("unexpected end of file").
@@ -97,8 +97,8 @@ TEST_CASE("hostile: a cut or damaged .gz fails whole and leaves the stored month
     r = ingest_path(store, cut);
     CHECK(r.status == "failed");
     CHECK(stored_rows(store) == before);
-    CHECK(store.db().query_int("SELECT count(*) FROM feed_partition") == feeds);
-    CHECK(store.db().query_int("PRAGMA integrity_check = 1") == 0);  // "ok" reads as 0
+    CHECK(connection(store).query_int("SELECT count(*) FROM feed_partition") == feeds);
+    CHECK(connection(store).query_int("PRAGMA integrity_check = 1") == 0); // "ok" reads as 0
 }
 
 TEST_CASE("hostile: a zip whose member is damaged stores nothing from it") {
@@ -116,7 +116,7 @@ TEST_CASE("hostile: a zip whose member is damaged stores nothing from it") {
     t::write_file(path, zip);
     const auto r = ingest_path(store, path);
     CHECK(r.status == "failed");
-    CHECK(store.db().query_int("SELECT count(*) FROM feed_partition WHERE month = '2025-01'") == 0);
+    CHECK(connection(store).query_int("SELECT count(*) FROM feed_partition WHERE month = '2025-01'") == 0);
 }
 
 TEST_CASE("hostile: deeply nested or out-of-range police.uk JSON is refused with the file named, no crash") {
@@ -214,9 +214,10 @@ TEST_CASE("hostile: Windows-1252 text is refused with line and byte, or read as 
     options.encoding = hotref::ingest::Encoding::windows1252;
     r = ingest_path(store, path, options);
     REQUIRE(r.status == "stored");
-    CHECK(store.db().query_int("SELECT count(*) FROM location WHERE street = 'On or near Caf\xC3\xA9 Street'") == 1);
-    CHECK(store.db().query_int("SELECT count(*) FROM location WHERE street LIKE '%Caf_ Street' AND "
-                               "street <> 'On or near Caf\xC3\xA9 Street'") == 0);
+    CHECK(connection(store).query_int("SELECT count(*) FROM location WHERE street = 'On or near Caf\xC3\xA9 Street'") ==
+          1);
+    CHECK(connection(store).query_int("SELECT count(*) FROM location WHERE street LIKE '%Caf_ Street' AND "
+                                      "street <> 'On or near Caf\xC3\xA9 Street'") == 0);
 }
 
 TEST_CASE("hostile: every byte of Windows-1252 becomes well-formed UTF-8, and the validator is exact") {
@@ -401,8 +402,9 @@ TEST_CASE("hostile: a stray quote costs its own line at most, never the lines af
     CHECK(r.rows_stored == base.rows_stored - 1);
     CHECK(r.rows_rejected == base.rows_rejected + 1);
     CHECK(r.rejects_by_code.at("unbalanced_quote") == 1);
-    CHECK(store.db().query_int("SELECT count(*) FROM reject WHERE code = 'unbalanced_quote' AND line = 100") == 1);
-    CHECK(store.db().query_int("SELECT count(*) FROM location WHERE street LIKE 'On or near _\"%'") == 1);
+    CHECK(connection(store).query_int("SELECT count(*) FROM reject WHERE code = 'unbalanced_quote' AND line = 100") ==
+          1);
+    CHECK(connection(store).query_int("SELECT count(*) FROM location WHERE street LIKE 'On or near _\"%'") == 1);
 }
 
 TEST_CASE("hostile: in a force export (fields may hold line breaks) a quote inside a field is literal") {
@@ -425,7 +427,7 @@ TEST_CASE("hostile: text that reached the store before encodings were checked is
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     t::ingest_geodata(store);
     // As an older hotref stored a Windows-1252 export: a raw 0xE9 byte in every street.
-    store.db().exec("UPDATE location SET street = 'On or near Caf' || CAST(X'E9' AS TEXT) || ' Street'");
+    connection(store).exec("UPDATE location SET street = 'On or near Caf' || CAST(X'E9' AS TEXT) || ' Street'");
     auto hs = t::force_area_gistar(250);
     const auto run = hotref::hotspot::run_hotspots(store, hs);
     REQUIRE_FALSE(run.hotspots.empty());
@@ -449,7 +451,7 @@ TEST_CASE("hostile: text that reached the store before encodings were checked is
 TEST_CASE("ingest: new locations are indexed in bulk; index and triggers are whole after a stored and a failed file") {
     t::TempDir tmp;
     hotref::store::Store store{tmp.file("s.sqlite"), true};
-    auto& db = store.db();
+    auto& db = connection(store);
     const auto trigger_sql = [&] {
         hotref::store::Statement st{db, "SELECT name || ':' || sql FROM sqlite_master WHERE type = 'trigger' AND "
                                         "tbl_name = 'location' ORDER BY name"};

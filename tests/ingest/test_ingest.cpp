@@ -35,10 +35,10 @@ FileReport ingest_one(Store& store, const std::string& path, IngestOptions optio
 // One line per stored source row (expanded by n), sorted: the store's content
 // as an analyst would read it, independent of ids and storage order.
 std::vector<std::string> dump(Store& store) {
-    Statement st{store.db(), "SELECT month, source, force, falls_within, category, coalesce(outcome, ''), "
-                             "coalesce(crime_id, ''), coalesce(occurred_at, ''), coalesce(nsir, ''), "
-                             "coalesce(reference, ''), coalesce(street, ''), coalesce(lsoa_code, ''), "
-                             "printf('%.6f %.6f %.1f %.1f', lon, lat, easting, northing), n FROM incident_v"};
+    Statement st{connection(store), "SELECT month, source, force, falls_within, category, coalesce(outcome, ''), "
+                                    "coalesce(crime_id, ''), coalesce(occurred_at, ''), coalesce(nsir, ''), "
+                                    "coalesce(reference, ''), coalesce(street, ''), coalesce(lsoa_code, ''), "
+                                    "printf('%.6f %.6f %.1f %.1f', lon, lat, easting, northing), n FROM incident_v"};
     std::vector<std::string> out;
     while (st.step()) {
         std::string line;
@@ -54,7 +54,7 @@ std::vector<std::string> dump(Store& store) {
 }
 
 std::int64_t count(Store& store, const std::string& sql) {
-    return store.db().query_int(sql);
+    return connection(store).query_int(sql);
 }
 
 } // namespace
@@ -75,8 +75,8 @@ TEST_CASE("ingest: a data.police.uk street CSV keeps every field, one location p
     CHECK(count(store, "SELECT n FROM incident_v WHERE street = 'On or near Prospect Street'") == 2);
     CHECK(count(store, "SELECT count(*) FROM location") == 4);
     // Crime ID, outcome, LSOA and the quoted location with a comma and doubled quotes.
-    Statement st{store.db(), "SELECT crime_id, outcome, street, lsoa_code, lsoa_name FROM incident_v "
-                             "WHERE crime_id LIKE 'bd1b%'"};
+    Statement st{connection(store), "SELECT crime_id, outcome, street, lsoa_code, lsoa_name FROM incident_v "
+                                    "WHERE crime_id LIKE 'bd1b%'"};
     REQUIRE(st.step());
     CHECK(st.column_text(0) == "bd1b7c3f31f2372f2e76aa3ce16c43368d1065ec730f27ed251defebbf81699f");
     CHECK(st.column_text(1) == "Investigation complete; no suspect identified");
@@ -144,7 +144,7 @@ TEST_CASE("ingest: malformed rows are rejected with line and reason, the rest is
     CHECK(r.rows_read == 8);
     CHECK(r.rows_stored == 2);
     CHECK(r.rows_rejected == 6);
-    Statement st{store.db(), "SELECT line, coalesce(field, ''), code, reason FROM reject ORDER BY line"};
+    Statement st{connection(store), "SELECT line, coalesce(field, ''), code, reason FROM reject ORDER BY line"};
     std::vector<std::string> got;
     while (st.step()) {
         got.push_back(std::to_string(st.column_int(0)) + " " + st.column_text(1) + " " + st.column_text(2) + " " +
@@ -215,7 +215,8 @@ TEST_CASE("ingest: police.uk API JSON") {
                        "outcome = 'Unable to prosecute suspect' AND crime_id LIKE 'f30cc30e%'") == 1);
     CHECK(count(store, "SELECT count(*) FROM incident_v WHERE category = 'Anti-social behaviour' AND "
                        "street = 'On or near Prospect Street' AND crime_id IS NULL") == 1);
-    Statement st{store.db(), "SELECT line || ' ' || field || ' ' || code || ' ' || reason FROM reject ORDER BY line"};
+    Statement st{connection(store),
+                 "SELECT line || ' ' || field || ' ' || code || ' ' || reason FROM reject ORDER BY line"};
     REQUIRE(st.step());
     CHECK(st.column_text(0) == "3 location.latitude bad_number latitude 'not-a-number' is not a number");
     REQUIRE(st.step());
@@ -245,8 +246,8 @@ TEST_CASE("ingest: a force export with a column mapping keeps times, NSIR qualif
     CHECK(r.rows_rejected == 3);
     CHECK(r.partitions == std::vector<std::string>{"force-export | Derbyshire Constabulary | 2025-01",
                                                    "force-export | Derbyshire Constabulary | 2025-02"});
-    Statement st{store.db(), "SELECT reference, occurred_at, category, coalesce(nsir, ''), street, "
-                             "printf('%.0f %.0f', easting, northing) FROM incident_v ORDER BY reference"};
+    Statement st{connection(store), "SELECT reference, occurred_at, category, coalesce(nsir, ''), street, "
+                                    "printf('%.0f %.0f', easting, northing) FROM incident_v ORDER BY reference"};
     std::vector<std::string> rows;
     while (st.step()) {
         rows.push_back(st.column_text(0) + " " + st.column_text(1) + " " + st.column_text(2) + " " +
@@ -259,7 +260,8 @@ TEST_CASE("ingest: a force export with a column mapping keeps times, NSIR qualif
         "DC-2025-000107 2025-02-15 Anti-social behaviour environmental Victoria Street 435300 335800",
     };
     CHECK(rows == expected);
-    Statement rj{store.db(), "SELECT line || ' ' || field || ' ' || code || ' ' || reason FROM reject ORDER BY line"};
+    Statement rj{connection(store),
+                 "SELECT line || ' ' || field || ' ' || code || ' ' || reason FROM reject ORDER BY line"};
     std::vector<std::string> rejects;
     while (rj.step()) {
         rejects.push_back(rj.column_text(0));
@@ -338,8 +340,8 @@ TEST_CASE("store: readers keep working while an ingest transaction is open (WAL)
     Store writer{path, true};
     ingest_one(writer, t::data("policeuk/2025-01-small-street.csv"));
     Store reader{path, false};
-    hotref::store::Transaction tx{writer.db()};
-    writer.db().exec("DELETE FROM incident");
+    hotref::store::Transaction tx{connection(writer)};
+    connection(writer).exec("DELETE FROM incident");
     // The reader is not blocked and sees the last committed state.
-    CHECK(reader.db().query_int("SELECT sum(n) FROM incident") == 5);
+    CHECK(connection(reader).query_int("SELECT sum(n) FROM incident") == 5);
 }

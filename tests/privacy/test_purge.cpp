@@ -92,7 +92,7 @@ std::string store_bytes(const std::string& path) {
 }
 
 void set(hotref::store::Store& store, const std::map<std::string, std::string>& fields) {
-    hotref::store::Transaction tx{store.db()};
+    hotref::store::Transaction tx{connection(store)};
     Registry{store, options()}.upsert(fields);
     tx.commit();
 }
@@ -116,7 +116,7 @@ TEST_CASE("purge: nothing of a purged referral stays in the store file or its WA
                 {"outcome", "refused"},
                 {"outcome_at", "2024-01-20T09:00"},
                 {"escalation", "Wombat summons, officer PC 1234"}});
-    auto& db = store.db();
+    auto& db = connection(store);
     REQUIRE(db.query_int("SELECT count(*) FROM referral_audit WHERE old_value LIKE '%Zebracorn%'") == 1);
     // What the test looks for is there before the purge.
     {
@@ -197,11 +197,12 @@ TEST_CASE("purge: a referral purged by an older hotref loses its audit values an
         REQUIRE(hotref::referral::import_csv(store, tmp.file("referrals.csv"), options(), false).committed);
         set(store, {{"reference", "IJ-2024-0001"}, {"needs", "Zebracorn second assessment"}});
         // What hotref before this change did: the referral row only.
-        store.db().exec("UPDATE referral SET person_key = 'purged', needs = NULL, easting = NULL, northing = NULL, "
-                        "escalation = NULL, provider = NULL WHERE reference = 'IJ-2024-0001'");
+        connection(store).exec(
+            "UPDATE referral SET person_key = 'purged', needs = NULL, easting = NULL, northing = NULL, "
+            "escalation = NULL, provider = NULL WHERE reference = 'IJ-2024-0001'");
         CHECK(hotref::referral::purge_personal_data(store, 12, "2025-06-01", "records officer") == 0);
-        CHECK(store.db().query_int("SELECT count(*) FROM referral_incident WHERE incident_ref = 'INC-PLOVER-0001'") ==
-              0);
+        CHECK(connection(store).query_int(
+                  "SELECT count(*) FROM referral_incident WHERE incident_ref = 'INC-PLOVER-0001'") == 0);
     }
     const auto after = store_bytes(path);
     for (const char* s : {"Zebracorn", "INC-PLOVER"}) {

@@ -227,7 +227,7 @@ std::string with_commas(long long v) {
 // ASB incidents (sum of n) of a month at locations the hotspot of `rank` covers: SQL, not hotref's code.
 long long hotspot_month_count(hotref::store::Store& store, std::int64_t run, int rank, const std::string& month) {
     hotref::store::Statement st{
-        store.db(),
+        connection(store),
         "SELECT coalesce(sum(i.n), 0) FROM hotspot h, incident i JOIN feed_partition p ON p.id = i.partition_id "
         "JOIN location l ON l.id = i.location_id JOIN category c ON c.id = i.category_id "
         "WHERE h.run_id = ? AND h.rank = ? AND p.month = ? AND c.is_asb = 1 AND ST_Covers(h.geom, l.geom)"};
@@ -358,7 +358,7 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     // What the planner reads: the top hotspot's name and its December count, from SQL on the store.
     std::string name, code;
     {
-        hotref::store::Statement st{store.db(), "SELECT name, code FROM hotspot WHERE run_id = ? AND rank = 1"};
+        hotref::store::Statement st{connection(store), "SELECT name, code FROM hotspot WHERE run_id = ? AND rank = 1"};
         st.bind(1, run.run_id);
         REQUIRE(st.step());
         name = st.column_text(0);
@@ -587,7 +587,7 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     CHECK(t::contains(html, "class=\"win\""));
 
     // A hotspot without a name is named after its busiest place (here Albert Street, 3 incidents at one point).
-    store.db().exec("UPDATE hotspot SET name = NULL WHERE run_id = " + std::to_string(run.run_id));
+    connection(store).exec("UPDATE hotspot SET name = NULL WHERE run_id = " + std::to_string(run.run_id));
     {
         const auto unnamed = pdf_text(write_bulletin(store, opt).pdf, true);
         bool named = false;
@@ -971,7 +971,8 @@ TEST_CASE("bulletin: a hotspot's total for the run is the figure the layers publ
         CHECK(p.run_total == layers[p.code]);
         std::int64_t truth = 0;
         {
-            hotref::store::Statement st{store.db(), "SELECT incidents FROM hotspot WHERE run_id = ? AND code = ?"};
+            hotref::store::Statement st{connection(store),
+                                        "SELECT incidents FROM hotspot WHERE run_id = ? AND code = ?"};
             st.bind(1, run.run_id).bind(2, p.code);
             REQUIRE(st.step());
             truth = st.column_int(0);

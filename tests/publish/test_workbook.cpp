@@ -104,8 +104,8 @@ int ogr_district_of(const std::vector<OgrPolygon>& districts, double x, double y
 // ASB incidents of `month` per district, straight from the store's incident view.
 std::vector<double> count_month(hotref::store::Store& store, const std::vector<OgrPolygon>& districts,
                                 const std::string& month) {
-    hotref::store::Statement st{store.db(), "SELECT easting, northing, sum(n) FROM incident_v WHERE category = "
-                                            "'Anti-social behaviour' AND month = ? GROUP BY location_id"};
+    hotref::store::Statement st{connection(store), "SELECT easting, northing, sum(n) FROM incident_v WHERE category = "
+                                                   "'Anti-social behaviour' AND month = ? GROUP BY location_id"};
     st.bind(1, month);
     std::vector<double> out(districts.size(), 0.0);
     while (st.step()) {
@@ -131,7 +131,7 @@ TEST_CASE("bulletin: the district table against an OGR point-in-polygon count of
     // Each hotspot in the district holding its PointOnSurface (OGR).
     std::vector<int> hotspots(districts.size(), 0);
     {
-        hotref::store::Statement st{store.db(), "SELECT AsBinary(geom) FROM hotspot WHERE run_id = ?"};
+        hotref::store::Statement st{connection(store), "SELECT AsBinary(geom) FROM hotspot WHERE run_id = ?"};
         st.bind(1, run.run_id);
         while (st.step()) {
             const auto wkb = st.column_blob(0);

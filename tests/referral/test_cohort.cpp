@@ -35,7 +35,7 @@ rf::RegistryOptions options() {
 void referral(hotref::store::Store& store, const std::string& ref, const std::string& created, const std::string& offence,
               const std::string& age, const std::string& fte, const std::string& person, const std::string& reoffence) {
     rf::Registry reg{store, options()};
-    hotref::store::Transaction tx{store.db()};
+    hotref::store::Transaction tx{store};
     std::map<std::string, std::string> f{{"reference", ref},  {"created_at", created}, {"offence", offence},
                                          {"disposal", "community-resolution"}, {"age_band", age},
                                          {"first_time_entrant", fte}, {"person_id", person}};
@@ -71,19 +71,19 @@ TEST_CASE("cohort: the template imports, a second import changes nothing, the pe
     const auto again = rf::import_cohort_csv(store, tmp.file("template.csv"), secret);
     CHECK(again.unchanged == 2);
     CHECK(again.created == 0);
-    const auto rows = hotref::store::read_cohort(store.db());
+    const auto rows = hotref::store::read_cohort(store);
     REQUIRE(rows.size() == 2);
     CHECK(rows[0].route == "caution");
     CHECK(rows[0].person_key == hotref::hmac_sha256_hex(secret, "FORCE-PERSON-ID-456"));
     CHECK(rows[1].disposal_date == "2025-03-12"); // 12/03/2025, day first
     CHECK(rows[1].reoffence_date == "2025-09-30");
-    CHECK(store.db().query_int("SELECT count(*) FROM comparison_cohort WHERE person_key LIKE '%PERSON-ID%'") == 0);
+    CHECK(hotref::store::connection(store).query_int("SELECT count(*) FROM comparison_cohort WHERE person_key LIKE '%PERSON-ID%'") == 0);
     // A changed outcome of a known row updates it.
     t::write_file(tmp.file("update.csv"), "route,person_id,offence,disposal_date,age_band,first_time_entrant,reoffence_date\n"
                                           "caution,FORCE-PERSON-ID-456,shop-theft,2025-03-04,adult,yes,2025-05-01\n");
     const auto upd = rf::import_cohort_csv(store, tmp.file("update.csv"), secret);
     CHECK(upd.updated == 1);
-    CHECK(hotref::store::read_cohort(store.db())[0].reoffence_date == "2025-05-01");
+    CHECK(hotref::store::read_cohort(store)[0].reoffence_date == "2025-05-01");
 }
 
 TEST_CASE("cohort: a bad file stores nothing and names line, column and reason of every problem") {
@@ -93,7 +93,7 @@ TEST_CASE("cohort: a bad file stores nothing and names line, column and reason o
     CHECK_FALSE(r.committed);
     CHECK(r.rows == 5);
     CHECK(r.rows_rejected() == 4);
-    CHECK(store.db().query_int("SELECT count(*) FROM comparison_cohort") == 0);
+    CHECK(hotref::store::connection(store).query_int("SELECT count(*) FROM comparison_cohort") == 0);
     auto has = [&](std::int64_t line, const std::string& field, int column, const std::string& reason) {
         for (const auto& e : r.errors) {
             if (e.line == line && e.field == field && e.column == column && contains(e.reason, reason)) {
@@ -128,8 +128,8 @@ TEST_CASE("cohort: retention removes the person keys of old rows, and an import 
     // 24 months before 2027-04-30: rows disposed of before 2025-04-30 (three of the five).
     CHECK(rf::purge_cohort(store, 24, "2027-04-30") == 3);
     CHECK(rf::purge_cohort(store, 24, "2027-04-30") == 0);
-    CHECK(store.db().query_int("SELECT count(*) FROM comparison_cohort WHERE person_key LIKE 'purged:%'") == 3);
-    CHECK(store.db().query_int("SELECT count(*) FROM comparison_cohort WHERE reoffence_date IS NOT NULL") == 3);
+    CHECK(hotref::store::connection(store).query_int("SELECT count(*) FROM comparison_cohort WHERE person_key LIKE 'purged:%'") == 3);
+    CHECK(hotref::store::connection(store).query_int("SELECT count(*) FROM comparison_cohort WHERE reoffence_date IS NOT NULL") == 3);
     const auto again = rf::import_cohort_csv(store, t::data("cohort/good.csv"), secret);
     CHECK_FALSE(again.committed);
     CHECK(again.rows_rejected() == 3);

@@ -37,7 +37,7 @@ struct Setter {
     Registry reg{store, options()};
     std::string operator()(std::map<std::string, std::string> fields) {
         try {
-            hotref::store::Transaction tx{store.db()};
+            hotref::store::Transaction tx{connection(store)};
             const auto what = reg.upsert(fields);
             tx.commit();
             return what;
@@ -105,16 +105,16 @@ TEST_CASE("referral facts: recorded, refused where the lifecycle says no, and au
     CHECK(r.survey() == "answered");
     CHECK(r.onward.size() == 2);
     CHECK(r.onward[1].date == "2025-03-09");
-    CHECK(store.db().query_int("SELECT count(*) FROM referral_onward WHERE referral_id = " +
-                               std::to_string(reg.find(one)->id)) == 2);
+    CHECK(connection(store).query_int("SELECT count(*) FROM referral_onward WHERE referral_id = " +
+                                      std::to_string(reg.find(one)->id)) == 2);
     // Consent withdrawn: the answers go, and the survey is recorded as not consented.
     CHECK(set({{"reference", one}, {"consent_evaluation", "no"}}) == "updated");
     r = reg.find(one)->r;
     CHECK(r.survey() == "not consented");
     CHECK_FALSE(r.learnt_about_impact.has_value());
     CHECK(r.survey_comment.empty());
-    CHECK(store.db().query_int("SELECT count(*) FROM referral WHERE reference = 'IJ-2025-0001' AND "
-                               "survey = 'not consented' AND survey_comment IS NULL") == 1);
+    CHECK(connection(store).query_int("SELECT count(*) FROM referral WHERE reference = 'IJ-2025-0001' AND "
+                                      "survey = 'not consented' AND survey_comment IS NULL") == 1);
     // The audit: each change of a field, old and new, as for the existing fields.
     std::map<std::string, std::vector<std::string>> by_field;
     for (const auto& a : reg.audit(reg.find(one)->id)) {
@@ -178,10 +178,10 @@ TEST_CASE("referral facts: retention removes the onward referrals, the disclosur
                      {"aqa_date", "2025-03-08"}}) == "updated");
         REQUIRE(set({{"reference", "IJ-2025-0004"}, {"onward_referrals", "education-and-training:2025-03-08:no"}}) ==
                 "updated");
-        REQUIRE(store.db().query_int("SELECT count(*) FROM referral_onward") == 2);
+        REQUIRE(connection(store).query_int("SELECT count(*) FROM referral_onward") == 2);
         // 12 months before 2026-03-04: 0001 and 0002 go, 0004 (created 2025-03-07) stays.
         CHECK(hotref::referral::purge_personal_data(store, 12, "2026-03-04", "records officer") == 2);
-        auto& db = store.db();
+        auto& db = connection(store);
         CHECK(db.query_int("SELECT count(*) FROM referral_onward o JOIN referral r ON r.id = o.referral_id "
                            "WHERE r.reference = 'IJ-2025-0001'") == 0);
         CHECK(db.query_int("SELECT count(*) FROM referral_onward") == 1);

@@ -66,7 +66,7 @@ TEST_CASE("referral: import a caseworker's CSV; the identifier never reaches the
     // No raw identifier anywhere in the store file.
     const auto bytes = t::read_file(tmp.file("s.sqlite")) + t::read_file(tmp.file("s.sqlite-wal"));
     CHECK(bytes.find("PNC-0001") == std::string::npos);
-    CHECK(store.db().query_int("SELECT contact_within_48h FROM referral WHERE reference = 'IJ-2025-0002'") == 0);
+    CHECK(connection(store).query_int("SELECT contact_within_48h FROM referral WHERE reference = 'IJ-2025-0002'") == 0);
     // Importing the same file again changes nothing.
     const auto again = hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false);
     CHECK(again.unchanged == 4);
@@ -85,7 +85,8 @@ TEST_CASE("referral: one incident named twice in a row is one incident, not a st
     const auto r = hotref::referral::import_csv(store, path, options(), false);
     CHECK(messages(r).empty());
     CHECK(r.committed);
-    CHECK(store.db().query_int("SELECT count(*) FROM referral_incident WHERE incident_ref = 'DC-2025-000101'") == 1);
+    CHECK(connection(store).query_int("SELECT count(*) FROM referral_incident WHERE incident_ref = 'DC-2025-000101'") ==
+          1);
 }
 
 TEST_CASE("referral: every bad row is named with line, field and reason; nothing stored unless asked") {
@@ -93,7 +94,7 @@ TEST_CASE("referral: every bad row is named with line, field and reason; nothing
     hotref::store::Store store{tmp.file("s.sqlite"), true};
     const auto r = hotref::referral::import_csv(store, t::data("referrals/bad.csv"), options(), false);
     CHECK_FALSE(r.committed);
-    CHECK(store.db().query_int("SELECT count(*) FROM referral") == 0);
+    CHECK(connection(store).query_int("SELECT count(*) FROM referral") == 0);
     const auto m = messages(r);
     CHECK(has(m, "3 offence: 'burglary' is not one of asb, harassment, public-order"));
     CHECK(has(m, "4 contacted_at: is before created_at"));
@@ -121,7 +122,7 @@ TEST_CASE("referral: every bad row is named with line, field and reason; nothing
     const auto skip = hotref::referral::import_csv(store, t::data("referrals/bad.csv"), options(), true);
     CHECK(skip.committed);
     CHECK(skip.created == 1);
-    CHECK(store.db().query_int("SELECT count(*) FROM referral") == 1);
+    CHECK(connection(store).query_int("SELECT count(*) FROM referral") == 1);
 }
 
 TEST_CASE("referral: lifecycle rules, refusals and the audit trail") {
@@ -130,7 +131,7 @@ TEST_CASE("referral: lifecycle rules, refusals and the audit trail") {
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
     Registry reg{store, options()};
     auto set = [&](std::map<std::string, std::string> fields) {
-        hotref::store::Transaction tx{store.db()};
+        hotref::store::Transaction tx{connection(store)};
         const auto what = reg.upsert(fields);
         tx.commit();
         return what;
@@ -186,7 +187,7 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
     const auto run = hotref::hotspot::run_hotspots(store, hs);
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
     {
-        hotref::store::Transaction tx{store.db()};
+        hotref::store::Transaction tx{connection(store)};
         Registry{store, options()}.upsert({{"reference", "IJ-2025-0001"}, {"reoffence_date", "2025-09-14"}});
         tx.commit();
     }
@@ -194,8 +195,8 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
     CHECK(links.run_id == run.run_id);
     CHECK(links.inside == 3); // three referrals in Derby city centre, inside H-0001
     CHECK(links.no_location == 1);
-    CHECK(store.db().query_int("SELECT count(*) FROM referral_link WHERE hotspot_code = '" + run.hotspots.front().code +
-                               "'") == 3);
+    CHECK(connection(store).query_int("SELECT count(*) FROM referral_link WHERE hotspot_code = '" +
+                                      run.hotspots.front().code + "'") == 3);
 
     hotref::referral::KpiOptions ko;
     ko.as_of = "2026-06-30";
@@ -250,7 +251,7 @@ TEST_CASE("referral: retention removes personal data from old referrals, keeps t
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
     // 12 months before 2026-03-04: referrals created before 2025-03-04 (0001 and 0002).
     CHECK(hotref::referral::purge_personal_data(store, 12, "2026-03-04", "records officer") == 2);
-    auto& db = store.db();
+    auto& db = connection(store);
     CHECK(db.query_int("SELECT count(*) FROM referral WHERE person_key = 'purged' AND easting IS NULL") == 2);
     CHECK(db.query_int("SELECT count(*) FROM referral WHERE reference = 'IJ-2025-0001' AND state = 'completed'") == 1);
     CHECK(db.query_int("SELECT count(*) FROM referral_audit WHERE action = 'purge' AND actor = 'records officer'") == 2);

@@ -423,7 +423,7 @@ TEST_CASE("faults: a reader never migrates: an older schema is refused with what
 TEST_CASE("faults: the busy timeout is 30 s after SpatiaLite's initialisation") {
     t::TempDir tmp;
     st::Store store{tmp.file("s.sqlite"), true};
-    CHECK(store.db().query_int("PRAGMA busy_timeout") == st::Database::busy_timeout_ms);
+    CHECK(connection(store).query_int("PRAGMA busy_timeout") == st::Database::busy_timeout_ms);
 }
 
 TEST_CASE("faults: a read-only store (read-only mount): readers work, writers say read-only") {

@@ -10,7 +10,7 @@ using hotref::store::Store;
 TEST_CASE("store: a new store has the schema, spatial metadata and police.uk categories") {
     hotref::test::TempDir tmp;
     Store store{tmp.file("s.sqlite"), true};
-    auto& db = store.db();
+    auto& db = connection(store);
     CHECK(db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'") ==
           hotref::store::schema_version);
     for (const char* table : {"force", "category", "outcome", "location", "feed", "feed_partition", "incident",
@@ -43,8 +43,8 @@ TEST_CASE("store: reopening keeps data and a newer schema is refused") {
     }
     {
         Store store{path, false};
-        CHECK(store.db().query_int("SELECT count(*) FROM force") == 1);
-        store.db().exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+        CHECK(connection(store).query_int("SELECT count(*) FROM force") == 1);
+        connection(store).exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     }
     CHECK_THROWS_WITH_AS(Store(path, false), doctest::Contains("newer than this hotref understands"),
                          hotref::StoreError);
