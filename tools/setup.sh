@@ -3,7 +3,8 @@
 # (QGIS is for the real-client tests of the map layers, poppler-utils and QtWebKit for the
 # tests that read, render and print the bulletins; clang with its libFuzzer and sanitizer
 # runtimes and llvm-symbolizer for tools/fuzz.sh; chromium for the web map's browser test;
-# node and npm for the web map's packages, installed by tools/web.sh).
+# node and npm for the web map's packages, installed by tools/web.sh; R's survival package
+# for the Kaplan-Meier cross-check of hotref referral compare).
 # Idempotent and quick when everything is already there. Run as root (or with sudo).
 set -euo pipefail
 
@@ -20,6 +21,7 @@ packages=(
   curl openssl
   clang libclang-rt-14-dev llvm
   chromium
+  r-base-core r-cran-survival
 )
 # Debian's node and npm, unless the machine has them already (from any source).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

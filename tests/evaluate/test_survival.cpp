@@ -1,12 +1,20 @@
 // The comparison's statistics against published values: Wilson intervals (Newcombe 1998),
 // Kaplan-Meier with Greenwood's standard errors and log-log limits (the Freireich 6-MP data),
-// and the Mantel-Haenszel risk difference (Rothman's tolbutamide example) with Sato's variance.
+// and the Mantel-Haenszel risk difference (Rothman's tolbutamide example) with Sato's variance;
+// and Kaplan-Meier against R's survival package, run live on a fixture.
 
 #include "evaluate/survival.hpp"
+#include "support.hpp"
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace ev = hotref::evaluate;
@@ -104,4 +112,71 @@ TEST_CASE("survival: in one stratum both variances are the Wald variance of a di
     CHECK(with_empty.strata_used == 1);
     CHECK(with_empty.estimate == doctest::Approx(rd.estimate));
     CHECK(std::isnan(ev::mantel_haenszel_rd({{3, 10, 0, 0}}).estimate));
+}
+
+// An independent computation: R's survival package (Therneau; Debian r-cran-survival, which
+// tools/setup.sh installs) on a fixture with tied events, censorings tied with events and
+// late entries of censoring, as a year of referrals gives them. survfit's std.err is the
+// standard error of the cumulative hazard, so Greenwood's SE of S is std.err x S; its
+// conf.type = "log-log" interval is the one hotref gives.
+TEST_CASE("survival: Kaplan-Meier, Greenwood and log-log limits match R survfit on a 300-subject fixture") {
+    REQUIRE_MESSAGE(std::system("command -v Rscript >/dev/null 2>&1") == 0,
+                    "Rscript is not installed: run tools/setup.sh (r-base-core, r-cran-survival)");
+    // Deterministic subjects: days 1..365, many ties, about a third censored.
+    std::vector<ev::Subject> subjects;
+    std::uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 300; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const double time = static_cast<double>(1 + (x >> 11) % 73) * 5; // multiples of 5 days: ties
+        const bool event = (x >> 3) % 3 != 0;
+        subjects.push_back({time, event});
+    }
+    hotref::test::TempDir tmp;
+    std::string csv = "time,status\n";
+    for (const auto& s : subjects) {
+        csv += std::to_string(static_cast<int>(s.time)) + "," + (s.event ? "1" : "0") + "\n";
+    }
+    hotref::test::write_file(tmp.file("subjects.csv"), csv);
+    hotref::test::write_file(tmp.file("km.R"),
+                             "suppressMessages(library(survival))\n"
+                             "d <- read.csv(commandArgs(TRUE)[1])\n"
+                             "f <- survfit(Surv(time, status) ~ 1, data = d, conf.type = 'log-log')\n"
+                             "k <- f$n.event > 0\n"
+                             "o <- data.frame(time = f$time[k], n = f$n.risk[k], d = f$n.event[k], s = f$surv[k],\n"
+                             "                se = f$std.err[k] * f$surv[k], lo = f$lower[k], hi = f$upper[k])\n"
+                             "write.csv(format(o, digits = 15), commandArgs(TRUE)[2], row.names = FALSE, quote = FALSE)\n");
+    const std::string cmd = "Rscript --vanilla " + tmp.file("km.R") + " " + tmp.file("subjects.csv") + " " +
+                            tmp.file("r.csv") + " 2>" + tmp.file("r.err");
+    REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, hotref::test::read_file(tmp.file("r.err")));
+    std::vector<std::array<double, 7>> r;
+    std::istringstream in{hotref::test::read_file(tmp.file("r.csv"))};
+    std::string line;
+    std::getline(in, line); // header
+    while (std::getline(in, line)) {
+        std::array<double, 7> row{};
+        std::istringstream fields{line};
+        std::string f;
+        for (auto& v : row) {
+            std::getline(fields, f, ',');
+            v = f.find("NA") != std::string::npos ? std::numeric_limits<double>::quiet_NaN() : std::stod(f);
+        }
+        r.push_back(row);
+    }
+    const auto km = ev::kaplan_meier(subjects);
+    REQUIRE(km.size() == r.size());
+    REQUIRE(r.size() > 40);
+    for (std::size_t i = 0; i < km.size(); ++i) {
+        CAPTURE(i);
+        CHECK(km[i].time == r[i][0]);
+        CHECK(km[i].at_risk == r[i][1]);
+        CHECK(km[i].events == r[i][2]);
+        CHECK(km[i].survival == doctest::Approx(r[i][3]).epsilon(1e-10));
+        CHECK(km[i].se == doctest::Approx(r[i][4]).epsilon(1e-9));
+        if (std::isfinite(r[i][5])) { // R gives NA limits once S reaches 0
+            CHECK(km[i].lower == doctest::Approx(r[i][5]).epsilon(1e-9));
+            CHECK(km[i].upper == doctest::Approx(r[i][6]).epsilon(1e-9));
+        }
+    }
 }
