@@ -1,6 +1,7 @@
 #include "core/month.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 namespace hotref {
 
@@ -158,6 +159,15 @@ std::optional<DateTime> parse_datetime(std::string_view text, std::string_view f
         return std::nullopt;
     }
     return dt;
+}
+
+std::string utc_today() {
+    const auto now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
 }
 
 } // namespace hotref

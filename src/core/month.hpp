@@ -65,4 +65,7 @@ int days_in_month(int year, int month) noexcept;
 /// DateTime::days_since_epoch.
 DateTime date_from_days(long long days) noexcept;
 
+/// Today's date in UTC, YYYY-MM-DD.
+std::string utc_today();
+
 } // namespace hotref

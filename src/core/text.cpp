@@ -69,6 +69,17 @@ std::string quote_value(std::string_view value) {
     return "'" + std::string{value} + "'";
 }
 
+std::string csv_quoted(std::string_view value) {
+    std::string out = "\"";
+    for (const char c : value) {
+        out += c;
+        if (c == '"') {
+            out += '"';
+        }
+    }
+    return out + "\"";
+}
+
 namespace {
 
 // The length of a well-formed UTF-8 sequence starting at p (at most n bytes

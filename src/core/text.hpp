@@ -41,4 +41,7 @@ std::string format_size(std::uint64_t bytes);
 /// Quotes a value for an error message: 'value' (cut to 40 characters).
 std::string quote_value(std::string_view value);
 
+/// A CSV field always quoted (RFC 4180): "value" with every " doubled.
+std::string csv_quoted(std::string_view value);
+
 } // namespace hotref

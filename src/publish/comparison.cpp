@@ -1,6 +1,7 @@
 #include "publish/comparison.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "publish/sdc.hpp"
 
 #include <cmath>
@@ -184,14 +185,6 @@ std::string num(double v, const char* fmt = "%.4f") {
     return buf;
 }
 
-std::string csv_text(const std::string& s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        out += c == '"' ? std::string{"\"\""} : std::string(1, c);
-    }
-    return out + "\"";
-}
-
 } // namespace
 
 void write_comparison_csv(const referral::ComparisonResult& result, const std::string& path) {
@@ -232,11 +225,11 @@ void write_comparison_csv(const referral::ComparisonResult& result, const std::s
             }
         }
         if (!result.label.empty()) {
-            out << "note,,label,,,,,,," << csv_text(result.label) << "\n";
+            out << "note,,label,,,,,,," << csv_quoted(result.label) << "\n";
         }
-        out << "note,,profile,,,,,,," << csv_text(result.profile_note) << "\n";
+        out << "note,,profile,,,,,,," << csv_quoted(result.profile_note) << "\n";
         for (const auto& w : result.warnings) {
-            out << "note,,warning,,,,,,," << csv_text(w) << "\n";
+            out << "note,,warning,,,,,,," << csv_quoted(w) << "\n";
         }
         if (!out.flush()) {
             throw Error(path + ": cannot write the comparison CSV");

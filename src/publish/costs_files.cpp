@@ -1,7 +1,9 @@
 #include "publish/costs_files.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "draw/chart.hpp"
+#include "publish/styles.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,28 +28,6 @@ std::string fmt(double v, const char* f) {
     char buf[64];
     std::snprintf(buf, sizeof buf, f, v);
     return buf;
-}
-
-std::string quoted(const std::string& s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        out += c == '"' ? std::string{"\"\""} : std::string(1, c);
-    }
-    return out + "\"";
-}
-
-std::string html_escape(const std::string& s) {
-    std::string out;
-    for (const char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
 }
 
 void commit(const std::string& tmp, const std::string& path) {
@@ -88,15 +68,15 @@ void write_csv(const evaluate::CostAccount& a, const evaluate::CostsConfig& c, c
         out << "figure,unit,low,central,high,note\n";
         for (const auto& r : figures(a)) {
             out << r[0] << "," << r[1] << "," << r[2] << "," << r[3] << "," << r[4] << ","
-                << (a.label.empty() ? "" : quoted(a.label)) << "\n";
+                << (a.label.empty() ? "" : csv_quoted(a.label)) << "\n";
         }
         for (const auto& n : evaluate::costs_parameter_names()) {
             const auto& p = c.params.at(n);
             out << "parameter:" << n << ",," << fmt(p.low, "%g") << "," << fmt(p.central, "%g") << ","
-                << fmt(p.high, "%g") << "," << quoted(p.source) << "\n";
+                << fmt(p.high, "%g") << "," << csv_quoted(p.source) << "\n";
         }
         for (const auto& note : a.notes) {
-            out << "note,,,,," << quoted(note) << "\n";
+            out << "note,,,,," << csv_quoted(note) << "\n";
         }
         if (!out.flush()) {
             throw Error(path + ": cannot write the cost account CSV");
@@ -132,19 +112,19 @@ void write_html(const evaluate::CostAccount& a, const evaluate::CostsConfig& c, 
          ".label{background:#fde0dd;padding:.5em;font-weight:bold}.warn{background:#fff3cd;padding:.5em}</style>"
          "</head><body>\n<h1>Scheme costs and outcomes</h1>\n";
     if (!a.label.empty()) {
-        h << "<p class=\"label\">" << html_escape(a.label) << "</p>\n";
+        h << "<p class=\"label\">" << xml_escape(a.label) << "</p>\n";
     }
-    h << "<p>" << html_escape(cmp.profile_note) << ". Follow-up " << o.months << " months, data to "
-      << html_escape(cmp.as_of) << "; reoffences avoided against the <b>" << html_escape(c.comparator)
+    h << "<p>" << xml_escape(cmp.profile_note) << ". Follow-up " << o.months << " months, data to "
+      << xml_escape(cmp.as_of) << "; reoffences avoided against the <b>" << xml_escape(c.comparator)
       << "</b> route (" << o.rd_basis << " risk difference"
       << (o.rd_basis == "crude" ? ": the stratified one is withheld, a stratum being small" : "") << ").</p>\n";
     for (const auto& w : cmp.warnings) {
-        h << "<p class=\"warn\">" << html_escape(w) << "</p>\n";
+        h << "<p class=\"warn\">" << xml_escape(w) << "</p>\n";
     }
     h << "<h2>Reoffending within " << o.months << " months</h2>\n<table><tr><th>route</th><th>people</th>"
          "<th>reoffended</th><th>95% interval</th><th>IJ minus route (stratified)</th></tr>\n";
     for (const auto& r : cmp.routes) {
-        h << "<tr><td>" << html_escape(r.route) << "</td><td>" << (std::isfinite(r.people) ? fmt(r.people, "%.0f") : "*")
+        h << "<tr><td>" << xml_escape(r.route) << "</td><td>" << (std::isfinite(r.people) ? fmt(r.people, "%.0f") : "*")
           << "</td><td>" << (std::isfinite(r.reoffended.estimate) ? fmt(100 * r.reoffended.estimate, "%.1f%%") : "*")
           << "</td><td>" << fmt(100 * r.reoffended.lower, "%.1f") << "&ndash;" << fmt(100 * r.reoffended.upper, "%.1f%%")
           << "</td><td>"
@@ -162,7 +142,7 @@ void write_html(const evaluate::CostAccount& a, const evaluate::CostsConfig& c, 
     }
     h << "</table>\n";
     if (!chart.empty()) {
-        h << "<p><img src=\"" << html_escape(std::filesystem::path{chart}.filename().string())
+        h << "<p><img src=\"" << xml_escape(std::filesystem::path{chart}.filename().string())
           << "\" alt=\"benefit-cost ratio with its range\" style=\"max-width:100%\"></p>\n";
     }
     h << "<h2>Inputs and their sources</h2>\n<table><tr><th>parameter</th><th>low</th><th>central</th><th>high</th>"
@@ -170,13 +150,13 @@ void write_html(const evaluate::CostAccount& a, const evaluate::CostsConfig& c, 
     for (const auto& n : evaluate::costs_parameter_names()) {
         const auto& p = c.params.at(n);
         h << "<tr><td>" << n << "</td><td>" << fmt(p.low, "%g") << "</td><td>" << fmt(p.central, "%g") << "</td><td>"
-          << fmt(p.high, "%g") << "</td><td style=\"text-align:left\">" << html_escape(p.source) << "</td></tr>\n";
+          << fmt(p.high, "%g") << "</td><td style=\"text-align:left\">" << xml_escape(p.source) << "</td></tr>\n";
     }
     h << "</table>\n<ul>\n";
     for (const auto& n : a.notes) {
-        h << "<li>" << html_escape(n) << "</li>\n";
+        h << "<li>" << xml_escape(n) << "</li>\n";
     }
-    h << "</ul>\n<p>Unit costs: " << html_escape(c.unit_costs_file) << ". Method: docs/costs.md.</p>\n</body></html>\n";
+    h << "</ul>\n<p>Unit costs: " << xml_escape(c.unit_costs_file) << ". Method: docs/costs.md.</p>\n</body></html>\n";
     const std::string tmp = path + ".tmp";
     {
         std::ofstream out{tmp, std::ios::binary | std::ios::trunc};

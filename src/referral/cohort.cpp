@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <limits>
 #include <set>
 
@@ -26,15 +25,6 @@ std::optional<long long> day_of(const std::string& text) {
     }
     const auto d = parse_datetime(text.substr(0, 10), "%Y-%m-%d");
     return d ? std::optional<long long>{d->days_since_epoch()} : std::nullopt;
-}
-
-std::string today() {
-    const auto now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
 }
 
 std::string listed(const std::vector<std::string>& values) {
@@ -306,7 +296,7 @@ void count_person(ComparisonCounts& out, std::map<std::string, std::size_t>& str
 ComparisonCounts compare_routes(store::Store& store, const CompareOptions& options) {
     ComparisonCounts out;
     out.options = options;
-    out.as_of = options.as_of.empty() ? today() : options.as_of;
+    out.as_of = options.as_of.empty() ? utc_today() : options.as_of;
     const auto as_of = day_of(out.as_of);
     if (!as_of || out.as_of.size() != 10) {
         throw UsageError("--as-of must be a date YYYY-MM-DD");

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <limits>
 #include <map>
 #include <optional>
@@ -42,15 +41,6 @@ std::optional<long long> day_of(const std::string& text) {
         return std::nullopt;
     }
     return d->days_since_epoch();
-}
-
-std::string today() {
-    const auto now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
 }
 
 // What the scheme's evaluation KPIs count of one referral.
@@ -187,7 +177,7 @@ LinkReport link_referrals(store::Store& store, std::int64_t run_id, double withi
 
 std::vector<Kpis> referral_kpis(store::Store& store, const KpiOptions& opt) {
     const auto run_id = resolve_run(store, opt.run_id);
-    const auto as_of = day_of(opt.as_of.empty() ? today() : opt.as_of);
+    const auto as_of = day_of(opt.as_of.empty() ? utc_today() : opt.as_of);
     if (!as_of) {
         throw UsageError("--as-of must be a date YYYY-MM-DD");
     }

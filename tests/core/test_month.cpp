@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <ctime>
+
 using hotref::Month;
 using hotref::parse_datetime;
 
@@ -66,4 +68,16 @@ TEST_CASE("datetime: days and seconds since 1970 (checked with Python's datetime
     CHECK(parse_datetime("2000-03-01", "%Y-%m-%d")->days_since_epoch() == 11017);
     CHECK(parse_datetime("1969-12-31", "%Y-%m-%d")->days_since_epoch() == -1);
     CHECK(parse_datetime("2025-01-01T01:02:03", "%Y-%m-%dT%H:%M:%S")->seconds_since_epoch() == 1735693323);
+}
+
+TEST_CASE("text: a CSV field quoted as RFC 4180 writes it, and today's UTC date as the C library gives it") {
+    CHECK(hotref::csv_quoted("") == "\"\"");
+    CHECK(hotref::csv_quoted("a,b") == "\"a,b\"");
+    CHECK(hotref::csv_quoted("say \"no\"") == "\"say \"\"no\"\"\"");
+    // utc_today against the epoch day count: parsed back, it is within a day of time() / 86400.
+    const auto today = hotref::parse_datetime(hotref::utc_today(), "%Y-%m-%d");
+    REQUIRE(today);
+    const long long days = static_cast<long long>(std::time(nullptr)) / 86400;
+    CHECK(today->days_since_epoch() >= days - 1);
+    CHECK(today->days_since_epoch() <= days);
 }
