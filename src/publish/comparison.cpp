@@ -17,7 +17,7 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 // The curves' points from the true subjects (the published profile shows a point only where
-// its number at risk is published).
+// its number at risk is published, and a curve only where none of the route's counts is withheld).
 std::vector<std::vector<evaluate::KmStep>> curves(const referral::ComparisonCounts& counts) {
     std::vector<std::vector<evaluate::KmStep>> out;
     for (const auto& r : counts.routes) {
@@ -151,6 +151,24 @@ referral::ComparisonResult published(const referral::ComparisonCounts& counts, c
     for (std::size_t s = 0; s < shown.strata.size(); ++s) {
         for (std::size_t i = 0; i < shown.routes.size(); ++i) {
             shown.strata[s].by_route[shown.routes[i].route] = {gate.value(cells[s][i][0]), gate.value(cells[s][i][1])};
+        }
+    }
+    // A curve's survival share comes from the true times: with no one censored before N months,
+    // 1 - S(N) times the followed up is the true reoffended count, which would undo the noise
+    // and the suppression of that route's counts. So a route's curve is shown only when none of
+    // its counts is withheld (its totals and every stratum), like the stratified difference.
+    for (std::size_t i = 0; i < shown.routes.size(); ++i) {
+        const auto& r = shown.routes[i];
+        bool whole = std::isfinite(r.people) && std::isfinite(r.fte) && std::isfinite(r.completed) &&
+                     std::isfinite(r.followed) && std::isfinite(r.reoffended);
+        for (std::size_t st = 0; st < shown.strata.size() && whole; ++st) {
+            const auto& c = shown.strata[st].by_route.at(r.route);
+            whole = std::isfinite(c[0]) && std::isfinite(c[1]);
+        }
+        if (!whole) {
+            for (auto& pt : km[i]) {
+                pt.survival = pt.se = pt.lower = pt.upper = nan;
+            }
         }
     }
     auto out = referral::summarise_comparison(shown, km);

@@ -234,6 +234,13 @@ TEST_CASE("cohort: published, a withheld stratum cannot be recovered from its ro
     CHECK(std::isnan(p.routes[2].mh.lower));
     const auto truth = hotref::publish::disclose_comparison(c, hotref::publish::Profile::internal, {}, "k");
     CHECK(std::isfinite(truth.routes[2].mh.estimate));
+    // Nor is a curve shown for a route with a withheld count: 1 - S(N) times the followed up
+    // would give its true reoffended count back.
+    for (std::size_t r = 0; r < 4; ++r) {
+        for (const auto& pt : p.routes[r].km) {
+            CHECK(std::isnan(pt.survival));
+        }
+    }
     // The cost account then counts reoffences avoided from the crude difference, and says so.
     const auto o = hotref::publish::cost_outcomes(p, c.routes[2].route);
     CHECK(o.rd_basis == "crude");
@@ -281,4 +288,12 @@ TEST_CASE("compare: the published stratified difference comes from the published
     // And it is within the noise of the true figure (-0.116 by the same formula on the truth).
     const auto truth = hotref::publish::disclose_comparison(c, hotref::publish::Profile::internal, {}, "k");
     CHECK(std::fabs(p.routes[1].mh.estimate - truth.routes[1].mh.estimate) < 0.02);
+    // With no count withheld the curves are shown (the fixture's routes carry no subjects, so
+    // each point is the start of the curve: S = 1).
+    for (const auto& r : p.routes) {
+        REQUIRE_FALSE(r.km.empty());
+        for (const auto& pt : r.km) {
+            CHECK(pt.survival == 1.0);
+        }
+    }
 }
