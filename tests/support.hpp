@@ -2,12 +2,16 @@
 // Test helpers: fixture paths, a scratch folder per test, running the hotref
 // binary and capturing its exit code, stdout and stderr.
 
+#include "store/postgres.hpp"
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 
 namespace hotref::test {
 
@@ -17,6 +21,25 @@ inline std::string data(const std::string& rel) {
 
 inline std::string geodata(const std::string& rel) {
     return std::string{HOTREF_GEODATA} + "/" + rel;
+}
+
+/// The PostgreSQL server the store suites also run on (tests/pg_suite.sh sets it): the URL of
+/// its maintenance database, or empty when the suites run on SpatiaLite only.
+inline std::string pg_server() {
+    const char* v = std::getenv("HOTREF_TEST_PG");
+    return v == nullptr ? std::string{} : std::string{v};
+}
+
+/// Whether the suites run on PostgreSQL (tests/pg_suite.sh) instead of SpatiaLite files.
+inline bool on_postgres() {
+    return !pg_server().empty();
+}
+
+/// The URL of database `name` on the server `base` (a postgresql:///DB?... URL).
+inline std::string pg_database_url(const std::string& base, const std::string& name) {
+    const auto slash = base.find(":///");
+    const auto q = base.find('?');
+    return base.substr(0, slash + 4) + name + (q == std::string::npos ? std::string{} : base.substr(q));
 }
 
 /// A fresh folder under the system temp dir, removed at the end of the test.
@@ -32,14 +55,40 @@ public:
     ~TempDir() {
         std::error_code ec;
         std::filesystem::remove_all(m_path, ec);
+        if (!m_database.empty()) {
+            try {
+                hotref::store::pg::Connection admin{pg_server(), "test server"};
+                admin.exec("DROP DATABASE IF EXISTS " + m_database + " WITH (FORCE)");
+            } catch (...) { // NOLINT(bugprone-empty-catch): a database left behind goes with the server
+            }
+        }
     }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     [[nodiscard]] std::string file(const std::string& name) const { return (m_path / name).string(); }
+    /// Where the test's store lives: s.sqlite in this folder, or, when the suites run on
+    /// PostgreSQL (HOTREF_TEST_PG), a fresh database of that server (PostGIS already in it,
+    /// from the template database hotref_template), dropped at the end of the test.
+    [[nodiscard]] std::string store() const {
+        const auto server = pg_server();
+        if (server.empty()) {
+            return file("s.sqlite");
+        }
+        if (m_database.empty()) {
+            static std::atomic<int> serial{0};
+            const std::string name =
+                "t" + std::to_string(::getpid()) + "_" + std::to_string(serial.fetch_add(1) + 1);
+            hotref::store::pg::Connection admin{server, "test server"};
+            admin.exec("CREATE DATABASE " + name + " TEMPLATE hotref_template");
+            m_database = name;
+        }
+        return pg_database_url(server, m_database);
+    }
     [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
 
 private:
     std::filesystem::path m_path;
+    mutable std::string m_database;
 };
 
 inline std::string read_file(const std::string& path) {

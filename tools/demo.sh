@@ -9,7 +9,7 @@ tools/setup.sh
 tools/build.sh
 mkdir -p out
 hotref="build/hotref"
-store="out/hotref.sqlite"
+store="${HOTREF_DEMO_STORE:-out/hotref.sqlite}" # or a postgresql:// URL (docs/deployment.md)
 
 echo "== ingest: data.police.uk street-level crime, Derbyshire 2025 (12 months)"
 "$hotref" ingest --store "$store" --area geodata/derbyshire_force_area.gpkg geodata/police-uk/derbyshire-2025

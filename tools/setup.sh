@@ -12,6 +12,7 @@ packages=(
   cmake g++ make pkg-config
   libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin
   libsqlite3-dev libsqlite3-mod-spatialite sqlite3
+  libpq-dev postgresql-15 postgresql-15-postgis-3
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev nlohmann-json3-dev doctest-dev libcairo2-dev fonts-dejavu-core libglpk-dev

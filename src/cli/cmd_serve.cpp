@@ -133,7 +133,7 @@ void ServeCommand::apply(const po::variables_map&) {
 
 int ServeCommand::run() {
     namespace fs = std::filesystem;
-    if (!fs::exists(m_store_path)) {
+    if (!store::may_exist(m_store_path)) {
         throw Error("no store at " + m_store_path + " (make one with hotref ingest, or give --store)");
     }
     if (store::writable(m_store_path)) {
@@ -183,7 +183,7 @@ int ServeCommand::run() {
     co.store_path = m_store_path;
     co.method = m_method;
     co.run_id = m_run;
-    if (m_run == 0 && fs::exists(m_store_path)) {
+    if (m_run == 0 && store::may_exist(m_store_path)) {
         // A store of several forces publishes one: --force, else refused with the forces listed.
         store::Store existing{m_store_path, store::OpenMode::read_only};
         if (!store::stored_forces(existing, "", "0000-00", "9999-99").empty()) {

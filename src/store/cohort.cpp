@@ -52,7 +52,7 @@ std::int64_t purge_cohort(Store& store, const std::string& cutoff) {
     st.bind(1, cutoff).run();
     const auto n = db.changes();
     Statement meta{db, "INSERT INTO meta (key, value) VALUES ('cohort_purged_before', ?) ON CONFLICT (key) DO UPDATE "
-                       "SET value = max(value, excluded.value)"};
+                       "SET value = CASE WHEN excluded.value > meta.value THEN excluded.value ELSE meta.value END"};
     meta.bind(1, cutoff).run();
     return n;
 }

@@ -39,7 +39,7 @@ void for_each_incident(Store& store, const IncidentQuery& q, bool with_time, Fn&
     const bool dated = !q.date_from.empty() || !q.date_to.empty();
     std::string sql = with_time ? "SELECT location_id, category_id, n, coalesce(occurred_at, '') "
                                   : "SELECT location_id, category_id, n ";
-    sql += "FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)";
+    sql += "FROM incident WHERE id >= (CAST(?1 AS BIGINT) << 32) AND id < ((CAST(?1 AS BIGINT) + 1) << 32)";
     if (dated) {
         sql += " AND substr(occurred_at, 1, 10) BETWEEN ?2 AND ?3";
     }

@@ -92,7 +92,7 @@ constexpr const char* run_columns =
     "coalesce(AsBinary(area_geom), ''), coalesce(cell_size, 0), coalesce(grid_origin_x, 0), "
     "coalesce(grid_origin_y, 0), coalesce(grid_columns, 0), coalesce(grid_rows, 0), incidents, hotspots, "
     "coalesce(json_extract(params, '$.force'), ''), coalesce(json_extract(params, '$.series'), ''), "
-    "coalesce(json_extract(params, '$.continues_run'), 0), incidents_outside, locations, coalesce(cells, 0), "
+    "coalesce(CAST(json_extract(params, '$.continues_run') AS BIGINT), 0), incidents_outside, locations, coalesce(cells, 0), "
     "fingerprint, seconds FROM run ";
 
 StoredRun run_from(Statement& st) {

@@ -1,7 +1,8 @@
 #pragma once
-// SQLite, wrapped (sqlite3.h is included only in sqlite.cpp): an owning
-// connection, prepared statements with typed binds and columns, and a
-// transaction guard that rolls back unless committed.
+// The store's database connection, wrapped: SQLite (sqlite3.h is included only in
+// sqlite.cpp) or PostgreSQL (postgres.hpp) when the location is a postgresql:// URL. An
+// owning connection, prepared statements with typed binds and columns, and a transaction
+// guard that rolls back unless committed. Both engines take the same SQL (postgres.hpp).
 
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,14 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace hotref::store {
+
+namespace pg {
+class Connection;
+class Query;
+} // namespace pg
+
+/// The engine behind a store.
+enum class Engine { sqlite, postgres };
 
 class Database;
 class Store;
@@ -59,6 +68,7 @@ public:
 private:
     Database* m_db;
     sqlite3_stmt* m_stmt;
+    std::unique_ptr<pg::Query> m_pg;
 };
 
 /// How a database is opened: a reader never writes (not even the -shm of a WAL
@@ -93,6 +103,12 @@ public:
     [[nodiscard]] std::string error_message() const;
     [[nodiscard]] const std::string& path() const noexcept { return m_path; }
     [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
+    [[nodiscard]] Engine engine() const noexcept { return m_pg ? Engine::postgres : Engine::sqlite; }
+    [[nodiscard]] bool postgres() const noexcept { return m_pg != nullptr; }
+    /// The PostgreSQL connection (postgres() only).
+    [[nodiscard]] pg::Connection& pg() const;
+    /// Whether a table (or view) of this name exists.
+    bool has_table(std::string_view name);
 
     /// While set, `stop` is asked every few thousand SQLite steps; once it says true,
     /// the statement running fails (StoreError "interrupted"), so the transaction
@@ -106,10 +122,15 @@ private:
     std::string m_path;
     sqlite3* m_db = nullptr;
     std::unique_ptr<std::function<bool()>> m_interrupt;
+    std::unique_ptr<pg::Connection> m_pg;
 };
 
-/// Whether the file at `path` (if it exists) and its folder can be written.
+/// Whether the file at `path` (if it exists) and its folder can be written (a PostgreSQL
+/// URL: true; the server decides by the role's privileges).
 bool writable(const std::string& path);
+/// Whether there may be a store at `location`: the file exists, or it is a PostgreSQL URL
+/// (whose database is asked when the store is opened).
+bool may_exist(const std::string& location);
 
 /// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit()ed.
 class Transaction {

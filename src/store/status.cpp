@@ -94,7 +94,7 @@ SELECT f.name, r.code, count(*), min(r.line),
        (SELECT r2.reason FROM reject r2 WHERE r2.feed_id = r.feed_id AND r2.code = r.code ORDER BY r2.line LIMIT 1)
 FROM reject r JOIN feed f ON f.id = r.feed_id
 WHERE f.status = 'stored'
-GROUP BY r.feed_id, r.code ORDER BY f.name, r.code)SQL"};
+GROUP BY r.feed_id, f.name, r.code ORDER BY f.name, r.code)SQL"};
         while (st.step()) {
             auto* r = s.add_rejects_by_feed();
             r->set_feed(st.column_text(0));

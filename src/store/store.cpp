@@ -3,6 +3,10 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "store/pg_schema.hpp"
+#include "store/postgres.hpp"
+
+#include <openssl/rand.h>
 
 #include <array>
 #include <chrono>
@@ -470,7 +474,8 @@ struct Store::Prepared {
           find_partition(db, "SELECT id FROM feed_partition WHERE source = ? AND force_id = ? AND month = ?"),
           add_partition(db, "INSERT INTO feed_partition (source, force_id, month, feed_id) VALUES (?, ?, ?, ?)"),
           own_partition(db, "UPDATE feed_partition SET feed_id = ?, rows = 0 WHERE id = ?"),
-          clear_partition(db, "DELETE FROM incident WHERE id >= (?1 << 32) AND id < ((?1 + 1) << 32)"),
+          clear_partition(db, "DELETE FROM incident WHERE id >= (CAST(?1 AS BIGINT) << 32) AND "
+                              "id < ((CAST(?1 AS BIGINT) + 1) << 32)"),
           partition_rows(db, "UPDATE feed_partition SET rows = ? WHERE id = ?"),
           owner_sha(db, "SELECT fd.sha256 FROM feed_partition p JOIN feed fd ON fd.id = p.feed_id "
                         "WHERE p.source = ? AND p.force_id = ? AND p.month = ?") {}
@@ -483,6 +488,10 @@ struct Store::Prepared {
 Store::Store(const std::string& path, bool create) : Store(path, create ? OpenMode::create : OpenMode::read_write) {}
 
 Store::Store(const std::string& path, OpenMode mode) : m_db(path, mode) {
+    if (m_db.postgres()) {
+        open_postgres(mode);
+        return;
+    }
     m_db.load_spatialite();
     if (mode == OpenMode::read_only) {
         m_db.exec("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
@@ -522,8 +531,75 @@ void Store::check_writable() {
     }
 }
 
+namespace {
+
+// 64 hex digits from OpenSSL's random generator.
+std::string random_key() {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        throw StoreError("cannot draw a random disclosure key (OpenSSL RAND_bytes failed)");
+    }
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (const unsigned char b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 0xF];
+    }
+    return out;
+}
+
+} // namespace
+
+void Store::open_postgres(OpenMode mode) {
+    if (mode == OpenMode::read_only) {
+        check_schema_for_reader();
+        m_sql = std::make_unique<Prepared>(m_db);
+        return;
+    }
+    if (!m_db.has_table("meta")) {
+        // Writers take turns (Transaction's lock), so two first writers create the schema once.
+        Transaction tx{m_db};
+        if (!m_db.has_table("meta")) {
+            if (m_db.query_int("SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                            "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                            "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
+                            "'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')") != 0) {
+                throw StoreError(m_db.path() + ": this PostgreSQL schema (" + current_schema_name() +
+                                 ") holds tables but no hotref store; give another database or schema "
+                                 "(?options=-csearch_path=NAME)");
+            }
+            if (mode != OpenMode::create) {
+                throw StoreError(m_db.path() + ": no store in this database yet; run 'hotref ingest --store " +
+                                 m_db.path() + " …' first");
+            }
+            create_schema_postgres();
+        }
+        tx.commit();
+    }
+    migrate();
+    m_sql = std::make_unique<Prepared>(m_db);
+}
+
+std::string Store::current_schema_name() {
+    Statement st{m_db, "SELECT current_schema()"};
+    return st.step() ? st.column_text(0) : std::string{};
+}
+
+void Store::create_schema_postgres() {
+    m_db.exec(postgres_schema_sql);
+    Statement meta{m_db, "INSERT INTO meta (key, value) VALUES (?, ?)"};
+    meta.bind(1, "schema_version").bind(2, std::to_string(schema_version)).run();
+    meta.bind(1, "created_at").bind(2, utc_now()).run();
+    meta.bind(1, "created_by").bind(2, std::string{"hotref "} + HOTREF_VERSION).run();
+    meta.bind(1, "disclosure_secret").bind(2, random_key()).run();
+    Statement cat{m_db, "INSERT INTO category (name, slug, is_asb) VALUES (?, ?, ?)"};
+    for (const auto& c : known_categories) {
+        cat.bind(1, c.name).bind(2, c.slug).bind(3, std::string_view{c.slug} == "anti-social-behaviour" ? 1 : 0).run();
+    }
+}
+
 void Store::check_schema_for_reader() {
-    if (m_db.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") == 0) {
+    if (!m_db.has_table("meta")) {
         throw StoreError(m_db.path() + ": not a hotref store (no meta table); give another --store path");
     }
     const auto version = m_db.query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'");
@@ -564,6 +640,15 @@ void Store::migrate() {
         throw StoreError(m_db.path() + ": store schema version " + std::to_string(version) +
                          " is newer than this hotref understands (" + std::to_string(schema_version) +
                          "); upgrade hotref");
+    }
+    if (m_db.postgres()) {
+        // The PostgreSQL schema starts at version 9 (made whole by create_schema_postgres);
+        // its later versions will be steps of their own here.
+        if (version < schema_version) {
+            throw StoreError(m_db.path() + ": store schema version " + std::to_string(version) +
+                             " has no PostgreSQL migration to version " + std::to_string(schema_version));
+        }
+        return;
     }
     // Each step brings the store up one version, in a transaction of its own.
     struct Step {
@@ -618,6 +703,13 @@ void Store::ping() {
 Transaction::Transaction(Store& store) : Transaction(store.m_db) {}
 
 void Store::erase_free_space() {
+    if (m_db.postgres()) {
+        // VACUUM FULL writes each table anew, so dead versions of purged rows leave the table
+        // files (the server's WAL and its backups keep them until they expire: docs/deployment.md).
+        m_db.exec("VACUUM FULL referral, referral_audit, referral_incident, referral_onward, referral_link, "
+                  "comparison_cohort");
+        return;
+    }
     // VACUUM rebuilds the file without free pages or free space in pages; in WAL mode it
     // writes the new pages to the WAL, so the TRUNCATE checkpoint then copies them into
     // the file and empties the WAL (which also held every earlier version of the pages).
@@ -805,12 +897,84 @@ void Store::bind_incident(Statement& st, int base, const IncidentRow& r) {
     st.bind(base + 9, r.nsir, true).bind(base + 10, r.reference, true).bind(base + 11, r.n);
 }
 
+namespace {
+
+// COPY's text format: backslash, tab, newline and carriage return escaped; \N is NULL.
+void copy_text(std::string& out, std::string_view v, bool empty_is_null) {
+    if (empty_is_null && v.empty()) {
+        out += "\\N";
+        return;
+    }
+    for (const char c : v) {
+        switch (c) {
+        case '\\': out += "\\\\"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        default: out += c;
+        }
+    }
+}
+
+void copy_int(std::string& out, std::int64_t v, bool zero_is_null) {
+    if (zero_is_null && v == 0) {
+        out += "\\N";
+        return;
+    }
+    out += std::to_string(v);
+}
+
+} // namespace
+
+void Store::copy_incidents(const IncidentRow* rows, std::size_t count) {
+    std::string data;
+    data.reserve(count * 48);
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& r = rows[i];
+        copy_int(data, (r.partition_id << 32) + r.seq, false);
+        data += '\t';
+        copy_int(data, r.location_id, false);
+        data += '\t';
+        copy_int(data, r.category_id, false);
+        data += '\t';
+        copy_int(data, r.outcome_id, true);
+        data += '\t';
+        copy_int(data, r.falls_within_id, true);
+        data += '\t';
+        copy_text(data, r.crime_id, true);
+        data += '\t';
+        copy_text(data, r.context, true);
+        data += '\t';
+        copy_text(data, r.occurred_at, true);
+        data += '\t';
+        copy_text(data, r.nsir, true);
+        data += '\t';
+        copy_text(data, r.reference, true);
+        data += '\t';
+        copy_int(data, r.n, false);
+        data += '\n';
+    }
+    m_db.pg().copy_in("incident (id, location_id, category_id, outcome_id, falls_within_id, crime_id, context, "
+                      "occurred_at, nsir, reference, n)",
+                      data);
+}
+
 void Store::insert_incident(const IncidentRow& r) {
+    if (m_db.postgres()) {
+        copy_incidents(&r, 1);
+        return;
+    }
     bind_incident(m_sql->insert_incident, 0, r);
     m_sql->insert_incident.run();
 }
 
 void Store::insert_incidents(const std::vector<IncidentRow>& rows) {
+    if (m_db.postgres()) {
+        if (!rows.empty()) {
+            copy_incidents(rows.data(), rows.size());
+        }
+        return;
+    }
     std::size_t i = 0;
     for (; i + incident_batch <= rows.size(); i += incident_batch) {
         auto& st = m_sql->insert_incidents;
@@ -833,6 +997,10 @@ void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {
 
 LocationBatch::LocationBatch(Store& store) : m_store(store) {
     auto& db = connection(store);
+    if (db.postgres()) {
+        m_finished = true; // PostgreSQL keeps the GiST index up to date in the same transaction
+        return;
+    }
     Statement last{db, "SELECT coalesce(max(id), 0) FROM location"};
     m_last_id = last.step() ? last.column_int(0) : 0;
     std::vector<std::string> names;
@@ -871,6 +1039,15 @@ void LocationBatch::finish() {
 }
 
 bool location_index_consistent(Store& store) {
+    auto& db = connection(store);
+    if (db.postgres()) {
+        // Every location found through the GiST index (a bounding-box search over all of Great
+        // Britain and beyond) and none missing.
+        const auto all = db.query_int("SELECT count(*) FROM location");
+        const auto indexed = db.query_int("SELECT count(*) FROM location WHERE geom && "
+                                          "ST_MakeEnvelope(-1e7, -1e7, 1e7, 1e7, 27700)");
+        return all == indexed;
+    }
     Statement check{connection(store), "SELECT CheckSpatialIndex('location', 'geom')"};
     return check.step() && check.column_int(0) == 1;
 }

@@ -1,7 +1,7 @@
 #pragma once
-// The hotref store: one SpatiaLite file. This is the only layer that speaks
-// SQL; everything else goes through these calls, so a PostGIS store can stand
-// behind the same interface later.
+// The hotref store: one SpatiaLite file, or a PostgreSQL/PostGIS database when the location
+// is a postgresql:// URL (docs/deployment.md). This is the only layer that speaks SQL;
+// everything else goes through these calls and the repositories beside them.
 //
 // Data shape it exploits: police.uk locations are anonymised snap points
 // shared by many incidents, so points live once in `location` (with geometry
@@ -139,6 +139,10 @@ private:
     friend class Transaction;
     friend Database& connection(Store& store) noexcept;
     void create_schema();
+    void open_postgres(OpenMode mode);
+    void create_schema_postgres();
+    std::string current_schema_name();
+    void copy_incidents(const IncidentRow* rows, std::size_t count);
     static void bind_incident(Statement& st, int base, const IncidentRow& row);
     void migrate();
     void check_schema_for_reader();

@@ -80,7 +80,7 @@ TEST_CASE("cli: bad arguments exit 2 with a one-line message") {
 
 TEST_CASE("cli: a missing input or store is an error (exit 1) that says what to do") {
     t::TempDir tmp;
-    const auto r = run_hotref("ingest --store " + q(tmp.file("s.sqlite")) + " /no/such/file.csv");
+    const auto r = run_hotref("ingest --store " + q(tmp.store()) + " /no/such/file.csv");
     CHECK(r.code == 1);
     CHECK(r.err == "hotref ingest: error: /no/such/file.csv: no such file or folder\n");
     const auto s = run_hotref("status --store " + q(tmp.file("none.sqlite")));
@@ -90,7 +90,7 @@ TEST_CASE("cli: a missing input or store is an error (exit 1) that says what to 
 
 TEST_CASE("cli: ingest the real Derbyshire 2025 data, then again (unchanged)") {
     t::TempDir tmp;
-    const std::string store = q(tmp.file("s.sqlite"));
+    const std::string store = q(tmp.store());
     const std::string args = "ingest --store " + store + " --area " + q(t::geodata("derbyshire_force_area.gpkg")) +
                              " --report-json " + q(tmp.file("report.json")) + " " +
                              q(t::geodata("police-uk/derbyshire-2025"));
@@ -149,7 +149,7 @@ TEST_CASE("cli: police.uk No Location rows are one summary line per run, not exa
                       "Anti-social behaviour,,\n";
     t::write_file(tmp.file("2025-01-derbyshire-street.csv"), jan);
     t::write_file(tmp.file("2025-02-derbyshire-street.csv"), feb);
-    const auto r = run_hotref("ingest --store " + q(tmp.file("s.sqlite")) + " " +
+    const auto r = run_hotref("ingest --store " + q(tmp.store()) + " " +
                               q(tmp.file("2025-01-derbyshire-street.csv")) + " " +
                               q(tmp.file("2025-02-derbyshire-street.csv")));
     CHECK(r.code == 0);
@@ -168,7 +168,7 @@ TEST_CASE("cli: police.uk No Location rows are one summary line per run, not exa
 
 TEST_CASE("cli: a broken file fails (exit 1) while the good ones are stored") {
     t::TempDir tmp;
-    const auto r = run_hotref("ingest --store " + q(tmp.file("s.sqlite")) + " " +
+    const auto r = run_hotref("ingest --store " + q(tmp.store()) + " " +
                               q(t::data("policeuk/2025-01-small-street.csv")) + " " +
                               q(t::data("policeuk/bad-header-street.csv")));
     CHECK(r.code == 1);
@@ -179,7 +179,7 @@ TEST_CASE("cli: a broken file fails (exit 1) while the good ones are stored") {
 
 TEST_CASE("cli: a process killed mid-ingest leaves the store as it was before that file") {
     t::TempDir tmp;
-    const std::string store = q(tmp.file("s.sqlite"));
+    const std::string store = q(tmp.store());
     REQUIRE(run_hotref("ingest -q --store " + store + " " + q(t::data("policeuk/2025-01-small-street.csv"))).code ==
             0);
     const auto before = run_hotref("status --json --store " + store).out;
@@ -197,7 +197,7 @@ TEST_CASE("cli: a process killed mid-ingest leaves the store as it was before th
     const auto after = run_hotref("status --json --store " + store);
     CHECK(after.code == 0);
     CHECK(after.out == before);
-    hotref::store::Database db{tmp.file("s.sqlite"), false};
+    hotref::store::Database db{tmp.store(), false};
     CHECK(db.query_int("SELECT count(*) FROM feed WHERE status = 'loading'") == 0);
     hotref::store::Statement check{db, "PRAGMA integrity_check"};
     REQUIRE(check.step());
@@ -206,7 +206,7 @@ TEST_CASE("cli: a process killed mid-ingest leaves the store as it was before th
 
 TEST_CASE("cli: layers says what is wrong, with the right exit codes") {
     t::TempDir tmp;
-    const std::string store = q(tmp.file("s.sqlite"));
+    const std::string store = q(tmp.store());
     REQUIRE(run_hotref("ingest -q --store " + store + " " + q(t::geodata("police-uk/derbyshire-2025/2025-01-derbyshire-street.csv.gz"))).code == 0);
     const auto none = run_hotref("layers --store " + store + " --out " + q(tmp.file("l")));
     CHECK(none.code == 1);
@@ -505,7 +505,7 @@ TEST_CASE("cli: referral import counts rejected rows, not problems, and names fi
     t::write_file(tmp.file("secret"), "a-test-secret-of-enough-length\n");
     const std::string bad = t::data("referrals/bad.csv");
     const std::string args = "referral import --secret-file " + q(tmp.file("secret")) + " --store " +
-                             q(tmp.file("s.sqlite")) + " ";
+                             q(tmp.store()) + " ";
     const auto r = run_hotref(args + q(bad));
     CHECK(r.code == 1);
     CHECK(contains(r.err, bad + ": nothing stored: 7 of 8 rows rejected (10 problems, listed above)"));
@@ -526,7 +526,7 @@ TEST_CASE("cli: referral import counts rejected rows, not problems, and names fi
 TEST_CASE("cli: referral cohort-template, cohort-import and compare (golden output)") {
     t::TempDir tmp;
     t::write_file(tmp.file("secret"), "a-test-secret-of-enough-length\n");
-    const std::string store = q(tmp.file("s.sqlite"));
+    const std::string store = q(tmp.store());
     const std::string secret = " --secret-file " + q(tmp.file("secret"));
     const auto tpl = run_hotref("referral cohort-template");
     CHECK(tpl.code == 0);

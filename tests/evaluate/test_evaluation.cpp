@@ -26,7 +26,7 @@ namespace t = hotref::test;
 
 TEST_CASE("evaluate: the real data, January-June hotspots against July-December") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(250);
     hs.from = "2025-01";
@@ -114,7 +114,7 @@ TEST_CASE("evaluate: the real data, January-June hotspots against July-December"
 
 TEST_CASE("evaluate: each hotspot from the month it was first targeted (its first referral)") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(250);
     const auto run = hotref::hotspot::run_hotspots(store, hs);
@@ -201,7 +201,7 @@ std::vector<LocationMonth> asb_by_location_month(hotref::store::Store& store, co
                                                  const std::string& to) {
     hotref::store::Statement st{connection(store), "SELECT easting, northing, month, sum(n) FROM incident_v "
                                                    "WHERE category = 'Anti-social behaviour' AND month BETWEEN ? AND ? "
-                                                   "GROUP BY location_id, month"};
+                                                   "GROUP BY location_id, easting, northing, month"};
     st.bind(1, from).bind(2, to);
     std::vector<LocationMonth> out;
     while (st.step()) {
@@ -220,7 +220,7 @@ int month_step(const std::string& month, const std::string& first) {
 
 TEST_CASE("evaluate: overlapping buffer rings counted as published (an OGR recount of the GeoPackage)") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     // Small cells give small, close hotspots whose 250 m rings overlap.
     auto hs = t::force_area_gistar(100);
@@ -321,7 +321,7 @@ TEST_CASE("evaluate: overlapping buffer rings counted as published (an OGR recou
 
 TEST_CASE("evaluate: capture against area, charted, equals a recount from the store") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(250);
     hs.from = "2025-01";
@@ -415,7 +415,7 @@ TEST_CASE("evaluate: without --run, the latest patrol run, else the latest Gi* r
         CHECK_THROWS_WITH_AS(hotref::evaluate::evaluate_run(empty, {}), doctest::Contains("no patrol or Gi* run"),
                              hotref::Error);
     }
-    const auto path = tmp.file("s.sqlite");
+    const auto path = tmp.store();
     hotref::store::Store store{path, true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(250);

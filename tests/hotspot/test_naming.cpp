@@ -96,7 +96,7 @@ TEST_CASE("naming: hotspots of a Blackpool-like month are named after real stree
     cluster(-3.0098, 53.7601, "On or near Lytham Road", "Blackpool 040B", 16);
     const std::string path = tmp.file("2025-03-lancashire-street.csv");
     t::write_file(path, csv);
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     hotref::ingest::Ingester ingester{store, {}};
     for (const auto& f : hotref::ingest::plan_inputs({path}, false).files) {
         REQUIRE(ingester.ingest(f).status == "stored");
@@ -121,7 +121,7 @@ TEST_CASE("naming: hotspots of a Blackpool-like month are named after real stree
 
 TEST_CASE("naming: no hotspot of the real Derbyshire year is named after a label, a place type or an LSOA code") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     const std::regex lsoa_code{R"( [0-9]{3}[A-Z]\b)"};
     for (const std::string method : {"patrol", "gistar", "dbscan"}) {

@@ -21,7 +21,7 @@ using hotref::hotspot::run_hotspots;
 
 TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consistent") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     HotspotOptions opt;
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
@@ -89,7 +89,7 @@ TEST_CASE("hotspots: Gi* on the real Derbyshire 2025 ASB data, stored and consis
 
 TEST_CASE("hotspots: parameters are checked against each other and the data") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     HotspotOptions opt;
     CHECK_THROWS_WITH_AS(run_hotspots(store, opt), doctest::Contains("run 'hotref ingest' first"), hotref::Error);
     t::ingest_geodata(store);
@@ -128,7 +128,7 @@ TEST_CASE("hotspots: parameters are checked against each other and the data") {
 
 TEST_CASE("hotspots: too few incidents is said, not analysed") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     hotref::ingest::Ingester ingester{store, {}};
     for (const auto& f : hotref::ingest::plan_inputs({t::data("policeuk/2025-01-small-street.csv")}, false).files) {
         ingester.ingest(f);
@@ -139,7 +139,7 @@ TEST_CASE("hotspots: too few incidents is said, not analysed") {
 
 TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto& db = connection(store);
 
@@ -217,7 +217,7 @@ TEST_CASE("hotspots: KDE and DBSCAN on the real data") {
 
 TEST_CASE("hotspots: monthly trends on the real data") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     HotspotOptions opt;
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
@@ -270,7 +270,7 @@ TEST_CASE("hotspots: a period in dates where the source has times (force export)
         in_first_half += (1 + i % 28) <= 15 ? 1 : 0;
     }
     t::write_file(tmp.file("export.csv"), csv);
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     hotref::ingest::IngestOptions io;
     io.mapping = hotref::ingest::ExportMapping::from_file(t::data("export/mapping.json"));
     hotref::ingest::Ingester ingester{store, std::move(io)};
@@ -295,7 +295,7 @@ TEST_CASE("hotspots: a period in dates where the source has times (force export)
 
 TEST_CASE("hotspots: a run without hotspots does not retire the codes; category order does not matter") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     HotspotOptions opt;
     opt.area_path = t::geodata("derbyshire_force_area.gpkg");
@@ -326,7 +326,7 @@ TEST_CASE("hotspots: a run without hotspots does not retire the codes; category 
 
 TEST_CASE("hotspots: patrol on the real Derbyshire data: K hotspots within the cap, counted, coded from run to run") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     HotspotOptions opt;
     opt.method = "patrol";
@@ -412,7 +412,7 @@ TEST_CASE("hotspots: patrol on the real Derbyshire data: K hotspots within the c
 
 TEST_CASE("hotspots: Gi* hotspots larger than the cap are reported, and --max-area splits them") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto opt = t::force_area_gistar(250);
     const auto whole = run_hotspots(store, opt);
@@ -443,7 +443,7 @@ TEST_CASE("hotspots: Gi* hotspots larger than the cap are reported, and --max-ar
 
 TEST_CASE("hotspots: without --area the study area is the force's districts, and stray points far away change nothing") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     {
         // Everything stored, strays included (no area at ingest), as a new user would.
         hotref::ingest::Ingester ingester{store, hotref::ingest::IngestOptions{}};

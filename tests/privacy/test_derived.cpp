@@ -39,7 +39,7 @@ TEST_CASE("privacy: PAI, the expected rate and z do not give a withheld hotspot 
     for (const char* method : {"patrol", "gistar"}) {
         CAPTURE(method);
         t::TempDir tmp;
-        hotref::store::Store store{tmp.file("s.sqlite"), true};
+        hotref::store::Store store{tmp.store(), true};
         one_month(store, method);
         hotref::publish::LayersOptions opt;
         opt.out_dir = tmp.file("layers");

@@ -107,7 +107,7 @@ std::string write(hotref::store::Store& store, const t::TempDir& tmp, const std:
 
 TEST_CASE("privacy: a hotspot's total against its visible cells and locations pins no withheld count") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     one_year(store);
     const auto run = hotref::hotspot::run_hotspots(store, gistar_month("2025-12", "2025-12"));
     const auto gpkg = write(store, tmp, "published", run.run_id);
@@ -146,7 +146,7 @@ TEST_CASE("privacy: a hotspot's total against its visible cells and locations pi
 
 TEST_CASE("privacy: a location's total against its months, and a second run over fewer months, pin nothing") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     one_year(store);
     const auto a = hotref::hotspot::run_hotspots(store, gistar_month("2025-07", "2025-12"));
     const auto b = hotref::hotspot::run_hotspots(store, gistar_month("2025-07", "2025-11"));
@@ -281,7 +281,7 @@ TEST_CASE("privacy: the scheme's KPIs against its groups, and two --as-of dates,
 
 TEST_CASE("privacy: the evaluation's measures come from its published counts only") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     one_year(store);
     hotref::hotspot::run_hotspots(store, gistar_month("2025-01", "2025-06"));
     hotref::evaluate::EvaluateOptions eo;
@@ -374,7 +374,7 @@ void ingest_address_fixture(hotref::store::Store& store, const t::TempDir& tmp) 
 
 TEST_CASE("privacy: a force export does not pinpoint an address in any published layer") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     ingest_address_fixture(store, tmp);
     struct Case {
         const char* method;

@@ -87,7 +87,17 @@ std::string printable(const std::string& s) {
     return out;
 }
 
+// What an adversary holding the store reads: the file and its WAL; on PostgreSQL, the whole
+// database as pg_dump gives it (what a backup holds). PostgreSQL's own WAL segments are
+// the server's, recycled after checkpoints (docs/deployment.md says so).
 std::string store_bytes(const std::string& path) {
+    if (hotref::store::pg::is_url(path)) {
+        t::TempDir dump;
+        const std::string out = dump.file("dump.sql");
+        const std::string cmd = "pg_dump --no-owner -d '" + path + "' >'" + out + "' 2>&1";
+        REQUIRE(std::system(cmd.c_str()) == 0);
+        return t::read_file(out);
+    }
     return t::read_file(path) + t::read_file(path + "-wal");
 }
 
@@ -101,7 +111,7 @@ void set(hotref::store::Store& store, const std::map<std::string, std::string>& 
 
 TEST_CASE("purge: nothing of a purged referral stays in the store file or its WAL; the audit keeps who, when, what") {
     t::TempDir tmp;
-    const std::string path = tmp.file("s.sqlite");
+    const std::string path = tmp.store();
     t::write_file(tmp.file("referrals.csv"), referrals);
     hotref::store::Store store{path, true};
     REQUIRE(hotref::referral::import_csv(store, tmp.file("referrals.csv"), options(), false).committed);
@@ -190,7 +200,7 @@ TEST_CASE("purge: nothing of a purged referral stays in the store file or its WA
 
 TEST_CASE("purge: a referral purged by an older hotref loses its audit values and incident references too") {
     t::TempDir tmp;
-    const std::string path = tmp.file("s.sqlite");
+    const std::string path = tmp.store();
     t::write_file(tmp.file("referrals.csv"), referrals);
     {
         hotref::store::Store store{path, true};
@@ -237,7 +247,7 @@ TEST_CASE("private folders: mkdtemp under $TMPDIR, mode 0700; files written unde
 
 TEST_CASE("service: publishing writes nothing to disk (the internal layers never leave memory)") {
     t::TempDir tmp;
-    const std::string path = tmp.file("s.sqlite");
+    const std::string path = tmp.store();
     {
         hotref::store::Store store{path, true};
         t::ingest_geodata(store);

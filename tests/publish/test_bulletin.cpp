@@ -338,7 +338,7 @@ TEST_CASE("bulletin: patrol windows are the busiest non-overlapping two-hour win
 
 TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered pixels and HTML") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     const auto run = hotref::hotspot::run_hotspots(store, t::force_area_gistar(250));
     REQUIRE(run.hotspots.size() >= 5);
@@ -543,24 +543,24 @@ TEST_CASE("bulletin: the real Derbyshire bulletin, checked as PDF text, rendered
     }
 
     // The command line: the same bulletin, and exit codes.
-    const auto ok = t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --month 2025-11 --top 3 --out '" +
+    const auto ok = t::run_hotref("bulletin --store '" + tmp.store() + "' --month 2025-11 --top 3 --out '" +
                                   tmp.file("cli") + "' --name nov");
     CHECK(ok.code == 0);
     CHECK(t::contains(ok.out, "bulletin for 2025-11 from run " + std::to_string(run.run_id) + ": 3 hotspot(s)"));
     CHECK(std::filesystem::exists(tmp.file("cli/nov.pdf")));
     CHECK(t::contains(pdf_text(tmp.file("cli/nov.pdf")), "November 2025"));
     const auto missing =
-        t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --run 999 --out '" + tmp.file("cli") + "'");
+        t::run_hotref("bulletin --store '" + tmp.store() + "' --run 999 --out '" + tmp.file("cli") + "'");
     CHECK(missing.code == 1);
     CHECK(t::contains(missing.err, "hotref bulletin: error: no run 999 in the store"));
-    CHECK(t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --month 2025-13").code == 2);
-    CHECK(t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --month 2025-11 --week 2025-11-03").code == 2);
-    CHECK(t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --top 0").code == 2);
+    CHECK(t::run_hotref("bulletin --store '" + tmp.store() + "' --month 2025-13").code == 2);
+    CHECK(t::run_hotref("bulletin --store '" + tmp.store() + "' --month 2025-11 --week 2025-11-03").code == 2);
+    CHECK(t::run_hotref("bulletin --store '" + tmp.store() + "' --top 0").code == 2);
 }
 
 TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the windows computed by hand") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     ingest_force_export(store, tmp);
     hotref::hotspot::HotspotOptions hs;
     hs.cell_size = 250;
@@ -645,7 +645,7 @@ TEST_CASE("bulletin: force-export times give day-of-week x hour tables and the w
     CHECK(t::contains(pdf_text(week.pdf), "2025-03-01 to 2025-03-07"));
 
     // The same from the command line with --week.
-    const auto cli = t::run_hotref("bulletin --store '" + tmp.file("s.sqlite") + "' --week 2025-03-03 --top 1 --out '" +
+    const auto cli = t::run_hotref("bulletin --store '" + tmp.store() + "' --week 2025-03-03 --top 1 --out '" +
                                    tmp.file("cli") + "'");
     CHECK(cli.code == 0);
     CHECK(t::contains(cli.out, "bulletin for 2025-03-03 to 2025-03-09 from run " + std::to_string(run.run_id)));
@@ -709,7 +709,7 @@ std::string monthly_csv() {
 
 TEST_CASE("bulletin: published trends, totals and changes leave every withheld month at least 5 wide") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::write_file(tmp.file("export.csv"), monthly_csv());
     {
         auto mapping = t::read_file(t::data("export/mapping.json"));
@@ -864,7 +864,7 @@ std::string quiet_close_csv() {
 
 TEST_CASE("bulletin: three incidents at one address give no patrol window and their free text is not published") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::write_file(tmp.file("export.csv"), quiet_close_csv());
     {
         hotref::ingest::IngestOptions io;
@@ -914,7 +914,7 @@ TEST_CASE("bulletin: three incidents at one address give no patrol window and th
 
 TEST_CASE("bulletin: a run without hotspots gives a short bulletin that says so") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     ingest_force_export(store, tmp);
     hotref::hotspot::HotspotOptions hs;
     hs.method = "dbscan";
@@ -942,7 +942,7 @@ TEST_CASE("bulletin: a run without hotspots gives a short bulletin that says so"
 
 TEST_CASE("bulletin: a hotspot's total for the run is the figure the layers publish, never a second noise") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     const auto run = hotref::hotspot::run_hotspots(store, t::force_area_gistar(250));
     REQUIRE(run.hotspots.size() >= 5);

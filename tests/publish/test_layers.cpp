@@ -42,7 +42,7 @@ TEST_CASE("disclosure: profiles and their classification") {
 
 TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, FlatGeobuf, CSV and tiles") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(250);
     hs.trends = true;
@@ -149,7 +149,7 @@ TEST_CASE("layers: the real Derbyshire Gi* run as a styled GeoPackage, GeoJSON, 
 
 TEST_CASE("layers: a run over several categories has counts by category, suppressed too") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(500);
     hs.categories = "ij";

@@ -105,7 +105,7 @@ int ogr_district_of(const std::vector<OgrPolygon>& districts, double x, double y
 std::vector<double> count_month(hotref::store::Store& store, const std::vector<OgrPolygon>& districts,
                                 const std::string& month) {
     hotref::store::Statement st{connection(store), "SELECT easting, northing, sum(n) FROM incident_v WHERE category = "
-                                                   "'Anti-social behaviour' AND month = ? GROUP BY location_id"};
+                                                   "'Anti-social behaviour' AND month = ? GROUP BY location_id, easting, northing"};
     st.bind(1, month);
     std::vector<double> out(districts.size(), 0.0);
     while (st.step()) {
@@ -121,7 +121,7 @@ std::vector<double> count_month(hotref::store::Store& store, const std::vector<O
 
 TEST_CASE("bulletin: the district table against an OGR point-in-polygon count of the store's incidents") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     const auto run = hotref::hotspot::run_hotspots(store, t::force_area_gistar(250));
     auto districts = force_districts("Derbyshire Constabulary");
@@ -195,7 +195,7 @@ TEST_CASE("bulletin: the district table against an OGR point-in-polygon count of
 
 TEST_CASE("layers --xlsx: GDAL reads the workbook back: its sheets, the GeoPackage's rows, its withheld KPIs") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     const auto run = hotref::hotspot::run_hotspots(store, t::force_area_gistar(250));
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), registry_options(), false).committed);

@@ -63,7 +63,7 @@ void fixture(hotref::store::Store& store) {
 
 TEST_CASE("cohort: the template imports, a second import changes nothing, the person is only a keyed hash") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::write_file(tmp.file("template.csv"), rf::cohort_template());
     const auto first = rf::import_cohort_csv(store, tmp.file("template.csv"), secret);
     CHECK(first.committed);
@@ -88,7 +88,7 @@ TEST_CASE("cohort: the template imports, a second import changes nothing, the pe
 
 TEST_CASE("cohort: a bad file stores nothing and names line, column and reason of every problem") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     const auto r = rf::import_cohort_csv(store, t::data("cohort/bad.csv"), secret);
     CHECK_FALSE(r.committed);
     CHECK(r.rows == 5);
@@ -123,7 +123,7 @@ TEST_CASE("cohort: a bad file stores nothing and names line, column and reason o
 
 TEST_CASE("cohort: retention removes the person keys of old rows, and an import does not bring them back") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     REQUIRE(rf::import_cohort_csv(store, t::data("cohort/good.csv"), secret).committed);
     // 24 months before 2027-04-30: rows disposed of before 2025-04-30 (three of the five).
     CHECK(rf::purge_cohort(store, 24, "2027-04-30") == 3);
@@ -138,7 +138,7 @@ TEST_CASE("cohort: retention removes the person keys of old rows, and an import 
 
 TEST_CASE("cohort: compare counts the fixture as worked by hand") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     fixture(store);
     rf::CompareOptions o;
     o.months = 12;

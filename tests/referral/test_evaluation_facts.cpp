@@ -55,7 +55,7 @@ struct Setter {
 
 TEST_CASE("referral facts: recorded, refused where the lifecycle says no, and audited") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
     Setter set{store};
     const std::string one = "IJ-2025-0001"; // asb, workshop attended 2025-03-08T11:00, consent yes, completed
@@ -154,7 +154,7 @@ TEST_CASE("referral facts: the template's example row imports with every new col
     t::TempDir tmp;
     const auto csv = tmp.file("template.csv");
     t::write_file(csv, r.out);
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     const auto imported = hotref::referral::import_csv(store, csv, options(), false);
     CHECK(imported.errors.empty());
     CHECK(imported.created == 1);
@@ -167,7 +167,7 @@ TEST_CASE("referral facts: the template's example row imports with every new col
 
 TEST_CASE("referral facts: retention removes the onward referrals, the disclosure and the survey comment") {
     t::TempDir tmp;
-    const auto path = tmp.file("s.sqlite");
+    const auto path = tmp.store();
     {
         hotref::store::Store store{path, true};
         REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
@@ -308,7 +308,7 @@ std::string stored_workshop(const Spec& s) {
 
 TEST_CASE("referral facts: KPIs per hotspot and for the scheme, counted by hand; published with small cells withheld") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(250);
     const auto run = hotref::hotspot::run_hotspots(store, hs);

@@ -47,7 +47,7 @@ TEST_CASE("referral: the person key is HMAC-SHA-256 (RFC 4231 test case 2)") {
 
 TEST_CASE("referral: import a caseworker's CSV; the identifier never reaches the store") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     const auto r = hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false);
     CHECK(messages(r).empty());
     CHECK(r.committed);
@@ -64,7 +64,7 @@ TEST_CASE("referral: import a caseworker's CSV; the identifier never reaches the
     CHECK(hotref::referral::state_name(reg.find("IJ-2025-0003")->r.state()) == std::string{"refused"});
     CHECK(reg.find("IJ-2025-0003")->r.incident_refs.size() == 2);
     // No raw identifier anywhere in the store file.
-    const auto bytes = t::read_file(tmp.file("s.sqlite")) + t::read_file(tmp.file("s.sqlite-wal"));
+    const auto bytes = t::read_file(tmp.store()) + t::read_file(tmp.file("s.sqlite-wal"));
     CHECK(bytes.find("PNC-0001") == std::string::npos);
     CHECK(connection(store).query_int("SELECT contact_within_48h FROM referral WHERE reference = 'IJ-2025-0002'") == 0);
     // Importing the same file again changes nothing.
@@ -81,7 +81,7 @@ TEST_CASE("referral: one incident named twice in a row is one incident, not a st
     text.replace(at, 14, "DC-2025-000101;DC-2025-000101");
     const std::string path = tmp.file("dup.csv");
     t::write_file(path, text);
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     const auto r = hotref::referral::import_csv(store, path, options(), false);
     CHECK(messages(r).empty());
     CHECK(r.committed);
@@ -91,7 +91,7 @@ TEST_CASE("referral: one incident named twice in a row is one incident, not a st
 
 TEST_CASE("referral: every bad row is named with line, field and reason; nothing stored unless asked") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     const auto r = hotref::referral::import_csv(store, t::data("referrals/bad.csv"), options(), false);
     CHECK_FALSE(r.committed);
     CHECK(connection(store).query_int("SELECT count(*) FROM referral") == 0);
@@ -127,7 +127,7 @@ TEST_CASE("referral: every bad row is named with line, field and reason; nothing
 
 TEST_CASE("referral: lifecycle rules, refusals and the audit trail") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
     Registry reg{store, options()};
     auto set = [&](std::map<std::string, std::string> fields) {
@@ -181,7 +181,7 @@ TEST_CASE("referral: the secret must be given, and long enough") {
 
 TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators and denominators") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     t::ingest_geodata(store);
     auto hs = t::force_area_gistar(250);
     const auto run = hotref::hotspot::run_hotspots(store, hs);
@@ -247,7 +247,7 @@ TEST_CASE("referral: linked to the hotspot containing them; KPIs with numerators
 
 TEST_CASE("referral: retention removes personal data from old referrals, keeps the KPI fields, audits it") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     REQUIRE(hotref::referral::import_csv(store, t::data("referrals/good.csv"), options(), false).committed);
     // 12 months before 2026-03-04: referrals created before 2025-03-04 (0001 and 0002).
     CHECK(hotref::referral::purge_personal_data(store, 12, "2026-03-04", "records officer") == 2);
@@ -275,7 +275,7 @@ TEST_CASE("referral: UK dates, day first, become ISO; ambiguous and impossible o
 
 TEST_CASE("referral: import takes UK dates and WGS84 latitude/longitude; errors name file, line and column") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     // 53.2350, -1.4210 (Chesterfield) in British National Grid, from GDAL's gdaltransform
     // (-s_srs EPSG:4326 -t_srs EPSG:27700) when the test was written: 438,743.9 E, 371,041.5 N.
     const std::string csv =

@@ -52,7 +52,7 @@ inline void small_run_store(const std::string& path) {
 
 struct Served {
     TempDir tmp;
-    std::string path = tmp.file("s.sqlite");
+    std::string path = tmp.store();
     std::unique_ptr<srv::Catalog> catalog;
     srv::Metrics metrics;
     std::unique_ptr<srv::Service> service;

@@ -291,7 +291,7 @@ TEST_CASE("feed jobs: a quick ingest is answered at once with its report, as bef
 
 TEST_CASE("feed jobs: SIGTERM stops hotref serve within seconds while a feed is being ingested") {
     t::TempDir tmp;
-    const auto store_path = tmp.file("s.sqlite");
+    const auto store_path = tmp.store();
     std::string analyst;
     {
         hotref::store::Store create{store_path, true};

@@ -314,7 +314,7 @@ TEST_CASE("hostile http: absurd bbox, limit, offset and datetime values answer 4
 
 TEST_CASE("hostile http: 20,000 bogus tokens neither flush the token cache nor get cached") {
     t::TempDir tmp;
-    hotref::store::Store store{tmp.file("s.sqlite"), true};
+    hotref::store::Store store{tmp.store(), true};
     const auto token = srv::create_token(store, "desk", srv::Role::analyst);
     srv::TokenCache cache{std::chrono::minutes(10)};
     REQUIRE(cache.verify(store, token));

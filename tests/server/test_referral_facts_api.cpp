@@ -24,7 +24,7 @@ namespace {
 
 struct Api {
     t::TempDir tmp;
-    std::string store_path = tmp.file("s.sqlite");
+    std::string store_path = tmp.store();
     std::string caseworker, admin;
     srv::Metrics metrics;
     std::unique_ptr<srv::Catalog> catalog;

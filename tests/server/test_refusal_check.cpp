@@ -36,7 +36,7 @@ constexpr const char* low_answer =
 // these calls need no published layers).
 struct Scheme {
     t::TempDir tmp;
-    std::string store_path = tmp.file("s.sqlite");
+    std::string store_path = tmp.store();
     std::string referrer, caseworker, admin;
     srv::Metrics metrics;
     std::unique_ptr<srv::Catalog> catalog;

@@ -43,7 +43,7 @@ struct Running {
     std::string analyst;
 
     explicit Running(std::size_t body_limit = 1024) {
-        const auto path = tmp.file("s.sqlite");
+        const auto path = tmp.store();
         {
             hotref::store::Store create{path, true};
             analyst = srv::create_token(create, "analyst", srv::Role::analyst);

@@ -41,7 +41,7 @@ constexpr const char* secret = "a-test-secret-of-at-least-32-characters-long";
 // One store with the real Derbyshire data, a Gi* run, referrals and an evaluation, served once for this file.
 struct Served {
     t::TempDir tmp;
-    std::string store_path = tmp.file("s.sqlite");
+    std::string store_path = tmp.store();
     std::int64_t run_id = 0;
     std::string admin, planner, caseworker, analyst, manager;
     std::unique_ptr<srv::Catalog> catalog;

@@ -119,7 +119,9 @@ TEST_CASE("store boundary: the scanner finds SQL and the connection, and passes 
 TEST_CASE("store boundary: no file of src/ outside src/store holds SQL or reaches the connection") {
     const auto files = sources_outside_store();
     REQUIRE(files.size() > 50); // the tree was found (HOTREF_SOURCE_DIR)
-    for (const auto& [name, text] : files) {
+    for (const auto& file : files) {
+        const auto& name = file.first;
+        const auto& text = file.second;
         CAPTURE(name);
         for (const auto& hit : sql_literals(text)) {
             FAIL_CHECK(name << ": " << hit << " (SQL belongs in a repository function of src/store)");
