@@ -15,7 +15,8 @@ std::string default_store_path() {
 
 void Command::add_store_option(po::options_description& options) {
     options.add_options()("store,s", po::value<std::string>(&m_store_path)->default_value(default_store_path()),
-                          "the store (a SpatiaLite file; default $HOTREF_STORE or ./hotref.sqlite)");
+                          "the store: a SpatiaLite file, or postgresql://... for PostGIS (docs/deployment.md); "
+                          "default $HOTREF_STORE or ./hotref.sqlite");
 }
 
 bool Command::setup(const std::vector<std::string>& args) {
