@@ -1,6 +1,7 @@
 #include "store/postgres.hpp"
 
 #include "core/error.hpp"
+#include "util/sha256.hpp"
 
 #include <libpq-fe.h>
 
@@ -236,15 +237,7 @@ void Query::bind(int index, std::optional<std::string> value) {
 }
 
 void Query::bind_bytes(int index, const void* data, std::size_t size) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string hex = "\\x";
-    hex.reserve(2 + size * 2);
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < size; ++i) {
-        hex += digits[p[i] >> 4];
-        hex += digits[p[i] & 0xF];
-    }
-    bind(index, std::move(hex));
+    bind(index, "\\x" + hex({static_cast<const char*>(data), size}));
 }
 
 void Query::run() {

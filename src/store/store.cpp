@@ -5,8 +5,7 @@
 #include "core/error.hpp"
 #include "store/pg_schema.hpp"
 #include "store/postgres.hpp"
-
-#include <openssl/rand.h>
+#include "util/sha256.hpp"
 
 #include <array>
 #include <chrono>
@@ -533,19 +532,9 @@ void Store::check_writable() {
 
 namespace {
 
-// 64 hex digits from OpenSSL's random generator.
+// 64 hex digits from OpenSSL's random generator (as SQLite's lower(hex(randomblob(32)))).
 std::string random_key() {
-    unsigned char bytes[32];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) {
-        throw StoreError("cannot draw a random disclosure key (OpenSSL RAND_bytes failed)");
-    }
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 0xF];
-    }
-    return out;
+    return hex(random_bytes(32));
 }
 
 } // namespace

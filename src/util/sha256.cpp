@@ -82,14 +82,21 @@ std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view
     return out;
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-    static constexpr char hex[] = "0123456789abcdef";
+std::string hex(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
     std::string text;
-    for (const unsigned char c : hmac_sha256(key, data)) {
-        text += hex[c >> 4];
-        text += hex[c & 0xF];
+    text.reserve(bytes.size() * 2);
+    for (const char b : bytes) {
+        const auto c = static_cast<unsigned char>(b);
+        text += digits[c >> 4];
+        text += digits[c & 0xF];
     }
     return text;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+    const auto mac = hmac_sha256(key, data);
+    return hex({reinterpret_cast<const char*>(mac.data()), mac.size()});
 }
 
 std::string random_bytes(std::size_t count) {

@@ -33,6 +33,9 @@ std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view
 /// HMAC-SHA-256 of `data` under `key`, lower-case hex (OpenSSL's EVP_MAC).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
+/// `bytes` as lower-case hex, two digits a byte.
+std::string hex(std::string_view bytes);
+
 /// `count` bytes from OpenSSL's cryptographically secure generator (RAND_bytes).
 std::string random_bytes(std::size_t count);
 
