@@ -8,6 +8,9 @@
 #include "util/sha256.hpp"
 
 #include <array>
+#include <bit>
+#include <charconv>
+#include <cstring>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -801,6 +804,10 @@ void Store::for_each_location(const std::function<void(std::int64_t, const Locat
 }
 
 std::int64_t Store::insert_location(const LocationRow& row) {
+    if (m_buffer_locations) {
+        m_pending_locations.push_back(row);
+        return m_pending_first + static_cast<std::int64_t>(m_pending_locations.size()) - 1;
+    }
     auto& st = m_sql->insert_location;
     st.bind(1, row.lon).bind(2, row.lat).bind(3, row.easting).bind(4, row.northing);
     st.bind(5, row.street, true).bind(6, row.lsoa_code, true).bind(7, row.lsoa_name, true);
@@ -810,6 +817,14 @@ std::int64_t Store::insert_location(const LocationRow& row) {
 }
 
 void Store::update_location_lsoa(std::int64_t id, const std::string& code, const std::string& name) {
+    if (m_buffer_locations && id >= m_pending_first) {
+        auto& row = m_pending_locations.at(static_cast<std::size_t>(id - m_pending_first));
+        if (row.lsoa_code.empty()) {
+            row.lsoa_code = code;
+            row.lsoa_name = name;
+        }
+        return;
+    }
     m_sql->update_lsoa.bind(1, code, true).bind(2, name, true).bind(3, id).run();
 }
 
@@ -984,10 +999,60 @@ void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {
     st.run();
 }
 
+namespace {
+
+void copy_double(std::string& out, double v) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v); // shortest text that reads back exactly
+    out.append(buf, res.ptr);
+}
+
+// POINT(x y) with SRID 27700 as hex EWKB (little-endian): exact, unlike a decimal WKT.
+void copy_point_ewkb(std::string& out, double x, double y) {
+    unsigned char bytes[25] = {0x01, 0x01, 0x00, 0x00, 0x20, 0x34, 0x6c, 0x00, 0x00};
+    std::memcpy(bytes + 9, &x, 8);
+    std::memcpy(bytes + 17, &y, 8);
+    static_assert(std::endian::native == std::endian::little, "EWKB is written little-endian");
+    out += hex(std::string_view{reinterpret_cast<const char*>(bytes), sizeof bytes});
+}
+
+} // namespace
+
+void Store::flush_pending_locations() {
+    m_buffer_locations = false;
+    if (m_pending_locations.empty()) {
+        return;
+    }
+    std::string data;
+    data.reserve(m_pending_locations.size() * 160);
+    std::int64_t id = m_pending_first;
+    for (const auto& row : m_pending_locations) {
+        copy_int(data, id++, false);
+        for (const double v : {row.lon, row.lat, row.easting, row.northing}) {
+            data += '\t';
+            copy_double(data, v);
+        }
+        data += '\t';
+        copy_text(data, row.street, true);
+        data += '\t';
+        copy_text(data, row.lsoa_code, true);
+        data += '\t';
+        copy_text(data, row.lsoa_name, true);
+        data += row.exact ? "\t1\t" : "\t0\t";
+        copy_point_ewkb(data, row.easting, row.northing);
+        data += '\n';
+    }
+    m_pending_locations.clear();
+    m_db.pg().copy_in("location (id, lon, lat, easting, northing, street, lsoa_code, lsoa_name, exact, geom)", data);
+    m_db.exec("SELECT setval(pg_get_serial_sequence('location', 'id'), (SELECT max(id) FROM location))");
+}
+
 LocationBatch::LocationBatch(Store& store) : m_store(store) {
     auto& db = connection(store);
     if (db.postgres()) {
-        m_finished = true; // PostgreSQL keeps the GiST index up to date in the same transaction
+        m_store.m_pending_locations.clear();
+        m_store.m_pending_first = db.query_int("SELECT coalesce(max(id), 0) FROM location") + 1;
+        m_store.m_buffer_locations = true;
         return;
     }
     Statement last{db, "SELECT coalesce(max(id), 0) FROM location"};
@@ -1008,11 +1073,21 @@ LocationBatch::LocationBatch(Store& store) : m_store(store) {
     }
 }
 
+LocationBatch::~LocationBatch() {
+    m_store.m_buffer_locations = false;
+    m_store.m_pending_locations.clear();
+}
+
 void LocationBatch::finish() {
     if (m_finished) {
         return;
     }
     auto& db = connection(m_store);
+    if (db.postgres()) {
+        m_store.flush_pending_locations(); // the GiST index is kept by PostgreSQL in the same transaction
+        m_finished = true;
+        return;
+    }
     Statement index{db, "INSERT INTO idx_location_geom (pkid, xmin, xmax, ymin, ymax) "
                         "SELECT id, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM location "
                         "WHERE id > ? AND geom IS NOT NULL"};

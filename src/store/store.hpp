@@ -165,6 +165,13 @@ private:
     std::unordered_map<std::string, std::int64_t> m_outcomes;
     std::unordered_map<std::string, std::int64_t> m_categories;
     std::vector<std::string> m_new_categories;
+    // PostgreSQL, while a LocationBatch is open: new locations get their ids here (the writer
+    // lock is held, so max(id) + 1 onwards is free) and go to the server in one COPY at finish().
+    friend class LocationBatch;
+    void flush_pending_locations();
+    bool m_buffer_locations = false;
+    std::int64_t m_pending_first = 0;
+    std::vector<LocationRow> m_pending_locations;
 };
 
 /// The store's SQLite connection: for the repositories of src/store and for the tests
@@ -186,10 +193,15 @@ inline Database& connection(Store& store) noexcept {
 /// a reader never sees a location without its index entry or a table without its triggers.
 /// Points are made by Store::insert_location with MakePoint(easting, northing, 27700), so
 /// the geometry constraint the set-aside trigger checks (POINT, SRID 27700) always holds.
+///
+/// On PostgreSQL the batch saves the round trip per point instead: insert_location hands
+/// out ids from max(id) + 1 (the writer's advisory lock is held for the whole transaction)
+/// and keeps the rows; finish() sends them in one COPY, with the geometry as hex EWKB, and
+/// moves the identity sequence past them.
 class LocationBatch {
 public:
     explicit LocationBatch(Store& store);
-    ~LocationBatch() = default;
+    ~LocationBatch(); // without finish(): the batch is dropped with the rolled-back transaction
     LocationBatch(const LocationBatch&) = delete;
     LocationBatch& operator=(const LocationBatch&) = delete;
     /// Indexes the new locations and restores the triggers; call before Transaction::commit.

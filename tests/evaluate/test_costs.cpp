@@ -115,7 +115,9 @@ TEST_CASE("costs: the shipped unit-cost table and example config read, and every
     const auto config = ev::read_costs_config(conf);
     const auto uc = ev::read_unit_costs(config.unit_costs_file);
     CHECK(uc.size() >= 1);
-    for (const auto& [offence, id] : config.price_as) {
+    for (const auto& entry : config.price_as) { // not a structured binding: clang 14 cannot CAPTURE one
+        const auto& offence = entry.first;
+        const auto& id = entry.second;
         CAPTURE(offence);
         CHECK((id == "none" || uc.count(id) == 1));
     }

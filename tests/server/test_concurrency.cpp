@@ -269,7 +269,9 @@ TEST_CASE("concurrency: 8 clients writing referrals through two services on one 
         calls.bind(1, "caseworker " + std::to_string(c));
         REQUIRE(calls.step());
         CHECK(calls.column_int(0) == tally.requests + (c == 0 ? 1 : 0));
-        for (const auto& [ref, state] : tally.state) {
+        for (const auto& entry : tally.state) { // not a structured binding: clang 14 cannot CAPTURE one
+            const auto& ref = entry.first;
+            const auto& state = entry.second;
             CAPTURE(ref);
             hotref::store::Statement st{db, "SELECT state, (SELECT count(*) FROM referral_audit a WHERE "
                                             "a.referral_id = r.id AND a.action = 'update') FROM referral r WHERE "
