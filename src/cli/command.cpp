@@ -55,6 +55,7 @@ const std::vector<CommandInfo>& commands() {
         {"bulletin", [] { return std::make_unique<BulletinCommand>(); }},
         {"serve", [] { return std::make_unique<ServeCommand>(); }},
         {"token", [] { return std::make_unique<TokenCommand>(); }},
+        {"store", [] { return std::make_unique<StoreCommand>(); }},
     };
     return list;
 }

@@ -247,6 +247,27 @@ private:
     std::string m_token_name;
 };
 
+class StoreCommand final : public Command {
+public:
+    [[nodiscard]] const char* name() const override { return "store"; }
+    [[nodiscard]] const char* synopsis() const override {
+        return "Move a store between engines: copy FROM TO (SpatiaLite file <-> postgresql://...), counts checked.";
+    }
+    [[nodiscard]] const char* usage() const override { return "copy FROM TO"; }
+    [[nodiscard]] const char* details() const override;
+    int run() override;
+
+protected:
+    void add_options(po::options_description& options, po::positional_options_description& positional) override;
+    void apply(const po::variables_map& vm) override;
+
+private:
+    std::string m_action;
+    std::string m_from;
+    std::string m_to;
+    bool m_quiet = false;
+};
+
 class BulletinCommand final : public Command {
 public:
     [[nodiscard]] const char* name() const override { return "bulletin"; }

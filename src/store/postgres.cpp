@@ -305,6 +305,10 @@ std::string Query::bytes(int col) const {
     return out;
 }
 
+unsigned Query::type_oid(int col) const {
+    return m_result != nullptr ? PQftype(m_result, col) : 0;
+}
+
 int Query::column_count() const {
     return m_result != nullptr ? PQnfields(m_result) : 0;
 }

@@ -79,6 +79,8 @@ public:
     [[nodiscard]] std::string_view text(int col) const;
     /// Column `col` as bytes: bytea decoded from its hex form, anything else as its text.
     [[nodiscard]] std::string bytes(int col) const;
+    /// The column's PostgreSQL type OID (20 int8, 701 float8, 17 bytea, 25 text, ...).
+    [[nodiscard]] unsigned type_oid(int col) const;
     [[nodiscard]] int column_count() const;
     [[nodiscard]] std::string column_name(int col) const;
     [[nodiscard]] const std::string& sql() const noexcept { return m_sql; }

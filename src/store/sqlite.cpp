@@ -390,6 +390,27 @@ bool Statement::column_is_null(int col) const {
     return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
 }
 
+ValueKind Statement::column_kind(int col) const {
+    if (m_pg) {
+        if (m_pg->is_null(col)) {
+            return ValueKind::null;
+        }
+        switch (m_pg->type_oid(col)) {
+        case 16: case 20: case 21: case 23: return ValueKind::integer; // bool, int8, int2, int4
+        case 700: case 701: return ValueKind::real;                    // float4, float8
+        case 17: return ValueKind::blob;                               // bytea
+        default: return ValueKind::text;
+        }
+    }
+    switch (sqlite3_column_type(m_stmt, col)) {
+    case SQLITE_NULL: return ValueKind::null;
+    case SQLITE_INTEGER: return ValueKind::integer;
+    case SQLITE_FLOAT: return ValueKind::real;
+    case SQLITE_BLOB: return ValueKind::blob;
+    default: return ValueKind::text;
+    }
+}
+
 int Statement::column_count() const {
     if (m_pg) {
         return m_pg->column_count();

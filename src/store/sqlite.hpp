@@ -24,6 +24,10 @@ class Query;
 /// The engine behind a store.
 enum class Engine { sqlite, postgres };
 
+/// The type of a column's value in the current row (SQLite's storage classes; PostgreSQL's
+/// column types mapped onto them: integers and booleans, floating point, bytea, the rest text).
+enum class ValueKind { null, integer, real, text, blob };
+
 class Database;
 class Store;
 
@@ -62,6 +66,7 @@ public:
     [[nodiscard]] std::string column_text(int col) const;
     [[nodiscard]] std::string column_blob(int col) const;
     [[nodiscard]] bool column_is_null(int col) const;
+    [[nodiscard]] ValueKind column_kind(int col) const;
     [[nodiscard]] int column_count() const;
     [[nodiscard]] std::string column_name(int col) const;
 

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "store/pg_schema.hpp"
+#include "store/copy_format.hpp"
 #include "store/postgres.hpp"
 #include "util/sha256.hpp"
 
@@ -155,34 +156,6 @@ std::string incident_insert_sql(int rows) {
         sql += i == 0 ? "(?,?,?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?,?,?)";
     }
     return sql;
-}
-
-// Lower-case hex digit values; -1 for anything else (upper case would not round-trip).
-constexpr std::array<signed char, 256> hex_table = [] {
-    std::array<signed char, 256> t{};
-    t.fill(-1);
-    for (int c = '0'; c <= '9'; ++c) {
-        t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - '0');
-    }
-    for (int c = 'a'; c <= 'f'; ++c) {
-        t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - 'a' + 10);
-    }
-    return t;
-}();
-
-// police.uk Crime IDs are 64 lower-case hex digits: stored as 32 bytes. Anything else stays text.
-bool crime_id_bytes(const std::string& id, unsigned char (&out)[32]) noexcept {
-    if (id.size() != 64) {
-        return false;
-    }
-    int bad = 0;
-    for (std::size_t i = 0; i < 32; ++i) {
-        const int hi = hex_table[static_cast<unsigned char>(id[2 * i])];
-        const int lo = hex_table[static_cast<unsigned char>(id[2 * i + 1])];
-        bad |= hi | lo;
-        out[i] = static_cast<unsigned char>((hi << 4) | (lo & 0xF));
-    }
-    return bad >= 0;
 }
 
 // Version 2: hotspot runs, their grid cells and hotspots.
@@ -452,6 +425,37 @@ CREATE TABLE api_audit (
 )SQL";
 
 } // namespace
+
+// Lower-case hex digit values; -1 for anything else (upper case would not round-trip).
+namespace {
+
+constexpr std::array<signed char, 256> hex_table = [] {
+    std::array<signed char, 256> t{};
+    t.fill(-1);
+    for (int c = '0'; c <= '9'; ++c) {
+        t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - '0');
+    }
+    for (int c = 'a'; c <= 'f'; ++c) {
+        t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - 'a' + 10);
+    }
+    return t;
+}();
+
+} // namespace
+
+bool crime_id_bytes(const std::string& id, unsigned char (&out)[32]) noexcept {
+    if (id.size() != 64) {
+        return false;
+    }
+    int bad = 0;
+    for (std::size_t i = 0; i < 32; ++i) {
+        const int hi = hex_table[static_cast<unsigned char>(id[2 * i])];
+        const int lo = hex_table[static_cast<unsigned char>(id[2 * i + 1])];
+        bad |= hi | lo;
+        out[i] = static_cast<unsigned char>((hi << 4) | (lo & 0xF));
+    }
+    return bad >= 0;
+}
 
 struct Store::Prepared {
     explicit Prepared(Database& db)
@@ -901,34 +905,6 @@ void Store::bind_incident(Statement& st, int base, const IncidentRow& r) {
     st.bind(base + 9, r.nsir, true).bind(base + 10, r.reference, true).bind(base + 11, r.n);
 }
 
-namespace {
-
-// COPY's text format: backslash, tab, newline and carriage return escaped; \N is NULL.
-void copy_text(std::string& out, std::string_view v, bool empty_is_null) {
-    if (empty_is_null && v.empty()) {
-        out += "\\N";
-        return;
-    }
-    for (const char c : v) {
-        switch (c) {
-        case '\\': out += "\\\\"; break;
-        case '\t': out += "\\t"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        default: out += c;
-        }
-    }
-}
-
-void copy_int(std::string& out, std::int64_t v, bool zero_is_null) {
-    if (zero_is_null && v == 0) {
-        out += "\\N";
-        return;
-    }
-    out += std::to_string(v);
-}
-
-} // namespace
 
 void Store::copy_incidents(const IncidentRow* rows, std::size_t count) {
     std::string data;
@@ -999,24 +975,6 @@ void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {
     st.run();
 }
 
-namespace {
-
-void copy_double(std::string& out, double v) {
-    char buf[32];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v); // shortest text that reads back exactly
-    out.append(buf, res.ptr);
-}
-
-// POINT(x y) with SRID 27700 as hex EWKB (little-endian): exact, unlike a decimal WKT.
-void copy_point_ewkb(std::string& out, double x, double y) {
-    unsigned char bytes[25] = {0x01, 0x01, 0x00, 0x00, 0x20, 0x34, 0x6c, 0x00, 0x00};
-    std::memcpy(bytes + 9, &x, 8);
-    std::memcpy(bytes + 17, &y, 8);
-    static_assert(std::endian::native == std::endian::little, "EWKB is written little-endian");
-    out += hex(std::string_view{reinterpret_cast<const char*>(bytes), sizeof bytes});
-}
-
-} // namespace
 
 void Store::flush_pending_locations() {
     m_buffer_locations = false;

@@ -1,0 +1,192 @@
+// hotref store copy: a store moved between engines keeps every row of every table.
+#include "core/error.hpp"
+#include "hotspot/pipeline.hpp"
+#include "server/auth.hpp"
+#include "store/copy.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "fixtures.hpp"
+#include "support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+namespace t = hotref::test;
+using hotref::store::Statement;
+using hotref::store::ValueKind;
+
+namespace {
+
+std::string hex_of(const std::string& bytes) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (const unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+// Every row of every table, engine-neutral: columns by name, doubles in full, geometries as
+// WKB, SpatiaLite's 32-byte Crime IDs as the hex PostgreSQL keeps; rows sorted as text (the
+// engines' text orders differ).
+std::map<std::string, std::vector<std::string>> fingerprint(hotref::store::Store& store) {
+    auto& db = connection(store);
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& table : hotref::store::store_tables()) {
+        std::vector<std::string> names;
+        {
+            Statement probe{db, "SELECT * FROM " + table + " LIMIT 1"};
+            probe.step();
+            for (int c = 0; c < probe.column_count(); ++c) {
+                names.push_back(probe.column_name(c));
+            }
+        }
+        std::sort(names.begin(), names.end());
+        std::string list;
+        for (const auto& n : names) {
+            const bool geom = n == "geom" || n == "area_geom";
+            list += (list.empty() ? "" : ", ") + (geom ? "AsBinary(" + n + ")" : n);
+        }
+        Statement st{db, "SELECT " + list + " FROM " + table};
+        auto& rows = out[table];
+        char buf[40];
+        while (st.step()) {
+            std::string row;
+            for (int c = 0; c < st.column_count(); ++c) {
+                row += names[static_cast<std::size_t>(c)] + "=";
+                switch (st.column_kind(c)) {
+                case ValueKind::null: row += "NULL"; break;
+                case ValueKind::integer: row += std::to_string(st.column_int(c)); break;
+                case ValueKind::real:
+                    std::snprintf(buf, sizeof buf, "%.17g", st.column_double(c));
+                    row += buf;
+                    break;
+                case ValueKind::text: row += st.column_text(c); break;
+                case ValueKind::blob: row += "x" + hex_of(st.column_blob(c)); break;
+                }
+                if (names[static_cast<std::size_t>(c)] == "crime_id" && st.column_kind(c) == ValueKind::blob) {
+                    row.replace(row.rfind("=x") + 1, 1, ""); // the same ID as PostgreSQL's text
+                }
+                row += "|";
+            }
+            rows.push_back(row);
+        }
+        std::sort(rows.begin(), rows.end());
+    }
+    return out;
+}
+
+void check_same(const std::map<std::string, std::vector<std::string>>& a,
+                const std::map<std::string, std::vector<std::string>>& b) {
+    REQUIRE(a.size() == b.size());
+    for (const auto& entry : a) {
+        const auto& table = entry.first;
+        const auto& rows = entry.second;
+        CAPTURE(table);
+        const auto& other = b.at(table);
+        REQUIRE(rows.size() == other.size());
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (rows[i] != other[i] && differ++ < 3) {
+                CHECK(rows[i] == other[i]);
+            }
+        }
+        CHECK(differ == 0);
+    }
+}
+
+} // namespace
+
+TEST_CASE("store copy: every table, row for row, into a new store and back, and never into a used one") {
+    t::TempDir tmp;
+    const auto from = tmp.store(); // PostgreSQL in the pg_store suite
+    {
+        hotref::store::Store store{from, true};
+        t::ingest_geodata(store);
+        (void)hotref::hotspot::run_hotspots(store, t::force_area_gistar(500));
+        (void)hotref::server::create_token(store, "Jo (analyst)", hotref::server::Role::analyst);
+    }
+    const std::string file = tmp.file("copy.sqlite");
+    const auto report = hotref::store::copy_store(from, file);
+    CHECK(report.tables.size() == hotref::store::store_tables().size());
+    CHECK(report.rows > 100000);
+    hotref::store::Store source{from, hotref::store::OpenMode::read_only};
+    hotref::store::Store copy{file, hotref::store::OpenMode::read_only};
+    const auto original = fingerprint(source);
+    CHECK(original.at("hotspot").size() > 5);
+    CHECK(original.at("incident").size() > 90000);
+    CHECK(original.at("api_token").size() == 1);
+    check_same(original, fingerprint(copy));
+    CHECK(hotref::store::location_index_consistent(copy));
+    // The disclosure key came along, so publications from the copy are the source's.
+    auto& src_db = connection(source);
+    auto& copy_db = connection(copy);
+    Statement key_a{src_db, "SELECT value FROM meta WHERE key = 'disclosure_secret'"};
+    Statement key_b{copy_db, "SELECT value FROM meta WHERE key = 'disclosure_secret'"};
+    REQUIRE(key_a.step() == key_b.step());
+
+    // Into a store that holds data: refused, and that store untouched.
+    const auto before = copy_db.query_int("SELECT count(*) FROM incident");
+    try {
+        (void)hotref::store::copy_store(from, file);
+        FAIL("copied into a store that holds data");
+    } catch (const hotref::StoreError& e) {
+        CHECK(std::string{e.what()}.find("is not empty") != std::string::npos);
+    }
+    CHECK(copy_db.query_int("SELECT count(*) FROM incident") == before);
+
+    // From a store that does not exist: nothing is created.
+    const std::string never = tmp.file("never.sqlite");
+    CHECK_THROWS_AS(hotref::store::copy_store(tmp.file("missing.sqlite"), never), hotref::StoreError);
+    CHECK_FALSE(std::filesystem::exists(never));
+
+    // And on to the other engine (PostgreSQL from the SpatiaLite copy), where one runs here.
+    if (t::on_postgres()) {
+        t::TempDir second;
+        const auto back = second.store();
+        (void)hotref::store::copy_store(file, back);
+        hotref::store::Store pg{back, hotref::store::OpenMode::read_only};
+        check_same(original, fingerprint(pg));
+        CHECK(hotref::store::location_index_consistent(pg));
+    } else {
+        // SpatiaLite to SpatiaLite once more: a copy of the copy is the original.
+        const std::string again = tmp.file("again.sqlite");
+        (void)hotref::store::copy_store(file, again);
+        hotref::store::Store third{again, hotref::store::OpenMode::read_only};
+        check_same(original, fingerprint(third));
+    }
+}
+
+TEST_CASE("store copy: the table list covers every table of a new store") {
+    t::TempDir tmp;
+    hotref::store::Store store{tmp.store(), true};
+    auto& db = connection(store);
+    std::vector<std::string> tables;
+    Statement st{db, db.postgres() ? "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                                     "current_schema() AND table_type = 'BASE TABLE' AND table_name <> "
+                                     "'spatial_ref_sys'"
+                                   : "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE "
+                                     "'CREATE VIRTUAL%' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'idx_%' AND name "
+                                     "NOT LIKE '%geometry_columns%' AND name NOT LIKE 'spatial_ref_sys%' AND name "
+                                     "NOT IN ('spatialite_history', 'sql_statements_log', 'data_licenses', "
+                                     "'SpatialIndex', 'ElementaryGeometries', 'KNN', 'KNN2')"};
+    while (st.step()) {
+        tables.push_back(st.column_text(0));
+    }
+    auto listed = hotref::store::store_tables();
+    std::sort(tables.begin(), tables.end());
+    std::sort(listed.begin(), listed.end());
+    std::string missing;
+    for (const auto& name : tables) {
+        if (std::find(listed.begin(), listed.end(), name) == listed.end()) {
+            missing += name + " ";
+        }
+    }
+    CHECK_MESSAGE(missing.empty(), "tables hotref store copy does not know: " << missing);
+    CHECK(tables == listed);
+}
