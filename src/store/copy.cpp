@@ -331,6 +331,7 @@ CopyReport copy_store(const std::string& from, const std::string& to,
         dst.exec("DELETE FROM meta");
         // SpatiaLite: the location index is built in bulk once all points are in (store.hpp).
         std::optional<LocationBatch> locations;
+        std::vector<std::string> with_id; // tables with an id column (identity sequences on PostgreSQL)
         for (const auto& spec : specs()) {
             const std::string table = spec.name;
             auto columns = columns_of(dst, table);
@@ -347,6 +348,9 @@ CopyReport copy_store(const std::string& from, const std::string& to,
                                  shown_from + " but (" + joined(columns) + ") in " + shown_to +
                                  "; both must be at schema version " + std::to_string(schema_version) +
                                  " (open each once with this hotref to migrate it)");
+            }
+            if (std::find(columns.begin(), columns.end(), "id") != columns.end()) {
+                with_id.push_back(table);
             }
             if (table == "location" && !dst.postgres()) {
                 locations.emplace(target);
@@ -375,11 +379,7 @@ CopyReport copy_store(const std::string& from, const std::string& to,
         }
         if (dst.postgres()) {
             // Ids were copied as they are: move each identity sequence past them.
-            for (const auto& t : store_tables()) {
-                const auto cols = columns_of(dst, t);
-                if (std::find(cols.begin(), cols.end(), "id") == cols.end()) {
-                    continue;
-                }
+            for (const auto& t : with_id) {
                 if (const auto max_id = dst.query_int("SELECT coalesce(max(id), 0) FROM " + t); max_id > 0) {
                     dst.exec("SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), " + std::to_string(max_id) +
                              ")");

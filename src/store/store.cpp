@@ -9,9 +9,6 @@
 #include "util/sha256.hpp"
 
 #include <array>
-#include <bit>
-#include <charconv>
-#include <cstring>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -426,9 +423,9 @@ CREATE TABLE api_audit (
 
 } // namespace
 
-// Lower-case hex digit values; -1 for anything else (upper case would not round-trip).
 namespace {
 
+// Lower-case hex digit values; -1 for anything else (upper case would not round-trip).
 constexpr std::array<signed char, 256> hex_table = [] {
     std::array<signed char, 256> t{};
     t.fill(-1);
@@ -905,7 +902,6 @@ void Store::bind_incident(Statement& st, int base, const IncidentRow& r) {
     st.bind(base + 9, r.nsir, true).bind(base + 10, r.reference, true).bind(base + 11, r.n);
 }
 
-
 void Store::copy_incidents(const IncidentRow* rows, std::size_t count) {
     std::string data;
     data.reserve(count * 48);
@@ -975,7 +971,6 @@ void Store::insert_reject(std::int64_t feed_id, const RejectRow& r) {
     st.run();
 }
 
-
 void Store::flush_pending_locations() {
     m_buffer_locations = false;
     if (m_pending_locations.empty()) {
@@ -1002,7 +997,8 @@ void Store::flush_pending_locations() {
     }
     m_pending_locations.clear();
     m_db.pg().copy_in("location (id, lon, lat, easting, northing, street, lsoa_code, lsoa_name, exact, geom)", data);
-    m_db.exec("SELECT setval(pg_get_serial_sequence('location', 'id'), (SELECT max(id) FROM location))");
+    // The last id handed out is the table's largest (the writer lock is held).
+    m_db.exec("SELECT setval(pg_get_serial_sequence('location', 'id'), " + std::to_string(id - 1) + ")");
 }
 
 LocationBatch::LocationBatch(Store& store) : m_store(store) {
