@@ -7,8 +7,10 @@
 
 #include <bit>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +45,14 @@ inline void copy_int(std::string& out, std::int64_t v, bool zero_is_null) {
 /// The shortest decimal text that reads back as exactly `v` (PostgreSQL's float8 input
 /// rounds correctly).
 inline void copy_double(std::string& out, double v) {
+    if (std::isnan(v)) {
+        out += "\\N"; // as SQLite stores a NaN, and Statement::bind sends one
+        return;
+    }
+    if (std::isinf(v)) {
+        out += v > 0 ? "Infinity" : "-Infinity";
+        return;
+    }
     char buf[32];
     const auto res = std::to_chars(buf, buf + sizeof buf, v);
     out.append(buf, res.ptr);
@@ -88,6 +98,65 @@ inline bool copy_wkb_as_ewkb(std::string& out, std::string_view wkb, std::uint32
     out += hex(ewkb);
     return true;
 }
+
+/// Rows of COPY text built one field at a time: `rows.integer(id).real(x).text(name).end()`.
+class CopyRows {
+public:
+    CopyRows& integer(std::int64_t v, bool zero_is_null = false) {
+        separate();
+        copy_int(m_data, v, zero_is_null);
+        return *this;
+    }
+    CopyRows& real(double v) {
+        separate();
+        copy_double(m_data, v);
+        return *this;
+    }
+    CopyRows& real(const std::optional<double>& v) {
+        separate();
+        if (v) {
+            copy_double(m_data, *v);
+        } else {
+            m_data += "\\N";
+        }
+        return *this;
+    }
+    CopyRows& text(std::string_view v, bool empty_is_null = false) {
+        separate();
+        copy_text(m_data, v, empty_is_null);
+        return *this;
+    }
+    CopyRows& bytea(std::string_view bytes) {
+        separate();
+        copy_bytea(m_data, bytes);
+        return *this;
+    }
+    void end() {
+        m_data += '\n';
+        m_first = true;
+        ++m_rows;
+    }
+    void reserve(std::size_t bytes) { m_data.reserve(bytes); }
+    void clear() {
+        m_data.clear();
+        m_first = true;
+        m_rows = 0;
+    }
+    [[nodiscard]] std::size_t rows() const noexcept { return m_rows; }
+    [[nodiscard]] const std::string& data() const noexcept { return m_data; }
+
+private:
+    void separate() {
+        if (!m_first) {
+            m_data += '\t';
+        }
+        m_first = false;
+    }
+
+    std::string m_data;
+    bool m_first = true;
+    std::size_t m_rows = 0;
+};
 
 /// police.uk Crime IDs are 64 lower-case hex digits: a SpatiaLite store keeps them as their
 /// 32 bytes (false, and `out` unspecified, for anything else, which stays text).
