@@ -3,6 +3,7 @@
 // binary and capturing its exit code, stdout and stderr.
 
 #include "store/postgres.hpp"
+#include "store/sqlite.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -40,6 +41,20 @@ inline std::string pg_database_url(const std::string& base, const std::string& n
     const auto slash = base.find(":///");
     const auto q = base.find('?');
     return base.substr(0, slash + 4) + name + (q == std::string::npos ? std::string{} : base.substr(q));
+}
+
+/// "ok" when the store at `store` is whole: SQLite's integrity_check; on PostgreSQL (whose
+/// server keeps its own pages whole) the GiST index of locations agreeing with the table.
+inline std::string store_integrity(const std::string& store) {
+    store::Database db{store, store::OpenMode::read_only};
+    if (db.postgres()) {
+        return db.query_int("SELECT count(*) FROM location WHERE geom && ST_MakeEnvelope(-1000000, -1000000, "
+                            "2000000, 2000000, 27700)") == db.query_int("SELECT count(*) FROM location")
+                   ? "ok"
+                   : "location index and table disagree";
+    }
+    store::Statement check{db, "PRAGMA integrity_check"};
+    return check.step() ? check.column_text(0) : "no answer";
 }
 
 /// A fresh folder under the system temp dir, removed at the end of the test.

@@ -6,7 +6,11 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 namespace hotref::store::pg {
 
@@ -121,8 +125,69 @@ Connection::Connection(const std::string& url, std::string shown) : m_shown(std:
          "SET client_encoding = 'UTF8'");
 }
 
+struct Connection::Watcher {
+    std::function<bool()> stop;
+    PGcancel* cancel = nullptr;
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool end = false;
+    bool cancelled = false;
+    std::thread thread;
+
+    Watcher(pg_conn* conn, std::function<bool()> s) : stop(std::move(s)), cancel(PQgetCancel(conn)) {
+        thread = std::thread{[this] { watch(); }};
+    }
+    ~Watcher() {
+        {
+            const std::lock_guard lock{mutex};
+            end = true;
+        }
+        wake.notify_all();
+        thread.join();
+        PQfreeCancel(cancel);
+    }
+    Watcher(const Watcher&) = delete;
+    Watcher& operator=(const Watcher&) = delete;
+
+    void watch() {
+        std::unique_lock lock{mutex};
+        while (!end) {
+            wake.wait_for(lock, std::chrono::milliseconds(20));
+            if (end || cancelled || !stop()) {
+                continue;
+            }
+            // One cancel request; a statement that starts after it is not cancelled, but
+            // the caller stops at its next check of the same condition.
+            char why[256];
+            if (cancel != nullptr && PQcancel(cancel, why, sizeof why) == 1) {
+                cancelled = true;
+            }
+        }
+    }
+};
+
 Connection::~Connection() {
+    m_watcher.reset();
     PQfinish(m_conn);
+}
+
+void Connection::set_interrupt(std::function<bool()> stop) {
+    bool cancelled = false;
+    if (m_watcher) {
+        {
+            const std::lock_guard lock{m_watcher->mutex};
+            cancelled = m_watcher->cancelled;
+        }
+        m_watcher.reset();
+    }
+    if (cancelled && PQtransactionStatus(m_conn) != PQTRANS_IDLE) {
+        // A cancel that arrived while the guard's ROLLBACK ran may have left it undone.
+        PGresult* r = PQexec(m_conn, "ROLLBACK");
+        PQclear(r);
+    }
+    if (stop) {
+        m_watcher = std::make_unique<Watcher>(m_conn, std::move(stop));
+    }
 }
 
 std::string Connection::error_message() const {
@@ -145,7 +210,14 @@ std::string result_error(pg_result* r) {
 
 } // namespace
 
+void Connection::check_interrupt(std::string_view what, bool rollback) const {
+    if (m_watcher && !rollback && m_watcher->stop()) {
+        throw StoreError(m_shown + ": interrupted (" + std::string{what.substr(0, 60)} + " not run)");
+    }
+}
+
 void Connection::exec(std::string_view sql) {
+    check_interrupt(sql, sql.starts_with("ROLLBACK"));
     const std::string text{sql};
     PGresult* r = PQexec(m_conn, text.c_str());
     const auto status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -161,6 +233,7 @@ void Connection::exec(std::string_view sql) {
 
 void Connection::copy_in(std::string_view target, std::string_view data) {
     const std::string sql = "COPY " + std::string{target} + " FROM STDIN";
+    check_interrupt(sql);
     PGresult* r = PQexec(m_conn, sql.c_str());
     if (r == nullptr || PQresultStatus(r) != PGRES_COPY_IN) {
         const std::string msg = r != nullptr ? result_error(r) : error_message();
@@ -241,6 +314,7 @@ void Query::bind_bytes(int index, const void* data, std::size_t size) {
 }
 
 void Query::run() {
+    m_conn.check_interrupt(m_sql);
     std::vector<const char*> values;
     values.reserve(m_order.size());
     for (const int number : m_order) {

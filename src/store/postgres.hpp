@@ -9,6 +9,7 @@
 // which the PostgreSQL schema defines as small SQL functions over PostGIS (pg_schema.cpp).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,13 +51,26 @@ public:
     [[nodiscard]] std::int64_t changes() const noexcept { return m_changes; }
     void set_changes(std::int64_t n) noexcept { m_changes = n; }
     [[nodiscard]] std::string error_message() const;
+    /// While set, a watcher thread asks `stop` every 20 ms; once it says true, the statement
+    /// running on the server is cancelled (PQcancel), so it fails ("canceling statement due to
+    /// user request") and the transaction around it rolls back: a long COPY or query stops
+    /// within a fraction of a second, as SQLite's progress handler stops a step. An empty
+    /// function stops the watcher and, if it cancelled, ends a transaction left open.
+    void set_interrupt(std::function<bool()> stop);
+    /// Throws StoreError ("interrupted") when the interrupt condition holds: asked before each
+    /// statement, so work between statements (parsing a file before its COPY) stops too.
+    /// A ROLLBACK is never refused (`rollback`).
+    void check_interrupt(std::string_view what, bool rollback = false) const;
     [[nodiscard]] pg_conn* handle() const noexcept { return m_conn; }
     [[nodiscard]] const std::string& shown() const noexcept { return m_shown; }
 
 private:
+    struct Watcher;
+
     pg_conn* m_conn = nullptr;
     std::string m_shown;
     std::int64_t m_changes = 0;
+    std::unique_ptr<Watcher> m_watcher;
 };
 
 /// One prepared text of SQL with its parameters and, once run, its rows.

@@ -468,7 +468,8 @@ void Transaction::commit() {
 
 void Database::set_interrupt(std::function<bool()> stop) {
     if (m_pg) {
-        return; // PostgreSQL: a job is cancelled between its files (docs/deployment.md#limits)
+        m_pg->set_interrupt(std::move(stop));
+        return;
     }
     if (!stop) {
         sqlite3_progress_handler(m_db, 0, nullptr, nullptr);

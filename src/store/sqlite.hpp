@@ -115,10 +115,10 @@ public:
     /// Whether a table (or view) of this name exists.
     bool has_table(std::string_view name);
 
-    /// While set, `stop` is asked every few thousand SQLite steps; once it says true,
-    /// the statement running fails (StoreError "interrupted"), so the transaction
-    /// around it rolls back. For cancelling a long write from another thread. An
-    /// empty function clears it.
+    /// While set, `stop` is asked every few thousand SQLite steps (PostgreSQL: every 20 ms,
+    /// from a watcher thread that then cancels the server's statement); once it says true,
+    /// the statement running fails (StoreError), so the transaction around it rolls back.
+    /// For cancelling a long write from another thread. An empty function clears it.
     void set_interrupt(std::function<bool()> stop);
 
 private:

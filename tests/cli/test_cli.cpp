@@ -199,9 +199,7 @@ TEST_CASE("cli: a process killed mid-ingest leaves the store as it was before th
     CHECK(after.out == before);
     hotref::store::Database db{tmp.store(), false};
     CHECK(db.query_int("SELECT count(*) FROM feed WHERE status = 'loading'") == 0);
-    hotref::store::Statement check{db, "PRAGMA integrity_check"};
-    REQUIRE(check.step());
-    CHECK(check.column_text(0) == "ok");
+    CHECK(t::store_integrity(tmp.store()) == "ok");
 }
 
 TEST_CASE("cli: layers says what is wrong, with the right exit codes") {

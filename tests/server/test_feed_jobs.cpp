@@ -347,10 +347,7 @@ TEST_CASE("feed jobs: SIGTERM stops hotref serve within seconds while a feed is 
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(sql_int(store_path, "SELECT count(*) FROM incident") == 0);
-    hotref::store::Database db{store_path, false};
-    hotref::store::Statement check{db, "PRAGMA integrity_check"};
-    REQUIRE(check.step());
-    CHECK(check.column_text(0) == "ok");
+    CHECK(t::store_integrity(store_path) == "ok");
 }
 
 TEST_CASE("hostile feeds: each file of a batch is held to the ingest limits the service was started with") {

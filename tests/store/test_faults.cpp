@@ -106,17 +106,6 @@ Counts counts(const std::string& store) {
     return c;
 }
 
-std::string integrity(const std::string& store) {
-    st::Database db{store, st::OpenMode::read_only};
-    if (db.postgres()) { // the server keeps its own pages whole; the GiST index must agree with the table
-        return db.query_int("SELECT count(*) FROM location WHERE geom && ST_MakeEnvelope(-1000000, -1000000, "
-                            "2000000, 2000000, 27700)") == db.query_int("SELECT count(*) FROM location")
-                   ? "ok"
-                   : "location index and table disagree";
-    }
-    st::Statement check{db, "PRAGMA integrity_check"};
-    return check.step() ? check.column_text(0) : "no answer";
-}
 
 std::string describe(const Counts& c) {
     std::string s;
@@ -187,7 +176,7 @@ void check_kills(const t::TempDir& tmp, const std::string& base,
         std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(full * f));
         ::kill(c.pid, SIGKILL);
         killed += finish(c) == 128 + SIGKILL ? 1 : 0;
-        CHECK(integrity(store) == "ok");
+        CHECK(t::store_integrity(store) == "ok");
         const Counts now = counts(store);
         CHECK_MESSAGE((now == before || now == after),
                       "before: " << describe(before) << "\nafter:  " << describe(after) << "\nnow:    " << describe(now));
@@ -294,7 +283,7 @@ TEST_CASE("faults: layers killed with SIGKILL never leave a half-written folder,
             }
         }
     }
-    CHECK(integrity(store) == "ok");
+    CHECK(t::store_integrity(store) == "ok");
     CHECK(counts(store) == before);
 }
 
@@ -315,7 +304,7 @@ TEST_CASE("faults: a disk that fills during ingest (file size limit) fails clear
     CHECK_MESSAGE(code == 1, log);
     CHECK_MESSAGE(contains(log, "error: " + store), log);
     CHECK_MESSAGE(contains(log, "no space"), log);
-    CHECK(integrity(store) == "ok");
+    CHECK(t::store_integrity(store) == "ok");
     CHECK(counts(store) == before);
     // With room again the same file goes in.
     CHECK(run({"ingest", "-q", "--store", store, big}, tmp.file("again.log")) == 0);
@@ -342,7 +331,7 @@ TEST_CASE("faults: a disk that fills during layers (file size limit) fails clear
     CHECK_FALSE(contains(log, "wrote "));
     CHECK_FALSE(fs::exists(out));
     CHECK(leftovers(tmp.path()).empty());
-    CHECK(integrity(store) == "ok");
+    CHECK(t::store_integrity(store) == "ok");
     CHECK(counts(store) == before);
 }
 
@@ -393,7 +382,7 @@ TEST_CASE("faults: a full disk (a small tmpfs) during ingest and layers: disk fu
     const auto ilog = t::read_file(tmp.file("i.log"));
     CHECK_MESSAGE(ingest == 1, ilog);
     CHECK_MESSAGE(contains(ilog, "error: " + store + ": disk full"), ilog);
-    CHECK(integrity(store) == "ok");
+    CHECK(t::store_integrity(store) == "ok");
     CHECK(counts(store) == before);
 }
 
@@ -484,7 +473,7 @@ TEST_CASE("faults: a read-only store (read-only mount): readers work, writers sa
         const auto log = t::read_file(tmp.file("w.log"));
         CHECK_MESSAGE(contains(log, store + ": the store is read-only"), log);
     }
-    CHECK(integrity(store) == "ok");
+    CHECK(t::store_integrity(store) == "ok");
     CHECK(counts(store) == before);
 }
 
@@ -500,7 +489,7 @@ TEST_CASE("faults: two ingests at once on one store: both stored, no location st
     const auto b = start({"ingest", "-q", "--store", store, april}, tmp.file("b2.log"));
     CHECK_MESSAGE(finish(a) == 0, t::read_file(tmp.file("a.log")));
     CHECK_MESSAGE(finish(b) == 0, t::read_file(tmp.file("b2.log")));
-    CHECK(integrity(store) == "ok");
+    CHECK(t::store_integrity(store) == "ok");
     st::Database db{store, st::OpenMode::read_only};
     CHECK(db.query_int("SELECT count(*) FROM feed WHERE status = 'stored'") == 3);
     const auto rows = db.query_int("SELECT count(*) FROM location");
