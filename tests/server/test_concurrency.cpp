@@ -161,7 +161,7 @@ TEST_CASE("concurrency: 8 clients writing referrals through two services on one 
             auto& tally = tallies[static_cast<std::size_t>(c)];
             try {
                 Client client{c % 2 == 0 ? a.port : b.port, tokens[static_cast<std::size_t>(c)]};
-                auto write = [&](http::verb v, const std::string& target, const std::string& body, int expected,
+                auto write = [&](http::verb v, const std::string& target, const std::string& body, unsigned expected,
                                  const std::string& what) {
                     const auto t0 = std::chrono::steady_clock::now();
                     const auto r = client.call(v, target, body);
