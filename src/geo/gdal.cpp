@@ -11,6 +11,9 @@
 #include <ogr_srs_api.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <string_view>
 #include <cmath>
 #include <cerrno>
 #include <memory>
@@ -363,21 +366,13 @@ void write_geotiff(const std::string& path, const std::vector<double>& values, i
     }
 }
 
-std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals) {
-    gdal_init();
-    struct SrsDeleter {
-        void operator()(OGRSpatialReferenceH h) const noexcept { OSRDestroySpatialReference(h); }
-    };
-    struct TransformDeleter {
-        void operator()(OGRCoordinateTransformationH h) const noexcept { OCTDestroyCoordinateTransformation(h); }
-    };
-    struct GeometryDeleter {
-        void operator()(OGRGeometryH h) const noexcept { OGR_G_DestroyGeometry(h); }
-    };
-    // One transformation per thread and source CRS: creating one costs far more than using it.
-    // Built in the constructor, so GDAL's own per-thread PROJ context is made first and, as
-    // thread-local objects end in reverse order, ends after this one (built later, an
-    // OGRSpatialReference would outlive that context and make GDAL create one it never frees).
+namespace {
+
+// One transformation per thread and source CRS: creating one costs far more than using it.
+// Built in the constructor, so GDAL's own per-thread PROJ context is made first and, as
+// thread-local objects end in reverse order, ends after this one (built later, an
+// OGRSpatialReference would outlive that context and make GDAL create one it never frees).
+OGRCoordinateTransformationH wgs84_transform(int epsg) {
     struct Cached {
         int epsg = 0;
         std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, SrsDeleter> source, target;
@@ -402,10 +397,221 @@ std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals)
             epsg = from;
         }
     };
+    gdal_init();
     thread_local Cached cached{epsg};
     if (cached.epsg != epsg) {
         cached.load(epsg);
     }
+    return cached.transform.get();
+}
+
+// Reads 2D WKB of the simple kinds: the geometry's structure (kinds and ring sizes) and its
+// coordinates in order. false: a kind this reader leaves to OGR.
+class WkbReader {
+public:
+    explicit WkbReader(const std::string& wkb) : m_data(wkb) {}
+
+    struct Part {
+        std::uint32_t kind = 0;
+        std::vector<std::uint32_t> rings; // points per ring (Polygon), one entry (LineString), none (Point)
+    };
+
+    bool read(std::uint32_t& kind, std::vector<Part>& parts, std::vector<double>& x, std::vector<double>& y) {
+        bool little = true;
+        if (!header(little, kind)) {
+            return false;
+        }
+        if (kind >= 4 && kind <= 6) {
+            const std::uint32_t n = u32(little);
+            for (std::uint32_t i = 0; i < n; ++i) {
+                bool part_little = true;
+                std::uint32_t part_kind = 0;
+                if (!header(part_little, part_kind) || part_kind != kind - 3) {
+                    return false;
+                }
+                parts.push_back(single(part_little, part_kind, x, y));
+            }
+        } else {
+            parts.push_back(single(little, kind, x, y));
+        }
+        return m_at == m_data.size();
+    }
+
+private:
+    bool header(bool& little, std::uint32_t& kind) {
+        need(5);
+        const auto order = static_cast<unsigned char>(m_data[m_at++]);
+        if (order > 1) {
+            throw GeoError("invalid WKB geometry: byte order " + std::to_string(order));
+        }
+        little = order == 1;
+        kind = u32(little);
+        return kind >= 1 && kind <= 6; // Z, M, EWKB flags and the other kinds: OGR's path
+    }
+
+    Part single(bool little, std::uint32_t kind, std::vector<double>& x, std::vector<double>& y) {
+        Part part;
+        part.kind = kind;
+        if (kind == 1) {
+            point(little, x, y);
+            return part;
+        }
+        const std::uint32_t rings = kind == 3 ? u32(little) : 1;
+        for (std::uint32_t r = 0; r < rings; ++r) {
+            const std::uint32_t n = u32(little);
+            need(static_cast<std::size_t>(n) * 16);
+            part.rings.push_back(n);
+            for (std::uint32_t i = 0; i < n; ++i) {
+                point(little, x, y);
+            }
+        }
+        return part;
+    }
+
+    void point(bool little, std::vector<double>& x, std::vector<double>& y) {
+        x.push_back(f64(little));
+        y.push_back(f64(little));
+    }
+
+    void need(std::size_t n) const {
+        if (m_data.size() - m_at < n) {
+            throw GeoError("invalid WKB geometry (" + std::to_string(m_data.size()) + " bytes): truncated");
+        }
+    }
+
+    std::uint64_t bytes(bool little, int n) {
+        need(static_cast<std::size_t>(n));
+        std::uint64_t v = 0;
+        for (int i = 0; i < n; ++i) {
+            const auto b = static_cast<std::uint64_t>(static_cast<unsigned char>(m_data[m_at + static_cast<std::size_t>(i)]));
+            v |= b << (8 * (little ? i : n - 1 - i));
+        }
+        m_at += static_cast<std::size_t>(n);
+        return v;
+    }
+    std::uint32_t u32(bool little) { return static_cast<std::uint32_t>(bytes(little, 4)); }
+    double f64(bool little) {
+        const std::uint64_t v = bytes(little, 8);
+        double d = 0;
+        std::memcpy(&d, &v, sizeof d);
+        return d;
+    }
+
+    const std::string& m_data;
+    std::size_t m_at = 0;
+};
+
+// A coordinate to `decimals` places as JSON writes it: trailing zeros dropped, at least one
+// decimal kept ("52.0"); the value it stands for, for the extent.
+double append_coordinate(std::string& out, double v, int decimals) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+    if (ec != std::errc{}) {
+        throw GeoError("GDAL: a coordinate cannot be written: " + std::to_string(v));
+    }
+    char* dot = std::find(buf, end, '.');
+    if (dot == end) {
+        *end++ = '.';
+        *end++ = '0';
+    } else {
+        while (end > dot + 2 && end[-1] == '0') {
+            --end;
+        }
+    }
+    if (std::string_view(buf, static_cast<std::size_t>(end - buf)) == "-0.0") {
+        out += "0.0";
+        return 0;
+    }
+    out.append(buf, end);
+    double parsed = 0;
+    std::from_chars(buf, end, parsed);
+    return parsed;
+}
+
+} // namespace
+
+std::optional<GeoJsonGeometry> wkb_to_geojson_wgs84_direct(const std::string& wkb, int epsg, int decimals) {
+    std::uint32_t kind = 0;
+    std::vector<WkbReader::Part> parts;
+    std::vector<double> x, y;
+    if (!WkbReader{wkb}.read(kind, parts, x, y)) {
+        return std::nullopt;
+    }
+    const auto transform = wgs84_transform(epsg);
+    if (!x.empty() && !OCTTransform(transform, static_cast<int>(x.size()), x.data(), y.data(), nullptr)) {
+        throw GeoError("GDAL: cannot transform a geometry from EPSG:" + std::to_string(epsg) + " to WGS84");
+    }
+    static const char* const names[] = {"", "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
+                                        "MultiPolygon"};
+    GeoJsonGeometry g;
+    std::string& out = g.json;
+    out.reserve(40 + x.size() * 26);
+    out += "{\"type\":\"";
+    out += names[kind];
+    out += "\",\"coordinates\":";
+    std::size_t at = 0;
+    const auto position = [&] {
+        out += '[';
+        const double lon = append_coordinate(out, x[at], decimals);
+        out += ',';
+        const double lat = append_coordinate(out, y[at], decimals);
+        out += ']';
+        ++at;
+        if (g.empty) {
+            g.min_x = g.max_x = lon;
+            g.min_y = g.max_y = lat;
+            g.empty = false;
+        } else {
+            g.min_x = std::min(g.min_x, lon);
+            g.max_x = std::max(g.max_x, lon);
+            g.min_y = std::min(g.min_y, lat);
+            g.max_y = std::max(g.max_y, lat);
+        }
+    };
+    const auto sequence = [&](std::uint32_t n) {
+        out += '[';
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (i > 0) {
+                out += ',';
+            }
+            position();
+        }
+        out += ']';
+    };
+    const auto part = [&](const WkbReader::Part& p) {
+        if (p.kind == 1) {
+            position();
+        } else if (p.kind == 2) {
+            sequence(p.rings.front());
+        } else {
+            out += '[';
+            for (std::size_t r = 0; r < p.rings.size(); ++r) {
+                if (r > 0) {
+                    out += ',';
+                }
+                sequence(p.rings[r]);
+            }
+            out += ']';
+        }
+    };
+    if (kind <= 3) {
+        part(parts.front());
+    } else {
+        out += '[';
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            if (i > 0) {
+                out += ',';
+            }
+            part(parts[i]);
+        }
+        out += ']';
+    }
+    out += '}';
+    return g;
+}
+
+std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals) {
+    const auto transform = wgs84_transform(epsg);
     OGRGeometryH raw = nullptr;
     if (OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(wkb.data()), nullptr, &raw,
                             static_cast<int>(wkb.size())) != OGRERR_NONE ||
@@ -413,7 +619,7 @@ std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals)
         throw GeoError("GDAL: invalid WKB geometry (" + std::to_string(wkb.size()) + " bytes)");
     }
     std::unique_ptr<std::remove_pointer_t<OGRGeometryH>, GeometryDeleter> geometry{raw};
-    if (OGR_G_Transform(geometry.get(), cached.transform.get()) != OGRERR_NONE) {
+    if (OGR_G_Transform(geometry.get(), transform) != OGRERR_NONE) {
         throw GeoError("GDAL: cannot transform a geometry from EPSG:" + std::to_string(epsg) + " to WGS84");
     }
     const std::string precision = "COORDINATE_PRECISION=" + std::to_string(decimals);

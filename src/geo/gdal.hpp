@@ -8,6 +8,7 @@
 #include "core/csv.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,21 @@ std::vector<std::string> read_polygons_wkb(const std::string& path, const std::s
 /// longitude/latitude (RFC 7946 axis order), coordinates to `decimals` places.
 /// Throws GeoError when the WKB is invalid or cannot be transformed.
 std::string wkb_to_geojson_wgs84(const std::string& wkb, int epsg, int decimals = 7);
+
+/// A geometry as GeoJSON text with the extent of the coordinates it holds (as written,
+/// that is rounded to the decimals asked for).
+struct GeoJsonGeometry {
+    std::string json;
+    double min_x = 0, min_y = 0, max_x = 0, max_y = 0;
+    bool empty = true; // no coordinate at all
+};
+
+/// The same GeoJSON as wkb_to_geojson_wgs84 (equal as JSON: the same numbers), written
+/// straight from the WKB without building an OGR geometry or going through json-c, and
+/// with its extent. Handles 2D Point, LineString, Polygon and their Multi- forms in either
+/// byte order; returns nullopt for anything else (Z/M, curves, collections), which
+/// wkb_to_geojson_wgs84 then writes. Throws GeoError on truncated WKB or a failed transform.
+std::optional<GeoJsonGeometry> wkb_to_geojson_wgs84_direct(const std::string& wkb, int epsg, int decimals = 7);
 
 /// Writes `bytes` to a file through VSI (for example into /vsimem/). Throws GeoError.
 void write_vsi_file(const std::string& path, const std::string& bytes);

@@ -774,7 +774,10 @@ private:
         ReadAheadSource source{limited};
         store::Transaction tx{m_store};
         load_points(); // BEGIN IMMEDIATE holds the write lock: no other writer adds points until commit
-        store::LocationBatch locations{m_store}; // new points indexed in bulk before commit (docs/store.md)
+        std::optional<store::LocationBatch> locations; // new points indexed in bulk before commit (docs/store.md)
+        if (m_options.bulk_locations) {
+            locations.emplace(m_store);
+        }
         store::FeedRecord feed;
         feed.path = file.vsi;
         feed.name = file.display;
@@ -849,7 +852,9 @@ private:
         feed.rows_rejected = m_report.rows_rejected;
         feed.status = "stored";
         m_store.finish_feed(m_feed_id, feed);
-        locations.finish();
+        if (locations) {
+            locations->finish();
+        }
         tx.commit();
         m_added_keys.clear();
         m_report.status = "stored";

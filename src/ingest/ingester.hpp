@@ -31,6 +31,10 @@ struct IngestOptions {
     /// What a file may hold (docs/operations.md#limits), and how its text is encoded.
     Limits limits;
     Encoding encoding = Encoding::utf8;
+    /// New locations indexed in bulk per file (store::LocationBatch). false: one index
+    /// insertion per point by SpatiaLite's own triggers (one round trip per point on
+    /// PostgreSQL); the same store either way, which tests/ingest checks.
+    bool bulk_locations = true;
 };
 
 struct FileReport {

@@ -79,16 +79,15 @@ std::string json_type(const json& v) {
     return "string";
 }
 
-// Adds a feature built from geometry and properties to a collection.
-void add_feature(Collection& c, std::string id, json geometry, json properties, const TimeInterval& run_time,
-                 bool& any_extent, BBox& extent) {
+// Adds a feature to a collection: its geometry as GeoJSON text ("null": none) with the
+// extent of its coordinates (nullopt: none), and its properties.
+void add_feature_text(Collection& c, std::string id, const std::string& geometry, const std::optional<BBox>& bbox,
+                      json properties, const TimeInterval& run_time, bool& any_extent, BBox& extent) {
     Feature f;
     f.id = std::move(id);
-    bool any = false;
-    if (geometry.is_object()) {
-        walk_coordinates(geometry["coordinates"], f.bbox, any);
-    }
+    const bool any = bbox.has_value();
     if (any) {
+        f.bbox = *bbox;
         grow(extent, any_extent, f.bbox.min_x, f.bbox.min_y);
         grow(extent, any_extent, f.bbox.max_x, f.bbox.max_y);
     } else {
@@ -114,14 +113,23 @@ void add_feature(Collection& c, std::string id, json geometry, json properties, 
             c.fields.emplace_back(name, json_type(value));
         }
     }
-    json feature;
-    feature["type"] = "Feature";
-    feature["id"] = f.id;
-    feature["geometry"] = std::move(geometry);
-    feature["properties"] = std::move(properties);
-    f.json = feature.dump();
+    // As nlohmann would write {"type", "id", "geometry", "properties"}, without building it.
+    f.json = "{\"type\":\"Feature\",\"id\":" + json(f.id).dump() + ",\"geometry\":" + geometry +
+             ",\"properties\":" + properties.dump() + "}";
     c.by_id.emplace(f.id, c.features.size());
     c.features.push_back(std::move(f));
+}
+
+// Adds a feature built from a GeoJSON geometry object and properties to a collection.
+void add_feature(Collection& c, std::string id, json geometry, json properties, const TimeInterval& run_time,
+                 bool& any_extent, BBox& extent) {
+    BBox box;
+    bool any = false;
+    if (geometry.is_object()) {
+        walk_coordinates(geometry["coordinates"], box, any);
+    }
+    add_feature_text(c, std::move(id), geometry.dump(), any ? std::optional<BBox>{box} : std::nullopt,
+                     std::move(properties), run_time, any_extent, extent);
 }
 
 json value_json(const geo::FieldValue& v) {
@@ -160,11 +168,24 @@ Collection model_collection(const publish::ModelLayer& layer, const std::string&
                 fid = std::to_string(*n);
             }
         }
-        json geometry = f.wkb.empty() ? json{} : json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
-        if (c.geometry.empty() && geometry.is_object()) {
-            c.geometry = geometry.value("type", "");
+        // Written straight from the WKB (geo::wkb_to_geojson_wgs84_direct): parsing OGR's
+        // GeoJSON back into a JSON tree was most of a publication's time.
+        const auto direct = f.wkb.empty() ? std::nullopt : geo::wkb_to_geojson_wgs84_direct(f.wkb, 27700);
+        if (!direct) {
+            json geometry = f.wkb.empty() ? json{} : json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
+            if (c.geometry.empty() && geometry.is_object()) {
+                c.geometry = geometry.value("type", "");
+            }
+            add_feature(c, std::move(fid), std::move(geometry), std::move(properties), run_time, any, extent);
+            continue;
         }
-        add_feature(c, std::move(fid), std::move(geometry), std::move(properties), run_time, any, extent);
+        if (c.geometry.empty()) {
+            c.geometry = json::parse(direct->json).value("type", "");
+        }
+        const auto box = direct->empty ? std::nullopt
+                                       : std::optional<BBox>{BBox{direct->min_x, direct->min_y, direct->max_x,
+                                                                  direct->max_y}};
+        add_feature_text(c, std::move(fid), direct->json, box, std::move(properties), run_time, any, extent);
     }
     if (any) {
         c.extent = extent;
@@ -529,10 +550,32 @@ std::string store_key(const std::string& store_path) {
 
 namespace {
 
+// Adds the seconds since the last call (or construction) to the snapshot's stage `name`.
+class StageClock {
+public:
+    explicit StageClock(Snapshot& snap) : m_snap(snap), m_last(std::chrono::steady_clock::now()) {}
+    void lap(const std::string& name) {
+        const auto now = std::chrono::steady_clock::now();
+        const double s = std::chrono::duration<double>(now - m_last).count();
+        m_last = now;
+        for (auto& [stage, seconds] : m_snap.build_stages) {
+            if (stage == name) {
+                seconds += s;
+                return;
+            }
+        }
+        m_snap.build_stages.emplace_back(name, s);
+    }
+
+private:
+    Snapshot& m_snap;
+    std::chrono::steady_clock::time_point m_last;
+};
+
 // The collections of one profile's model: hotspots, cells (and the significant Gi* cells),
 // incidents and the study area, with their styles and (published) tiles.
 void add_model_collections(Snapshot& snap, const publish::RunModel& model, const store::StoredRun& run,
-                           const TimeInterval& run_time, const CatalogOptions& o) {
+                           const TimeInterval& run_time, const CatalogOptions& o, StageClock& clock) {
     const std::map<std::string, std::string> ids{{"hotspots", "hotspots"},
                                                  {"hotspot_cells", "cells"},
                                                  {"incidents", "incidents"},
@@ -545,6 +588,7 @@ void add_model_collections(Snapshot& snap, const publish::RunModel& model, const
     const bool published = model.profile == publish::Profile::published;
     const std::string suffix = published ? "" : "-internal";
     auto add = [&](const publish::ModelLayer& layer, const std::string& id, const std::string& title) {
+        clock.lap("other");
         auto c = model_collection(layer, id + suffix, run_time);
         c.title = title + (published ? "" : " (internal)");
         c.description = title + " of " + run.categories + ", " + run.period_from + " to " + run.period_to + ", run " +
@@ -552,8 +596,10 @@ void add_model_collections(Snapshot& snap, const publish::RunModel& model, const
         c.access = published ? Permission::read_published : Permission::read_internal;
         c.classification = publish::classification(model.profile);
         c.qml = publish::layer_style(model, layer);
+        clock.lap("collections");
         if (published && (layer.name == "hotspots" || layer.name == "hotspot_cells") && id != "cells-significant") {
             c.tiles = make_tiles(model, layer.name, c.id, o, c.fields);
+            clock.lap("tiles");
         }
         snap.collections.push_back(std::move(c));
     };
@@ -609,12 +655,17 @@ void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, c
     const TimeInterval run_time = month_interval(run.period_from, run.period_to).value_or(TimeInterval{});
     // One load of the run; the gate makes each profile's model; the collections and tiles
     // are serialised from the models in memory.
+    StageClock clock{snap};
     publish::LoadOptions load;
     load.run_id = run.id;
     const auto raw = publish::load_run(store, load);
+    clock.lap("load");
     for (const auto profile : {publish::Profile::published, publish::Profile::internal}) {
-        add_model_collections(snap, publish::disclose(raw, profile, publish::DisclosureRules{}), run, run_time, o);
+        const auto model = publish::disclose(raw, profile, publish::DisclosureRules{});
+        clock.lap("gate");
+        add_model_collections(snap, model, run, run_time, o, clock);
     }
+    clock.lap("other");
     if (const auto* hotspots = snap.find("hotspots")) {
         if (auto k = kpi_collection(*hotspots, run_time)) {
             snap.collections.push_back(std::move(*k));
@@ -631,7 +682,9 @@ void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, c
         snap.notes.push_back(std::string{"no districts collection: "} + e.what());
     }
     snap.collections.push_back(referral_collection(store, run.id));
+    clock.lap("districts and referrals");
     add_bulletin(snap, store, run);
+    clock.lap("bulletin");
 }
 
 } // namespace
@@ -732,7 +785,12 @@ void Catalog::loop() {
                 if (!m_options.quiet) {
                     std::cerr << "hotref serve: published run " << fresh->run_id << " (" << fresh->collections.size()
                               << " collections) in " << std::fixed << std::setprecision(1) << fresh->build_seconds
-                              << " s\n";
+                              << " s";
+                    for (std::size_t i = 0; i < fresh->build_stages.size(); ++i) {
+                        std::cerr << (i == 0 ? " (" : ", ") << fresh->build_stages[i].first << " "
+                                  << fresh->build_stages[i].second;
+                    }
+                    std::cerr << (fresh->build_stages.empty() ? "\n" : ")\n");
                 }
                 std::atomic_store(&m_current, std::shared_ptr<const Snapshot>{std::move(fresh)});
                 m_last_build = std::chrono::steady_clock::now();

@@ -81,6 +81,8 @@ struct Snapshot {
     // What GET /v1/hotspots answers: the published hotspots with their statistics and KPIs.
     std::shared_ptr<const v1::HotspotList> hotspot_list;
     double build_seconds = 0;
+    // Where those seconds went, in order: "load", "gate", "collections", "tiles", ...
+    std::vector<std::pair<std::string, double>> build_stages;
 
     [[nodiscard]] const Collection* find(const std::string& id) const;
 };

@@ -17,90 +17,11 @@
 #include <map>
 
 namespace t = hotref::test;
+using t::check_same;
+using t::fingerprint;
 using hotref::store::Statement;
 using hotref::store::ValueKind;
 
-namespace {
-
-// Every row of every table, engine-neutral: columns by name, doubles in full, geometries as
-// WKB, SpatiaLite's 32-byte Crime IDs as the hex PostgreSQL keeps; rows sorted as text (the
-// engines' text orders differ).
-// `tables` empty: every table of the store; `skip`: columns left out (those that differ
-// between two runs of the same computation: when and how long).
-std::map<std::string, std::vector<std::string>> fingerprint(hotref::store::Store& store,
-                                                            std::vector<std::string> tables = {},
-                                                            const std::vector<std::string>& skip = {}) {
-    auto& db = connection(store);
-    std::map<std::string, std::vector<std::string>> out;
-    if (tables.empty()) {
-        tables = hotref::store::store_tables();
-    }
-    for (const auto& table : tables) {
-        std::vector<std::string> names;
-        {
-            Statement probe{db, "SELECT * FROM " + table + " LIMIT 1"};
-            probe.step();
-            for (int c = 0; c < probe.column_count(); ++c) {
-                if (std::find(skip.begin(), skip.end(), probe.column_name(c)) == skip.end()) {
-                    names.push_back(probe.column_name(c));
-                }
-            }
-        }
-        std::sort(names.begin(), names.end());
-        std::string list;
-        for (const auto& n : names) {
-            const bool geom = n == "geom" || n == "area_geom";
-            list += (list.empty() ? "" : ", ") + (geom ? "AsBinary(" + n + ")" : n);
-        }
-        Statement st{db, "SELECT " + list + " FROM " + table};
-        auto& rows = out[table];
-        char buf[40];
-        while (st.step()) {
-            std::string row;
-            for (int c = 0; c < st.column_count(); ++c) {
-                row += names[static_cast<std::size_t>(c)] + "=";
-                switch (st.column_kind(c)) {
-                case ValueKind::null: row += "NULL"; break;
-                case ValueKind::integer: row += std::to_string(st.column_int(c)); break;
-                case ValueKind::real:
-                    std::snprintf(buf, sizeof buf, "%.17g", st.column_double(c));
-                    row += buf;
-                    break;
-                case ValueKind::text: row += st.column_text(c); break;
-                case ValueKind::blob: row += "x" + hotref::hex(st.column_blob(c)); break;
-                }
-                if (names[static_cast<std::size_t>(c)] == "crime_id" && st.column_kind(c) == ValueKind::blob) {
-                    row.replace(row.rfind("=x") + 1, 1, ""); // the same ID as PostgreSQL's text
-                }
-                row += "|";
-            }
-            rows.push_back(row);
-        }
-        std::sort(rows.begin(), rows.end());
-    }
-    return out;
-}
-
-void check_same(const std::map<std::string, std::vector<std::string>>& a,
-                const std::map<std::string, std::vector<std::string>>& b) {
-    REQUIRE(a.size() == b.size());
-    for (const auto& entry : a) {
-        const auto& table = entry.first;
-        const auto& rows = entry.second;
-        CAPTURE(table);
-        const auto& other = b.at(table);
-        REQUIRE(rows.size() == other.size());
-        std::size_t differ = 0;
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (rows[i] != other[i] && differ++ < 3) {
-                CHECK(rows[i] == other[i]);
-            }
-        }
-        CHECK(differ == 0);
-    }
-}
-
-} // namespace
 
 TEST_CASE("store copy: every table, row for row, into a new store and back, and never into a used one") {
     t::TempDir tmp;

@@ -29,6 +29,9 @@ Wall time and peak RSS come from GNU time (/usr/bin/time -f '%e %M').
 Options:
   --rows N       input rows, header excluded (default 2500000; round(N*$ASB_SHARE) are ASB)
   --runs K       timed runs per tool (default 5)
+  --points N     distinct map points (hotref-gen --points; default its own,
+                 clamp(rows/8, 200, 20000)); 1000000 gives about 400k locations
+                 in 2.5 M rows, the national spread of issue 15
   --out FILE     also append a Markdown result block (date, machine, versions,
                  command lines, table) to FILE
   --hotref PATH  hotref binary (default $root/build/hotref)
@@ -48,6 +51,7 @@ note() { echo "[bench] $*" >&2; }
 
 rows=2500000
 runs=5
+points=""
 out=""
 hotref="$root/build/hotref"
 gen="$root/build/hotref-gen"
@@ -56,11 +60,12 @@ work="${TMPDIR:-/tmp}/hotref-bench"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --rows|--runs|--out|--hotref|--gen|--workdir)
+    --rows|--runs|--points|--out|--hotref|--gen|--workdir)
       [ $# -ge 2 ] || bad "$1 needs a value"
       case "$1" in
         --rows) rows="$2" ;;
         --runs) runs="$2" ;;
+        --points) points="$2" ;;
         --out) out="$2" ;;
         --hotref) hotref="$2" ;;
         --gen) gen="$2" ;;
@@ -69,6 +74,7 @@ while [ $# -gt 0 ]; do
       shift 2 ;;
     --rows=*) rows="${1#*=}"; shift ;;
     --runs=*) runs="${1#*=}"; shift ;;
+    --points=*) points="${1#*=}"; shift ;;
     --out=*) out="${1#*=}"; shift ;;
     --hotref=*) hotref="${1#*=}"; shift ;;
     --gen=*) gen="${1#*=}"; shift ;;
@@ -79,6 +85,7 @@ done
 
 [[ "$rows" =~ ^[1-9][0-9]*$ ]] || bad "--rows must be a positive integer, got '$rows'"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || bad "--runs must be a positive integer, got '$runs'"
+[ -z "$points" ] || [[ "$points" =~ ^[1-9][0-9]*$ ]] || bad "--points must be a positive integer, got '$points'"
 [ -x "$hotref" ] || bad "hotref binary not found or not executable: $hotref"
 [ -x "$gen" ] || bad "hotref-gen binary not found or not executable: $gen"
 for t in ogr2ogr ogrinfo; do
@@ -100,7 +107,7 @@ expected_asb=$(( (rows * 4 + 5) / 10 ))     # round(rows * 0.4), as hotref-gen w
 export HOTREF_NO_PROGRESS=1
 
 # ---------------------------------------------------------------- input ----
-input="$work/policeuk-${rows}-asb${ASB_SHARE}-seed${SEED}.csv"
+input="$work/policeuk-${rows}-asb${ASB_SHARE}-seed${SEED}${points:+-points$points}.csv"
 sizefile="$input.size"                      # size recorded when it was generated
 size_now() { stat -c %s "$1"; }
 if [ -f "$input" ] && [ -f "$sizefile" ] && [ "$(size_now "$input")" = "$(cat "$sizefile")" ]; then
@@ -108,7 +115,7 @@ if [ -f "$input" ] && [ -f "$sizefile" ] && [ "$(size_now "$input")" = "$(cat "$
 else
   note "input: generating $input"
   rm -f "$input" "$sizefile"
-  "$gen" --rows "$rows" --asb-share "$ASB_SHARE" --seed "$SEED" --out "$input.tmp" >&2 \
+  "$gen" --rows "$rows" --asb-share "$ASB_SHARE" --seed "$SEED" ${points:+--points "$points"} --out "$input.tmp" >&2 \
     || die "hotref-gen failed"
   mv "$input.tmp" "$input"
   size_now "$input" > "$sizefile"
@@ -219,7 +226,8 @@ EOF
 )
 
 echo
-echo "Input: $rows rows ($expected_asb ASB), $(mb "$input_bytes") MB; $runs timed run(s) per tool after one warm-up each."
+locations=$(sqlite3 "$store" "SELECT count(*) FROM location" 2>/dev/null || echo "?")
+echo "Input: $rows rows ($expected_asb ASB), $(mb "$input_bytes") MB, $locations distinct locations${points:+ (hotref-gen --points $points)}; $runs timed run(s) per tool after one warm-up each."
 echo
 echo "$table"
 

@@ -73,6 +73,20 @@ constexpr std::int64_t k_bbox_lon_max = -1'200'000;
 constexpr std::int64_t k_bbox_lat_min = 52'690'000;
 constexpr std::int64_t k_bbox_lat_max = 53'550'000;
 
+// Areas for more forces than one (--area K): the Derbyshire box moved on a grid of 8
+// columns and 6 rows, 0.9 degrees apart both ways (the boxes do not overlap), which keeps
+// every box inside the British National Grid's extent (longitude -5.65..1.5, latitude
+// 49.99..55.35). Area 0 is Derbyshire itself, in column 4 and row 3 (from the south-west).
+// Each area's LSOA codes lie in their own block. Boxes are not real force areas: some lie
+// over the sea.
+constexpr int k_area_columns = 8;
+constexpr int k_area_rows = 6;
+constexpr int k_area_home = 3 * k_area_columns + 4;  // Derbyshire's cell
+constexpr int k_max_area = k_area_columns * k_area_rows - 1;
+constexpr std::int64_t k_area_step_lon = 900'000;
+constexpr std::int64_t k_area_step_lat = 900'000;
+constexpr std::uint32_t k_area_code_block = 20'000;
+
 // Metres to microdegrees around latitude 53 N (1 m = 8.983 udeg of latitude,
 // 14.93 udeg of longitude). Expressed as per-mille integer factors.
 constexpr std::int64_t k_udeg_per_km_lat = 8983;
@@ -288,6 +302,7 @@ constexpr std::uint64_t k_stream_points = 0x706f696e7473ULL;  // "points"
 constexpr std::uint64_t k_stream_asb = 0x617362ULL;           // "asb"
 constexpr std::uint64_t k_stream_rows = 0x726f7773ULL;        // "rows"
 constexpr std::uint64_t k_stream_bad = 0x626164ULL;           // "bad"
+constexpr std::uint64_t k_stream_growth = 0x67726f777468ULL;   // "growth"
 
 // ---------------------------------------------------------------------------
 // Random numbers: splitmix64 seeding, xoshiro256**, integer-only transforms
@@ -654,6 +669,9 @@ struct Options {
     std::uint64_t m_seed = 42;
     std::string m_force = "Derbyshire Constabulary";
     std::optional<std::uint64_t> m_points;
+    int m_area = 0;
+    std::string m_area_out;   // non-empty: write the area's box as GeoJSON
+    Fraction m_growth{0, 1};
     std::string m_out;        // empty: stdout
     std::string m_split_dir;  // non-empty: one file per month
     Fraction m_bad_rate{0, 1};
@@ -688,6 +706,15 @@ void print_usage(std::FILE* stream) {
         "                         (default \"Derbyshire Constabulary\")\n"
         "  --points N             number of distinct snap points (locations)\n"
         "                         (default clamp(rows/8, 200, 20000), max 2000000)\n"
+        "  --area K               place the data in area K, 0..47 (default 0, Derbyshire):\n"
+        "                         the Derbyshire box moved on an 8x6 grid, 0.9 deg apart,\n"
+        "                         inside the British National Grid, with its own LSOA\n"
+        "                         codes, so that several forces can be generated\n"
+        "  --area-out FILE        also write the area's box as a GeoJSON polygon (WGS 84),\n"
+        "                         for 'hotref hotspots --area'\n"
+        "  --growth F             fraction of the points that first appear during the month\n"
+        "                         range, 0..1 (default 0): each gets a first month, uniform\n"
+        "                         over the 2nd..last month, and no incident before it\n"
         "  --out FILE             write one CSV with all months in order (default stdout)\n"
         "  --split-dir DIR        instead write DIR/YYYY-MM/YYYY-MM-<force>-street.csv per\n"
         "                         month like the data.police.uk archive (<force> is the\n"
@@ -847,6 +874,19 @@ Options parse_args(int argc, char** argv) {
                 throw ArgError("--points: must be between 1 and 2000000");
             }
             opts.m_points = points;
+        } else if (arg == "--area") {
+            const std::uint64_t area = parse_uint(arg, take_value());
+            if (area > static_cast<std::uint64_t>(k_max_area)) {
+                throw ArgError("--area: must be between 0 and " + std::to_string(k_max_area));
+            }
+            opts.m_area = static_cast<int>(area);
+        } else if (arg == "--area-out") {
+            opts.m_area_out = std::string(take_value());
+            if (opts.m_area_out.empty()) {
+                throw ArgError("--area-out: empty file name");
+            }
+        } else if (arg == "--growth") {
+            opts.m_growth = parse_fraction(arg, take_value());
         } else if (arg == "--out") {
             opts.m_out = std::string(take_value());
             if (opts.m_out.empty()) {
@@ -891,10 +931,47 @@ struct LsoaCell {
     std::string m_name;     // "Derby 001A", already CSV-escaped
 };
 
+// Where area K's box lies relative to Derbyshire's, in microdegrees.
+struct AreaOffset {
+    std::int64_t m_lon = 0;
+    std::int64_t m_lat = 0;
+};
+
+AreaOffset area_offset(int area) {
+    const int cell = (area + k_area_home) % (k_max_area + 1);  // area 0 is Derbyshire's cell
+    return {(cell % k_area_columns - k_area_home % k_area_columns) * k_area_step_lon,
+            (cell / k_area_columns - k_area_home / k_area_columns) * k_area_step_lat};
+}
+
+// The area's box as a GeoJSON FeatureCollection of one polygon (WGS 84).
+std::string area_geojson(int area) {
+    const AreaOffset offset = area_offset(area);
+    const std::int64_t x0 = k_bbox_lon_min + offset.m_lon;
+    const std::int64_t x1 = k_bbox_lon_max + offset.m_lon;
+    const std::int64_t y0 = k_bbox_lat_min + offset.m_lat;
+    const std::int64_t y1 = k_bbox_lat_max + offset.m_lat;
+    std::string out = "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{\"area\":" +
+                      std::to_string(area) + "},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[";
+    const std::array<std::pair<std::int64_t, std::int64_t>, 5> ring = {
+        {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}};
+    for (std::size_t i = 0; i < ring.size(); ++i) {
+        out += i == 0 ? "[" : ",[";
+        append_udeg(out, ring[i].first);
+        out.push_back(',');
+        append_udeg(out, ring[i].second);
+        out.push_back(']');
+    }
+    out += "]]}}]}\n";
+    return out;
+}
+
 // The snap-point set plus pre-rendered CSV fragments for the row writer.
 class PointSet {
 public:
-    PointSet(std::uint64_t seed, std::uint64_t count) {
+    // `months` is the length of the month range; a `growth` share of the points first
+    // appears after its start.
+    PointSet(std::uint64_t seed, std::uint64_t count, int area, Fraction growth, int months)
+        : m_area(area), m_offset(area_offset(area)) {
         Xoshiro256 rng(seed, k_stream_points);
         m_points.reserve(count);
         std::vector<std::uint32_t> town_weights;
@@ -908,7 +985,11 @@ public:
         assign_lsoas();
         assign_popularity(rng);
         render();
+        assign_first_months(seed, growth, months);
     }
+
+    // Month offset (0: the first month of the range) from which point i has incidents.
+    int first_month(std::size_t i) const { return m_first.empty() ? 0 : m_first[i]; }
 
     std::size_t size() const { return m_points.size(); }
     PlaceClass place_class(std::size_t i) const { return m_points[i].m_class; }
@@ -1061,8 +1142,10 @@ private:
             }
             return ca.m_coarse < cb.m_coarse;
         });
-        std::uint32_t shire_code = k_lsoa_code_shire_base;
-        std::uint32_t derby_code = k_lsoa_code_derby_base;
+        const std::uint32_t block = static_cast<std::uint32_t>(m_area) * k_area_code_block;
+        std::uint32_t shire_code = k_lsoa_code_shire_base + block;
+        std::uint32_t derby_code = k_lsoa_code_derby_base + block;
+        const std::string prefix = m_area == 0 ? std::string() : "Area " + std::to_string(m_area) + " ";
         std::size_t in_district = 0;
         District current = District::Count;
         for (const std::uint32_t index : order) {
@@ -1078,7 +1161,7 @@ private:
             const std::size_t msoa = in_district / 5 + 1;
             std::snprintf(buf.data(), buf.size(), " %03u%c", static_cast<unsigned>(msoa % 1000),
                           static_cast<char>('A' + in_district % 5));
-            cell.m_name = csv_field(std::string(k_district_names[static_cast<std::size_t>(cell.m_district)]) +
+            cell.m_name = csv_field(prefix + std::string(k_district_names[static_cast<std::size_t>(cell.m_district)]) +
                                     buf.data());
             ++in_district;
         }
@@ -1108,11 +1191,11 @@ private:
     void render() {
         for (const auto& point : m_points) {
             const std::size_t lon_start = m_text.size();
-            append_udeg(m_text, point.m_lon_udeg);
+            append_udeg(m_text, point.m_lon_udeg + m_offset.m_lon);
             m_lon_spans.emplace_back(lon_start, m_text.size() - lon_start);
             m_text.push_back(',');
             const std::size_t lat_start = m_text.size();
-            append_udeg(m_text, point.m_lat_udeg);
+            append_udeg(m_text, point.m_lat_udeg + m_offset.m_lat);
             m_lat_spans.emplace_back(lat_start, m_text.size() - lat_start);
             m_text.push_back(',');
             const std::size_t rest_start = m_text.size();
@@ -1127,6 +1210,25 @@ private:
         }
     }
 
+    // Points that appear during the range, on their own random stream so that --growth 0
+    // leaves every other draw as it was. Point 0 is always there from the start, so every
+    // month has a point to draw.
+    void assign_first_months(std::uint64_t seed, Fraction growth, int months) {
+        if (growth.m_numerator == 0 || months < 2) {
+            return;
+        }
+        Xoshiro256 rng(seed, k_stream_growth);
+        m_first.assign(m_points.size(), 0);
+        for (std::size_t i = 1; i < m_points.size(); ++i) {
+            if (rng.below(growth.m_denominator) < growth.m_numerator) {
+                m_first[i] = static_cast<std::uint16_t>(1 + rng.below(static_cast<std::uint64_t>(months - 1)));
+            }
+        }
+    }
+
+    int m_area = 0;
+    AreaOffset m_offset;
+    std::vector<std::uint16_t> m_first;  // empty: every point from the first month
     std::vector<SnapPoint> m_points;
     std::vector<LsoaCell> m_cells;
     std::unordered_map<std::uint64_t, std::uint32_t> m_cell_index;  // lookup only
@@ -1207,7 +1309,8 @@ public:
           m_asb_rng(opts.m_seed, k_stream_asb),
           m_row_rng(opts.m_seed, k_stream_rows),
           m_bad_rng(opts.m_seed, k_stream_bad),
-          m_force(csv_field(opts.m_force)) {
+          m_force(csv_field(opts.m_force)),
+          m_first_month(opts.m_first_month) {
         for (const auto& weights : k_type_weights) {
             m_type_tables.emplace_back(weights);
         }
@@ -1241,7 +1344,10 @@ public:
             }
             --m_rows_left;
 
-            const std::uint32_t point = m_points.popularity().draw(m_row_rng);
+            std::uint32_t point = m_points.popularity().draw(m_row_rng);
+            while (m_points.first_month(point) > month_index - m_first_month) {
+                point = m_points.popularity().draw(m_row_rng);  // not there yet: draw again
+            }
             std::size_t type = 0;
             std::size_t outcome = 0;
             std::array<std::uint64_t, 4> id{};
@@ -1334,6 +1440,7 @@ private:
     Xoshiro256 m_row_rng;
     Xoshiro256 m_bad_rng;
     std::string m_force;
+    int m_first_month = 0;
     std::vector<CumulativeTable> m_type_tables;
     std::vector<CumulativeTable> m_outcome_tables;
     std::uint64_t m_rows_left = 0;
@@ -1367,7 +1474,8 @@ int run(const Options& opts) {
     const std::uint64_t point_count =
         opts.m_points ? *opts.m_points : std::clamp<std::uint64_t>(opts.m_rows / 8, 200, 20'000);
 
-    const PointSet points(opts.m_seed, point_count);
+    const PointSet points(opts.m_seed, point_count, opts.m_area, opts.m_growth,
+                          opts.m_last_month - opts.m_first_month + 1);
     RowGenerator generator(opts, points);
     const std::vector<std::uint64_t> counts = rows_per_month(opts.m_rows, opts.m_first_month, opts.m_last_month);
     Summary summary;
@@ -1376,6 +1484,17 @@ int run(const Options& opts) {
         std::fprintf(stderr, "%s: error: %s\n", std::string(k_program).c_str(), what.c_str());
         return 1;
     };
+
+    if (!opts.m_area_out.empty()) {
+        OutputFile area;
+        if (!area.open_path(opts.m_area_out)) {
+            return io_error("cannot open '" + opts.m_area_out + "' for writing: " + std::strerror(errno));
+        }
+        area.put(area_geojson(opts.m_area));
+        if (!area.close()) {
+            return io_error("write to '" + opts.m_area_out + "' failed: " + std::strerror(errno));
+        }
+    }
 
     if (opts.m_split_dir.empty()) {
         OutputFile out;
