@@ -80,26 +80,52 @@ std::string json_type(const json& v) {
 }
 
 // Adds a feature to a collection: its geometry as GeoJSON text ("null": none) with the
-// extent of its coordinates (nullopt: none), and its properties.
-void add_feature_text(Collection& c, std::string id, const std::string& geometry, const std::optional<BBox>& bbox,
-                      json properties, const TimeInterval& run_time, bool& any_extent, BBox& extent) {
+// extent of its coordinates (nullopt: none), its properties as JSON object text, and its time.
+void push_feature(Collection& c, std::string id, const std::string& geometry, const std::optional<BBox>& bbox,
+                  const std::string& properties, const TimeInterval& time, bool& any_extent, BBox& extent) {
     Feature f;
     f.id = std::move(id);
-    const bool any = bbox.has_value();
-    if (any) {
+    if (bbox) {
         f.bbox = *bbox;
         grow(extent, any_extent, f.bbox.min_x, f.bbox.min_y);
         grow(extent, any_extent, f.bbox.max_x, f.bbox.max_y);
     } else {
         f.bbox = {1e300, 1e300, -1e300, -1e300}; // no geometry: never inside a bbox
     }
-    f.time = run_time;
-    if (properties.contains("period_from") && properties.contains("period_to") && properties["period_from"].is_string() &&
-        properties["period_to"].is_string()) {
-        if (const auto t = month_interval(properties["period_from"].get<std::string>(),
-                                          properties["period_to"].get<std::string>())) {
-            f.time = *t;
+    f.time = time;
+    // As nlohmann would write {"type", "id", "geometry", "properties"}, without building it.
+    f.json.reserve(40 + f.id.size() + geometry.size() + properties.size());
+    f.json += "{\"type\":\"Feature\",\"id\":";
+    f.json += json(f.id).dump();
+    f.json += ",\"geometry\":";
+    f.json += geometry;
+    f.json += ",\"properties\":";
+    f.json += properties;
+    f.json += '}';
+    c.by_id.emplace(f.id, c.features.size());
+    c.features.push_back(std::move(f));
+}
+
+// A feature's own period (its properties period_from and period_to, months), else the run's.
+TimeInterval feature_time(const json& properties, const TimeInterval& run_time) {
+    const auto from = properties.find("period_from");
+    const auto to = properties.find("period_to");
+    if (from != properties.end() && to != properties.end() && from->is_string() && to->is_string()) {
+        if (const auto t = month_interval(from->get<std::string>(), to->get<std::string>())) {
+            return *t;
         }
+    }
+    return run_time;
+}
+
+// Adds a feature built from a GeoJSON geometry object and properties to a collection; the
+// collection's fields gain the properties it did not have yet (with a value).
+void add_feature(Collection& c, std::string id, json geometry, json properties, const TimeInterval& run_time,
+                 bool& any_extent, BBox& extent) {
+    BBox box;
+    bool any = false;
+    if (geometry.is_object()) {
+        walk_coordinates(geometry["coordinates"], box, any);
     }
     for (const auto& [name, value] : properties.items()) {
         if (value.is_null()) {
@@ -113,52 +139,67 @@ void add_feature_text(Collection& c, std::string id, const std::string& geometry
             c.fields.emplace_back(name, json_type(value));
         }
     }
-    // As nlohmann would write {"type", "id", "geometry", "properties"}, without building it.
-    f.json = "{\"type\":\"Feature\",\"id\":" + json(f.id).dump() + ",\"geometry\":" + geometry +
-             ",\"properties\":" + properties.dump() + "}";
-    c.by_id.emplace(f.id, c.features.size());
-    c.features.push_back(std::move(f));
+    push_feature(c, std::move(id), geometry.dump(), any ? std::optional<BBox>{box} : std::nullopt, properties.dump(),
+                 feature_time(properties, run_time), any_extent, extent);
 }
 
-// Adds a feature built from a GeoJSON geometry object and properties to a collection.
-void add_feature(Collection& c, std::string id, json geometry, json properties, const TimeInterval& run_time,
-                 bool& any_extent, BBox& extent) {
-    BBox box;
-    bool any = false;
-    if (geometry.is_object()) {
-        walk_coordinates(geometry["coordinates"], box, any);
-    }
-    add_feature_text(c, std::move(id), geometry.dump(), any ? std::optional<BBox>{box} : std::nullopt,
-                     std::move(properties), run_time, any_extent, extent);
-}
-
-json value_json(const geo::FieldValue& v) {
+// A field value as nlohmann writes it (an integer, a finite number, a string, else null);
+// its JSON type, empty for null.
+const char* append_value(std::string& out, const geo::FieldValue& v) {
     if (const auto* i = std::get_if<std::int64_t>(&v)) {
-        return *i;
+        out += std::to_string(*i);
+        return "integer";
     }
     if (const auto* d = std::get_if<double>(&v)) {
-        return std::isfinite(*d) ? json(*d) : json{};
+        if (std::isfinite(*d)) {
+            out += json(*d).dump();
+            return "number";
+        }
+    } else if (const auto* t = std::get_if<std::string>(&v)) {
+        out += json(*t).dump();
+        return "string";
     }
-    if (const auto* t = std::get_if<std::string>(&v)) {
-        return *t;
-    }
-    return json{};
+    out += "null";
+    return "";
 }
 
-// A layer of the publication model as a collection: each feature serialised once, in memory.
+// A layer of the publication model as a collection: each feature serialised once, in memory,
+// as text (no JSON tree per feature: at tens of thousands of cells that was most of a
+// publication's time). The same bytes as building the feature with nlohmann and dumping it.
 Collection model_collection(const publish::ModelLayer& layer, const std::string& id, const TimeInterval& run_time) {
     Collection c;
     c.id = id;
     bool any = false;
     BBox extent;
     const int id_field = layer.id_field.empty() ? -1 : layer.field(layer.id_field);
+    const int from_field = layer.field("period_from");
+    const int to_field = layer.field("period_to");
+    std::vector<std::string> keys;
+    for (const auto& f : layer.fields) {
+        keys.push_back(json(f.name).dump() + ":");
+    }
+    std::vector<bool> listed(layer.fields.size(), false); // in c.fields (once it had a value)
     std::size_t index = 0;
+    std::string properties;
     for (const auto& f : layer.features) {
         ++index;
-        json properties = json::object();
+        properties.clear();
+        properties += '{';
         for (std::size_t i = 0; i < layer.fields.size(); ++i) {
-            properties[layer.fields[i].name] = value_json(f.values[i]);
+            if (i > 0) {
+                properties += ',';
+            }
+            properties += keys[i];
+            const char* type = append_value(properties, f.values[i]);
+            if (!listed[i] && *type != '\0') {
+                listed[i] = true;
+                const auto& name = layer.fields[i].name;
+                if (std::none_of(c.fields.begin(), c.fields.end(), [&](const auto& nt) { return nt.first == name; })) {
+                    c.fields.emplace_back(name, type);
+                }
+            }
         }
+        properties += '}';
         std::string fid = std::to_string(index);
         if (id_field >= 0) {
             const auto& v = f.values[static_cast<std::size_t>(id_field)];
@@ -168,24 +209,39 @@ Collection model_collection(const publish::ModelLayer& layer, const std::string&
                 fid = std::to_string(*n);
             }
         }
-        // Written straight from the WKB (geo::wkb_to_geojson_wgs84_direct): parsing OGR's
-        // GeoJSON back into a JSON tree was most of a publication's time.
-        const auto direct = f.wkb.empty() ? std::nullopt : geo::wkb_to_geojson_wgs84_direct(f.wkb, 27700);
-        if (!direct) {
-            json geometry = f.wkb.empty() ? json{} : json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
-            if (c.geometry.empty() && geometry.is_object()) {
-                c.geometry = geometry.value("type", "");
+        TimeInterval time = run_time;
+        if (from_field >= 0 && to_field >= 0) {
+            const auto* from = std::get_if<std::string>(&f.values[static_cast<std::size_t>(from_field)]);
+            const auto* to = std::get_if<std::string>(&f.values[static_cast<std::size_t>(to_field)]);
+            if (from && to) {
+                time = month_interval(*from, *to).value_or(run_time);
             }
-            add_feature(c, std::move(fid), std::move(geometry), std::move(properties), run_time, any, extent);
-            continue;
         }
-        if (c.geometry.empty()) {
-            c.geometry = json::parse(direct->json).value("type", "");
+        // Written straight from the WKB (geo::wkb_to_geojson_wgs84_direct); OGR's writer for
+        // the kinds it leaves (3D, curves).
+        std::string geometry = "null";
+        std::optional<BBox> box;
+        if (!f.wkb.empty()) {
+            if (const auto direct = geo::wkb_to_geojson_wgs84_direct(f.wkb, 27700)) {
+                geometry = direct->json;
+                if (!direct->empty) {
+                    box = BBox{direct->min_x, direct->min_y, direct->max_x, direct->max_y};
+                }
+            } else {
+                const json parsed = json::parse(geo::wkb_to_geojson_wgs84(f.wkb, 27700));
+                BBox b;
+                bool found = false;
+                walk_coordinates(parsed["coordinates"], b, found);
+                if (found) {
+                    box = b;
+                }
+                geometry = parsed.dump();
+            }
+            if (c.geometry.empty()) {
+                c.geometry = json::parse(geometry).value("type", "");
+            }
         }
-        const auto box = direct->empty ? std::nullopt
-                                       : std::optional<BBox>{BBox{direct->min_x, direct->min_y, direct->max_x,
-                                                                  direct->max_y}};
-        add_feature_text(c, std::move(fid), direct->json, box, std::move(properties), run_time, any, extent);
+        push_feature(c, std::move(fid), geometry, box, properties, time, any, extent);
     }
     if (any) {
         c.extent = extent;
