@@ -75,7 +75,7 @@ void HotspotsCommand::add_options(po::options_description& options, po::position
          "partition source (police.uk, police.uk-api, force-export); default police.uk")
         ("force", po::value<std::string>(&m_options.force),
          "only this force's incidents (its \"Reported by\" name, or a unique part: nottinghamshire); needed when "
-         "the store holds several forces")
+         "the store holds several forces; 'all': one run over every force")
         ("allow-gaps", po::bool_switch(&m_options.allow_gaps),
          "run over a period with months not in the store (they are named); without it such a period is refused")
         ("area", po::value<std::string>(&m_options.area_path), "study area: polygons of a vector file")
@@ -201,6 +201,8 @@ int HotspotsCommand::run() {
                 s.source.c_str());
     if (!s.force.empty()) {
         std::printf("  force      %s\n", s.force.c_str());
+    } else if (to_lower(m_options.force) == "all") {
+        std::printf("  force      all forces in the store, in one run\n");
     }
     if (!s.missing_months.empty()) {
         std::printf("  gaps       %zu month(s) not stored, left out: %s\n", s.missing_months.size(),

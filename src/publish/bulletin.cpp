@@ -697,11 +697,18 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     std::map<std::string, PublishedHotspot> published_hotspots;
     GateFigures gate_figs;
     if (published) {
-        LoadOptions load;
-        load.run_id = run.id;
-        load.method = run.method;
-        const auto raw = load_run(store, load);
-        const auto gate = disclose(raw, Profile::published, opt.rules);
+        std::optional<RawRun> own_raw;
+        std::optional<RunModel> own_gate;
+        const bool given = opt.loaded != nullptr && opt.published_model != nullptr && opt.loaded->run.id == run.id;
+        if (!given) {
+            LoadOptions load;
+            load.run_id = run.id;
+            load.method = run.method;
+            own_raw.emplace(load_run(store, load));
+            own_gate.emplace(disclose(*own_raw, Profile::published, opt.rules));
+        }
+        const RawRun& raw = given ? *opt.loaded : *own_raw;
+        const RunModel& gate = given ? *opt.published_model : *own_gate;
         gate_figs = gate_figures(raw, gate,
                                  sdc::PTable{static_cast<int>(opt.rules.min_count), opt.rules.max_noise});
         if (const auto* layer = gate.find("hotspots")) {

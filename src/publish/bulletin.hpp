@@ -10,6 +10,7 @@
 // (inline SVG). Everything passes disclosure control (published by default).
 
 #include "publish/disclosure.hpp"
+#include "publish/model.hpp"
 #include "store/store.hpp"
 
 #include <array>
@@ -37,6 +38,12 @@ struct BulletinOptions {
         "Contains National Statistics data \xC2\xA9 Crown copyright and database right 2011.";
     bool pdf = true;
     bool html = true;
+    /// The run already loaded and passed through the gate (published profile, these rules),
+    /// as the service holds them: used instead of loading and auditing the run a second time
+    /// (at national scale the audit is most of a publication). Both or neither; they are
+    /// used only when they are of the bulletin's run.
+    const RawRun* loaded = nullptr;
+    const RunModel* published_model = nullptr;
 };
 
 /// The recommended patrol windows of one hotspot in the bulletin, as printed ("Fri 21:00-23:00").

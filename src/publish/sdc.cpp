@@ -274,9 +274,16 @@ struct GlpkThreadEnv {
 
 /// min and max of every withheld cell of one component, as linear programmes (GLPK): one
 /// column per cell (published: its box; withheld: >= 0), one row per margin (total - parts = 0).
+///
+/// `enough`: a width that settles a cell (protect's threshold; infinite: every interval
+/// exact). Every solution the solver returns is a table the attacker must allow, so the
+/// smallest and largest value a cell took in them lie inside its true range. Once those
+/// are `enough` apart the cell is proven wide enough and its own programmes are skipped; its
+/// result is then that inner range (narrower than the truth, never wider). A cell not so
+/// proven gets its exact range, so which cells are too narrow is exactly as without it.
 void audit_component(const std::vector<std::size_t>& comp_cells, const std::vector<std::size_t>& comp_margins,
                      const Table& table, const std::vector<Interval>& box, const std::vector<char>& need,
-                     std::vector<Interval>& out) {
+                     double enough, std::vector<Interval>& out) {
     std::unordered_map<std::size_t, int> column;
     column.reserve(comp_cells.size());
     thread_local GlpkThreadEnv env;
@@ -358,29 +365,50 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
     }
     // Maxima first. Any solution in which a withheld cell is 0 proves its minimum is 0 (its
     // lower bound): that cell's minimisation is skipped. Exact, and it saves most of them.
+    // The same solutions give each cell's seen range (see `enough` above).
     std::vector<char> zero_seen(comp_cells.size() + 1, 0);
-    const auto note_zeros = [&] {
-        for (int col : withheld_cols) {
-            if (!zero_seen[static_cast<std::size_t>(col)] && glp_get_col_prim(lp.get(), col) <= 1e-9) {
+    std::vector<double> seen_lo(withheld_cols.size(), kInf), seen_hi(withheld_cols.size(), -kInf);
+    const auto note_solution = [&] {
+        for (std::size_t k = 0; k < withheld_cols.size(); ++k) {
+            const int col = withheld_cols[k];
+            const double x = glp_get_col_prim(lp.get(), col);
+            if (!zero_seen[static_cast<std::size_t>(col)] && x <= 1e-9) {
                 zero_seen[static_cast<std::size_t>(col)] = 1;
             }
+            seen_lo[k] = std::min(seen_lo[k], clean(std::max(0.0, x)));
+            seen_hi[k] = std::max(seen_hi[k], clean(x));
         }
     };
-    std::vector<double> hi(withheld_cols.size());
+    const auto settled = [&](std::size_t k) { return seen_hi[k] - seen_lo[k] >= enough; };
+    std::vector<double> hi(withheld_cols.size(), kInf);
+    std::vector<char> proven(withheld_cols.size(), 0);
     for (std::size_t w = 0; w < withheld_cols.size(); ++w) {
+        if (settled(w)) {
+            proven[w] = 1;
+            continue;
+        }
         hi[w] = solve(withheld_cols[w], GLP_MAX);
         if (std::isfinite(hi[w])) {
-            note_zeros();
+            note_solution();
         }
     }
     for (std::size_t w = 0; w < withheld_cols.size(); ++w) {
         const int col = withheld_cols[w];
+        const std::size_t cell = comp_cells[static_cast<std::size_t>(col) - 1];
+        if (proven[w] || settled(w)) {
+            out[cell] = Interval{seen_lo[w], seen_hi[w]};
+            continue;
+        }
         double lo = 0;
         if (!zero_seen[static_cast<std::size_t>(col)]) {
+            if (hi[w] - seen_lo[w] >= enough) {
+                out[cell] = Interval{seen_lo[w], clean(hi[w])}; // wide enough with the lowest seen
+                continue;
+            }
             lo = solve(col, GLP_MIN);
-            note_zeros();
+            note_solution();
         }
-        out[comp_cells[static_cast<std::size_t>(col) - 1]] = Interval{clean(std::max(0.0, lo)), clean(hi[w])};
+        out[cell] = Interval{clean(std::max(0.0, lo)), clean(hi[w])};
     }
 }
 
@@ -404,9 +432,10 @@ std::vector<Interval> boxes(const Table& table, const PTable& ptable, bool pertu
     return box;
 }
 
-/// The audit of the withheld cells marked in `need` (the others keep their box in the result).
+/// The audit of the withheld cells marked in `need` (the others keep their box in the result);
+/// `enough`: see audit_component.
 std::vector<Interval> audit_cells(const Table& table, const PTable& ptable, bool perturbed,
-                                  const std::vector<char>& need) {
+                                  const std::vector<char>& need, double enough = kInf) {
     const std::size_t n = table.cells.size();
     const std::vector<Interval> box = boxes(table, ptable, perturbed);
     std::vector<Interval> out = box;
@@ -464,7 +493,7 @@ std::vector<Interval> audit_cells(const Table& table, const PTable& ptable, bool
         if (single) {
             audit_single_margin(table.margins[comp_margins[k].front()], box, table.cells, out);
         } else {
-            audit_component(comp_cells[k], comp_margins[k], table, box, need, out);
+            audit_component(comp_cells[k], comp_margins[k], table, box, need, enough, out);
         }
     }
     return out;
@@ -773,7 +802,8 @@ Protection protect(Table& table, const PTable& ptable, bool perturb) {
                 }
             }
         }
-        const auto intervals = audit_cells(table, ptable, perturb, need);
+        // Only whether each cell's range is `threshold` wide matters here.
+        const auto intervals = audit_cells(table, ptable, perturb, need, threshold);
         std::vector<std::size_t> unsafe;
         for (std::size_t i = 0; i < n; ++i) {
             if (table.cells[i].withheld && !table.cells[i].hidden && need[i] && intervals[i].width() < threshold) {

@@ -683,11 +683,14 @@ void add_model_collections(Snapshot& snap, const publish::RunModel& model, const
 }
 
 // The patrol bulletin of the run's last month, made now so that no request waits for it.
-void add_bulletin(Snapshot& snap, store::Store& store, const store::StoredRun& run) {
+void add_bulletin(Snapshot& snap, store::Store& store, const store::StoredRun& run, const publish::RawRun& raw,
+                  const publish::RunModel& published) {
     try {
         publish::BulletinOptions bo;
         bo.run_id = run.id;
         bo.method = run.method;
+        bo.loaded = &raw; // the gate has run once already: the bulletin reads its result
+        bo.published_model = &published;
         auto docs = publish::render_bulletin(store, bo);
         snap.bulletin_pdf = std::move(docs.pdf);
         snap.bulletin_html = std::move(docs.html);
@@ -716,10 +719,14 @@ void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, c
     load.run_id = run.id;
     const auto raw = publish::load_run(store, load);
     clock.lap("load");
+    std::optional<publish::RunModel> published;
     for (const auto profile : {publish::Profile::published, publish::Profile::internal}) {
-        const auto model = publish::disclose(raw, profile, publish::DisclosureRules{});
+        auto model = publish::disclose(raw, profile, publish::DisclosureRules{});
         clock.lap("gate");
         add_model_collections(snap, model, run, run_time, o, clock);
+        if (profile == publish::Profile::published) {
+            published.emplace(std::move(model));
+        }
     }
     clock.lap("other");
     if (const auto* hotspots = snap.find("hotspots")) {
@@ -739,7 +746,7 @@ void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, c
     }
     snap.collections.push_back(referral_collection(store, run.id));
     clock.lap("districts and referrals");
-    add_bulletin(snap, store, run);
+    add_bulletin(snap, store, run, raw, *published);
     clock.lap("bulletin");
 }
 

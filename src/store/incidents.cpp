@@ -230,11 +230,16 @@ std::string resolve_force(Store& store, const std::string& given, const std::str
     for (const auto& f : forces) {
         listed += (listed.empty() ? "'" : ", '") + f + "'";
     }
+    const bool national = command == "hotspots";
+    if (national && to_lower(given) == "all") {
+        return {}; // one run over every force (a national or regional analysis)
+    }
     if (given.empty()) {
         if (forces.size() > 1) {
             throw UsageError("the store holds " + std::to_string(forces.size()) + " forces (" + listed +
                              "); hotspots, maps and bulletins are made one force at a time: give --force NAME, "
-                             "for example: hotref " + command + " --force '" + forces.front() + "'");
+                             "for example: hotref " + command + " --force '" + forces.front() + "'" +
+                             (national ? std::string{" (or --force all: one run over all of them)"} : std::string{}));
         }
         return forces.empty() ? std::string{} : forces.front();
     }

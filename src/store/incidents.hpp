@@ -108,7 +108,8 @@ std::vector<std::string> stored_forces(Store& store, const std::string& source, 
 /// it ignoring case, else the one name containing it ("nottinghamshire"); with `given`
 /// empty, the only force stored ("" when none). Throws UsageError listing the stored
 /// forces when `given` matches none or several, or is empty and several forces are
-/// stored (`command` names the command in the message: "hotspots").
+/// stored (`command` names the command in the message: "hotspots"). For "hotspots",
+/// `given` "all" (any case) is every force: "", the empty filter.
 std::string resolve_force(Store& store, const std::string& given, const std::string& source,
                           const std::string& command);
 

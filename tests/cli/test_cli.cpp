@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -250,6 +251,28 @@ std::string two_force_store(t::TempDir& tmp) {
     return store;
 }
 
+// The incidents a hotspots run counted, inside its area and outside it, from its report.
+std::int64_t incidents_counted(const std::string& out) {
+    const auto number_after = [&](const std::string& label, std::size_t from) -> std::int64_t {
+        std::string digits;
+        for (std::size_t i = from + label.size(); i < out.size() && (std::isdigit(static_cast<unsigned char>(out[i])) || out[i] == ','); ++i) {
+            if (out[i] != ',') {
+                digits += out[i];
+            }
+        }
+        return digits.empty() ? -1 : std::stoll(digits);
+    };
+    const auto at = out.find("incidents  ");
+    REQUIRE(at != std::string::npos);
+    std::int64_t total = number_after("incidents  ", at);
+    const auto line_end = out.find('\n', at);
+    const auto open = out.find(" (", at);
+    if (open != std::string::npos && open < line_end) {
+        total += number_after(" (", open);
+    }
+    return total;
+}
+
 } // namespace
 
 TEST_CASE("cli: a store of two forces needs --force on hotspots, layers, bulletin and evaluate") {
@@ -312,6 +335,19 @@ TEST_CASE("cli: a store of two forces needs --force on hotspots, layers, bulleti
     CHECK(runs.code == 0);
     CHECK(contains(runs.out, "Derbyshire Constabulary"));
     CHECK_FALSE(contains(runs.out, "Nottinghamshire Police"));
+
+    // --force all: one run over both forces (a regional or national analysis), and only for
+    // hotspots; each incident of either force counted once, inside the area or outside it.
+    const auto all = run_hotref("hotspots --store " + store + " --force all --allow-gaps --count 5 --top 0");
+    REQUIRE(all.code == 0);
+    CHECK(contains(all.out, "force      all forces in the store, in one run"));
+    CHECK(incidents_counted(all.out) == incidents_counted(h.out) + incidents_counted(d.out));
+    CHECK(incidents_counted(all.out) > incidents_counted(d.out));
+    const auto refused = run_hotref("hotspots --store " + store);
+    CHECK(contains(refused.err, "(or --force all: one run over all of them)"));
+    const auto layers_all = run_hotref("layers --store " + store + " --force all --out " + q(tmp.file("la")));
+    CHECK(layers_all.code == 2);
+    CHECK(contains(layers_all.err, "--force 'all' names no force in the store"));
 }
 
 TEST_CASE("cli: serve --force publishes that force only, and the districts of its area only") {

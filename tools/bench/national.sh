@@ -20,10 +20,9 @@ each step with GNU time (wall seconds, peak RSS):
      ingest must not get slower per row as the store grows);
   2. hotref hotspots per force (--force NAME --area its box): the patrol method and Gi*
      (250 m cells);
-  3. hotref serve --force Derbyshire on the national store until /readyz answers (skip
+  3. a national Gi* run: hotspots --force all --method gistar --cell-size 1000;
+  4. hotref serve --force Derbyshire on the national store until /readyz answers (skip
      with --no-serve), then wrk -c64 on an items page and a tile for --duration seconds each.
-There is no national Gi* run: hotspots are made one force at a time, and a store of several
-forces refuses a run over all of them (docs/commands.md, "Several forces in one store").
 
 Options:
   --rows N        rows in all (default 20000000)
@@ -170,6 +169,10 @@ patrol_med=$(printf '%s\n' "${patrol[@]}" | median)
 gistar_med=$(printf '%s\n' "${gistar[@]}" | median)
 patrol_sum=$(printf '%s\n' "${patrol[@]}" | paste -sd+ | bc)
 gistar_sum=$(printf '%s\n' "${gistar[@]}" | paste -sd+ | bc)
+note "national Gi*"
+timed "$work/gistar-national.log" "$hotref" hotspots --store "$store" --force all --method gistar --cell-size 1000 --top 0
+national_s=$WALL
+national_rss=$RSS
 
 # --------------------------------------------------------------- serve ----
 ready_s="–"; serve_rss="–"; items_line="–"; tiles_line="–"
@@ -229,6 +232,7 @@ cpu="$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')"
   echo "|---|---|"
   echo "| patrol run per force (\`hotspots --force F --area A --top 0\`) | median $patrol_med s, $patrol_sum s for $forces forces |"
   echo "| Gi* per force (\`--method gistar --cell-size 250\`) | median $gistar_med s, $gistar_sum s for $forces forces |"
+  echo "| national Gi* (\`--force all --method gistar --cell-size 1000\`) | $national_s s, $national_rss MB peak RSS |"
   echo "| \`serve --force Derbyshire --method gistar\` until /readyz | $ready_s s, $serve_rss MB RSS when ready |"
   echo "| wrk -t2 -c64, items page of 100 | $items_line |"
   echo "| wrk -t2 -c64, a zoom-12 tile | $tiles_line |"
