@@ -810,6 +810,14 @@ int parse_month(std::string_view option, std::string_view text) {
     return year * 12 + (month - 1);
 }
 
+// An option's value that must not be empty ("--out: empty file name").
+std::string non_empty(std::string_view option, std::string_view value, std::string_view what) {
+    if (value.empty()) {
+        throw ArgError(std::string(option) + ": empty " + std::string(what));
+    }
+    return std::string(value);
+}
+
 Options parse_args(int argc, char** argv) {
     Options opts;
     for (int i = 1; i < argc; ++i) {
@@ -881,22 +889,13 @@ Options parse_args(int argc, char** argv) {
             }
             opts.m_area = static_cast<int>(area);
         } else if (arg == "--area-out") {
-            opts.m_area_out = std::string(take_value());
-            if (opts.m_area_out.empty()) {
-                throw ArgError("--area-out: empty file name");
-            }
+            opts.m_area_out = non_empty(arg, take_value(), "file name");
         } else if (arg == "--growth") {
             opts.m_growth = parse_fraction(arg, take_value());
         } else if (arg == "--out") {
-            opts.m_out = std::string(take_value());
-            if (opts.m_out.empty()) {
-                throw ArgError("--out: empty file name");
-            }
+            opts.m_out = non_empty(arg, take_value(), "file name");
         } else if (arg == "--split-dir") {
-            opts.m_split_dir = std::string(take_value());
-            if (opts.m_split_dir.empty()) {
-                throw ArgError("--split-dir: empty directory name");
-            }
+            opts.m_split_dir = non_empty(arg, take_value(), "directory name");
         } else if (arg == "--bad-rate") {
             opts.m_bad_rate = parse_fraction(arg, take_value());
         } else {
