@@ -379,7 +379,9 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
             seen_hi[k] = std::max(seen_hi[k], clean(x));
         }
     };
-    const auto settled = [&](std::size_t k) { return seen_hi[k] - seen_lo[k] >= enough; };
+    // Never with an infinite `enough` (exact intervals): then every cell is solved.
+    const bool shortcut = std::isfinite(enough);
+    const auto settled = [&](std::size_t k) { return shortcut && seen_hi[k] - seen_lo[k] >= enough; };
     std::vector<double> hi(withheld_cols.size(), kInf);
     std::vector<char> proven(withheld_cols.size(), 0);
     for (std::size_t w = 0; w < withheld_cols.size(); ++w) {
@@ -401,7 +403,7 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
         }
         double lo = 0;
         if (!zero_seen[static_cast<std::size_t>(col)]) {
-            if (hi[w] - seen_lo[w] >= enough) {
+            if (shortcut && hi[w] - seen_lo[w] >= enough) {
                 out[cell] = Interval{seen_lo[w], clean(hi[w])}; // wide enough with the lowest seen
                 continue;
             }

@@ -524,6 +524,32 @@ TEST_CASE("sdc: audit handles cells in no margin, unbounded components and incon
         CHECK(bounded[ab].lo == 11);
         CHECK(bounded[ab].hi == 11);
     }
+    SUBCASE("an unbounded cell's exact minimum after a bounded cell's solution (the LP path)") {
+        // c = a + d with c published bounds a and d (0 to 10); t = a + f + g, with f withheld
+        // and g published, is unbounded above with minimum 5. audit() gives exact ranges: a
+        // solution seen along the way (a at 10, t at 15 or more) never stands in for t's minimum.
+        sdc::Table t;
+        const auto a = t.add(4);
+        const auto d = t.add(6);
+        const auto c = t.add(10);
+        const auto f = t.add(2);
+        const auto g = t.add(5);
+        const auto total = t.add(11);
+        t.add_margin(c, {a, d});
+        t.add_margin(total, {a, f, g});
+        for (auto x : {a, d, f, total}) {
+            t.cells[x].withheld = true;
+        }
+        const auto iv = sdc::audit(t, pt, false);
+        CHECK(iv[a].lo == 0);
+        CHECK(iv[a].hi == 10);
+        CHECK(iv[d].lo == 0);
+        CHECK(iv[d].hi == 10);
+        CHECK(iv[f].lo == 0);
+        CHECK(iv[f].hi == kInf);
+        CHECK(iv[total].lo == 5);
+        CHECK(iv[total].hi == kInf);
+    }
     SUBCASE("a total smaller than its published parts") {
         sdc::Table one;
         const auto t1 = one.add(5);
