@@ -206,6 +206,24 @@ double clean(double x) {
     return std::abs(x - r) <= 1e-7 * std::max(1.0, std::abs(x)) ? r : x;
 }
 
+/// Resets a cell -> column scratch map (kept the size of the table and all zeros between uses,
+/// so a lookup is an index rather than a hash) for the cells a programme used.
+struct ClearColumns {
+    const std::vector<std::size_t>& cells;
+    std::vector<int>& column;
+    ClearColumns(const std::vector<std::size_t>& c, std::vector<int>& col) : cells(c), column(col) {}
+    ClearColumns(const ClearColumns&) = delete;
+    ClearColumns& operator=(const ClearColumns&) = delete;
+    ~ClearColumns() {
+        for (std::size_t c : cells) {
+            column[c] = 0;
+        }
+    }
+};
+
+/// A box that pins a cell to one value (what the attacker knows exactly).
+bool is_fixed(const Interval& b) { return std::isfinite(b.hi) && b.hi <= b.lo; }
+
 struct UnionFind {
     std::vector<std::size_t> parent;
     explicit UnionFind(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), std::size_t{0}); }
@@ -273,7 +291,8 @@ struct GlpkThreadEnv {
 };
 
 /// min and max of every withheld cell of one component, as linear programmes (GLPK): one
-/// column per cell (published: its box; withheld: >= 0), one row per margin (total - parts = 0).
+/// column per cell not known exactly (published: its box; withheld: >= 0), one row per margin
+/// (total - parts = 0, the known cells' values on the right-hand side).
 ///
 /// `enough`: a width that settles a cell (protect's threshold; infinite: every interval
 /// exact). Every solution the solver returns is a table the attacker must allow, so the
@@ -283,9 +302,9 @@ struct GlpkThreadEnv {
 /// proven gets its exact range, so which cells are too narrow is exactly as without it.
 void audit_component(const std::vector<std::size_t>& comp_cells, const std::vector<std::size_t>& comp_margins,
                      const Table& table, const std::vector<Interval>& box, const std::vector<char>& need,
-                     double enough, std::vector<Interval>& out) {
-    std::unordered_map<std::size_t, int> column;
-    column.reserve(comp_cells.size());
+                     double enough, std::vector<int>& column, std::vector<Interval>& out) {
+    // `column` maps a cell to its column for this component only; cleared again on the way out.
+    const ClearColumns clear{comp_cells, column};
     thread_local GlpkThreadEnv env;
     (void)env;
     std::unique_ptr<glp_prob, ProbDeleter> lp{glp_create_prob()};
@@ -293,7 +312,7 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
     for (std::size_t j = 0; j < comp_cells.size(); ++j) {
         const std::size_t c = comp_cells[j];
         const int col = static_cast<int>(j) + 1;
-        column.emplace(c, col);
+        column[c] = col;
         const Interval& b = box[c];
         if (std::isinf(b.hi)) {
             glp_set_col_bnds(lp.get(), col, GLP_LO, b.lo, 0.0);
@@ -310,9 +329,17 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
     for (std::size_t r = 0; r < comp_margins.size(); ++r) {
         const Margin& m = table.margins[comp_margins[r]];
         coef.clear();
-        coef[column.at(m.total)] += 1.0;
+        double rhs = 0; // minus the known cells' part of (total - parts)
+        const auto term = [&](std::size_t c, double a) {
+            if (column[c] != 0) {
+                coef[column[c]] += a;
+            } else {
+                rhs -= a * box[c].lo; // a known cell (fixed box)
+            }
+        };
+        term(m.total, 1.0);
         for (std::size_t p : m.parts) {
-            coef[column.at(p)] -= 1.0;
+            term(p, -1.0);
         }
         idx.assign(1, 0); // GLPK arrays are 1-based
         val.assign(1, 0.0);
@@ -323,7 +350,7 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
             }
         }
         const int row = static_cast<int>(r) + 1;
-        glp_set_row_bnds(lp.get(), row, GLP_FX, 0.0, 0.0);
+        glp_set_row_bnds(lp.get(), row, GLP_FX, rhs, rhs);
         glp_set_mat_row(lp.get(), row, static_cast<int>(idx.size()) - 1, idx.data(), val.data());
     }
     glp_smcp parm;
@@ -360,7 +387,7 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
     std::vector<int> withheld_cols;
     for (std::size_t c : comp_cells) {
         if (table.cells[c].withheld && need[c]) {
-            withheld_cols.push_back(column.at(c));
+            withheld_cols.push_back(column[c]);
         }
     }
     // Maxima first. Any solution in which a withheld cell is 0 proves its minimum is 0 (its
@@ -442,18 +469,30 @@ std::vector<Interval> audit_cells(const Table& table, const PTable& ptable, bool
     const std::vector<Interval> box = boxes(table, ptable, perturbed);
     std::vector<Interval> out = box;
 
+    // A cell the attacker knows exactly (a published zero, or any published cell when not
+    // perturbed) is a constant: it links none of its margins to each other, so it is left out of
+    // the components and its value moves to the right-hand side of every margin it is in. Most
+    // cells of a sparse table are such zeros (a place's months without an incident).
+    const auto known = [&](std::size_t c) { return is_fixed(box[c]); };
     UnionFind uf(n);
-    for (const Margin& m : table.margins) {
-        for (std::size_t p : m.parts) {
-            uf.unite(p, m.total);
-        }
-    }
-    // Components (by root) that hold a withheld cell in some margin.
     std::vector<char> in_margin(n, 0);
-    for (const Margin& m : table.margins) {
-        in_margin[m.total] = 1;
-        for (std::size_t p : m.parts) {
-            in_margin[p] = 1;
+    std::vector<std::size_t> anchor(table.margins.size(), n); // a free cell of each margin
+    for (std::size_t m = 0; m < table.margins.size(); ++m) {
+        const Margin& mg = table.margins[m];
+        const auto link = [&](std::size_t c) {
+            if (known(c)) {
+                return;
+            }
+            in_margin[c] = 1;
+            if (anchor[m] == n) {
+                anchor[m] = c;
+            } else {
+                uf.unite(c, anchor[m]);
+            }
+        };
+        link(mg.total);
+        for (std::size_t p : mg.parts) {
+            link(p);
         }
     }
     std::unordered_map<std::size_t, std::size_t> comp_of_root; // root -> component number
@@ -480,22 +519,28 @@ std::vector<Interval> audit_cells(const Table& table, const PTable& ptable, bool
         }
     }
     for (std::size_t m = 0; m < table.margins.size(); ++m) {
-        comp_margins[comp(table.margins[m].total)].push_back(m);
+        if (anchor[m] != n) {
+            comp_margins[comp(anchor[m])].push_back(m);
+        }
     }
+    std::vector<int> column(n, 0); // scratch for audit_component: cell -> GLPK column, 0 = none
     for (std::size_t k = 0; k < comp_cells.size(); ++k) {
         if (!comp_needs[k]) {
             continue;
         }
         bool single = comp_margins[k].size() == 1;
         if (single) {
-            // The closed form needs distinct parts.
+            // The closed form needs distinct parts (known ones included).
             const Margin& m = table.margins[comp_margins[k].front()];
-            single = comp_cells[k].size() == m.parts.size() + 1;
+            std::vector<std::size_t> all(m.parts);
+            all.push_back(m.total);
+            std::sort(all.begin(), all.end());
+            single = std::adjacent_find(all.begin(), all.end()) == all.end();
         }
         if (single) {
             audit_single_margin(table.margins[comp_margins[k].front()], box, table.cells, out);
         } else {
-            audit_component(comp_cells[k], comp_margins[k], table, box, need, enough, out);
+            audit_component(comp_cells[k], comp_margins[k], table, box, need, enough, column, out);
         }
     }
     return out;
@@ -527,51 +572,58 @@ constexpr std::size_t kLocalCells = 16;
 
 /// A local proof that a withheld cell is safe. The audit's LP over the cell's whole component
 /// is restricted: the cells further than a few margins from `cell` (at most `cap` are kept
-/// free) are held at their true values, so every margin touching the free cells keeps its
+/// free; cells known exactly are constants and take no place) are held at their true values, so every margin touching the free cells keeps its
 /// true residual as a constant. Every solution of the restriction, completed with the true
 /// values, is a solution of the full LP; so the restriction's [min, max] of the cell lies
 /// inside the full one, and a local width of at least `threshold` proves the cell as wide as
 /// the full audit would find it. When the proof fails (or the truth sits outside a box, or the
 /// restriction is infeasible) the full audit decides: the outcome is the same, only cheaper.
 bool locally_safe(std::size_t cell, const Table& table, const std::vector<Interval>& box,
-                  const std::vector<std::vector<std::size_t>>& margins_of, double threshold, std::size_t cap) {
-    std::unordered_map<std::size_t, int> column; // free cell -> GLPK column
+                  const std::vector<std::vector<std::size_t>>& margins_of, double threshold, std::size_t cap,
+                  std::vector<int>& column) {
+    // `column`: free cell -> GLPK column, 0 = held; all 0 on entry, and cleared on the way out.
     std::vector<std::size_t> free_cells{cell};
-    column.emplace(cell, 1);
+    const ClearColumns clear{free_cells, column};
+    column[cell] = 1;
     for (std::size_t q = 0; q < free_cells.size() && free_cells.size() < cap; ++q) {
         for (std::size_t m : margins_of[free_cells[q]]) {
             const Margin& mg = table.margins[m];
             const auto take = [&](std::size_t c) {
-                if (free_cells.size() < cap && column.emplace(c, static_cast<int>(free_cells.size()) + 1).second) {
+                if (is_fixed(box[c]) && table.cells[c].value == box[c].lo) {
+                    return; // known exactly, and held at that value: a constant, not worth a free place
+                }
+                if (free_cells.size() < cap && column[c] == 0) {
+                    column[c] = static_cast<int>(free_cells.size()) + 1;
                     free_cells.push_back(c);
                 }
             };
             take(mg.total);
-            for (std::size_t p : mg.parts) {
-                take(p);
+            for (std::size_t i = 0; i < mg.parts.size() && free_cells.size() < cap; ++i) {
+                take(mg.parts[i]);
             }
         }
     }
-    std::vector<std::size_t> rows;
-    {
-        std::vector<char> seen(table.margins.size(), 0);
-        for (std::size_t c : free_cells) {
-            const Interval& b = box[c];
-            const double v = table.cells[c].value;
-            if (v < b.lo - 1e-9 || v > b.hi + 1e-9) {
-                return false; // the truth must be a solution for the restriction to be one
-            }
-            for (std::size_t m : margins_of[c]) {
-                if (!seen[m]) {
-                    seen[m] = 1;
-                    rows.push_back(m);
-                }
-            }
+    // The rows, built from the free cells' side only (a margin can hold thousands of parts): each
+    // (margin, free cell) occurrence, sorted. A cell's coefficient in a margin is +1 as its total
+    // and -1 per time it is a part. As the truth satisfies every margin, the held cells' part of
+    // (total - parts) is minus the free cells' part at their true values: that is the row's
+    // right-hand side.
+    std::vector<std::pair<std::size_t, int>> occurrences; // (margin, column)
+    for (std::size_t j = 0; j < free_cells.size(); ++j) {
+        const std::size_t c = free_cells[j];
+        const Interval& b = box[c];
+        const double v = table.cells[c].value;
+        if (v < b.lo - 1e-9 || v > b.hi + 1e-9) {
+            return false; // the truth must be a solution for the restriction to be one
+        }
+        for (std::size_t m : margins_of[c]) {
+            occurrences.emplace_back(m, static_cast<int>(j) + 1);
         }
     }
-    if (rows.empty()) {
+    if (occurrences.empty()) {
         return box[cell].width() >= threshold; // in no margin: what it is withheld as
     }
+    std::sort(occurrences.begin(), occurrences.end());
     thread_local GlpkThreadEnv env;
     (void)env;
     std::unique_ptr<glp_prob, ProbDeleter> lp{glp_create_prob()};
@@ -587,34 +639,28 @@ bool locally_safe(std::size_t cell, const Table& table, const std::vector<Interv
             glp_set_col_bnds(lp.get(), col, GLP_DB, b.lo, b.hi);
         }
     }
-    glp_add_rows(lp.get(), static_cast<int>(rows.size()));
     std::vector<int> idx;
     std::vector<double> val;
-    std::unordered_map<int, double> coef;
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        const Margin& m = table.margins[rows[r]];
-        coef.clear();
-        double rhs = 0; // minus the held cells' part of (total - parts)
-        const auto term = [&](std::size_t c, double a) {
-            if (const auto it = column.find(c); it != column.end()) {
-                coef[it->second] += a;
-            } else {
-                rhs -= a * table.cells[c].value;
-            }
-        };
-        term(m.total, 1.0);
-        for (std::size_t p : m.parts) {
-            term(p, -1.0);
-        }
-        idx.assign(1, 0);
+    for (std::size_t i = 0; i < occurrences.size();) {
+        const std::size_t m = occurrences[i].first;
+        idx.assign(1, 0); // GLPK arrays are 1-based
         val.assign(1, 0.0);
-        for (const auto& [col, a] : coef) {
+        double rhs = 0;
+        while (i < occurrences.size() && occurrences[i].first == m) {
+            const int col = occurrences[i].second;
+            int times = 0;
+            for (; i < occurrences.size() && occurrences[i].first == m && occurrences[i].second == col; ++i) {
+                ++times;
+            }
+            const std::size_t c = free_cells[static_cast<std::size_t>(col) - 1];
+            const double a = table.margins[m].total == c ? 1.0 - (times - 1) : -static_cast<double>(times);
             if (a != 0) {
                 idx.push_back(col);
                 val.push_back(a);
+                rhs += a * table.cells[c].value;
             }
         }
-        const int row = static_cast<int>(r) + 1;
+        const int row = glp_add_rows(lp.get(), 1);
         glp_set_row_bnds(lp.get(), row, GLP_FX, rhs, rhs);
         glp_set_mat_row(lp.get(), row, static_cast<int>(idx.size()) - 1, idx.data(), val.data());
     }
@@ -663,7 +709,7 @@ bool truth_consistent(const Table& table) {
 
 } // namespace
 
-Protection protect(Table& table, const PTable& ptable, bool perturb) {
+Protection protect(Table& table, const PTable& ptable, bool perturb, bool local_proofs_wanted) {
     check_ptable(ptable);
     Protection result;
     const double threshold = ptable.threshold;
@@ -793,14 +839,16 @@ Protection protect(Table& table, const PTable& ptable, bool perturb) {
     }
     // Each round, a cell a local LP proves wide enough (locally_safe) needs no place in the full
     // audit; it stays safe, as withholding more only widens what the attacker must allow.
-    const bool local_proofs = truth_consistent(table);
+    const bool local_proofs = local_proofs_wanted && truth_consistent(table);
+    std::vector<int> local_column(n, 0); // locally_safe's scratch
     for (;;) {
         if (local_proofs) {
             const std::vector<Interval> box = boxes(table, ptable, perturb);
             for (std::size_t i = 0; i < n; ++i) {
                 if (need[i] && table.cells[i].withheld && !table.cells[i].hidden &&
-                    locally_safe(i, table, box, margins_of, threshold, kLocalCells)) {
+                    locally_safe(i, table, box, margins_of, threshold, kLocalCells, local_column)) {
                     need[i] = 0;
+                    ++result.proved_locally;
                 }
             }
         }

@@ -128,6 +128,7 @@ struct Protection {
     std::int64_t secondary = 0;
     std::int64_t perturbed = 0;  // published values that differ from the truth
     std::int64_t unprotected = 0; // withheld cells still narrower than threshold (nothing left to withhold)
+    std::int64_t proved_locally = 0; // audits a local programme settled (a cell each round it was needed)
 };
 
 /// Perturbs (when `perturb`), suppresses 1..threshold-1, then withholds complementary
@@ -137,6 +138,9 @@ struct Protection {
 /// A complement for an unsafe withheld cell is the not-withheld cell, in a margin holding
 /// it, that is a part rather than a total, non-zero rather than zero, and smallest; if
 /// those margins are all withheld, the search widens to the margins next to them.
-Protection protect(Table& table, const PTable& ptable, bool perturb = true);
+/// `local_proofs`: first try to prove each withheld cell safe by a small programme around it
+/// (the cells further out held at their true values); the outcome is the same without them,
+/// only slower (false is for tests that check exactly that).
+Protection protect(Table& table, const PTable& ptable, bool perturb = true, bool local_proofs = true);
 
 } // namespace hotref::publish::sdc

@@ -4,12 +4,14 @@
 #include "publish/sdc.hpp"
 
 #include <doctest/doctest.h>
+#include <glpk.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -938,5 +940,205 @@ TEST_CASE("sdc: protect on the layers' shape (hidden place totals of months, gri
             }
         }
         CHECK(checked >= static_cast<std::size_t>(prot.primary));
+    }
+}
+
+namespace {
+
+/// The reference for audit(): one linear programme over every cell of the table (no components,
+/// no constants taken out, no local proofs), min and max of cell `target` by GLPK's simplex from
+/// scratch. Boxes as audit() documents them: withheld [0, inf), published the ptable's box.
+sdc::Interval reference_range(const sdc::Table& t, const sdc::PTable& pt, bool perturbed, std::size_t target) {
+    struct Del {
+        void operator()(glp_prob* p) const noexcept { glp_delete_prob(p); }
+    };
+    std::unique_ptr<glp_prob, Del> lp{glp_create_prob()};
+    const int n = static_cast<int>(t.cells.size());
+    glp_add_cols(lp.get(), n);
+    for (int j = 1; j <= n; ++j) {
+        const sdc::Cell& c = t.cells[static_cast<std::size_t>(j) - 1];
+        if (c.withheld) {
+            glp_set_col_bnds(lp.get(), j, GLP_LO, 0.0, 0.0);
+        } else {
+            const double lo = perturbed ? pt.lower(c.published) : c.value;
+            const double hi = perturbed ? pt.upper(c.published) : c.value;
+            glp_set_col_bnds(lp.get(), j, lo == hi ? GLP_FX : GLP_DB, lo, hi);
+        }
+    }
+    glp_add_rows(lp.get(), static_cast<int>(t.margins.size()));
+    for (std::size_t r = 0; r < t.margins.size(); ++r) {
+        std::vector<double> row(t.cells.size() + 1, 0.0);
+        row[t.margins[r].total + 1] += 1;
+        for (std::size_t p : t.margins[r].parts) {
+            row[p + 1] -= 1;
+        }
+        std::vector<int> idx{0};
+        std::vector<double> val{0.0};
+        for (std::size_t j = 1; j < row.size(); ++j) {
+            if (row[j] != 0) {
+                idx.push_back(static_cast<int>(j));
+                val.push_back(row[j]);
+            }
+        }
+        glp_set_row_bnds(lp.get(), static_cast<int>(r) + 1, GLP_FX, 0.0, 0.0);
+        glp_set_mat_row(lp.get(), static_cast<int>(r) + 1, static_cast<int>(idx.size()) - 1, idx.data(), val.data());
+    }
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    glp_set_obj_coef(lp.get(), static_cast<int>(target) + 1, 1.0);
+    const auto optimum = [&](int dir) {
+        glp_set_obj_dir(lp.get(), dir);
+        glp_std_basis(lp.get());
+        REQUIRE(glp_simplex(lp.get(), &parm) == 0);
+        if (glp_get_status(lp.get()) == GLP_UNBND) {
+            return dir == GLP_MAX ? kInf : -kInf;
+        }
+        REQUIRE(glp_get_status(lp.get()) == GLP_OPT);
+        return glp_get_obj_val(lp.get());
+    };
+    return sdc::Interval{std::max(0.0, optimum(GLP_MIN)), optimum(GLP_MAX)};
+}
+
+} // namespace
+
+TEST_CASE("sdc: audit equals one LP over every cell when published zeros link margins (months x places)") {
+    // A place's months sum to its hidden total and each month over the places sums to a published
+    // month total, so a month cell is in two margins. Most months are zero: published as 0, known
+    // exactly, and constants for the audit (they join no component); without perturbation every
+    // published cell is such a constant. protect() then audit() must give every withheld cell the
+    // range a single programme over the whole table gives it.
+    std::mt19937 rng(1957);
+    std::uniform_int_distribution<int> kind(0, 9);
+    std::uniform_int_distribution<int> small(1, 4);
+    std::uniform_int_distribution<int> medium(5, 30);
+    std::uniform_int_distribution<int> byte(0, 255);
+    const sdc::PTable pt{5, 2};
+    for (int trial = 0; trial < 4; ++trial) {
+        CAPTURE(trial);
+        const std::size_t places = 12 + 6 * static_cast<std::size_t>(trial);
+        const std::size_t months = 6;
+        const int zero_share = 5 + trial; // of 10
+        const bool perturb = trial < 2;
+        sdc::Table t;
+        std::vector<std::vector<std::size_t>> month_cells(months);
+        std::vector<double> month_sums(months, 0);
+        for (std::size_t p = 0; p < places; ++p) {
+            std::vector<std::size_t> parts;
+            double sum = 0;
+            for (std::size_t m = 0; m < months; ++m) {
+                const int k = kind(rng);
+                const double v = k < zero_share ? 0 : k < 9 ? small(rng) : medium(rng);
+                parts.push_back(t.add(v, key_of(static_cast<std::uint8_t>(byte(rng)))));
+                month_cells[m].push_back(parts.back());
+                month_sums[m] += v;
+                sum += v;
+            }
+            const std::size_t total = t.add(sum);
+            t.cells[total].hidden = true;
+            t.add_margin(total, parts);
+        }
+        for (std::size_t m = 0; m < months; ++m) {
+            t.add_margin(t.add(month_sums[m], key_of(static_cast<std::uint8_t>(byte(rng)))), month_cells[m]);
+        }
+        const auto prot = sdc::protect(t, pt, perturb);
+        CHECK(prot.primary > 0);
+        const auto iv = sdc::audit(t, pt, perturb);
+        std::size_t zeros = 0;
+        std::size_t compared = 0;
+        for (std::size_t i = 0; i < t.cells.size(); ++i) {
+            zeros += !t.cells[i].withheld && t.cells[i].published == 0 ? 1 : 0;
+            if (!t.cells[i].withheld) {
+                continue;
+            }
+            CAPTURE(i);
+            const sdc::Interval want = reference_range(t, pt, perturb, i);
+            CHECK(iv[i].lo == doctest::Approx(want.lo).epsilon(1e-9));
+            if (std::isinf(want.hi)) {
+                CHECK(std::isinf(iv[i].hi));
+            } else {
+                CHECK(iv[i].hi == doctest::Approx(want.hi).epsilon(1e-9));
+            }
+            if (!t.cells[i].hidden && prot.unprotected == 0) {
+                CHECK(want.hi - want.lo >= pt.threshold);
+            }
+            ++compared;
+        }
+        CHECK(zeros > places); // the constants the audit takes out are really there
+        CHECK(compared > static_cast<std::size_t>(prot.primary));
+    }
+}
+
+TEST_CASE("sdc: local proofs change nothing but the work (36 sparse months a place, cells, a hotspot)") {
+    // The shape that made the full audit slow at national scale: each place's 36 months are
+    // mostly zero, places sum to grid cells, a hotspot spans many places and the cells sum to a
+    // grand total, so nearly everything is one component. With the local proofs protect() must
+    // withhold and publish exactly what it does without them, and settle most cells locally
+    // (published zeros are constants that take no free place in a local programme).
+    std::mt19937 rng(36);
+    std::uniform_int_distribution<int> kind(0, 19);
+    std::uniform_int_distribution<int> small(1, 4);
+    std::uniform_int_distribution<int> medium(5, 25);
+    std::uniform_int_distribution<int> byte(0, 255);
+    const sdc::PTable pt{5, 2};
+    for (int trial = 0; trial < 2; ++trial) {
+        CAPTURE(trial);
+        const std::size_t places = 120;
+        const std::size_t months = 36;
+        sdc::Table t;
+        std::vector<std::size_t> totals;
+        std::vector<double> sums;
+        for (std::size_t p = 0; p < places; ++p) {
+            std::vector<std::size_t> parts;
+            double sum = 0;
+            for (std::size_t m = 0; m < months; ++m) {
+                const int k = kind(rng);
+                const double v = k < 17 ? 0 : k < 19 ? small(rng) : medium(rng);
+                parts.push_back(t.add(v, key_of(static_cast<std::uint8_t>(byte(rng)))));
+                sum += v;
+            }
+            totals.push_back(t.add(sum));
+            t.cells[totals.back()].hidden = true;
+            sums.push_back(sum);
+            t.add_margin(totals.back(), parts);
+        }
+        std::vector<std::size_t> cells;
+        double grand = 0;
+        for (std::size_t p = 0; p < places; p += 3) {
+            cells.push_back(t.add(sums[p] + sums[p + 1] + sums[p + 2]));
+            t.add_margin(cells.back(), {totals[p], totals[p + 1], totals[p + 2]});
+            grand += t.cells[cells.back()].value;
+        }
+        std::vector<std::size_t> hotspot(totals.begin() + 30, totals.begin() + 90);
+        double in_hotspot = 0;
+        for (std::size_t i = 30; i < 90; ++i) {
+            in_hotspot += sums[i];
+        }
+        t.add_margin(t.add(in_hotspot), hotspot);
+        t.add_margin(t.add(grand), cells);
+        if (trial == 1) {
+            for (auto& c : t.cells) {
+                c.key = key_of(static_cast<std::uint8_t>(byte(rng))); // other noise, other complements
+            }
+        }
+        sdc::Table without = t;
+        const auto fast = sdc::protect(t, pt, true);
+        const auto slow = sdc::protect(without, pt, true, false);
+        CHECK(slow.proved_locally == 0);
+        CHECK(fast.primary == slow.primary);
+        CHECK(fast.secondary == slow.secondary);
+        CHECK(fast.unprotected == slow.unprotected);
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < t.cells.size(); ++i) {
+            const auto& a = t.cells[i];
+            const auto& b = without.cells[i];
+            differ += a.withheld != b.withheld || a.secondary != b.secondary ||
+                              (!a.withheld && a.published != b.published)
+                          ? 1
+                          : 0;
+        }
+        CHECK(differ == 0);
+        CHECK(fast.primary > 200);
+        CHECK(fast.proved_locally * 10 >= fast.primary * 9);
     }
 }
