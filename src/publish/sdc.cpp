@@ -290,6 +290,18 @@ struct GlpkThreadEnv {
     ~GlpkThreadEnv() { glp_free_env(); }
 };
 
+/// A column's bounds from a cell's box: >= lo when unbounded above, else [lo, hi] (one value
+/// when the box is a point).
+void set_bounds(glp_prob* lp, int col, const Interval& b) {
+    if (std::isinf(b.hi)) {
+        glp_set_col_bnds(lp, col, GLP_LO, b.lo, 0.0);
+    } else if (is_fixed(b)) {
+        glp_set_col_bnds(lp, col, GLP_FX, b.lo, b.lo);
+    } else {
+        glp_set_col_bnds(lp, col, GLP_DB, b.lo, b.hi);
+    }
+}
+
 /// min and max of every withheld cell of one component, as linear programmes (GLPK): one
 /// column per cell not known exactly (published: its box; withheld: >= 0), one row per margin
 /// (total - parts = 0, the known cells' values on the right-hand side).
@@ -313,14 +325,7 @@ void audit_component(const std::vector<std::size_t>& comp_cells, const std::vect
         const std::size_t c = comp_cells[j];
         const int col = static_cast<int>(j) + 1;
         column[c] = col;
-        const Interval& b = box[c];
-        if (std::isinf(b.hi)) {
-            glp_set_col_bnds(lp.get(), col, GLP_LO, b.lo, 0.0);
-        } else if (b.hi <= b.lo) {
-            glp_set_col_bnds(lp.get(), col, GLP_FX, b.lo, b.lo);
-        } else {
-            glp_set_col_bnds(lp.get(), col, GLP_DB, b.lo, b.hi);
-        }
+        set_bounds(lp.get(), col, box[c]);
     }
     glp_add_rows(lp.get(), static_cast<int>(comp_margins.size()));
     std::vector<int> idx;
@@ -572,8 +577,8 @@ constexpr std::size_t kLocalCells = 16;
 
 /// A local proof that a withheld cell is safe. The audit's LP over the cell's whole component
 /// is restricted: the cells further than a few margins from `cell` (at most `cap` are kept
-/// free; cells known exactly are constants and take no place) are held at their true values, so every margin touching the free cells keeps its
-/// true residual as a constant. Every solution of the restriction, completed with the true
+/// free; cells known exactly are constants and take no place) are held at their true values,
+/// so every margin touching the free cells keeps its true residual as a constant. Every solution of the restriction, completed with the true
 /// values, is a solution of the full LP; so the restriction's [min, max] of the cell lies
 /// inside the full one, and a local width of at least `threshold` proves the cell as wide as
 /// the full audit would find it. When the proof fails (or the truth sits outside a box, or the
@@ -629,15 +634,7 @@ bool locally_safe(std::size_t cell, const Table& table, const std::vector<Interv
     std::unique_ptr<glp_prob, ProbDeleter> lp{glp_create_prob()};
     glp_add_cols(lp.get(), static_cast<int>(free_cells.size()));
     for (std::size_t j = 0; j < free_cells.size(); ++j) {
-        const Interval& b = box[free_cells[j]];
-        const int col = static_cast<int>(j) + 1;
-        if (std::isinf(b.hi)) {
-            glp_set_col_bnds(lp.get(), col, GLP_LO, b.lo, 0.0);
-        } else if (b.hi <= b.lo) {
-            glp_set_col_bnds(lp.get(), col, GLP_FX, b.lo, b.lo);
-        } else {
-            glp_set_col_bnds(lp.get(), col, GLP_DB, b.lo, b.hi);
-        }
+        set_bounds(lp.get(), static_cast<int>(j) + 1, box[free_cells[j]]);
     }
     std::vector<int> idx;
     std::vector<double> val;
