@@ -30,8 +30,8 @@ Collections: hotspots, cells, incidents, study-area, kpis and evaluation in the 
 profile (counts 1-4 withheld); *-internal twins for hotspot managers, analysts and admins;
 referrals for caseworkers and admins (referrers may only create them). Requests need 'Authorization: Bearer TOKEN' (hotref
 token create) unless --anonymous lets published layers be read without one. The service
-follows the store: a new run, referral or evaluation is published within seconds (checked
-every --poll ms, published at most once every 10 s).
+follows the store (checked every --poll ms): a referral update is published within a second
+(only what it changes), a new run or evaluation within seconds (at most once every 10 s).
 SIGTERM or Ctrl-C stops it gracefully (requests in flight finish; a running feed ingest
 is rolled back). Limits and how to raise them: docs/operations.md#limits. Behind a reverse proxy
 (nginx, Apache) that terminates TLS, give --public-url so that links carry the public address.
@@ -72,7 +72,7 @@ void ServeCommand::add_options(po::options_description& options, po::positional_
         ("secret-file", po::value<std::string>(&m_secret_file), "referral person-hash secret (else $HOTREF_REFERRAL_SECRET)")
         ("area", po::value<std::string>(&m_area), "submitted incidents must fall in this area (a polygon file)")
         ("mapping", po::value<std::string>(&m_mapping), "column mapping for submitted force exports (JSON)")
-        ("poll", po::value<int>(&m_poll_ms)->default_value(2000), "ms between checks of the store for changes")
+        ("poll", po::value<int>(&m_poll_ms)->default_value(500), "ms between checks of the store for changes")
         ("referral-checks-per-hour", po::value<int>(&m_referral_checks)->default_value(30),
          "new referrals with a person (each runs the refusal check) a token may make in any hour; then 429")
         ("max-batch-files", po::value<int>(&m_max_batch_files)->default_value(1000),

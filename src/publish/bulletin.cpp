@@ -560,9 +560,56 @@ std::vector<std::array<std::size_t, 2>> district_cells(BulletinCells& cells, con
     return ids;
 }
 
+// The Immediate Justice columns: the referrals linked to the run, as the profile publishes
+// them (publish::disclose_kpis; their own table, apart from the incident counts), and the
+// note when none are linked. The last note of a bulletin, so a draft takes it last.
+void add_referrals(Model& model, store::Store& store, const BulletinOptions& opt) {
+    model.referrals_linked = store::run_has_referral_links(store, model.run_id);
+    if (!model.referrals_linked && !model.items.empty()) {
+        model.notes.push_back("No Immediate Justice referrals are linked to run " + std::to_string(model.run_id) +
+                              " (hotref referral link --run " + std::to_string(model.run_id) +
+                              "): the IJ columns are empty.");
+    }
+    if (model.referrals_linked) {
+        referral::KpiOptions ko;
+        ko.run_id = model.run_id;
+        std::map<std::string, referral::Kpis> kpis;
+        for (auto& k : disclose_kpis(referral::referral_kpis(store, ko), opt.profile, opt.rules,
+                                     store::disclosure_secret(store))) {
+            kpis.emplace(k.group, std::move(k));
+        }
+        for (auto& item : model.items) {
+            const auto k = kpis.find(item.code);
+            if (k == kpis.end()) {
+                item.ij = "none";
+                continue;
+            }
+            const double n = k->second.referrals;
+            if (std::isnan(n)) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "<%.0f", opt.rules.min_referral_count);
+                item.ij = buf;
+                item.ij_completion = "withheld";
+                continue;
+            }
+            item.ij = with_commas(std::llround(n));
+            const auto& c = k->second.completed;
+            if (c.suppressed) {
+                item.ij_completion = "withheld";
+            } else if (c.denominator <= 0) {
+                item.ij_completion = "none closed";
+            } else {
+                char buf[48];
+                std::snprintf(buf, sizeof buf, "%.0f%%", 100.0 * c.numerator / c.denominator);
+                item.ij_completion = buf;
+            }
+        }
+    }
+}
+
 } // namespace
 
-BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& opt) {
+BulletinDraft draft_bulletin(store::Store& store, const BulletinOptions& opt) {
     const auto started = std::chrono::steady_clock::now();
     if (opt.top < 1 || opt.top > 20) {
         throw UsageError("--top must be 1 to 20 (the hotspots a bulletin can brief on)");
@@ -646,7 +693,6 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     model.period_to_month = period.to.substr(0, 7);
     model.previous = previous.label();
     model.last_year = last_year.label();
-    model.generated = store::utc_now();
     model.classification = classification(opt.profile);
     model.profile = opt.profile;
     model.min_count = opt.rules.min_count;
@@ -1047,49 +1093,6 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
         }
     }
 
-    // --- Immediate Justice referrals linked to this run ---
-    model.referrals_linked = store::run_has_referral_links(store, run.id);
-    if (!model.referrals_linked && !model.items.empty()) {
-        model.notes.push_back("No Immediate Justice referrals are linked to run " + std::to_string(run.id) +
-                              " (hotref referral link --run " + std::to_string(run.id) +
-                              "): the IJ columns are empty.");
-    }
-    if (model.referrals_linked) {
-        referral::KpiOptions ko;
-        ko.run_id = run.id;
-        std::map<std::string, referral::Kpis> kpis;
-        for (auto& k : disclose_kpis(referral::referral_kpis(store, ko), opt.profile, opt.rules,
-                                     store::disclosure_secret(store))) {
-            kpis.emplace(k.group, std::move(k));
-        }
-        for (auto& item : model.items) {
-            const auto k = kpis.find(item.code);
-            if (k == kpis.end()) {
-                item.ij = "none";
-                continue;
-            }
-            const double n = k->second.referrals;
-            if (std::isnan(n)) {
-                char buf[32];
-                std::snprintf(buf, sizeof buf, "<%.0f", opt.rules.min_referral_count);
-                item.ij = buf;
-                item.ij_completion = "withheld";
-                continue;
-            }
-            item.ij = with_commas(std::llround(n));
-            const auto& c = k->second.completed;
-            if (c.suppressed) {
-                item.ij_completion = "withheld";
-            } else if (c.denominator <= 0) {
-                item.ij_completion = "none closed";
-            } else {
-                char buf[48];
-                std::snprintf(buf, sizeof buf, "%.0f%%", 100.0 * c.numerator / c.denominator);
-                item.ij_completion = buf;
-            }
-        }
-    }
-
     // The published profile's counts (filled below, protected before the map).
     BulletinCells cells;
     if (published) {
@@ -1432,6 +1435,35 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     model.sources.push_back("Hotspots, maps, trends and patrol windows: hotref " HOTREF_VERSION ", " + model.run_line +
                             " (the hotspots' evidence period).");
 
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    BulletinDraft draft;
+    draft.model = std::make_shared<const Model>(std::move(model));
+    draft.report = std::move(report);
+    return draft;
+}
+
+std::vector<HotspotWindows> BulletinDraft::windows() const {
+    std::vector<HotspotWindows> out;
+    if (!model) {
+        return out;
+    }
+    for (const auto& item : model->items) {
+        out.push_back({item.code, {}, item.timed});
+        for (const auto& w : item.windows) {
+            out.back().labels.push_back(window_label(w));
+        }
+    }
+    return out;
+}
+
+BulletinDocuments finish_bulletin(store::Store& store, const BulletinDraft& draft, const BulletinOptions& opt) {
+    if (!draft.model) {
+        throw Error("internal: finish_bulletin on an empty draft");
+    }
+    const auto started = std::chrono::steady_clock::now();
+    Model model = *draft.model;
+    model.generated = store::utc_now();
+    add_referrals(model, store, opt);
     BulletinDocuments docs;
     if (opt.pdf) {
         docs.pdf = bulletin::render_pdf(model);
@@ -1439,19 +1471,19 @@ BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& op
     if (opt.html) {
         docs.html = bulletin::render_html(model);
     }
+    docs.report = draft.report;
+    auto& report = docs.report;
     report.notes = model.notes;
     for (const auto& d : model.district_rows) {
         report.districts.push_back({d.name, d.now, d.prev, d.hotspots});
     }
-    for (const auto& item : model.items) {
-        report.windows.push_back({item.code, {}, item.timed});
-        for (const auto& w : item.windows) {
-            report.windows.back().labels.push_back(window_label(w));
-        }
-    }
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    docs.report = std::move(report);
+    report.windows = draft.windows();
+    report.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return docs;
+}
+
+BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& opt) {
+    return finish_bulletin(store, draft_bulletin(store, opt), opt);
 }
 
 BulletinReport write_bulletin(store::Store& store, const BulletinOptions& opt) {

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -84,8 +85,29 @@ struct BulletinDocuments {
 };
 
 /// The same bulletin in memory, nothing written (for the service: Accept application/pdf
-/// or text/html). `out_dir` and `stem` are not used.
+/// or text/html). `out_dir` and `stem` are not used. draft_bulletin, then finish_bulletin.
 BulletinDocuments render_bulletin(store::Store& store, const BulletinOptions& options);
+
+namespace bulletin {
+struct Model;
+}
+
+/// A bulletin read, counted and through disclosure control, but without its Immediate
+/// Justice columns and not yet rendered: what the service keeps, so that a referral update
+/// renders the bulletin again from the referrals alone, without reading or auditing the run.
+struct BulletinDraft {
+    std::shared_ptr<const bulletin::Model> model;
+    BulletinReport report;           // notes, windows and districts are filled by finish_bulletin
+    /// The patrol windows of its hotspots (they do not depend on the referrals).
+    [[nodiscard]] std::vector<HotspotWindows> windows() const;
+};
+
+/// Everything of the bulletin but its referrals. Throws as render_bulletin does.
+BulletinDraft draft_bulletin(store::Store& store, const BulletinOptions& options);
+
+/// The draft with the run's referral KPIs as the store holds them now (as `options.profile`
+/// publishes them), rendered as `options.pdf` and `options.html` ask; generated now.
+BulletinDocuments finish_bulletin(store::Store& store, const BulletinDraft& draft, const BulletinOptions& options);
 
 /// The patrol windows of a hotspot as the service and the workbook show them: "Fri 21:00-23:00;
 /// Sat 22:00-00:00", or why there are none.

@@ -704,29 +704,8 @@ private:
                 {"ij_learnt_pct", FieldType::real}};
     }
 
-    // The referral KPI attributes of a hotspot (already disclosed by disclose_kpis).
-    void kpi_values(const std::map<std::string, referral::Kpis>& kpis, const std::string& code, FieldValue& n,
-                    std::array<FieldValue, 8>& pct) const {
-        const auto it = kpis.find(code);
-        if (it == kpis.end()) {
-            if (m_raw.referrals_linked) {
-                n = FieldValue{0.0};
-            }
-            return;
-        }
-        n = real_or_null(it->second.referrals);
-        const auto& g = it->second;
-        const referral::Ratio* ratios[] = {&g.contacted_48h, &g.completed,   &g.not_reoffended, &g.victim_satisfied,
-                                           &g.onward_any,    &g.qualified,   &g.interpreter,    &g.learnt_about_impact};
-        for (std::size_t i = 0; i < pct.size(); ++i) {
-            if (!ratios[i]->suppressed && ratios[i]->denominator > 0 && std::isfinite(it->second.referrals)) {
-                pct[i] = 100.0 * ratios[i]->numerator / ratios[i]->denominator;
-            }
-        }
-    }
-
-    ModelFeature hotspot_feature(std::size_t h, bool snap, double total_pub,
-                                 const std::map<std::string, referral::Kpis>& kpis) {
+    // The referral attributes are left null here: set_hotspot_referrals sets them.
+    ModelFeature hotspot_feature(std::size_t h, bool snap, double total_pub) {
         auto& s = m_model.disclosure;
         const auto& hs = m_raw.hotspots[h];
         const double area_km2 = hs.area_m2 / 1e6;
@@ -750,9 +729,8 @@ private:
                 ++s.outlines_generalised;
             }
         }
-        FieldValue ij_n;
-        std::array<FieldValue, 8> ij_pct;
-        kpi_values(kpis, hs.code, ij_n, ij_pct);
+        const FieldValue ij_n;
+        const std::array<FieldValue, 8> ij_pct;
         const FieldValue hidden{};
         ModelFeature f;
         f.values = {hs.code, static_cast<std::int64_t>(hs.rank), text_or_null(name), m_run.method, m_run.id,
@@ -769,10 +747,6 @@ private:
     }
 
     void hotspots_layer(const DisclosureRules& rules) {
-        std::map<std::string, referral::Kpis> kpis;
-        for (auto& g : disclose_kpis(m_raw.kpis, m_model.profile, rules, m_raw.secret)) {
-            kpis.emplace(g.group, std::move(g));
-        }
         ModelLayer layer;
         layer.name = "hotspots";
         layer.id_field = "code";
@@ -786,9 +760,11 @@ private:
         const double total_pub = value(m_total);
         for (std::size_t h = 0; h < m_raw.hotspots.size(); ++h) {
             if (m_shown[h]) {
-                layer.features.push_back(hotspot_feature(h, snap, total_pub, kpis));
+                layer.features.push_back(hotspot_feature(h, snap, total_pub));
             }
         }
+        set_hotspot_referrals(layer, RunReferrals{m_raw.referrals_linked, m_raw.kpis}, m_model.profile, rules,
+                              m_raw.secret);
         m_model.layers.push_back(std::move(layer));
     }
 
@@ -982,6 +958,57 @@ private:
 };
 
 } // namespace
+
+void set_hotspot_referrals(ModelLayer& hotspots, const RunReferrals& referrals, Profile profile,
+                           const DisclosureRules& rules, const std::string& secret) {
+    const int code = hotspots.field("code");
+    const int n_field = hotspots.field("ij_referrals");
+    // In the order of the layer's fields, each with the ratio it shows.
+    const std::array<std::pair<const char*, referral::Ratio referral::Kpis::*>, 8> shares{{
+        {"ij_contacted_48h_pct", &referral::Kpis::contacted_48h},
+        {"ij_completed_pct", &referral::Kpis::completed},
+        {"ij_not_reoffended_pct", &referral::Kpis::not_reoffended},
+        {"ij_victim_satisfied_pct", &referral::Kpis::victim_satisfied},
+        {"ij_onward_pct", &referral::Kpis::onward_any},
+        {"ij_qualified_pct", &referral::Kpis::qualified},
+        {"ij_interpreter_pct", &referral::Kpis::interpreter},
+        {"ij_learnt_pct", &referral::Kpis::learnt_about_impact},
+    }};
+    std::array<int, 8> share_field{};
+    for (std::size_t i = 0; i < shares.size(); ++i) {
+        share_field[i] = hotspots.field(shares[i].first);
+    }
+    if (code < 0 || n_field < 0 || std::find(share_field.begin(), share_field.end(), -1) != share_field.end()) {
+        throw Error("internal: layer '" + hotspots.name + "' has no referral attributes to set");
+    }
+    std::map<std::string, referral::Kpis> by_group;
+    for (auto& g : disclose_kpis(referrals.kpis, profile, rules, secret)) {
+        by_group.emplace(g.group, std::move(g));
+    }
+    for (auto& f : hotspots.features) {
+        auto& values = f.values;
+        values[static_cast<std::size_t>(n_field)] = FieldValue{};
+        for (const int i : share_field) {
+            values[static_cast<std::size_t>(i)] = FieldValue{};
+        }
+        const auto* c = std::get_if<std::string>(&values[static_cast<std::size_t>(code)]);
+        const auto it = c ? by_group.find(*c) : by_group.end();
+        if (it == by_group.end()) {
+            if (referrals.linked) {
+                values[static_cast<std::size_t>(n_field)] = FieldValue{0.0};
+            }
+            continue;
+        }
+        const auto& g = it->second;
+        values[static_cast<std::size_t>(n_field)] = real_or_null(g.referrals);
+        for (std::size_t i = 0; i < shares.size(); ++i) {
+            const auto& ratio = g.*(shares[i].second);
+            if (!ratio.suppressed && ratio.denominator > 0 && std::isfinite(g.referrals)) {
+                values[static_cast<std::size_t>(share_field[i])] = FieldValue{100.0 * ratio.numerator / ratio.denominator};
+            }
+        }
+    }
+}
 
 RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rules) {
     return Gate{raw, profile, rules}.run(rules);

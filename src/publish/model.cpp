@@ -152,13 +152,21 @@ RawRun load_run(store::Store& store, const LoadOptions& opt) {
         }
     }
 
-    raw.referrals_linked = store::run_has_referral_links(store, run.id);
-    if (raw.referrals_linked) {
-        referral::KpiOptions ko;
-        ko.run_id = run.id;
-        raw.kpis = referral::referral_kpis(store, ko);
-    }
+    auto referrals = load_run_referrals(store, run.id);
+    raw.referrals_linked = referrals.linked;
+    raw.kpis = std::move(referrals.kpis);
     return raw;
+}
+
+RunReferrals load_run_referrals(store::Store& store, std::int64_t run_id) {
+    RunReferrals out;
+    out.linked = store::run_has_referral_links(store, run_id);
+    if (out.linked) {
+        referral::KpiOptions ko;
+        ko.run_id = run_id;
+        out.kpis = referral::referral_kpis(store, ko);
+    }
+    return out;
 }
 
 RunModel build_model(store::Store& store, const LoadOptions& load, Profile profile, const DisclosureRules& rules) {

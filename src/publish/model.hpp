@@ -67,6 +67,14 @@ struct LoadOptions {
 /// Reads run `run_id` (or the current one) and its incidents. Throws Error naming what to run first.
 RawRun load_run(store::Store& store, const LoadOptions& options);
 
+/// What load_run reads of the run's referrals (RawRun::referrals_linked and kpis): the only
+/// part of a publication that a referral update changes.
+struct RunReferrals {
+    bool linked = false;                       // referrals are linked to the run's hotspots
+    std::vector<referral::Kpis> kpis;          // true values (empty when none are linked)
+};
+RunReferrals load_run_referrals(store::Store& store, std::int64_t run_id);
+
 // ---------------------------------------------------------------------------
 // What a profile publishes
 // ---------------------------------------------------------------------------
@@ -120,6 +128,14 @@ struct RunModel {
 
 /// The one disclosure gate: the run as `profile` publishes it.
 RunModel disclose(const RawRun& raw, Profile profile, const DisclosureRules& rules);
+
+/// Sets the referral attributes of a hotspots layer made by disclose() (ij_referrals and the
+/// ij_*_pct shares) to what `profile` publishes of `referrals` (disclose_kpis): disclose()
+/// itself ends with this, and the service calls it again after a referral update. A hotspot
+/// with no referral has 0 when referrals are linked to the run, else nulls. Throws Error
+/// when the layer has no such fields.
+void set_hotspot_referrals(ModelLayer& hotspots, const RunReferrals& referrals, Profile profile,
+                           const DisclosureRules& rules, const std::string& secret);
 
 /// Referral KPIs as `profile` publishes them: for the published profile, referral counts
 /// below rules.min_referral_count withheld, the rest perturbed (cell key from the group and

@@ -593,8 +593,8 @@ std::optional<Collection> district_collection(const store::StoredRun& run, const
 
 const Collection* Snapshot::find(const std::string& id) const {
     for (const auto& c : collections) {
-        if (c.id == id) {
-            return &c;
+        if (c->id == id) {
+            return c.get();
         }
     }
     return nullptr;
@@ -606,60 +606,99 @@ std::string store_key(const std::string& store_path) {
 
 namespace {
 
-// Adds the seconds since the last call (or construction) to the snapshot's stage `name`.
+// The part of a store key that a referral update leaves as it is (store::change_key puts the
+// referrals and their links after the '|').
+std::string publication_part(const std::string& key) {
+    return key.substr(0, key.find('|'));
+}
+
+} // namespace
+
+// What a publication of a run is made of that the referrals do not change, kept with the
+// snapshot so that a referral update publishes again from the referrals alone.
+struct RunParts {
+    std::string publication_key;   // publication_part() of the store key it was built from
+    store::StoredRun run;
+    TimeInterval run_time;
+    std::string secret;            // the store's disclosure key (the KPIs' cell keys)
+    publish::DisclosureRules rules;
+    // Each profile's model with its hotspots layer only, as disclose() made it: published, internal.
+    std::vector<publish::RunModel> hotspot_models;
+    // The collections in order; a null one is the place of one that the referrals change.
+    enum class Slot { fixed, hotspots_published, hotspots_internal, kpis, referrals };
+    std::vector<std::pair<Slot, std::shared_ptr<const Collection>>> slots;
+    std::vector<std::string> gate_notes, district_notes, evaluation_notes;
+    std::optional<publish::BulletinDraft> bulletin;
+    std::string bulletin_note;     // why there is no bulletin draft
+    std::vector<publish::HotspotWindows> windows;
+};
+
+namespace {
+
+using Stages = std::vector<std::pair<std::string, double>>;
+
+// Adds the seconds since the last call (or construction) to stage `name`.
 class StageClock {
 public:
-    explicit StageClock(Snapshot& snap) : m_snap(snap), m_last(std::chrono::steady_clock::now()) {}
+    explicit StageClock(Stages& stages) : m_stages(stages), m_last(std::chrono::steady_clock::now()) {}
     void lap(const std::string& name) {
         const auto now = std::chrono::steady_clock::now();
         const double s = std::chrono::duration<double>(now - m_last).count();
         m_last = now;
-        for (auto& [stage, seconds] : m_snap.build_stages) {
+        for (auto& [stage, seconds] : m_stages) {
             if (stage == name) {
                 seconds += s;
                 return;
             }
         }
-        m_snap.build_stages.emplace_back(name, s);
+        m_stages.emplace_back(name, s);
     }
 
 private:
-    Snapshot& m_snap;
+    Stages& m_stages;
     std::chrono::steady_clock::time_point m_last;
 };
 
-// The collections of one profile's model: hotspots, cells (and the significant Gi* cells),
-// incidents and the study area, with their styles and (published) tiles.
-void add_model_collections(Snapshot& snap, const publish::RunModel& model, const store::StoredRun& run,
-                           const TimeInterval& run_time, const CatalogOptions& o, StageClock& clock) {
-    const std::map<std::string, std::string> ids{{"hotspots", "hotspots"},
-                                                 {"hotspot_cells", "cells"},
+// One layer of a profile's model as a collection, with its style and, for the published
+// hotspots and cells, its tiles (from `model`, which holds the layer).
+std::shared_ptr<Collection> layer_collection(const publish::RunModel& model, const publish::ModelLayer& layer,
+                                             const std::string& id, const std::string& title,
+                                             const TimeInterval& run_time, const CatalogOptions& o, StageClock& clock) {
+    const auto& run = model.run;
+    const bool published = model.profile == publish::Profile::published;
+    clock.lap("other");
+    auto c = std::make_shared<Collection>(model_collection(layer, id + (published ? "" : "-internal"), run_time));
+    c->title = title + (published ? "" : " (internal)");
+    c->description = title + " of " + run.categories + ", " + run.period_from + " to " + run.period_to + ", run " +
+                     std::to_string(run.id) + " (" + run.method + "); " + model.disclosure.rule;
+    c->access = published ? Permission::read_published : Permission::read_internal;
+    c->classification = publish::classification(model.profile);
+    c->qml = publish::layer_style(model, layer);
+    clock.lap("collections");
+    if (published && (layer.name == "hotspots" || layer.name == "hotspot_cells") && id != "cells-significant") {
+        c->tiles = make_tiles(model, layer.name, c->id, o, c->fields);
+        clock.lap("tiles");
+    }
+    return c;
+}
+
+// A profile's model: its collections but the hotspots (cells, significant Gi* cells,
+// incidents, study area) into the slots, and its hotspots layer kept for publish_referrals.
+void add_model_collections(RunParts& parts, publish::RunModel& model, const CatalogOptions& o, StageClock& clock) {
+    const std::map<std::string, std::string> ids{{"hotspot_cells", "cells"},
                                                  {"incidents", "incidents"},
                                                  {"study_area", "study-area"}};
     const std::map<std::string, std::string> titles{
-        {"hotspots", "Hotspots"},
-        {"hotspot_cells", run.method == "gistar" ? "Gi* grid cells" : "Hotspot grid cells"},
+        {"hotspot_cells", model.run.method == "gistar" ? "Gi* grid cells" : "Hotspot grid cells"},
         {"incidents", "Incidents by location and month"},
         {"study_area", "Study area"}};
     const bool published = model.profile == publish::Profile::published;
-    const std::string suffix = published ? "" : "-internal";
-    auto add = [&](const publish::ModelLayer& layer, const std::string& id, const std::string& title) {
-        clock.lap("other");
-        auto c = model_collection(layer, id + suffix, run_time);
-        c.title = title + (published ? "" : " (internal)");
-        c.description = title + " of " + run.categories + ", " + run.period_from + " to " + run.period_to + ", run " +
-                        std::to_string(run.id) + " (" + run.method + "); " + model.disclosure.rule;
-        c.access = published ? Permission::read_published : Permission::read_internal;
-        c.classification = publish::classification(model.profile);
-        c.qml = publish::layer_style(model, layer);
-        clock.lap("collections");
-        if (published && (layer.name == "hotspots" || layer.name == "hotspot_cells") && id != "cells-significant") {
-            c.tiles = make_tiles(model, layer.name, c.id, o, c.fields);
-            clock.lap("tiles");
-        }
-        snap.collections.push_back(std::move(c));
-    };
+    using Slot = RunParts::Slot;
     for (const auto& model_layer : model.layers) {
+        if (model_layer.name == "hotspots") {
+            parts.slots.emplace_back(published ? Slot::hotspots_published : Slot::hotspots_internal, nullptr);
+            continue;
+        }
         const auto id_it = ids.find(model_layer.name);
         if (id_it == ids.end()) {
             continue;
@@ -668,86 +707,193 @@ void add_model_collections(Snapshot& snap, const publish::RunModel& model, const
         if (layer.name == "hotspot_cells" && layer.field("cell") >= 0) {
             layer.id_field = "cell"; // a cell is known by its number in the grid, in every collection
         }
-        add(layer, id_it->second, titles.at(layer.name));
-        if (layer.name == "hotspot_cells" && run.method == "gistar") {
+        parts.slots.emplace_back(Slot::fixed,
+                                 layer_collection(model, layer, id_it->second, titles.at(layer.name), parts.run_time, o,
+                                                  clock));
+        if (layer.name == "hotspot_cells" && model.run.method == "gistar") {
             if (const auto significant = significant_cells(layer)) {
-                add(*significant, "cells-significant", "Gi* significant cells (hot and cold spots, 90 % and more)");
+                parts.slots.emplace_back(
+                    Slot::fixed, layer_collection(model, *significant, "cells-significant",
+                                                  "Gi* significant cells (hot and cold spots, 90 % and more)",
+                                                  parts.run_time, o, clock));
             }
         }
     }
     if (published) {
-        for (const auto& n : model.disclosure.notes) {
-            snap.notes.push_back(n);
+        parts.gate_notes = model.disclosure.notes;
+    }
+    // The model without its other layers: what a referral update needs of it.
+    publish::RunModel shell;
+    shell.profile = model.profile;
+    shell.rules = model.rules;
+    shell.run = model.run;
+    shell.generated = model.generated;
+    shell.disclosure = model.disclosure;
+    for (auto& layer : model.layers) {
+        if (layer.name == "hotspots") {
+            shell.layers.push_back(layer);
         }
     }
+    parts.hotspot_models.push_back(std::move(shell));
 }
 
-// The patrol bulletin of the run's last month, made now so that no request waits for it.
-void add_bulletin(Snapshot& snap, store::Store& store, const store::StoredRun& run, const publish::RawRun& raw,
-                  const publish::RunModel& published) {
-    try {
-        publish::BulletinOptions bo;
-        bo.run_id = run.id;
-        bo.method = run.method;
-        bo.loaded = &raw; // the gate has run once already: the bulletin reads its result
-        bo.published_model = &published;
-        auto docs = publish::render_bulletin(store, bo);
-        snap.bulletin_pdf = std::move(docs.pdf);
-        snap.bulletin_html = std::move(docs.html);
-        snap.bulletin_period = docs.report.period_from + " to " + docs.report.period_to;
-        for (auto& c : snap.collections) {
-            if (c.id == "hotspots" || c.id == "hotspots-internal") {
-                add_patrol_windows(c, docs.report.windows);
-            }
-        }
-    } catch (const Error& e) {
-        snap.notes.push_back(std::string{"no bulletin: "} + e.what());
-    }
+publish::BulletinOptions bulletin_options(const store::StoredRun& run) {
+    publish::BulletinOptions bo;
+    bo.run_id = run.id;
+    bo.method = run.method;
+    return bo;
 }
 
-void add_run(Snapshot& snap, store::Store& store, const store::StoredRun& run, const CatalogOptions& o) {
-    snap.run_id = run.id;
-    snap.method = run.method;
-    snap.period_from = run.period_from;
-    snap.period_to = run.period_to;
-    snap.categories = run.categories;
-    const TimeInterval run_time = month_interval(run.period_from, run.period_to).value_or(TimeInterval{});
-    // One load of the run; the gate makes each profile's model; the collections and tiles
-    // are serialised from the models in memory.
-    StageClock clock{snap};
+// Everything of the run's publication but what its referrals change: one load of the run,
+// the gate for each profile, the collections and tiles serialised from the models in memory,
+// the districts and the bulletin's draft.
+std::shared_ptr<RunParts> run_parts(store::Store& store, const store::StoredRun& run, const std::string& key,
+                                          const CatalogOptions& o, Stages& stages) {
+    auto parts = std::make_shared<RunParts>();
+    parts->publication_key = publication_part(key);
+    parts->run = run;
+    parts->run_time = month_interval(run.period_from, run.period_to).value_or(TimeInterval{});
+    parts->rules = publish::DisclosureRules{};
+    StageClock clock{stages};
     publish::LoadOptions load;
     load.run_id = run.id;
     const auto raw = publish::load_run(store, load);
+    parts->secret = raw.secret;
     clock.lap("load");
     std::optional<publish::RunModel> published;
     for (const auto profile : {publish::Profile::published, publish::Profile::internal}) {
-        auto model = publish::disclose(raw, profile, publish::DisclosureRules{});
+        auto model = publish::disclose(raw, profile, parts->rules);
         clock.lap("gate");
-        add_model_collections(snap, model, run, run_time, o, clock);
+        add_model_collections(*parts, model, o, clock);
         if (profile == publish::Profile::published) {
             published.emplace(std::move(model));
         }
     }
     clock.lap("other");
-    if (const auto* hotspots = snap.find("hotspots")) {
-        if (auto k = kpi_collection(*hotspots, run_time)) {
-            snap.collections.push_back(std::move(*k));
-        } else {
-            snap.notes.push_back("no referrals linked to run " + std::to_string(run.id) +
-                                 ": no kpis collection (hotref referral link)");
-        }
-    }
+    using Slot = RunParts::Slot;
+    parts->slots.emplace_back(Slot::kpis, nullptr);
     try {
-        if (auto d = district_collection(run, run_time)) {
-            snap.collections.push_back(std::move(*d));
+        if (auto d = district_collection(run, parts->run_time)) {
+            parts->slots.emplace_back(Slot::fixed, std::make_shared<const Collection>(std::move(*d)));
         }
     } catch (const Error& e) {
-        snap.notes.push_back(std::string{"no districts collection: "} + e.what());
+        parts->district_notes.push_back(std::string{"no districts collection: "} + e.what());
     }
-    snap.collections.push_back(referral_collection(store, run.id));
+    parts->slots.emplace_back(Slot::referrals, nullptr);
     clock.lap("districts and referrals");
-    add_bulletin(snap, store, run, raw, *published);
+    // The patrol bulletin of the run's last month, drafted now so that no request waits for it.
+    try {
+        auto bo = bulletin_options(run);
+        bo.loaded = &raw; // the gate has run once already: the bulletin reads its result
+        bo.published_model = &*published;
+        parts->bulletin = publish::draft_bulletin(store, bo);
+        parts->windows = parts->bulletin->windows();
+    } catch (const Error& e) {
+        parts->bulletin_note = std::string{"no bulletin: "} + e.what();
+    }
     clock.lap("bulletin");
+    return parts;
+}
+
+// A snapshot of `parts` with the referrals as the store holds them now: the hotspots
+// collections with their referral attributes (and the published hotspots' tiles), the KPIs,
+// the referrals and the bulletin. The full build ends with this, and a referral update is
+// only this.
+std::shared_ptr<Snapshot> publish_referrals(std::shared_ptr<const RunParts> parts, store::Store& store,
+                                            const std::string& key, const CatalogOptions& o, Stages stages) {
+    auto snap = std::make_shared<Snapshot>();
+    snap->key = key;
+    snap->built_at = store::utc_now();
+    snap->attribution = attribution;
+    const auto& run = parts->run;
+    snap->run_id = run.id;
+    snap->method = run.method;
+    snap->period_from = run.period_from;
+    snap->period_to = run.period_to;
+    snap->categories = run.categories;
+    StageClock clock{stages};
+    const auto referrals = publish::load_run_referrals(store, run.id);
+    clock.lap("referrals");
+    std::vector<std::shared_ptr<const Collection>> hotspots;
+    for (auto model : parts->hotspot_models) {
+        auto& layer = model.layers.front();
+        publish::set_hotspot_referrals(layer, referrals, model.profile, parts->rules, parts->secret);
+        clock.lap("referrals");
+        auto c = layer_collection(model, layer, "hotspots", "Hotspots", parts->run_time, o, clock);
+        add_patrol_windows(*c, parts->windows);
+        hotspots.push_back(std::move(c));
+    }
+    clock.lap("other");
+    std::shared_ptr<const Collection> kpis;
+    std::string kpi_note;
+    if (!hotspots.empty()) {
+        if (auto k = kpi_collection(*hotspots.front(), parts->run_time)) {
+            kpis = std::make_shared<const Collection>(std::move(*k));
+        } else {
+            kpi_note = "no referrals linked to run " + std::to_string(run.id) + ": no kpis collection (hotref referral link)";
+        }
+    }
+    auto referral_list = std::make_shared<const Collection>(referral_collection(store, run.id));
+    clock.lap("districts and referrals");
+    std::string bulletin_note = parts->bulletin_note;
+    if (parts->bulletin) {
+        try {
+            auto docs = publish::finish_bulletin(store, *parts->bulletin, bulletin_options(run));
+            snap->bulletin_pdf = std::move(docs.pdf);
+            snap->bulletin_html = std::move(docs.html);
+            snap->bulletin_period = docs.report.period_from + " to " + docs.report.period_to;
+        } catch (const Error& e) {
+            bulletin_note = std::string{"no bulletin: "} + e.what();
+        }
+    }
+    clock.lap("bulletin");
+    using Slot = RunParts::Slot;
+    for (const auto& [slot, c] : parts->slots) {
+        switch (slot) {
+        case Slot::fixed: snap->collections.push_back(c); break;
+        case Slot::hotspots_published:
+        case Slot::hotspots_internal: {
+            const std::size_t i = slot == Slot::hotspots_published ? 0 : 1;
+            if (i < hotspots.size()) {
+                snap->collections.push_back(hotspots[i]);
+            }
+            break;
+        }
+        case Slot::kpis:
+            if (kpis) {
+                snap->collections.push_back(kpis);
+            }
+            break;
+        case Slot::referrals: snap->collections.push_back(referral_list); break;
+        }
+    }
+    snap->notes = parts->gate_notes;
+    if (!kpi_note.empty()) {
+        snap->notes.push_back(kpi_note);
+    }
+    snap->notes.insert(snap->notes.end(), parts->district_notes.begin(), parts->district_notes.end());
+    if (!bulletin_note.empty()) {
+        snap->notes.push_back(bulletin_note);
+    }
+    snap->notes.insert(snap->notes.end(), parts->evaluation_notes.begin(), parts->evaluation_notes.end());
+    snap->hotspot_list = hotspot_list(*snap);
+    snap->build_stages = std::move(stages);
+    snap->parts = std::move(parts);
+    return snap;
+}
+
+// The latest evaluation's collection (with its style), or the note saying there is none.
+std::shared_ptr<const Collection> evaluation_or_note(store::Store& store, std::vector<std::string>& notes) {
+    if (auto e = evaluation_collection(store)) {
+        e->qml = publish::change_qml("percent_change", "\"code\" || ' ' || round(\"percent_change\") || '%'");
+        return std::make_shared<const Collection>(std::move(*e));
+    }
+    notes.push_back("no evaluation in the store: no evaluation collection (hotref evaluate)");
+    return nullptr;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 } // namespace
@@ -776,26 +922,48 @@ std::optional<std::string> run_hotspots_geojson(const CatalogOptions& o, std::in
 
 std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto snap = std::make_shared<Snapshot>();
-    snap->key = store_key(o.store_path);
-    snap->built_at = store::utc_now();
-    snap->attribution = attribution;
+    const std::string key = store_key(o.store_path);
     store::Store store{o.store_path, store::OpenMode::read_only};
-    if (const auto run = choose_run(store, o)) {
-        add_run(*snap, store, *run, o);
-    } else {
+    const auto run = choose_run(store, o);
+    if (!run) {
+        auto snap = std::make_shared<Snapshot>();
+        snap->key = key;
+        snap->built_at = store::utc_now();
+        snap->attribution = attribution;
         const std::string m = o.method.empty() ? "patrol" : o.method;
         snap->notes.push_back("no " + m + " run in the store yet: run 'hotref hotspots --method " + m +
                               "' and the service picks it up");
+        if (auto e = evaluation_or_note(store, snap->notes)) {
+            snap->collections.push_back(std::move(e));
+        }
+        snap->hotspot_list = hotspot_list(*snap);
+        snap->build_seconds = seconds_since(t0);
+        return snap;
     }
-    if (auto e = evaluation_collection(store)) {
-        e->qml = publish::change_qml("percent_change", "\"code\" || ' ' || round(\"percent_change\") || '%'");
-        snap->collections.push_back(std::move(*e));
-    } else {
-        snap->notes.push_back("no evaluation in the store: no evaluation collection (hotref evaluate)");
+    Stages stages;
+    auto parts = run_parts(store, *run, key, o, stages);
+    if (auto e = evaluation_or_note(store, parts->evaluation_notes)) {
+        parts->slots.emplace_back(RunParts::Slot::fixed, std::move(e));
     }
-    snap->hotspot_list = hotspot_list(*snap);
-    snap->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto snap = publish_referrals(std::move(parts), store, key, o, std::move(stages));
+    snap->build_seconds = seconds_since(t0);
+    return snap;
+}
+
+bool referrals_only_change(const Snapshot& previous, const std::string& key) {
+    return previous.parts && key != previous.key && publication_part(key) == previous.parts->publication_key;
+}
+
+std::shared_ptr<const Snapshot> update_referrals(const Snapshot& previous, const CatalogOptions& o) {
+    if (!previous.parts) {
+        throw Error("internal: update_referrals on a snapshot without a run");
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string key = store_key(o.store_path);
+    store::Store store{o.store_path, store::OpenMode::read_only};
+    auto snap = publish_referrals(previous.parts, store, key, o, {});
+    snap->referrals_only = true;
+    snap->build_seconds = seconds_since(t0);
     return snap;
 }
 
@@ -838,17 +1006,21 @@ void Catalog::loop() {
     while (true) {
         try {
             const auto snap = current();
-            const bool due = !snap || std::chrono::steady_clock::now() - m_last_build >=
-                                          std::chrono::milliseconds(m_options.min_interval_ms);
             if (const auto problem = m_store_guard.problem(); !problem.empty()) {
                 throw Error(problem + "; still serving the snapshot published before");
             }
-            if (due && (!snap || store_key(m_options.store_path) != snap->key)) {
-                auto fresh = build_snapshot(m_options);
+            const std::string key = snap ? store_key(m_options.store_path) : std::string{};
+            // A change of the referrals alone republishes only what they change (seconds less).
+            const bool referrals_only = snap && referrals_only_change(*snap, key);
+            const auto since = std::chrono::steady_clock::now() - m_last_build;
+            const bool due = !snap || since >= std::chrono::milliseconds(referrals_only ? m_options.min_referral_interval_ms
+                                                                                          : m_options.min_interval_ms);
+            if (due && (!snap || key != snap->key)) {
+                auto fresh = referrals_only ? update_referrals(*snap, m_options) : build_snapshot(m_options);
                 if (!m_options.quiet) {
                     std::cerr << "hotref serve: published run " << fresh->run_id << " (" << fresh->collections.size()
-                              << " collections) in " << std::fixed << std::setprecision(1) << fresh->build_seconds
-                              << " s";
+                              << " collections" << (referrals_only ? ", referrals updated" : "") << ") in "
+                              << std::fixed << std::setprecision(1) << fresh->build_seconds << " s";
                     for (std::size_t i = 0; i < fresh->build_stages.size(); ++i) {
                         std::cerr << (i == 0 ? " (" : ", ") << fresh->build_stages[i].first << " "
                                   << fresh->build_stages[i].second;

@@ -68,13 +68,15 @@ struct Collection {
     std::string qml;                                         // its QGIS style (empty: none)
 };
 
+struct RunParts; // what a publication keeps of its run for a referral update (catalog.cpp)
+
 struct Snapshot {
     std::string key;            // what the store held when it was built
     std::string built_at;
     std::int64_t run_id = 0;
     std::string method, period_from, period_to, categories;
     std::string attribution;
-    std::vector<Collection> collections;
+    std::vector<std::shared_ptr<const Collection>> collections; // shared with the next snapshot where unchanged
     std::vector<std::string> notes;  // why a collection is missing, ...
     // The current run's patrol bulletin (publish::render_bulletin, published profile).
     std::string bulletin_pdf, bulletin_html, bulletin_period;
@@ -83,6 +85,8 @@ struct Snapshot {
     double build_seconds = 0;
     // Where those seconds went, in order: "load", "gate", "collections", "tiles", ...
     std::vector<std::pair<std::string, double>> build_stages;
+    bool referrals_only = false;    // made by update_referrals from the snapshot before
+    std::shared_ptr<const RunParts> parts; // null when the store has no run to publish
 
     [[nodiscard]] const Collection* find(const std::string& id) const;
 };
@@ -98,10 +102,22 @@ struct CatalogOptions {
     /// At least this long between two publications, so that a stream of referral
     /// updates does not keep the service publishing (each takes seconds of CPU).
     int min_interval_ms = 10000;
+    /// The same after a change of the referrals alone, which republishes only what they change.
+    int min_referral_interval_ms = 250;
 };
 
 /// Builds a snapshot from the store (seconds: the gate audits every count). Throws Error.
 std::shared_ptr<const Snapshot> build_snapshot(const CatalogOptions& options);
+
+/// True when the store, now at `key`, differs from `previous` only in its referrals and
+/// their links: update_referrals publishes it.
+bool referrals_only_change(const Snapshot& previous, const std::string& key);
+
+/// `previous` with the referrals as the store holds them now: the hotspots' referral
+/// attributes (and the published hotspots' tiles), the KPIs, the referrals and the bulletin
+/// made again; every other collection shared with `previous`. The same snapshot as
+/// build_snapshot would make, in a fraction of its time. Throws Error.
+std::shared_ptr<const Snapshot> update_referrals(const Snapshot& previous, const CatalogOptions& options);
 
 /// What the store holds that the snapshot depends on (runs, referrals, links,
 /// evaluations, feeds): when it changes, the snapshot is rebuilt.

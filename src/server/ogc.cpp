@@ -106,9 +106,9 @@ const Collection& Service::readable_collection(Call& call, const Snapshot& snap,
     if (c == nullptr) {
         std::string known;
         for (const auto& other : snap.collections) {
-            if (call.principal ? allowed(call.principal->role, other.access)
-                               : other.access == Permission::read_published && m_options.anonymous) {
-                known += (known.empty() ? "" : ", ") + other.id;
+            if (call.principal ? allowed(call.principal->role, other->access)
+                               : other->access == Permission::read_published && m_options.anonymous) {
+                known += (known.empty() ? "" : ", ") + other->id;
             }
         }
         throw HttpError{404, "not_found", "no collection '" + id + "'" + (known.empty() ? "" : " (there are: " + known + ")")};
@@ -158,10 +158,10 @@ void Service::collections(Call& call) {
     const auto snap = snapshot();
     json list = json::array();
     for (const auto& c : snap->collections) {
-        const bool visible = call.principal ? allowed(call.principal->role, c.access)
-                                            : c.access == Permission::read_published;
+        const bool visible = call.principal ? allowed(call.principal->role, c->access)
+                                            : c->access == Permission::read_published;
         if (visible) {
-            list.push_back(collection_json(c, call.base));
+            list.push_back(collection_json(*c, call.base));
         }
     }
     json j;
@@ -420,7 +420,7 @@ void Service::openapi(Call& call) {
     doc["security"] = json::array({json{{"bearer", json::array()}}});
     json collection_ids = json::array();
     for (const auto& c : snap->collections) {
-        collection_ids.push_back(c.id);
+        collection_ids.push_back(c->id);
     }
     const json id_param = parameter("collectionId", "a collection's id", {{"type", "string"}, {"enum", collection_ids}},
                                     true, "path");

@@ -129,10 +129,11 @@ std::int64_t count_referrals(Store& store) {
 std::string change_key(const std::string& path) {
     Database db{path, OpenMode::read_only};
     Statement st{db, "SELECT (SELECT coalesce(max(id), 0) FROM run) || '/' || "
-                     "(SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM referral) || '/' || "
-                     "(SELECT count(*) FROM referral_link) || '/' || "
                      "(SELECT coalesce(max(id), 0) FROM evaluation) || '/' || "
-                     "(SELECT coalesce(max(id), 0) FROM feed)"};
+                     "(SELECT coalesce(max(id), 0) FROM feed) || '|' || "
+                     "(SELECT count(*) || '.' || coalesce(max(updated_at), '') FROM referral) || '/' || "
+                     "(SELECT coalesce(max(id), 0) FROM referral_audit) || '/' || "
+                     "(SELECT count(*) || '.' || coalesce(max(linked_at), '') FROM referral_link)"};
     st.step();
     return st.column_text(0);
 }

@@ -29,8 +29,10 @@ std::int64_t count_rejects(Store& store);
 std::int64_t count_referrals(Store& store);
 
 /// A short text that changes whenever a run, referral, link, evaluation or feed is added
-/// or a referral updated: opens the store at `path` read-only on its own connection, so
-/// it sees what other processes committed. For the service's republishing.
+/// or a referral updated (its audit trail grows): opens the store at `path` read-only on its
+/// own connection, so it sees what other processes committed. For the service's
+/// republishing: runs, evaluations and feeds before the '|', the referrals and their links
+/// after it, so that a change of the referrals alone can be told apart.
 std::string change_key(const std::string& path);
 
 } // namespace hotref::store

@@ -22,7 +22,8 @@ each step with GNU time (wall seconds, peak RSS):
      (250 m cells);
   3. a national Gi* run: hotspots --force all --method gistar --cell-size 1000;
   4. hotref serve --force Derbyshire on the national store until /readyz answers (skip
-     with --no-serve), then wrk -c64 on an items page and a tile for --duration seconds each.
+     with --no-serve), then wrk -c64 on an items page and a tile for --duration seconds each,
+     then a referral update (720 referrals linked, one set) until it is published.
 
 Options:
   --rows N        rows in all (default 20000000)
@@ -181,7 +182,7 @@ fi
 national_rss=$(( kb / 1024 ))
 
 # --------------------------------------------------------------- serve ----
-ready_line="not run (--no-serve)"; items_line="–"; tiles_line="–"
+ready_line="not run (--no-serve)"; items_line="–"; tiles_line="–"; update_line="–"
 if [ "$serve" = 1 ]; then
   token="$("$hotref" token create --store "$store" --role patrol-planner --name national 2>/dev/null)"
   rm -f "$work/port"
@@ -213,6 +214,25 @@ if [ "$serve" = 1 ]; then
   }
   items_line=$(wrk_line "$base/collections/hotspots/items?limit=100")
   tiles_line=$(wrk_line "$base$tile")
+  # A referral update while it serves: 720 referrals imported and linked to the served run,
+  # then one referral set as a caseworker would; seconds from that commit until /readyz
+  # shows a new publication (what the service republishes for a change of referrals alone).
+  published() { curl -sf "$base/readyz" | sed -n 's/.*"published_at":"\([^"]*\)".*/\1/p'; }
+  served_run=$(curl -sf "$base/readyz" | sed -n 's/.*"run":\([0-9]*\).*/\1/p')
+  export HOTREF_REFERRAL_SECRET="national-bench-secret-of-at-least-32-characters"
+  /usr/bin/python3 "$root/tools/gen/gen_referrals.py" --count 720 --seed 7 --as-of 2025-12-31 \
+    --out "$work/referrals.csv" 2>/dev/null
+  "$hotref" referral import --store "$store" "$work/referrals.csv" > "$work/referrals.log" 2>&1
+  "$hotref" referral link --store "$store" --run "$served_run" >> "$work/referrals.log" 2>&1
+  for _ in $(seq 1 150); do grep -q "referrals updated" "$work/serve.err" && break; sleep 0.2; done
+  sleep 1.5  # published_at has whole seconds: the update below must land in a later one
+  before=$(published)
+  start=$(date +%s.%N)
+  "$hotref" referral set --store "$store" IJ-2025-0001 victim_satisfied=no >> "$work/referrals.log" 2>&1
+  for _ in $(seq 1 600); do [ "$(published)" != "$before" ] && break; sleep 0.02; done
+  update_s=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
+  update_build=$(grep "referrals updated" "$work/serve.err" | tail -1 | sed -n 's/.* in \([0-9.]*\) s.*/\1/p')
+  update_line="$update_s s from the commit to the new publication (its build: ${update_build:-?} s)"
   kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 fi
 
@@ -243,5 +263,6 @@ cpu="$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')"
   echo "| \`serve --force Derbyshire --method gistar\` until /readyz | $ready_line |"
   echo "| wrk -t2 -c64, items page of 100 | $items_line |"
   echo "| wrk -t2 -c64, a zoom-12 tile | $tiles_line |"
+  echo "| a referral update (\`referral set\`) while serving | $update_line |"
   echo
 } | tee -a "${out:-/dev/null}"
