@@ -590,8 +590,16 @@ bool locally_safe(std::size_t cell, const Table& table, const std::vector<Interv
     std::vector<std::size_t> free_cells{cell};
     const ClearColumns clear{free_cells, column};
     column[cell] = 1;
+    // Each free cell's margins smallest first: a cell of a long margin (a hotspot's thousands of
+    // places) and of a short one (its street) is moved by its short one's few cells, and a long
+    // margin walked first would spend the free places on cells its short ones then hold fixed.
+    std::vector<std::size_t> by_size;
     for (std::size_t q = 0; q < free_cells.size() && free_cells.size() < cap; ++q) {
-        for (std::size_t m : margins_of[free_cells[q]]) {
+        by_size = margins_of[free_cells[q]];
+        std::stable_sort(by_size.begin(), by_size.end(), [&](std::size_t a, std::size_t b) {
+            return table.margins[a].parts.size() < table.margins[b].parts.size();
+        });
+        for (std::size_t m : by_size) {
             const Margin& mg = table.margins[m];
             const auto take = [&](std::size_t c) {
                 if (is_fixed(box[c]) && table.cells[c].value == box[c].lo) {
