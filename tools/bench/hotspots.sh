@@ -46,6 +46,8 @@ that runs over --timeout is skipped for the remaining runs.
 
 Options:
   --rows N        ASB incidents (default 1000000)
+  --points N      distinct map points (hotref-gen --points; default its own, 20,000):
+                  400000 gives issue 15's case of hundreds of thousands of locations
   --runs K        timed runs per tool (default 3)
   --jobs LIST     comma-separated subset of gistar,kde,dbscan (default all)
   --skip LIST     peers to leave out: spdep, spatstat, spatstat-edge, rdbscan,
@@ -73,6 +75,7 @@ bad()  { echo "hotspots.sh: $*" >&2; echo "Try 'tools/bench/hotspots.sh -h'." >&
 note() { echo "[bench] $*" >&2; }
 
 rows=1000000
+gen_points=""
 runs=3
 jobs="gistar,kde,dbscan"
 skip=""
@@ -87,7 +90,7 @@ work="${TMPDIR:-/tmp}/hotref-bench"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --rows|--runs|--jobs|--skip|--timeout|--out|--hotref|--gen|--python|--pg-cluster|--workdir)
+    --rows|--points|--runs|--jobs|--skip|--timeout|--out|--hotref|--gen|--python|--pg-cluster|--workdir)
       [ $# -ge 2 ] || bad "$1 needs a value"
       opt=$1 val=$2; shift 2 ;;
     --*=*) opt=${1%%=*} val=${1#*=}; shift ;;
@@ -95,6 +98,7 @@ while [ $# -gt 0 ]; do
   esac
   case "$opt" in
     --rows) rows=$val ;;
+    --points) gen_points=$val ;;
     --runs) runs=$val ;;
     --jobs) jobs=$val ;;
     --skip) skip=$val ;;
@@ -110,6 +114,7 @@ while [ $# -gt 0 ]; do
 done
 
 [[ "$rows" =~ ^[1-9][0-9]*$ ]] || bad "--rows must be a positive integer, got '$rows'"
+[ -z "$gen_points" ] || [[ "$gen_points" =~ ^[1-9][0-9]*$ ]] || bad "--points must be a positive integer, got '$gen_points'"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || bad "--runs must be a positive integer, got '$runs'"
 [[ "$tmo" =~ ^[1-9][0-9]*$ ]] || bad "--timeout must be a positive integer (seconds), got '$tmo'"
 [[ "$pgcluster" =~ ^[0-9]+/[A-Za-z0-9_.-]+$ ]] || bad "--pg-cluster must look like 15/main, got '$pgcluster'"
@@ -206,7 +211,7 @@ done
 active() { [ "${STATUS[$1]}" = ok ]; }
 
 # ---------------------------------------------------------------- input ----
-input="$work/asb-${rows}-seed${SEED}.csv"
+input="$work/asb-${rows}-seed${SEED}${gen_points:+-points$gen_points}.csv"
 sizefile="$input.size"
 size_now() { stat -c %s "$1"; }
 if [ -f "$input" ] && [ -f "$sizefile" ] && [ "$(size_now "$input")" = "$(cat "$sizefile")" ]; then
@@ -214,7 +219,7 @@ if [ -f "$input" ] && [ -f "$sizefile" ] && [ "$(size_now "$input")" = "$(cat "$
 else
   note "input: generating $input"
   rm -f "$input" "$sizefile"
-  "$gen" --rows "$rows" --asb-share "$ASB_SHARE" --seed "$SEED" --out "$input.tmp" >&2 \
+  "$gen" --rows "$rows" --asb-share "$ASB_SHARE" --seed "$SEED" ${gen_points:+--points "$gen_points"} --out "$input.tmp" >&2 \
     || die "hotref-gen failed"
   mv "$input.tmp" "$input"
   size_now "$input" > "$sizefile"
@@ -226,20 +231,30 @@ note "ingest (untimed): $store"
 "$hotref" ingest --store "$store" "$input" > "$work/hotspots-ingest.log" 2>&1 \
   || { tail -n 20 "$work/hotspots-ingest.log" >&2; die "hotref ingest failed"; }
 
-# Export the ASB points for the peers: per location (x,y,n) and one row per incident.
+# Export the ASB points for the peers: per location (x,y,n) and one row per incident; the
+# points hotref works on, that is those in its study area (the districts holding the
+# incidents): an untimed DBSCAN run on a copy of the store says which (its run_location holds
+# every location of its study area). With many
+# generated points some fall outside every such district, and hotref leaves them out.
 weighted="$work/hotspots-points-weighted.csv"
 points="$work/hotspots-points.csv"
-sqlite3 -csv "$store" "SELECT l.easting, l.northing, sum(i.n) FROM incident i
-  JOIN location l ON l.id = i.location_id JOIN category c ON c.id = i.category_id
-  WHERE c.name = 'Anti-social behaviour' GROUP BY l.id ORDER BY l.id" > "$weighted.body" \
-  || die "exporting points from $store failed"
+probe="$work/hotspots-probe.sqlite"
+rm -f "$probe" "$probe-wal" "$probe-shm"
+sqlite3 "$store" "VACUUM INTO '$probe'" || die "copying $store failed"
+"$hotref" hotspots --store "$probe" --method dbscan --eps "$DB_EPS" --min-pts "$DB_MINPTS" > "$work/hotspots-probe.log" 2>&1 \
+  || { tail -n 20 "$work/hotspots-probe.log" >&2; die "the untimed hotref run for the study area failed"; }
+sqlite3 -csv "$probe" "SELECT l.easting, l.northing, r.incidents FROM run_location r
+  JOIN location l ON l.id = r.location_id WHERE r.run_id = (SELECT max(id) FROM run)
+  ORDER BY l.id" > "$weighted.body" || die "exporting points from $probe failed"
+in_area=$(sqlite3 "$probe" "SELECT CAST(total(incidents) AS INTEGER) FROM run_location WHERE run_id = (SELECT max(id) FROM run)")
+rm -f "$probe" "$probe-wal" "$probe-shm"
 { echo "x,y,n"; cat "$weighted.body"; } > "$weighted"
 awk -F, 'BEGIN { print "x,y" } { for (k = 0; k < $3; k++) print $1 "," $2 }' "$weighted.body" > "$points"
 rm -f "$weighted.body"
 n_locations=$(( $(wc -l < "$weighted") - 1 ))
 n_points=$(( $(wc -l < "$points") - 1 ))
-[ "$n_points" = "$rows" ] || die "exported $n_points incidents from the store, expected $rows"
-note "points: $n_points incidents at $n_locations locations ($points, $weighted)"
+[ "$n_points" -gt 0 ] && [ "$n_points" = "$in_area" ] || die "exported $n_points incidents from the store, expected $in_area"
+note "points: $n_points incidents at $n_locations locations in the study area, of $rows generated ($points, $weighted)"
 
 # The just-ingested store, kept aside: each first-run invocation gets a fresh copy.
 pristine="$work/hotspots-pristine.sqlite"
@@ -485,7 +500,7 @@ table=$(
   done
 )
 
-summary="Input: $n_points ASB incidents (hotref-gen --rows $rows --asb-share $ASB_SHARE --seed $SEED) at $n_locations distinct locations; $runs timed run(s) per tool after one warm-up each. Ratios: peer median / hotref median (above 1: hotref is faster)."
+summary="Input: $n_points ASB incidents (hotref-gen --rows $rows --asb-share $ASB_SHARE --seed $SEED${gen_points:+ --points $gen_points}; those in hotref's study area) at $n_locations distinct locations; $runs timed run(s) per tool after one warm-up each. Ratios: peer median / hotref median (above 1: hotref is faster)."
 
 echo
 echo "$summary"
@@ -512,7 +527,7 @@ if [ -n "$out" ]; then
     echo "- R: $rver; ${rpk%; }"
     echo "- $pyver"
     echo "- PostgreSQL: $pgver"
-    echo "- input: \`$(q "$gen" --rows "$rows" --asb-share "$ASB_SHARE" --seed "$SEED" --out "$input")\`, ingested once (untimed) with \`$(q "$hotref" ingest --store "$store" "$input")\`;"
+    echo "- input: \`$(q "$gen" --rows "$rows" --asb-share "$ASB_SHARE" --seed "$SEED" ${gen_points:+--points "$gen_points"} --out "$input")\`, ingested once (untimed) with \`$(q "$hotref" ingest --store "$store" "$input")\`;"
     echo "  $n_points incidents at $n_locations locations, exported (untimed) to $points (x,y, one row per incident) and $weighted (x,y,n)"
     echo "- method: one untimed warm-up of every tool, then $runs runs, each running every tool in turn;"
     echo "  whole-command wall time and peak RSS from GNU time (%e %M); peer timeout ${tmo} s"
