@@ -121,25 +121,33 @@ void import_and_link(const std::string& store_path, const std::string& csv, std:
     hotref::referral::link_referrals(store, run_id, 250);
 }
 
+// A store of the Derbyshire 2025 files with one Gi* run over [from, to]; returns its id.
+std::int64_t derbyshire_run(const std::string& path, double cell, const std::string& from, const std::string& to) {
+    hotref::store::Store store{path, true};
+    t::ingest_geodata(store);
+    auto hs = t::force_area_gistar(cell);
+    hs.from = from;
+    hs.to = to;
+    return hotref::hotspot::run_hotspots(store, hs).run_id;
+}
+
+// `count` synthetic referrals (tools/gen/gen_referrals.py) in `tmp`'s referrals.csv.
+std::string referrals_csv(const t::TempDir& tmp, int count, int seed) {
+    const std::string out = tmp.file("referrals.csv");
+    const std::string gen = "/usr/bin/python3 '" + std::string{HOTREF_SOURCE_DIR} + "/tools/gen/gen_referrals.py' --count " +
+                            std::to_string(count) + " --seed " + std::to_string(seed) +
+                            " --as-of 2025-12-31 --out '" + out + "' 2>/dev/null";
+    REQUIRE(std::system(gen.c_str()) == 0);
+    return out;
+}
+
 } // namespace
 
 TEST_CASE("catalog: a referral update publishes what a full build publishes, sharing everything else") {
     t::TempDir tmp;
     const std::string path = tmp.store();
-    std::int64_t run_id = 0;
-    {
-        hotref::store::Store store{path, true};
-        t::ingest_geodata(store);
-        auto hs = t::force_area_gistar(500);
-        hs.from = "2025-01";
-        hs.to = "2025-06";
-        run_id = hotref::hotspot::run_hotspots(store, hs).run_id;
-    }
-    const std::string all = tmp.file("referrals.csv");
-    const std::string gen = "/usr/bin/python3 '" + std::string{HOTREF_SOURCE_DIR} +
-                            "/tools/gen/gen_referrals.py' --count 720 --seed 7 --as-of 2025-12-31 --out '" + all +
-                            "' 2>/dev/null";
-    REQUIRE(std::system(gen.c_str()) == 0);
+    const std::int64_t run_id = derbyshire_run(path, 500, "2025-01", "2025-06");
+    const std::string all = referrals_csv(tmp, 720, 7);
     csv_part(all, tmp.file("a.csv"), 0, 300);
     csv_part(all, tmp.file("b.csv"), 300, 720);
 
@@ -242,20 +250,8 @@ TEST_CASE("catalog: a referral update publishes what a full build publishes, sha
 TEST_CASE("catalog: the service republishes a referral update at once, and a new run in full") {
     t::TempDir tmp;
     const std::string path = tmp.store();
-    std::int64_t run_id = 0;
-    {
-        hotref::store::Store store{path, true};
-        t::ingest_geodata(store);
-        auto hs = t::force_area_gistar(1000);
-        hs.from = "2025-01";
-        hs.to = "2025-03";
-        run_id = hotref::hotspot::run_hotspots(store, hs).run_id;
-    }
-    const std::string all = tmp.file("referrals.csv");
-    const std::string gen = "/usr/bin/python3 '" + std::string{HOTREF_SOURCE_DIR} +
-                            "/tools/gen/gen_referrals.py' --count 200 --seed 5 --as-of 2025-12-31 --out '" + all +
-                            "' 2>/dev/null";
-    REQUIRE(std::system(gen.c_str()) == 0);
+    const std::int64_t run_id = derbyshire_run(path, 1000, "2025-01", "2025-03");
+    const std::string all = referrals_csv(tmp, 200, 5);
 
     srv::CatalogOptions co;
     co.store_path = path;
