@@ -630,7 +630,6 @@ struct RunParts {
     std::vector<std::string> gate_notes, district_notes, evaluation_notes;
     std::optional<publish::BulletinDraft> bulletin;
     std::string bulletin_note;     // why there is no bulletin draft
-    std::vector<publish::HotspotWindows> windows;
 };
 
 namespace {
@@ -787,7 +786,6 @@ std::shared_ptr<RunParts> run_parts(store::Store& store, const store::StoredRun&
         bo.loaded = &raw; // the gate has run once already: the bulletin reads its result
         bo.published_model = &*published;
         parts->bulletin = publish::draft_bulletin(store, bo);
-        parts->windows = parts->bulletin->windows();
     } catch (const Error& e) {
         parts->bulletin_note = std::string{"no bulletin: "} + e.what();
     }
@@ -814,13 +812,14 @@ std::shared_ptr<Snapshot> publish_referrals(std::shared_ptr<const RunParts> part
     StageClock clock{stages};
     const auto referrals = publish::load_run_referrals(store, run.id);
     clock.lap("referrals");
+    const auto windows = parts->bulletin ? parts->bulletin->windows() : std::vector<publish::HotspotWindows>{};
     std::vector<std::shared_ptr<const Collection>> hotspots;
     for (auto model : parts->hotspot_models) {
         auto& layer = model.layers.front();
         publish::set_hotspot_referrals(layer, referrals, model.profile, parts->rules, parts->secret);
         clock.lap("referrals");
         auto c = layer_collection(model, layer, "hotspots", "Hotspots", parts->run_time, o, clock);
-        add_patrol_windows(*c, parts->windows);
+        add_patrol_windows(*c, windows);
         hotspots.push_back(std::move(c));
     }
     clock.lap("other");
